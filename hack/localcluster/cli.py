@@ -1,0 +1,88 @@
+"""`localcluster`: run the local control plane for `make run`, and helpers for scripts and CI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .binaries import BinariesError, bin_dir, log
+from .controlplane import ControlPlane, ControlPlaneError, detached_running, stop_detached
+from .hnc import hnc_crd_path
+from .kubectl import Cluster, KubectlError, install_crds
+
+
+def _up(args: argparse.Namespace) -> int:
+    workdir: Path = args.dir.resolve()
+    kubeconfig = workdir / "kubeconfig"
+    if detached_running(workdir):
+        log(f"already running and healthy in {workdir}")
+    else:
+        stop_detached(workdir)  # leftovers of a half-dead previous run
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            ControlPlane(workdir, detached=True).start()
+        except (ControlPlaneError, BinariesError) as exc:
+            log(str(exc))
+            return 1
+    print(kubeconfig)
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    stopped = stop_detached(args.dir)
+    log(f"stopped {', '.join(stopped)}" if stopped else f"nothing running in {args.dir}")
+    return 0
+
+
+def _install_crds(args: argparse.Namespace) -> int:
+    kubeconfig = args.kubeconfig or os.environ.get("KUBECONFIG")
+    if not kubeconfig:
+        log("install-crds needs --kubeconfig or $KUBECONFIG")
+        return 2
+    try:
+        names = install_crds(Cluster(Path(kubeconfig)))
+    except (KubectlError, TimeoutError) as exc:
+        log(str(exc))
+        return 1
+    log(f"established: {', '.join(names)}")
+    return 0
+
+
+def _binaries(_: argparse.Namespace) -> int:
+    print(bin_dir())
+    return 0
+
+
+def _hnc_crd(_: argparse.Namespace) -> int:
+    print(hnc_crd_path())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; stdout carries only the requested path, progress and errors go to stderr."""
+    parser = argparse.ArgumentParser(prog="localcluster", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start etcd + kube-apiserver in the background; print the kubeconfig path")
+    up.add_argument("--dir", type=Path, default=Path(".cluster"), help="state dir (default .cluster)")
+    up.set_defaults(func=_up)
+    down = sub.add_parser("down", help="stop what `up` started")
+    down.add_argument("--dir", type=Path, default=Path(".cluster"), help="state dir (default .cluster)")
+    down.set_defaults(func=_down)
+    crds = sub.add_parser("install-crds", help="apply crds/ and HNC's HRQ CRD, wait until Established")
+    crds.add_argument("--kubeconfig", help="default $KUBECONFIG")
+    crds.set_defaults(func=_install_crds)
+    sub.add_parser(
+        "binaries", help="print the etcd/kube-apiserver/kubectl dir (build if needed)"
+    ).set_defaults(func=_binaries)
+    sub.add_parser("hnc-crd", help="print the path of HNC's HRQ CRD (fetch if needed)").set_defaults(
+        func=_hnc_crd
+    )
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

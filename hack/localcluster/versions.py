@@ -1,0 +1,20 @@
+"""The one place that pins what the local control plane runs; bump versions here only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+KUBERNETES_VERSION: Final = "v1.37.2"
+ETCD_VERSION: Final = "v3.7.3"
+
+HNC_MODULE: Final = "sigs.k8s.io/hierarchical-namespaces"
+HNC_VERSION: Final = "v1.1.0"
+# go.sum-style hash of the module zip, so the no-Go download path is as trustworthy as `go mod download`.
+HNC_MODULE_SUM: Final = "h1:aPf67ywj8hJaIl5TWPY5wgN+Gwa3oxQNyNqhAHznU3A="
+HNC_HRQ_CRD: Final = "config/crd/bases/hnc.x-k8s.io_hierarchicalresourcequotas.yaml"
+
+# hack/localcluster/versions.py -> the repository root (the package is installed editable from the tree).
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+CONTROLPLANE_MODULES: Final = REPO_ROOT / "hack" / "controlplane"
+PROJECT_CRDS: Final = REPO_ROOT / "crds"

@@ -1,0 +1,94 @@
+"""The billing annotations of an Organization and the labels of the objects the operator writes.
+
+Billing systems and GitOps repos speak to the operator only through these strings, so their
+parsing is strict and every rejected part is reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+PREFIX: Final = "billing.kube-dc.com/"
+PLAN_ID: Final = PREFIX + "plan-id"
+SUBSCRIPTION: Final = PREFIX + "subscription"
+ADDONS: Final = PREFIX + "addons"
+SUSPENDED_AT: Final = PREFIX + "suspended-at"
+
+MANAGED_LABEL: Final = PREFIX + "auto-managed"
+PLAN_LABEL: Final = PREFIX + "plan-id"
+
+MAX_ADDON_QUANTITY: Final = 100
+_LABEL_VALUE: Final = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def is_label_value(value: str) -> bool:
+    """Plan and add-on ids end up in label values, so they must be valid ones."""
+    return bool(_LABEL_VALUE.match(value))
+
+
+class Subscription(StrEnum):
+    ACTIVE = "active"
+    TRIALING = "trialing"
+    CANCELING = "canceling"
+    PAST_DUE = "past_due"
+    SUSPENDED = "suspended"
+    CANCELED = "canceled"
+
+
+FULL_PLAN_STATES: Final = frozenset(
+    {Subscription.ACTIVE, Subscription.TRIALING, Subscription.CANCELING, Subscription.PAST_DUE}
+)
+"""States in which the organization gets its whole plan (an absent annotation counts as active)."""
+
+
+@dataclass(frozen=True)
+class AddonRequest:
+    addon_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ParsedAddons:
+    requests: tuple[AddonRequest, ...]
+    problems: tuple[str, ...]
+
+
+def parse_addons(raw: str | None) -> ParsedAddons:
+    """Well-formed entries of the `addons` annotation, and a problem for each entry that grants nothing.
+
+    Whether an add-on exists is the catalog's business (see `desired`); this checks the shape.
+    """
+    if raw is None or not raw.strip():
+        return ParsedAddons((), ())
+    try:
+        entries = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return ParsedAddons((), (f"{ADDONS} is not valid JSON ({exc.msg}); no add-on is granted",))
+    if not isinstance(entries, list):
+        return ParsedAddons(
+            (), (f"{ADDONS} must be a JSON list of {{addonId, quantity}}; no add-on is granted",)
+        )
+    requests: list[AddonRequest] = []
+    problems: list[str] = []
+    for index, entry in enumerate(entries):
+        where = f"{ADDONS}[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("addonId"), str) or not entry["addonId"]:
+            problems.append(f"{where} has no addonId; ignored")
+            continue
+        addon_id, quantity = entry["addonId"], entry.get("quantity")
+        if (
+            isinstance(quantity, bool)
+            or not isinstance(quantity, int)
+            or not 1 <= quantity <= MAX_ADDON_QUANTITY
+        ):
+            problems.append(
+                f"{where} ({addon_id}): quantity {quantity!r} is not a whole number from 1 to "
+                f"{MAX_ADDON_QUANTITY}; ignored"
+            )
+            continue
+        requests.append(AddonRequest(addon_id, quantity))
+    return ParsedAddons(tuple(requests), tuple(problems))

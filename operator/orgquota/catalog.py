@@ -1,0 +1,216 @@
+"""The plan catalog: `plans.yaml` of the `billing-plans` ConfigMap, parsed and validated.
+
+Every rule a quota depends on is checked here, once, so that the rest of the operator can
+trust a `Catalog`: a bad catalog is rejected whole, with messages that name the field
+(`plans.pro-pool.limitRange.maxCPU: 'abc' is not a quantity`), and never half-applied.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Annotated, Any, Final
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+
+from orgquota.annotations import is_label_value
+from orgquota.quantity import Quantity
+
+CATALOG_KEY: Final = "plans.yaml"
+
+
+class CatalogError(ValueError):
+    """A catalog that must not be used; `problems` name each bad field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _non_negative_quantity(raw: Any) -> Quantity:
+    quantity = Quantity.parse(raw)
+    if quantity.value < 0:
+        raise ValueError(f"{raw!r} is negative")
+    return quantity
+
+
+def _label_value(key: str) -> str:
+    if not is_label_value(key):
+        raise ValueError(
+            f"{key!r} cannot be used as an id: it becomes a label value "
+            "(at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"
+        )
+    return key
+
+
+QuantityValue = Annotated[
+    Quantity, PlainValidator(_non_negative_quantity), PlainSerializer(str, return_type=str)
+]
+Count = Annotated[StrictInt, Field(ge=0)]
+Id = Annotated[str, AfterValidator(_label_value)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Resources(_Model):
+    cpu: QuantityValue
+    memory: QuantityValue
+    storage: QuantityValue
+
+
+class LimitRangeValues(_Model):
+    """The plan's LimitRange; a value left out is left out of the LimitRange too."""
+
+    defaultCPU: QuantityValue | None = None
+    defaultMemory: QuantityValue | None = None
+    defaultRequestCPU: QuantityValue | None = None
+    defaultRequestMem: QuantityValue | None = None
+    maxCPU: QuantityValue | None = None
+    maxMemory: QuantityValue | None = None
+    minCPU: QuantityValue | None = None
+    minMemory: QuantityValue | None = None
+    maxPodCPU: QuantityValue | None = None
+    maxPodMemory: QuantityValue | None = None
+    maxPVCStorage: QuantityValue | None = None
+    minPVCStorage: QuantityValue | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LimitRangeValues:
+        """The apiserver rejects a LimitRange whose min/defaults/max are out of order: say so up front."""
+        chains = (
+            ("minCPU", "defaultRequestCPU", "defaultCPU", "maxCPU"),
+            ("minMemory", "defaultRequestMem", "defaultMemory", "maxMemory"),
+            ("minPVCStorage", "maxPVCStorage"),
+        )
+        for chain in chains:
+            present = [(name, getattr(self, name)) for name in chain if getattr(self, name) is not None]
+            for (low_name, low), (high_name, high) in itertools.pairwise(present):
+                if high < low:
+                    raise ValueError(f"{low_name} ({low}) must not exceed {high_name} ({high})")
+        return self
+
+
+class Plan(_Model):
+    displayName: str = ""
+    description: str = ""
+    price: Decimal | None = None
+    currency: str = ""
+    recommended: StrictBool = False
+    objectStorage: QuantityValue | None = None
+    ipv4: Count | None = None
+    features: list[str] = Field(default_factory=list)
+    requests: Resources
+    pods: Count
+    servicesLB: Count
+    burstRatio: Annotated[Decimal, Field(gt=0)] = Decimal(1)
+    selfService: StrictBool = True
+    limitRange: LimitRangeValues
+
+
+class SuspendedPlan(_Model):
+    cpu: QuantityValue
+    memory: QuantityValue
+    pods: Count
+    servicesLB: Count
+    storage: QuantityValue = Quantity(0)
+
+
+class SystemOverhead(_Model):
+    cpuPerProject: Count = 0
+    """millicores reserved per project for system pods"""
+    memPerProject: Count = 0
+    """MiB reserved per project for system pods"""
+
+
+class Addon(_Model):
+    displayName: str = ""
+    description: str = ""
+    price: Decimal | None = None
+    currency: str = ""
+    cpu: QuantityValue = Quantity(0)
+    memory: QuantityValue = Quantity(0)
+    storage: QuantityValue = Quantity(0)
+    disabled: StrictBool = False
+    selfService: StrictBool = True
+
+
+class Catalog(_Model):
+    plans: Annotated[dict[Id, Plan], Field(min_length=1)]
+    suspendedPlan: SuspendedPlan
+    systemOverhead: SystemOverhead = SystemOverhead()
+    addons: dict[Id, Addon] = Field(default_factory=dict)
+    eipQuota: dict[str, Count] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _eip_plans_exist(self) -> Catalog:
+        unknown = sorted(set(self.eipQuota) - set(self.plans))
+        if unknown:
+            raise ValueError("; ".join(f"eipQuota.{plan_id}: not a plan in plans" for plan_id in unknown))
+        return self
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML with `1.5` read as Decimal('1.5'): a burst ratio must not pass through a float."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    value = Decimal(
+        loader.construct_scalar(node).replace("_", "").replace(".inf", "Inf").replace(".nan", "NaN")
+    )
+    if not value.is_finite():
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a finite number", node.start_mark
+        )
+    return value
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def parse_catalog(text: str) -> Catalog:
+    """Parse `plans.yaml`; raise CatalogError naming every bad field."""
+    try:
+        data = yaml.load(text, Loader=_DecimalLoader)
+    except yaml.YAMLError as exc:
+        raise CatalogError([f"{CATALOG_KEY}: not valid YAML: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise CatalogError([f"{CATALOG_KEY}: must be a mapping with plans and suspendedPlan"])
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError([_describe(error) for error in exc.errors()]) from exc
+
+
+def parse_configmap_data(data: dict[str, str] | None) -> Catalog:
+    """The catalog of a ConfigMap's `data`."""
+    if not data or CATALOG_KEY not in data:
+        raise CatalogError([f"data.{CATALOG_KEY}: missing"])
+    return parse_catalog(data[CATALOG_KEY])
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    if not where:  # a rule across sections; its message names the fields
+        return str(message)
+    if kind == "missing":
+        return f"{where}: required"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown field"
+    if kind in ("value_error", "assertion_error"):
+        return f"{where}: {message}"
+    return f"{where}: {message} (got {error.get('input')!r})"

@@ -1,0 +1,130 @@
+"""The Kopf edge: watch streams in, observations out to the Reconciler.
+
+Only `@kopf.on.event` handlers: Kopf then writes nothing onto the watched objects (no
+finalizers, no progress annotations), every input is level-triggered, and the Reconciler's
+own work queue does retries and fan-out (KOPF-NOTES.md: why not indexes or timers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+from kopf._cogs.helpers.typedefs import Logger
+
+from orgquota import objects
+from orgquota.catalog import CatalogError, parse_configmap_data
+from orgquota.events import WARNING, EventRecorder
+from orgquota.kube import Kube
+from orgquota.reconciler import Issue, Reconciler
+from orgquota.settings import Settings
+
+STORAGE_PREFIX = "orgquota.kube-dc.com"
+
+
+@kopf.on.startup()
+async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_: Any) -> None:
+    config = Settings.from_env()
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=STORAGE_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=STORAGE_PREFIX)
+    settings.persistence.finalizer = f"{STORAGE_PREFIX}/finalizer"
+    settings.posting.level = logging.WARNING
+    catalog_selector = f"metadata.namespace={config.catalog_namespace},metadata.name={config.catalog_name}"
+    settings.watching.field_selectors[("v1", "configmaps")] = catalog_selector
+    settings.watching.field_selectors[("v1", "limitranges")] = f"metadata.name={objects.LIMIT_RANGE_NAME}"
+    settings.watching.field_selectors[("hnc.x-k8s.io", "hierarchicalresourcequotas")] = (
+        f"metadata.name={objects.HRQ_NAME}"
+    )
+
+    kube = await Kube.connect(max_connections=config.workers * 2)
+    reconciler = Reconciler(kube, config, EventRecorder(kube))
+    # Read the catalog before any organization is reconciled, so none is judged without it.
+    configmap = await kube.get(
+        f"/api/v1/namespaces/{config.catalog_namespace}/configmaps/{config.catalog_name}"
+    )
+    await _load_catalog(reconciler, configmap, logger)
+    memo.config = config
+    memo.kube = kube
+    memo.reconciler = reconciler
+    memo.workers = asyncio.create_task(reconciler.queue.run(), name="orgquota-workers")
+    logger.info(
+        "orgquota started: catalog %s/%s, projects limit %d, %d workers",
+        config.catalog_namespace,
+        config.catalog_name,
+        config.projects_limit,
+        config.workers,
+    )
+
+
+@kopf.on.cleanup()
+async def stop(memo: Any, **_: Any) -> None:
+    memo.workers.cancel()
+    await asyncio.gather(memo.workers, return_exceptions=True)
+    await memo.kube.close()
+
+
+@kopf.on.event("v1", "configmaps")
+async def catalog_changed(
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    name: str,
+    namespace: str | None,
+    memo: Any,
+    logger: Logger,
+    **_: Any,
+) -> None:
+    config: Settings = memo.config
+    if (namespace, name) != (config.catalog_namespace, config.catalog_name):
+        return  # the field selector should keep others out; never trust a catalog by accident
+    await _load_catalog(memo.reconciler, None if event["type"] == "DELETED" else dict(body), logger)
+
+
+@kopf.on.event("kube-dc.com", "v1", "organizations")
+def organization_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+    memo.reconciler.observe_org(body, deleted=event["type"] == "DELETED")
+
+
+@kopf.on.event("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas")
+def quota_changed(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+    if name == objects.HRQ_NAME and namespace:
+        memo.reconciler.observe_managed_object(namespace)
+
+
+@kopf.on.event("v1", "limitranges")
+def limit_range_changed(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+    if name == objects.LIMIT_RANGE_NAME and namespace:
+        memo.reconciler.observe_managed_object(namespace)
+
+
+async def _load_catalog(
+    reconciler: Reconciler, configmap: dict[str, Any] | None, logger: Logger
+) -> None:
+    """Adopt a valid catalog; for a bad or missing one keep the last good catalog and say why."""
+    config = reconciler.settings
+    where = f"ConfigMap {config.catalog_namespace}/{config.catalog_name}"
+    kept = "the last good catalog stays in force" if reconciler.catalog.catalog else "no quota is changed"
+    catalog, problem = None, None
+    if configmap is None:
+        problem = Issue("CatalogMissing", f"{where} does not exist: {kept}")
+    else:
+        try:
+            catalog = parse_configmap_data(configmap.get("data"))
+        except CatalogError as exc:
+            problem = Issue("CatalogInvalid", f"{where} is invalid ({exc}): {kept}")
+    if (catalog is None or catalog == reconciler.catalog.catalog) and problem == reconciler.catalog.problem:
+        return
+    if problem:
+        logger.error("%s", problem.message)
+        if configmap is not None:
+            ref = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                **{k: configmap["metadata"][k] for k in ("namespace", "name", "uid")},
+            }
+            await reconciler.events.record(ref, WARNING, problem.reason, problem.message)
+    else:
+        assert catalog is not None
+        logger.info("%s loaded: %d plans, %d add-ons", where, len(catalog.plans), len(catalog.addons))
+    reconciler.set_catalog(catalog, problem)

@@ -1,0 +1,128 @@
+"""A thin JSON client over the official `kubernetes.aio` transport.
+
+The official client brings kubeconfig and in-cluster auth, TLS and exec plugins; its typed
+models do not help an operator that compares and patches plain manifests, so requests and
+responses here are plain dicts, the same for core kinds and custom resources.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import quote
+
+from kubernetes.aio import client, config
+
+MERGE_PATCH: Final = "application/merge-patch+json"
+
+Manifest = dict[str, Any]
+
+
+class KubeError(Exception):
+    """A failed API request, with the apiserver's own status and message."""
+
+    def __init__(self, method: str, path: str, status: int, message: str, reason: str = "") -> None:
+        super().__init__(f"{method} {path}: {status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Where a kind lives in the API: `/apis/<group>/<version>/namespaces/<ns>/<plural>`."""
+
+    group: str
+    version: str
+    plural: str
+
+    def path(self, namespace: str, name: str = "", subresource: str = "") -> str:
+        base = f"/api/{self.version}" if not self.group else f"/apis/{self.group}/{self.version}"
+        path = f"{base}/namespaces/{quote(namespace)}/{self.plural}"
+        if name:
+            path += "/" + quote(name)
+        if subresource:
+            path += "/" + subresource
+        return path
+
+
+HRQ: Final = Resource("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas")
+LIMIT_RANGE: Final = Resource("", "v1", "limitranges")
+ORGANIZATION: Final = Resource("kube-dc.com", "v1", "organizations")
+EVENT: Final = Resource("", "v1", "events")
+
+
+class Kube:
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self._api = api_client
+
+    @classmethod
+    async def connect(cls, max_connections: int = 32) -> Kube:
+        """A client for the kubeconfig in $KUBECONFIG / ~/.kube/config, or the in-cluster identity."""
+        configuration = client.Configuration()
+        try:
+            await config.load_kube_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        except config.ConfigException:
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        configuration.connection_pool_maxsize = max_connections
+        return cls(client.ApiClient(configuration))
+
+    async def close(self) -> None:
+        await self._api.close()  # type: ignore[no-untyped-call]
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Manifest | None = None,
+        *,
+        content_type: str = "application/json",
+        query: dict[str, str] | None = None,
+    ) -> Manifest:
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        method, url, headers, serialized, _ = await self._api.param_serialize(
+            method,
+            path,
+            query_params=list((query or {}).items()),
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        response = await self._api.call_api(method, url, header_params=headers, body=serialized)
+        data: bytes = await response.read()  # type: ignore[no-untyped-call]
+        payload: Manifest = json.loads(data) if data else {}
+        if not 200 <= response.status < 300:
+            raise KubeError(
+                method,
+                path,
+                response.status,
+                payload.get("message", data.decode(errors="replace")),
+                payload.get("reason", ""),
+            )
+        return payload
+
+    async def get(self, path: str) -> Manifest | None:
+        """The object, or None if it does not exist."""
+        try:
+            return await self.request("GET", path)
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def create(self, path: str, body: Manifest) -> Manifest:
+        return await self.request("POST", path, body)
+
+    async def merge_patch(self, path: str, body: Manifest) -> Manifest:
+        return await self.request("PATCH", path, body, content_type=MERGE_PATCH)
+
+    async def delete(self, path: str) -> bool:
+        """Delete the object; False if it was already gone."""
+        try:
+            await self.request("DELETE", path)
+        except KubeError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True

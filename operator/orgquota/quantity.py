@@ -1,0 +1,122 @@
+"""Exact Kubernetes quantities.
+
+Quotas are money: `24Gi + 4Gi + 3 x 128Mi` must be `29056Mi`, not a float that rounds.
+Values are kept as Fractions; the written form follows Kubernetes' own canonical rules
+(the format of the left operand wins; binary suffixes while the value is a whole number
+of bytes of at least 1024, decimal SI otherwise), so the apiserver would print the same.
+
+`kubernetes.utils.parse_quantity` is exact too, but it forgets whether a value was written
+with a binary or a decimal suffix, and that choice is what makes `29056Mi` canonical.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Final
+
+_BINARY: Final = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
+_DECIMAL: Final = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_BINARY_SUFFIX_BY_POWER: Final = {power: suffix for suffix, power in _BINARY.items()}
+_DECIMAL_SUFFIX_BY_EXPONENT: Final = {exp: suffix for suffix, exp in _DECIMAL.items()}
+_SYNTAX: Final = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))((?:[eE][+-]?[0-9]+)|[a-zA-Z]*)$")
+
+
+class QuantityError(ValueError):
+    """A value that is not a Kubernetes quantity."""
+
+
+class Quantity:
+    """An exact Kubernetes quantity; equality and order are by value, not by spelling."""
+
+    __slots__ = ("binary", "value")
+
+    value: Fraction
+    binary: bool
+
+    def __init__(self, value: Fraction | int, *, binary: bool = False) -> None:
+        self.value = Fraction(value)
+        self.binary = binary
+
+    @classmethod
+    def parse(cls, raw: str | int | Decimal | Quantity) -> Quantity:
+        """Parse `raw` as Kubernetes does (`500m`, `1.5Gi`, `1e3`, `8`)."""
+        if isinstance(raw, Quantity):
+            return raw
+        if isinstance(raw, bool):
+            raise QuantityError(f"{raw!r} is not a quantity")
+        if isinstance(raw, int | Decimal):
+            try:
+                return cls(Fraction(raw))
+            except (ValueError, InvalidOperation) as exc:
+                raise QuantityError(f"{raw!r} is not a quantity") from exc
+        if not isinstance(raw, str):
+            raise QuantityError(f"{raw!r} is not a quantity")
+        match = _SYNTAX.match(raw.strip())
+        if not match:
+            raise QuantityError(f"{raw!r} is not a quantity")
+        number, suffix = Fraction(Decimal(match[1])), match[2]
+        if suffix in _BINARY:
+            return cls(number * 1024 ** _BINARY[suffix], binary=True)
+        if suffix in _DECIMAL:
+            return cls(number * Fraction(10) ** _DECIMAL[suffix])
+        if suffix[:1] in ("e", "E"):
+            return cls(number * Fraction(10) ** int(suffix[1:]))
+        raise QuantityError(f"{raw!r} is not a quantity (unknown suffix {suffix!r})")
+
+    def __add__(self, other: Quantity) -> Quantity:
+        return Quantity(self.value + other.value, binary=self.binary)
+
+    def __mul__(self, factor: int | Fraction | Decimal) -> Quantity:
+        return Quantity(self.value * Fraction(factor), binary=self.binary)
+
+    __rmul__ = __mul__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Quantity) and self.value == other.value
+
+    def __lt__(self, other: Quantity) -> bool:
+        return self.value < other.value
+
+    def __le__(self, other: Quantity) -> bool:
+        return self.value <= other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"Quantity({str(self)!r})"
+
+    def ceil(self, unit: Fraction) -> Quantity:
+        """Round up to a whole number of `unit`: a limit may grow by rounding, never shrink."""
+        return Quantity(math.ceil(self.value / unit) * unit, binary=self.binary)
+
+    def __str__(self) -> str:
+        value = self.value
+        if value == 0:
+            return "0"
+        if self.binary and abs(value) >= 1024 and value.denominator == 1:
+            number, power = value.numerator, 0
+            while number % 1024 == 0 and power < 6:
+                number, power = number // 1024, power + 1
+            return f"{number}{_BINARY_SUFFIX_BY_POWER.get(power, '')}"
+        return _decimal_si(value)
+
+
+def _decimal_si(value: Fraction) -> str:
+    """The shortest `<integer><SI suffix>` spelling, as `10300m` for 10.3; finer than `n` is rounded up."""
+    exponent = -9
+    scaled = value * 10**9
+    if scaled.denominator != 1:
+        scaled = Fraction(math.ceil(scaled))
+    number = scaled.numerator
+    while number % 1000 == 0 and exponent < 18:
+        number, exponent = number // 1000, exponent + 3
+    return f"{number}{_DECIMAL_SUFFIX_BY_EXPONENT[exponent]}"
+
+
+MILLI: Final = Fraction(1, 1000)
+BYTE: Final = Fraction(1)
+MI: Final = 1024**2

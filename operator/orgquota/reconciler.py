@@ -1,0 +1,291 @@
+"""Makes each Organization's HRQ, LimitRange and status match `desired_quota`, level-triggered.
+
+The Kopf handlers only feed observations in (`observe_*`); every change of an input enqueues
+the affected organizations, and `reconcile` reads what exists, computes what must exist,
+writes only the difference and reports it. A converged organization costs two reads and no
+write, so restarts and catalog edits that change nothing write nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from orgquota import objects
+from orgquota.annotations import MANAGED_LABEL, PREFIX
+from orgquota.catalog import Catalog
+from orgquota.desired import DesiredQuota, Mode, desired_quota
+from orgquota.events import NORMAL, WARNING, EventRecorder
+from orgquota.kube import HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError
+from orgquota.settings import Settings
+from orgquota.status import Verdict, quota_condition, quota_status
+from orgquota.workqueue import RetryLater, WorkQueue
+
+logger = logging.getLogger(__name__)
+
+OrgKey = tuple[str, str]
+"""(namespace, name) of an Organization"""
+
+HNC_RETRY_SECONDS: Final = 30.0
+
+
+@dataclass
+class OrgView:
+    """The little the operator keeps in memory of an Organization."""
+
+    namespace: str
+    name: str
+    uid: str
+    annotations: dict[str, str]
+    status: dict[str, Any]
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> OrgView:
+        meta = body["metadata"]
+        billing = {k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
+        return cls(meta["namespace"], meta["name"], meta["uid"], billing, dict(body.get("status") or {}))
+
+    @property
+    def key(self) -> OrgKey:
+        return (self.namespace, self.name)
+
+    @property
+    def ref(self) -> dict[str, str]:
+        return {
+            "apiVersion": "kube-dc.com/v1",
+            "kind": "Organization",
+            "namespace": self.namespace,
+            "name": self.name,
+            "uid": self.uid,
+        }
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something outside the annotations that keeps an organization from being ready."""
+
+    reason: str
+    message: str
+
+
+@dataclass
+class CatalogState:
+    """The catalog in force: the last good one, and what is wrong with the newest, if anything."""
+
+    catalog: Catalog | None = None
+    problem: Issue | None = None
+
+
+OrgLog = logging.LoggerAdapter[logging.Logger]
+
+
+def org_log(namespace: str, name: str) -> OrgLog:
+    """A logger whose every line names the organization (Kopf's formatters prefix it, or add it to JSON)."""
+    ref = {"apiVersion": "kube-dc.com/v1", "kind": "Organization", "namespace": namespace, "name": name}
+    return logging.LoggerAdapter(logger, {"k8s_ref": ref, "k8s_skip": True})
+
+
+@dataclass
+class Reconciler:
+    kube: Kube
+    settings: Settings
+    events: EventRecorder
+    orgs: dict[OrgKey, OrgView] = field(default_factory=dict)
+    catalog: CatalogState = field(default_factory=CatalogState)
+    _by_namespace: dict[str, set[OrgKey]] = field(default_factory=dict)
+    _deleted: set[OrgKey] = field(default_factory=set)
+    _applied: dict[tuple[OrgKey, str], Any] = field(default_factory=dict)
+    queue: WorkQueue[OrgKey] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.queue = WorkQueue(self.reconcile, workers=self.settings.workers, logger=logger)
+
+    # -- observations -------------------------------------------------------------------------
+
+    def observe_org(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        view = OrgView.from_body(body)
+        key = view.key
+        if deleted:
+            self.orgs.pop(key, None)
+            self._by_namespace.get(view.namespace, set()).discard(key)
+            self._deleted.add(key)
+            self.queue.add(key)
+            return
+        previous = self.orgs.get(key)
+        self.orgs[key] = view
+        self._by_namespace.setdefault(view.namespace, set()).add(key)
+        self._deleted.discard(key)
+        if previous is None or previous.annotations != view.annotations or previous.uid != view.uid:
+            self.queue.add(key)
+
+    def observe_managed_object(self, namespace: str) -> None:
+        """An HRQ or LimitRange of ours changed or vanished: check the organizations it belongs to."""
+        for key in self._by_namespace.get(namespace, ()):
+            self.queue.add(key)
+
+    def set_catalog(self, catalog: Catalog | None, problem: Issue | None) -> None:
+        """A new catalog (or a problem with it, keeping the last good one): every organization is checked."""
+        if catalog is not None:
+            self.catalog.catalog = catalog
+        self.catalog.problem = problem
+        for key in self.orgs:
+            self.queue.add(key)
+
+    # -- the reconcile ------------------------------------------------------------------------
+
+    async def reconcile(self, key: OrgKey) -> None:
+        view = self.orgs.get(key)
+        log = org_log(*key)
+        if view is None:
+            if key in self._deleted:
+                await self._remove_managed(key[0], log)
+                self._deleted.discard(key)
+            return
+        catalog = self.catalog.catalog
+        if catalog is None:
+            problem = self.catalog.problem or Issue("CatalogMissing", "no plan catalog has been read yet")
+            current = view.status
+            await self._report(
+                view,
+                Verdict(
+                    False,
+                    current.get("mode") or "none",
+                    current.get("plan") or "",
+                    problem.reason,
+                    problem.message + "; no quota was changed",
+                ),
+                log,
+            )
+            return
+        desired = desired_quota(view.annotations, catalog, self.settings.quota)
+        issues: list[Issue] = []
+        try:
+            await self._sync_hrq(view, desired, log)
+        except RetryLater as exc:
+            await self._report(view, self._verdict(desired, [Issue("HNCNotInstalled", str(exc))]), log)
+            raise
+        issue = await self._sync_limit_range(view, desired, log)
+        if issue:
+            issues.append(issue)
+        if self.catalog.problem:
+            issues.append(self.catalog.problem)
+        await self._report(view, self._verdict(desired, issues), log)
+
+    def _verdict(self, desired: DesiredQuota, issues: list[Issue]) -> Verdict:
+        if not issues:
+            return Verdict(desired.ready, desired.mode, desired.plan_id, desired.reason, desired.message)
+        message = "; ".join([issue.message for issue in issues] + [desired.message])
+        return Verdict(False, desired.mode, desired.plan_id, issues[0].reason, message)
+
+    async def _sync_hrq(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> None:
+        path = HRQ.path(view.namespace, objects.HRQ_NAME)
+        actual = await self.kube.get(path)
+        if desired.mode == Mode.NONE:
+            if actual is not None and objects.is_managed(actual):
+                await self._delete(view, path, "HierarchicalResourceQuota", log)
+            return
+        labels = objects.managed_labels(desired.plan_id)
+        if actual is None:
+            body = objects.hrq_manifest(desired.hard, labels, objects.owner_reference(view.name, view.uid))
+            try:
+                await self.kube.create(HRQ.path(view.namespace), body)
+            except KubeError as exc:
+                if exc.status == 404:
+                    raise RetryLater(
+                        "HNC is not installed: the HierarchicalResourceQuota API "
+                        "(hnc.x-k8s.io/v1alpha2) is missing",
+                        HNC_RETRY_SECONDS,
+                    ) from exc
+                raise
+            summary = ", ".join(f"{k}={v}" for k, v in desired.hard.items())
+            await self._changed(view, "HierarchicalResourceQuota", "Created", summary, log)
+            self._applied[(view.key, "hrq")] = desired.hard
+            return
+        patch = objects.hard_patch(actual, desired.hard, labels)
+        if patch:
+            change = objects.describe_hard_change(actual, desired.hard) or "labels"
+            await self.kube.merge_patch(path, patch)
+            await self._updated(view, "hrq", "HierarchicalResourceQuota", desired.hard, change, log)
+        self._applied[(view.key, "hrq")] = desired.hard
+
+    async def _sync_limit_range(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> Issue | None:
+        path = LIMIT_RANGE.path(view.namespace, objects.LIMIT_RANGE_NAME)
+        actual = await self.kube.get(path)
+        if actual is not None and not objects.is_managed(actual):
+            if desired.limit_range is None or desired.mode == Mode.NONE:
+                return None
+            return Issue(
+                "LimitRangeNotManaged",
+                f"LimitRange {objects.LIMIT_RANGE_NAME} has no {MANAGED_LABEL}=true label, so it "
+                "belongs to its author and is left alone (label it or delete it to have the plan's applied)",
+            )
+        if desired.mode == Mode.NONE:
+            if actual is not None:
+                await self._delete(view, path, "LimitRange", log)
+            return None
+        if desired.limit_range is None:
+            return None
+        labels = objects.managed_labels(desired.plan_id)
+        if actual is None:
+            body = objects.limit_range_manifest(
+                desired.limit_range, labels, objects.owner_reference(view.name, view.uid)
+            )
+            await self.kube.create(LIMIT_RANGE.path(view.namespace), body)
+            await self._changed(view, "LimitRange", "Created", f"plan {desired.plan_id}", log)
+        else:
+            patch = objects.limit_range_patch(actual, desired.limit_range, labels)
+            if patch:
+                await self.kube.merge_patch(path, patch)
+                await self._updated(
+                    view, "lr", "LimitRange", desired.limit_range, f"plan {desired.plan_id}", log
+                )
+        self._applied[(view.key, "lr")] = desired.limit_range
+        return None
+
+    async def _updated(
+        self, view: OrgView, slot: str, kind: str, desired: Any, change: str, log: OrgLog
+    ) -> None:
+        """An update either follows a new desired state, or restores ours after someone else's edit."""
+        restored = self._applied.get((view.key, slot)) == desired
+        verb = "Restored" if restored else "Updated"
+        detail = f"{change} (it was changed outside the operator)" if restored else change
+        await self._changed(view, kind, verb, detail, log)
+
+    async def _changed(self, view: OrgView, kind: str, verb: str, detail: str, log: OrgLog) -> None:
+        name = objects.HRQ_NAME if kind.startswith("Hierarchical") else objects.LIMIT_RANGE_NAME
+        message = f"{verb} {kind} {name}: {detail}"
+        log.info("%s", message)
+        await self.events.record(view.ref, NORMAL, f"Quota{verb}", message)
+
+    async def _delete(self, view: OrgView, path: str, kind: str, log: OrgLog) -> None:
+        if await self.kube.delete(path):
+            await self._changed(view, kind, "Deleted", "the organization has no plan", log)
+
+    async def _remove_managed(self, namespace: str, log: OrgLog) -> None:
+        """The organization is gone: remove what the operator made for it (the GC does too, via owners)."""
+        if self._by_namespace.get(namespace):
+            return  # another organization still lives in this namespace
+        for resource, name in ((HRQ, objects.HRQ_NAME), (LIMIT_RANGE, objects.LIMIT_RANGE_NAME)):
+            path = resource.path(namespace, name)
+            actual = await self.kube.get(path)
+            if actual is not None and objects.is_managed(actual) and await self.kube.delete(path):
+                log.info("deleted %s %s: the organization was deleted", actual.get("kind"), name)
+
+    async def _report(self, view: OrgView, verdict: Verdict, log: OrgLog) -> None:
+        """Write the status if it changed; a new problem also becomes a Warning event."""
+        new = quota_status(view.status, verdict, datetime.now(UTC))
+        if new == view.status:
+            return
+        previous = quota_condition(view.status)
+        patched = await self.kube.merge_patch(
+            ORGANIZATION.path(view.namespace, view.name, "status"), {"status": new}
+        )
+        view.status = dict(patched.get("status") or new)
+        if previous.get("reason") != verdict.reason or previous.get("message") != verdict.message:
+            level = logging.INFO if verdict.ready else logging.WARNING
+            log.log(level, "QuotaReady=%s %s: %s", verdict.ready, verdict.reason, verdict.message)
+            if not verdict.ready and previous.get("reason") != verdict.reason:
+                await self.events.record(view.ref, WARNING, verdict.reason, verdict.message)

@@ -1,0 +1,93 @@
+"""A keyed work queue with the semantics of controller-runtime's workqueue.
+
+A key is queued at most once however often it is added, is never processed by two workers
+at once, and a key added while it is being processed is processed again afterwards; a
+failure is retried with exponential backoff. That is what makes fan-out to thousands of
+Organizations cheap (duplicates collapse) and reconciles safe (no two writers per key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+class RetryLater(Exception):
+    """Raised by a reconcile that cannot finish yet; the key is retried after `delay` seconds."""
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+class WorkQueue(Generic[K]):
+    def __init__(
+        self,
+        process: Callable[[K], Awaitable[None]],
+        *,
+        workers: int,
+        logger: logging.Logger,
+        base_delay: float = 0.5,
+        max_delay: float = 60.0,
+    ) -> None:
+        self._process = process
+        self._workers = workers
+        self._logger = logger
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._queue: asyncio.Queue[K] = asyncio.Queue()
+        self._dirty: set[K] = set()
+        self._processing: set[K] = set()
+        self._failures: dict[K, int] = {}
+
+    def add(self, key: K) -> None:
+        if key in self._dirty:
+            return
+        self._dirty.add(key)
+        if key not in self._processing:
+            self._queue.put_nowait(key)
+
+    def add_after(self, key: K, delay: float) -> None:
+        asyncio.get_running_loop().call_later(delay, self.add, key)
+
+    def __len__(self) -> int:
+        """Keys waiting to be processed."""
+        return len(self._dirty)
+
+    def idle(self) -> bool:
+        return not self._dirty and not self._processing
+
+    async def run(self) -> None:
+        """Process keys until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self._workers):
+                group.create_task(self._work())
+
+    async def _work(self) -> None:
+        while True:
+            key = await self._queue.get()
+            self._dirty.discard(key)
+            self._processing.add(key)
+            try:
+                await self._process(key)
+                self._failures.pop(key, None)
+            except RetryLater as exc:
+                self._logger.info("%s: %s; retrying in %.0fs", key, exc, exc.delay)
+                self.add_after(key, exc.delay)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures = self._failures[key] = self._failures.get(key, 0) + 1
+                delay = min(self._base_delay * 2 ** (failures - 1), self._max_delay)
+                self._logger.exception(
+                    "%s: reconcile failed (attempt %d); retrying in %.1fs", key, failures, delay
+                )
+                self.add_after(key, delay)
+            finally:
+                self._processing.discard(key)
+                if key in self._dirty:
+                    self._queue.put_nowait(key)
