@@ -128,16 +128,22 @@ def _go_platform() -> tuple[str, str]:
 def _download(url: str, dest: Path) -> str:
     """Stream `url` to `dest` and return its sha256 (releases are ~100 MB, so not in memory)."""
     digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as resp, dest.open("wb") as out:
-        while chunk := resp.read(1 << 20):
-            digest.update(chunk)
-            out.write(chunk)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp, dest.open("wb") as out:
+            while chunk := resp.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    except OSError as exc:
+        raise BinariesError(f"cannot download {url}: {exc}") from exc
     return digest.hexdigest()
 
 
 def _fetch_text(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=60) as resp:
-        return str(resp.read().decode())
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            return str(resp.read().decode())
+    except OSError as exc:
+        raise BinariesError(f"cannot download {url}: {exc}") from exc
 
 
 def download_release(dest: Path) -> None:

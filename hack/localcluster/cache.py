@@ -34,6 +34,7 @@ def staging_dir(final: Path) -> Iterator[Path]:
     """Yield a temp dir next to `final`; on success rename it into place, so a half result is never seen."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the result is a normal cache entry
     try:
         yield tmp
         if final.exists():

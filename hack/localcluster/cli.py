@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .binaries import BinariesError, bin_dir, log
 from .controlplane import ControlPlane, ControlPlaneError, detached_running, stop_detached
-from .hnc import hnc_crd_path
+from .hnc import HncError, hnc_crd_path
 from .kubectl import Cluster, KubectlError, install_crds
 
 
@@ -43,7 +43,7 @@ def _install_crds(args: argparse.Namespace) -> int:
         return 2
     try:
         names = install_crds(Cluster(Path(kubeconfig)))
-    except (KubectlError, TimeoutError) as exc:
+    except (KubectlError, TimeoutError, BinariesError, HncError) as exc:
         log(str(exc))
         return 1
     log(f"established: {', '.join(names)}")
@@ -51,12 +51,20 @@ def _install_crds(args: argparse.Namespace) -> int:
 
 
 def _binaries(_: argparse.Namespace) -> int:
-    print(bin_dir())
+    try:
+        print(bin_dir())
+    except BinariesError as exc:
+        log(str(exc))
+        return 1
     return 0
 
 
 def _hnc_crd(_: argparse.Namespace) -> int:
-    print(hnc_crd_path())
+    try:
+        print(hnc_crd_path())
+    except HncError as exc:
+        log(str(exc))
+        return 1
     return 0
 
 

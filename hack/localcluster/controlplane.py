@@ -238,6 +238,9 @@ class ControlPlane:
                 f"--etcd-servers={self.etcd_url}",
                 "--bind-address=127.0.0.1",
                 "--advertise-address=127.0.0.1",
+                # The lease reconciler rejects a loopback advertise address; nothing in-cluster needs the
+                # `kubernetes` service endpoints anyway.
+                "--endpoint-reconciler-type=none",
                 f"--secure-port={api_port}",
                 f"--cert-dir={self.pki.dir}",
                 f"--tls-cert-file={self.pki.serving_cert}",

@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
     kopf.configure(log_format=log_format, log_prefix=True)
     logging.getLogger().setLevel(settings.log_level.upper())
+    if settings.log_level.upper() != "DEBUG":  # one line per watch event is noise, not news
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
     from orgquota import handlers  # noqa: F401 - registers the handlers
 

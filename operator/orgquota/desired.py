@@ -145,8 +145,8 @@ def _plan_hard(
         "requests.memory": memory,
         "limits.memory": (memory * burst).ceil(BYTE),
         "requests.storage": storage,
-        "pods": Quantity(plan.pods),
-        "services.loadbalancers": Quantity(plan.servicesLB),
+        "pods": Quantity.count(plan.pods),
+        "services.loadbalancers": Quantity.count(plan.servicesLB),
     }
 
 
@@ -158,8 +158,8 @@ def _floor_hard(catalog: Catalog) -> dict[str, Quantity]:
         "requests.memory": floor.memory,
         "limits.memory": floor.memory,
         "requests.storage": floor.storage,
-        "pods": Quantity(floor.pods),
-        "services.loadbalancers": Quantity(floor.servicesLB),
+        "pods": Quantity.count(floor.pods),
+        "services.loadbalancers": Quantity.count(floor.servicesLB),
     }
 
 

@@ -17,7 +17,7 @@ from kopf._cogs.helpers.typedefs import Logger
 from orgquota import objects
 from orgquota.catalog import CatalogError, parse_configmap_data
 from orgquota.events import WARNING, EventRecorder
-from orgquota.kube import Kube
+from orgquota.kube import ORGANIZATION, Kube, KubeError
 from orgquota.reconciler import Issue, Reconciler
 from orgquota.settings import Settings
 
@@ -48,6 +48,10 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     memo.config = config
     memo.kube = kube
     memo.reconciler = reconciler
+    try:
+        reconciler.observe_initial_list(await kube.list(ORGANIZATION.path("")))
+    except KubeError as exc:
+        logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
     memo.workers = asyncio.create_task(reconciler.queue.run(), name="orgquota-workers")
     logger.info(
         "orgquota started: catalog %s/%s, projects limit %d, %d workers",
@@ -98,9 +102,7 @@ def limit_range_changed(name: str, namespace: str | None, memo: Any, **_: Any) -
         memo.reconciler.observe_managed_object(namespace)
 
 
-async def _load_catalog(
-    reconciler: Reconciler, configmap: dict[str, Any] | None, logger: Logger
-) -> None:
+async def _load_catalog(reconciler: Reconciler, configmap: dict[str, Any] | None, logger: Logger) -> None:
     """Adopt a valid catalog; for a bad or missing one keep the last good catalog and say why."""
     config = reconciler.settings
     where = f"ConfigMap {config.catalog_namespace}/{config.catalog_name}"

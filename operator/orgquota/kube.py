@@ -38,8 +38,9 @@ class Resource:
     plural: str
 
     def path(self, namespace: str, name: str = "", subresource: str = "") -> str:
+        """The object's path; with no namespace, the collection across all namespaces."""
         base = f"/api/{self.version}" if not self.group else f"/apis/{self.group}/{self.version}"
-        path = f"{base}/namespaces/{quote(namespace)}/{self.plural}"
+        path = f"{base}/namespaces/{quote(namespace)}/{self.plural}" if namespace else f"{base}/{self.plural}"
         if name:
             path += "/" + quote(name)
         if subresource:
@@ -101,6 +102,18 @@ class Kube:
                 payload.get("reason", ""),
             )
         return payload
+
+    async def list(self, path: str, page_size: int = 500) -> list[Manifest]:
+        """Every item of a collection, a page at a time."""
+        items: list[Manifest] = []
+        query = {"limit": str(page_size)}
+        while True:
+            page = await self.request("GET", path, query=query)
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            query = {"limit": str(page_size), "continue": token}
 
     async def get(self, path: str) -> Manifest | None:
         """The object, or None if it does not exist."""

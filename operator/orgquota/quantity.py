@@ -31,14 +31,21 @@ class QuantityError(ValueError):
 class Quantity:
     """An exact Kubernetes quantity; equality and order are by value, not by spelling."""
 
-    __slots__ = ("binary", "value")
+    __slots__ = ("binary", "plain", "value")
 
     value: Fraction
     binary: bool
+    plain: bool
+    """a count (pods, services): written as digits, `1000`, where Kubernetes would write `1k`"""
 
-    def __init__(self, value: Fraction | int, *, binary: bool = False) -> None:
+    def __init__(self, value: Fraction | int, *, binary: bool = False, plain: bool = False) -> None:
         self.value = Fraction(value)
         self.binary = binary
+        self.plain = plain
+
+    @classmethod
+    def count(cls, number: int) -> Quantity:
+        return cls(number, plain=True)
 
     @classmethod
     def parse(cls, raw: str | int | Decimal | Quantity) -> Quantity:
@@ -67,10 +74,10 @@ class Quantity:
         raise QuantityError(f"{raw!r} is not a quantity (unknown suffix {suffix!r})")
 
     def __add__(self, other: Quantity) -> Quantity:
-        return Quantity(self.value + other.value, binary=self.binary)
+        return Quantity(self.value + other.value, binary=self.binary, plain=self.plain)
 
     def __mul__(self, factor: int | Fraction | Decimal) -> Quantity:
-        return Quantity(self.value * Fraction(factor), binary=self.binary)
+        return Quantity(self.value * Fraction(factor), binary=self.binary, plain=self.plain)
 
     __rmul__ = __mul__
 
@@ -91,12 +98,14 @@ class Quantity:
 
     def ceil(self, unit: Fraction) -> Quantity:
         """Round up to a whole number of `unit`: a limit may grow by rounding, never shrink."""
-        return Quantity(math.ceil(self.value / unit) * unit, binary=self.binary)
+        return Quantity(math.ceil(self.value / unit) * unit, binary=self.binary, plain=self.plain)
 
     def __str__(self) -> str:
         value = self.value
         if value == 0:
             return "0"
+        if self.plain and value.denominator == 1:
+            return str(value.numerator)
         if self.binary and abs(value) >= 1024 and value.denominator == 1:
             number, power = value.numerator, 0
             while number % 1024 == 0 and power < 6:

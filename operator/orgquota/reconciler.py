@@ -9,6 +9,7 @@ write, so restarts and catalog edits that change nothing write nothing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,6 +99,8 @@ class Reconciler:
     _by_namespace: dict[str, set[OrgKey]] = field(default_factory=dict)
     _deleted: set[OrgKey] = field(default_factory=set)
     _applied: dict[tuple[OrgKey, str], Any] = field(default_factory=dict)
+    _initial: set[OrgKey] = field(default_factory=set)
+    _started: float = 0.0
     queue: WorkQueue[OrgKey] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -106,6 +109,11 @@ class Reconciler:
     # -- observations -------------------------------------------------------------------------
 
     def observe_org(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        """Take in an Organization event; only a change of its billing annotations needs a reconcile.
+
+        The status is taken from the first sighting only: the operator is its only writer, and
+        an event still in flight may carry an older status than the one it has just written.
+        """
         view = OrgView.from_body(body)
         key = view.key
         if deleted:
@@ -114,12 +122,35 @@ class Reconciler:
             self._deleted.add(key)
             self.queue.add(key)
             return
-        previous = self.orgs.get(key)
+        known = self.orgs.get(key)
+        if known is not None and known.uid == view.uid:
+            if known.annotations != view.annotations:
+                known.annotations = view.annotations
+                self.queue.add(key)
+            return
         self.orgs[key] = view
         self._by_namespace.setdefault(view.namespace, set()).add(key)
         self._deleted.discard(key)
-        if previous is None or previous.annotations != view.annotations or previous.uid != view.uid:
-            self.queue.add(key)
+        self.queue.add(key)
+
+    def observe_initial_list(self, bodies: list[dict[str, Any]]) -> None:
+        """The organizations that exist at start; when all are reconciled, the operator says so."""
+        self._started = time.monotonic()
+        for body in bodies:
+            self.observe_org(body)
+            self._initial.add(OrgView.from_body(body).key)
+        if not self._initial:
+            self._announce_converged()
+
+    def _reconciled(self, key: OrgKey) -> None:
+        if key in self._initial:
+            self._initial.discard(key)
+            if not self._initial:
+                self._announce_converged()
+
+    def _announce_converged(self) -> None:
+        elapsed = time.monotonic() - self._started
+        logger.info("startup: %d organizations reconciled in %.2fs", len(self.orgs), elapsed)
 
     def observe_managed_object(self, namespace: str) -> None:
         """An HRQ or LimitRange of ours changed or vanished: check the organizations it belongs to."""
@@ -137,6 +168,10 @@ class Reconciler:
     # -- the reconcile ------------------------------------------------------------------------
 
     async def reconcile(self, key: OrgKey) -> None:
+        await self._reconcile(key)
+        self._reconciled(key)
+
+    async def _reconcile(self, key: OrgKey) -> None:
         view = self.orgs.get(key)
         log = org_log(*key)
         if view is None:

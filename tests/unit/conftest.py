@@ -1,5 +1,4 @@
 import pytest
-
 from orgquota.catalog import Catalog, parse_catalog
 
 CATALOG = """

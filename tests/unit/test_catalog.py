@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from orgquota.catalog import CatalogError, parse_catalog, parse_configmap_data
 from orgquota.quantity import Quantity
+
 from tests.unit.conftest import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,20 +47,29 @@ def test_the_example_catalog_is_valid() -> None:
 
 
 def test_burst_ratio_is_read_without_floats() -> None:
-    assert parse_catalog(edited("plans.burst-pool.burstRatio", "placeholder").replace(
-        "placeholder", "1.1")).plans["burst-pool"].burstRatio == Decimal("1.1")
+    assert parse_catalog(
+        edited("plans.burst-pool.burstRatio", "placeholder").replace("placeholder", "1.1")
+    ).plans["burst-pool"].burstRatio == Decimal("1.1")
 
 
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
-        ("plans.pro-pool.limitRange.maxCPU", "abc", "plans.pro-pool.limitRange.maxCPU: 'abc' is not a quantity"),
+        (
+            "plans.pro-pool.limitRange.maxCPU",
+            "abc",
+            "plans.pro-pool.limitRange.maxCPU: 'abc' is not a quantity",
+        ),
         ("plans.pro-pool.requests.memory", "-1Gi", "plans.pro-pool.requests.memory: '-1Gi' is negative"),
         ("plans.pro-pool.requests.cpu", None, "plans.pro-pool.requests.cpu: required"),
         ("plans.pro-pool.burstRatio", 0, "plans.pro-pool.burstRatio: Input should be greater than 0"),
         ("plans.pro-pool.burstRatio", -1, "plans.pro-pool.burstRatio: Input should be greater than 0"),
         ("plans.pro-pool.pods", "many", "plans.pro-pool.pods: Input should be a valid integer"),
-        ("plans.pro-pool.servicesLB", -1, "plans.pro-pool.servicesLB: Input should be greater than or equal to 0"),
+        (
+            "plans.pro-pool.servicesLB",
+            -1,
+            "plans.pro-pool.servicesLB: Input should be greater than or equal to 0",
+        ),
         ("plans.pro-pool.limits", {}, "plans.pro-pool.limits: unknown field"),
         ("plans.pro-pool.limitRange", None, "plans.pro-pool.limitRange: required"),
         ("suspendedPlan", None, "suspendedPlan: required"),
@@ -68,7 +77,11 @@ def test_burst_ratio_is_read_without_floats() -> None:
         ("plans", {}, "plans: Dictionary should have at least 1 item"),
         ("addons.turbo-x1.cpu", "2 cores", "addons.turbo-x1.cpu: '2 cores' is not a quantity"),
         ("eipQuota.gold", 1, "eipQuota.gold: not a plan in plans"),
-        ("systemOverhead.cpuPerProject", "100m", "systemOverhead.cpuPerProject: Input should be a valid integer"),
+        (
+            "systemOverhead.cpuPerProject",
+            "100m",
+            "systemOverhead.cpuPerProject: Input should be a valid integer",
+        ),
     ],
 )
 def test_bad_fields_are_named(path: str, value: object, expected: str) -> None:

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from orgquota.annotations import ADDONS, MAX_ADDON_QUANTITY, PLAN_ID, SUBSCRIPTION
 from orgquota.catalog import Catalog
 from orgquota.desired import DesiredQuota, Mode, QuotaSettings, Reason, desired_quota
@@ -34,7 +33,9 @@ def addons(*entries: object) -> str:
 
 def test_worked_example_of_the_spec(catalog: Catalog) -> None:
     result = quota(catalog, plan="pro-pool", addons=addons({"addonId": "turbo-x1", "quantity": 1}))
-    assert result.mode == Mode.PLAN and result.reason == Reason.APPLIED and result.ready
+    assert result.mode == Mode.PLAN
+    assert result.reason == Reason.APPLIED
+    assert result.ready
     assert hard(result) == {
         "requests.cpu": "10300m",
         "limits.cpu": "10300m",
@@ -58,8 +59,11 @@ def test_addons_multiply_and_add_up(catalog: Catalog) -> None:
         catalog,
         QuotaSettings(projects_limit=0),
         plan="pro-pool",
-        addons=addons({"addonId": "turbo-x1", "quantity": 2}, {"addonId": "turbo-x2", "quantity": 1},
-                      {"addonId": "turbo-x1", "quantity": 1}),
+        addons=addons(
+            {"addonId": "turbo-x1", "quantity": 2},
+            {"addonId": "turbo-x2", "quantity": 1},
+            {"addonId": "turbo-x1", "quantity": 1},
+        ),
     )
     assert hard(result)["requests.cpu"] == "18"  # 8 + 3 x 2 + 4
     assert hard(result)["requests.memory"] == "44Gi"  # 24 + 3 x 4 + 8
@@ -84,10 +88,16 @@ def test_no_subscription_annotation_means_the_plan(catalog: Catalog) -> None:
     assert quota(catalog, plan="dev-pool").mode == Mode.PLAN
 
 
-@pytest.mark.parametrize(("subscription", "reason"), [("suspended", Reason.SUSPENDED), ("canceled", Reason.CANCELED)])
+@pytest.mark.parametrize(
+    ("subscription", "reason"), [("suspended", Reason.SUSPENDED), ("canceled", Reason.CANCELED)]
+)
 def test_suspended_and_canceled_get_the_floor(catalog: Catalog, subscription: str, reason: Reason) -> None:
-    result = quota(catalog, plan="pro-pool", subscription=subscription,
-                   addons=addons({"addonId": "turbo-x2", "quantity": 5}))
+    result = quota(
+        catalog,
+        plan="pro-pool",
+        subscription=subscription,
+        addons=addons({"addonId": "turbo-x2", "quantity": 5}),
+    )
     assert (result.mode, result.reason, result.ready) == (Mode.FLOOR, reason, True)
     assert hard(result) == FLOOR  # no overhead, no add-ons
 
@@ -99,26 +109,34 @@ def test_floor_keeps_the_plans_limit_range(catalog: Catalog) -> None:
 
 def test_suspended_without_a_plan_is_still_the_floor(catalog: Catalog) -> None:
     result = quota(catalog, subscription="suspended")
-    assert result.mode == Mode.FLOOR and hard(result) == FLOOR
+    assert result.mode == Mode.FLOOR
+    assert hard(result) == FLOOR
     assert result.limit_range is None  # no plan to take defaults from: leave any LimitRange alone
 
 
 def test_no_plan_means_no_quota(catalog: Catalog) -> None:
     result = quota(catalog, subscription="active")
-    assert (result.mode, result.reason, result.ready, dict(result.hard)) == (Mode.NONE, Reason.NO_PLAN, True, {})
+    assert (result.mode, result.reason, result.ready, dict(result.hard)) == (
+        Mode.NONE,
+        Reason.NO_PLAN,
+        True,
+        {},
+    )
 
 
 def test_unknown_plan_fails_closed(catalog: Catalog) -> None:
     result = quota(catalog, plan="platinum", subscription="active")
     assert (result.mode, result.reason, result.ready) == (Mode.FLOOR, Reason.PLAN_NOT_FOUND, False)
-    assert hard(result) == FLOOR and "'platinum' is not in the catalog" in result.message
+    assert hard(result) == FLOOR
+    assert "'platinum' is not in the catalog" in result.message
     assert result.limit_range is None
 
 
 def test_unknown_subscription_fails_closed(catalog: Catalog) -> None:
     result = quota(catalog, plan="pro-pool", subscription="paused")
     assert (result.mode, result.reason, result.ready) == (Mode.FLOOR, Reason.UNKNOWN_SUBSCRIPTION, False)
-    assert "'paused'" in result.message and hard(result) == FLOOR
+    assert "'paused'" in result.message
+    assert hard(result) == FLOOR
 
 
 @pytest.mark.parametrize(
@@ -133,7 +151,10 @@ def test_unknown_subscription_fails_closed(catalog: Catalog) -> None:
         (addons({"addonId": "turbo-x1", "quantity": 1.5}), "quantity 1.5 is not a whole number"),
         (addons({"addonId": "turbo-x1", "quantity": "1"}), "quantity '1' is not a whole number"),
         (addons({"addonId": "turbo-x1", "quantity": True}), "quantity True is not a whole number"),
-        (addons({"addonId": "turbo-x1", "quantity": MAX_ADDON_QUANTITY + 1}), "is not a whole number from 1 to 100"),
+        (
+            addons({"addonId": "turbo-x1", "quantity": MAX_ADDON_QUANTITY + 1}),
+            "is not a whole number from 1 to 100",
+        ),
         (addons({"addonId": "turbo-x1"}), "quantity None is not a whole number"),
         (addons({"quantity": 1}), "has no addonId"),
         (addons("turbo-x1"), "has no addonId"),
@@ -148,9 +169,14 @@ def test_bad_addons_grant_nothing(catalog: Catalog, raw: str, problem: str) -> N
 
 
 def test_good_addons_apply_beside_bad_ones(catalog: Catalog) -> None:
-    result = quota(catalog, QuotaSettings(projects_limit=0), plan="pro-pool",
-                   addons=addons({"addonId": "turbo-x1", "quantity": 1}, {"addonId": "nope", "quantity": 1}))
-    assert hard(result)["requests.cpu"] == "10" and len(result.problems) == 1
+    result = quota(
+        catalog,
+        QuotaSettings(projects_limit=0),
+        plan="pro-pool",
+        addons=addons({"addonId": "turbo-x1", "quantity": 1}, {"addonId": "nope", "quantity": 1}),
+    )
+    assert hard(result)["requests.cpu"] == "10"
+    assert len(result.problems) == 1
 
 
 def test_empty_addons_annotation_is_no_addons(catalog: Catalog) -> None:

@@ -2,7 +2,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-
 from orgquota.quantity import MI, MILLI, Quantity, QuantityError
 
 
@@ -90,3 +89,9 @@ def test_ceil_rounds_up_to_the_unit() -> None:
 
 def test_finer_than_nano_rounds_up() -> None:
     assert str(Quantity(Fraction(1, 3) * Fraction(1, 10**9))) == "1n"
+
+
+def test_counts_are_written_as_digits() -> None:
+    assert str(Quantity.count(1000)) == "1000"
+    assert str(Quantity.count(1000) + Quantity.count(24)) == "1024"
+    assert Quantity.count(1000) == Quantity.parse("1k")

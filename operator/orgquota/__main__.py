@@ -1,0 +1,3 @@
+from orgquota.cli import main
+
+main()
