@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CLUSTER_DIR := .cluster
-# A KUBECONFIG given by the caller means "use that cluster"; otherwise the local control plane's.
-export KUBECONFIG ?= $(CURDIR)/$(CLUSTER_DIR)/kubeconfig
-USE_LOCAL_CLUSTER := $(if $(filter $(CURDIR)/$(CLUSTER_DIR)/kubeconfig,$(KUBECONFIG)),yes,)
+# A KUBECONFIG given by the caller means "use that cluster" (for `make test` too);
+# otherwise `make run` starts the local control plane and uses its kubeconfig.
+LOCAL_KUBECONFIG := $(CURDIR)/$(CLUSTER_DIR)/kubeconfig
+RUN_KUBECONFIG := $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
 
 .PHONY: venv run test unit e2e lint cluster-up cluster-down install-crds examples clean
 
@@ -18,7 +19,7 @@ $(BIN)/orgquota: pyproject.toml
 	touch $@
 
 cluster-up: venv
-ifeq ($(USE_LOCAL_CLUSTER),yes)
+ifeq ($(RUN_KUBECONFIG),$(LOCAL_KUBECONFIG))
 	$(BIN)/localcluster up --dir $(CLUSTER_DIR)
 else
 	@echo "using the cluster of KUBECONFIG=$(KUBECONFIG)"
@@ -28,13 +29,13 @@ cluster-down: venv
 	$(BIN)/localcluster down --dir $(CLUSTER_DIR)
 
 install-crds: cluster-up
-	$(BIN)/localcluster install-crds --kubeconfig $(KUBECONFIG)
+	$(BIN)/localcluster install-crds --kubeconfig $(RUN_KUBECONFIG)
 
 examples: install-crds
-	$$($(BIN)/localcluster kubectl-path) apply -f examples/organization/
+	$$($(BIN)/localcluster binaries)/kubectl --kubeconfig $(RUN_KUBECONFIG) apply -f examples/organization/
 
 run: examples
-	$(BIN)/orgquota run
+	KUBECONFIG=$(RUN_KUBECONFIG) $(BIN)/orgquota run
 
 unit: venv
 	$(BIN)/pytest tests/unit

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from localcluster.binaries import bin_dir
 from localcluster.controlplane import ControlPlane
 from localcluster.hnc import hnc_crd_path

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from localcluster.controlplane import ControlPlane, ControlPlaneError, stop_detached
 from localcluster.kubectl import Cluster
 from localcluster.procs import pid_alive, wait_until
@@ -116,12 +117,12 @@ def test_hierarchical_resource_quota_can_be_created(cluster: Cluster, namespace:
             {
                 "apiVersion": "hnc.x-k8s.io/v1alpha2",
                 "kind": "HierarchicalResourceQuota",
-                "metadata": {"name": "plan-quota", "namespace": namespace},
+                "metadata": {"name": "hand-made", "namespace": namespace},
                 "spec": {"hard": hard},
             }
         ),
     )
-    obj = cluster.get_json("hierarchicalresourcequota.hnc.x-k8s.io/plan-quota", "-n", namespace)
+    obj = cluster.get_json("hierarchicalresourcequota.hnc.x-k8s.io/hand-made", "-n", namespace)
     assert obj["apiVersion"] == "hnc.x-k8s.io/v1alpha2"
     assert obj["spec"]["hard"] == hard
 

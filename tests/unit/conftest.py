@@ -1,4 +1,5 @@
 import pytest
+
 from orgquota.catalog import Catalog, parse_catalog
 
 CATALOG = """

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from orgquota.annotations import ADDONS, MAX_ADDON_QUANTITY, PLAN_ID, SUBSCRIPTION
 from orgquota.catalog import Catalog
 from orgquota.desired import DesiredQuota, Mode, QuotaSettings, Reason, desired_quota

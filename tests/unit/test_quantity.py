@@ -2,6 +2,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+
 from orgquota.quantity import MI, MILLI, Quantity, QuantityError
 
 

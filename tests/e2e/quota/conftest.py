@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 import pytest
 import yaml
-from localcluster.kubectl import Cluster
 
+from localcluster.kubectl import Cluster
 from tests.e2e.conftest import REPO_ROOT
 
 T = TypeVar("T")

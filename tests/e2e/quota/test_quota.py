@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from typing import Any
 
 import yaml
-from localcluster.kubectl import Cluster
 
+from localcluster.kubectl import Cluster
 from tests.e2e.quota.conftest import CATALOG_FILE, EXAMPLES, OperatorProcess, Orgs, consistently, eventually
 
 MANAGED = "billing.kube-dc.com/auto-managed"
@@ -314,12 +315,12 @@ def _assert_eq(actual: object, expected: object) -> None:
     assert actual == expected
 
 
-def _present(obj: dict[str, object] | None) -> dict[str, object]:
+def _present(obj: dict[str, Any] | None) -> dict[str, Any]:
     assert obj is not None
     return obj
 
 
-def _reason(orgs: Orgs, name: str, reason: str) -> dict[str, object]:
+def _reason(orgs: Orgs, name: str, reason: str) -> dict[str, Any]:
     condition = orgs.condition(name)
     assert condition["reason"] == reason, condition
     return condition
