@@ -117,9 +117,7 @@ def build_with_go(go: str, dest: Path) -> None:
 
 
 def _go_platform() -> tuple[str, str]:
-    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
-        platform.machine().lower()
-    )
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower())
     if sys.platform != "linux" or arch is None:
         raise BinariesError("no kube-apiserver release for this platform; install Go to build it instead")
     return "linux", arch

@@ -60,9 +60,7 @@ def _key() -> ec.EllipticCurvePrivateKey:
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     path.chmod(0o600)
 
@@ -74,9 +72,7 @@ def _name(cn: str, org: str | None = None) -> x509.Name:
     return x509.Name(attrs)
 
 
-def _builder(
-    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey
-) -> x509.CertificateBuilder:
+def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
     now = dt.datetime.now(dt.UTC)
     return (
         x509.CertificateBuilder()
@@ -159,24 +155,51 @@ def generate_pki(directory: Path) -> Pki:
         x509.DNSName("localhost"),
         x509.DNSName("kubernetes.default.svc"),
     ]
-    serving, serving_key = _leaf(
-        "kube-apiserver", None, ExtendedKeyUsageOID.SERVER_AUTH, ca_name, ca_key, sans
-    )
+    serving, serving_key = _leaf("kube-apiserver", None, ExtendedKeyUsageOID.SERVER_AUTH, ca_name, ca_key, sans)
     _write_cert(pki.serving_cert, serving)
     _write_key(pki.serving_key, serving_key)
 
     # O=system:masters: the built-in group that bypasses RBAC, as kubeadm's admin.conf does.
-    admin, admin_key = _leaf(
-        "localcluster-admin", "system:masters", ExtendedKeyUsageOID.CLIENT_AUTH, ca_name, ca_key
-    )
+    admin, admin_key = _leaf("localcluster-admin", "system:masters", ExtendedKeyUsageOID.CLIENT_AUTH, ca_name, ca_key)
     _write_cert(pki.admin_cert, admin)
     _write_key(pki.admin_key, admin_key)
 
     sa_key = _key()
     _write_key(pki.sa_key, sa_key)
     pki.sa_pub.write_bytes(
-        sa_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return pki
+
+
+@dataclass(frozen=True)
+class ServingCert:
+    """A CA and a server certificate it signed, e.g. for a webhook server the apiserver calls."""
+
+    ca_cert: Path
+    cert: Path
+    key: Path
+
+
+def generate_serving_cert(directory: Path, hosts: list[str]) -> ServingCert:
+    """A fresh CA and a serving certificate for `hosts` (IP addresses or DNS names) in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_key = _key()
+    ca_name = _name("orgquota-webhook-ca")
+    ca = (
+        _builder(ca_name, ca_name, ca_key)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    sans: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            sans.append(x509.DNSName(host))
+    leaf, leaf_key = _leaf(hosts[0], None, ExtendedKeyUsageOID.SERVER_AUTH, ca_name, ca_key, sans)
+    result = ServingCert(directory / "ca.crt", directory / "tls.crt", directory / "tls.key")
+    _write_cert(result.ca_cert, ca)
+    _write_cert(result.cert, leaf)
+    _write_key(result.key, leaf_key)
+    return result

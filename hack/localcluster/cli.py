@@ -81,12 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     crds = sub.add_parser("install-crds", help="apply crds/ and HNC's HRQ CRD, wait until Established")
     crds.add_argument("--kubeconfig", help="default $KUBECONFIG")
     crds.set_defaults(func=_install_crds)
-    sub.add_parser(
-        "binaries", help="print the etcd/kube-apiserver/kubectl dir (build if needed)"
-    ).set_defaults(func=_binaries)
-    sub.add_parser("hnc-crd", help="print the path of HNC's HRQ CRD (fetch if needed)").set_defaults(
-        func=_hnc_crd
+    sub.add_parser("binaries", help="print the etcd/kube-apiserver/kubectl dir (build if needed)").set_defaults(
+        func=_binaries
     )
+    sub.add_parser("hnc-crd", help="print the path of HNC's HRQ CRD (fetch if needed)").set_defaults(func=_hnc_crd)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

@@ -103,9 +103,7 @@ def readyz(server: str, pki: Pki, timeout: float = 2.0) -> bool:
     """True if kube-apiserver's /readyz answers ok to the admin client certificate."""
     ctx = ssl.create_default_context(cafile=str(pki.ca_cert))
     ctx.load_cert_chain(str(pki.admin_cert), str(pki.admin_key))
-    https = urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx)
-    )
+    https = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx))
     try:
         with https.open(f"{server}/readyz", timeout=timeout) as resp:
             return bool(resp.status == 200)
@@ -139,9 +137,7 @@ class ControlPlane:
         start_timeout: float = 60.0,
     ) -> None:
         self._own_dir = workdir is None
-        self.workdir = (
-            Path(tempfile.mkdtemp(prefix="localcluster-")) if workdir is None else workdir.resolve()
-        )
+        self.workdir = Path(tempfile.mkdtemp(prefix="localcluster-")) if workdir is None else workdir.resolve()
         self.detached = detached
         self.start_timeout = start_timeout
         self._bin_dir = bin_dir
@@ -161,9 +157,7 @@ class ControlPlane:
     def __enter__(self) -> ControlPlane:
         return self.start()
 
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
     def start(self) -> ControlPlane:

@@ -69,9 +69,7 @@ def parse_addons(raw: str | None) -> ParsedAddons:
     except json.JSONDecodeError as exc:
         return ParsedAddons((), (f"{ADDONS} is not valid JSON ({exc.msg}); no add-on is granted",))
     if not isinstance(entries, list):
-        return ParsedAddons(
-            (), (f"{ADDONS} must be a JSON list of {{addonId, quantity}}; no add-on is granted",)
-        )
+        return ParsedAddons((), (f"{ADDONS} must be a JSON list of {{addonId, quantity}}; no add-on is granted",))
     requests: list[AddonRequest] = []
     problems: list[str] = []
     for index, entry in enumerate(entries):
@@ -80,11 +78,7 @@ def parse_addons(raw: str | None) -> ParsedAddons:
             problems.append(f"{where} has no addonId; ignored")
             continue
         addon_id, quantity = entry["addonId"], entry.get("quantity")
-        if (
-            isinstance(quantity, bool)
-            or not isinstance(quantity, int)
-            or not 1 <= quantity <= MAX_ADDON_QUANTITY
-        ):
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_ADDON_QUANTITY:
             problems.append(
                 f"{where} ({addon_id}): quantity {quantity!r} is not a whole number from 1 to "
                 f"{MAX_ADDON_QUANTITY}; ignored"

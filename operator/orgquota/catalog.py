@@ -55,9 +55,7 @@ def _label_value(key: str) -> str:
     return key
 
 
-QuantityValue = Annotated[
-    Quantity, PlainValidator(_non_negative_quantity), PlainSerializer(str, return_type=str)
-]
+QuantityValue = Annotated[Quantity, PlainValidator(_non_negative_quantity), PlainSerializer(str, return_type=str)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Id = Annotated[str, AfterValidator(_label_value)]
 
@@ -168,13 +166,9 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    value = Decimal(
-        loader.construct_scalar(node).replace("_", "").replace(".inf", "Inf").replace(".nan", "NaN")
-    )
+    value = Decimal(loader.construct_scalar(node).replace("_", "").replace(".inf", "Inf").replace(".nan", "NaN"))
     if not value.is_finite():
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value!r} is not a finite number", node.start_mark
-        )
+        raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a finite number", node.start_mark)
     return value
 
 

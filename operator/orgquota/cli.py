@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import logging
+from pathlib import Path
+from typing import Any
 
 import kopf
+import yaml
 
 from orgquota.settings import Settings
+
+
+def print_webhook_config(url: str | None, service: str | None, ca_file: Path) -> None:
+    from orgquota.webhooks import webhook_configuration
+
+    client: dict[str, Any] = {"caBundle": base64.b64encode(ca_file.read_bytes()).decode()}
+    if url:
+        client["url"] = url
+    else:
+        assert service is not None
+        where, _, port = service.partition(":")
+        namespace, _, name = where.partition("/")
+        client["service"] = {"namespace": namespace, "name": name, "port": int(port or 443)}
+    print(yaml.safe_dump(webhook_configuration(client, Settings.from_env()), sort_keys=False), end="")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,7 +33,15 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the operator in the foreground")
     run.add_argument("--log-format", choices=["text", "json"], default="text")
+    hooks = commands.add_parser("webhook-config", help="print the ValidatingWebhookConfiguration (YAML)")
+    target = hooks.add_mutually_exclusive_group(required=True)
+    target.add_argument("--url", help="where the apiserver reaches the webhook server, e.g. https://127.0.0.1:9443")
+    target.add_argument("--service", help="NAMESPACE/NAME[:PORT] of the webhook Service")
+    hooks.add_argument("--ca-file", required=True, help="PEM CA that signed the webhook server's certificate")
     args = parser.parse_args(argv)
+    if args.command == "webhook-config":
+        print_webhook_config(args.url, args.service, Path(args.ca_file))
+        return
 
     settings = Settings.from_env()  # fail fast on a bad setting, before connecting anywhere
     log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
@@ -25,5 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
     from orgquota import handlers  # noqa: F401 - registers the handlers
+
+    if settings.webhooks:
+        from orgquota import webhooks  # noqa: F401 - registers the admission handlers
 
     kopf.run(clusterwide=True, standalone=True)

@@ -164,7 +164,7 @@ def _floor_hard(catalog: Catalog) -> dict[str, Quantity]:
 
 
 def _limit_range(values: LimitRangeValues) -> tuple[LimitRangeItem, ...]:
-    """Container, Pod and PersistentVolumeClaim items, in that order; absent values are left out.
+    """Container, Pod and PersistentVolumeClaim items, in that order; absent values (and items) are left out.
 
     The Container item is written with the defaults the apiserver would fill in (default from
     max, defaultRequest from default or min), so a stored LimitRange equals this one exactly.
@@ -176,9 +176,7 @@ def _limit_range(values: LimitRangeValues) -> tuple[LimitRangeItem, ...]:
     maximum = constraint(cpu=values.maxCPU, memory=values.maxMemory)
     minimum = constraint(cpu=values.minCPU, memory=values.minMemory)
     default = maximum | constraint(cpu=values.defaultCPU, memory=values.defaultMemory)
-    default_request = (
-        minimum | default | constraint(cpu=values.defaultRequestCPU, memory=values.defaultRequestMem)
-    )
+    default_request = minimum | default | constraint(cpu=values.defaultRequestCPU, memory=values.defaultRequestMem)
     container: LimitRangeItem = {
         "type": "Container",
         "default": default,
@@ -192,4 +190,5 @@ def _limit_range(values: LimitRangeValues) -> tuple[LimitRangeItem, ...]:
         "max": constraint(storage=values.maxPVCStorage),
         "min": constraint(storage=values.minPVCStorage),
     }
-    return tuple({key: value for key, value in item.items() if value} for item in (container, pod, pvc))
+    items = ({key: value for key, value in item.items() if value} for item in (container, pod, pvc))
+    return tuple(item for item in items if len(item) > 1)  # an item without limits is invalid

@@ -14,10 +14,11 @@ from typing import Any
 import kopf
 from kopf._cogs.helpers.typedefs import Logger
 
-from orgquota import objects
-from orgquota.catalog import CatalogError, parse_configmap_data
+from orgquota import metrics, objects
+from orgquota.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
 from orgquota.events import WARNING, EventRecorder
-from orgquota.kube import ORGANIZATION, Kube, KubeError
+from orgquota.kube import CONFIGMAP, ORGANIZATION, Kube, KubeError
+from orgquota.last_good import LastGoodCatalog
 from orgquota.reconciler import Issue, Reconciler
 from orgquota.settings import Settings
 
@@ -37,28 +38,41 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     settings.watching.field_selectors[("hnc.x-k8s.io", "hierarchicalresourcequotas")] = (
         f"metadata.name={objects.HRQ_NAME}"
     )
+    if config.webhooks:
+        settings.admission.server = kopf.WebhookServer(
+            addr="0.0.0.0",
+            port=config.webhook_port,
+            certfile=config.webhook_cert,
+            pkeyfile=config.webhook_key,
+        )
 
     kube = await Kube.connect(max_connections=config.workers * 2)
     reconciler = Reconciler(kube, config, EventRecorder(kube))
-    # Read the catalog before any organization is reconciled, so none is judged without it.
-    configmap = await kube.get(
-        f"/api/v1/namespaces/{config.catalog_namespace}/configmaps/{config.catalog_name}"
-    )
-    await _load_catalog(reconciler, configmap, logger)
-    memo.config = config
-    memo.kube = kube
-    memo.reconciler = reconciler
+    last_good = LastGoodCatalog(kube, config.catalog_namespace, config.last_good_name)
+    memo.config, memo.kube, memo.reconciler, memo.last_good = config, kube, reconciler, last_good
+    metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue))
+    metrics.count_organizations(reconciler.count_by_mode)
+    metrics.serve(config.metrics_port)
+
+    # The catalog is read before any organization is reconciled, so none is judged without it;
+    # if it is bad or missing, the saved last good one stands in (no cold-start hole).
+    saved = await last_good.load()
+    if saved is not None:
+        reconciler.set_catalog(saved, None)
+    configmap = await kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
+    await _load_catalog(memo, configmap, logger)
     try:
         reconciler.observe_initial_list(await kube.list(ORGANIZATION.path("")))
     except KubeError as exc:
         logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
     memo.workers = asyncio.create_task(reconciler.queue.run(), name="orgquota-workers")
     logger.info(
-        "orgquota started: catalog %s/%s, projects limit %d, %d workers",
+        "orgquota started: catalog %s/%s, projects limit %d, %d workers, webhooks %s",
         config.catalog_namespace,
         config.catalog_name,
         config.projects_limit,
         config.workers,
+        f"on port {config.webhook_port}" if config.webhooks else "off",
     )
 
 
@@ -82,7 +96,7 @@ async def catalog_changed(
     config: Settings = memo.config
     if (namespace, name) != (config.catalog_namespace, config.catalog_name):
         return  # the field selector should keep others out; never trust a catalog by accident
-    await _load_catalog(memo.reconciler, None if event["type"] == "DELETED" else dict(body), logger)
+    await _load_catalog(memo, None if event["type"] == "DELETED" else dict(body), logger)
 
 
 @kopf.on.event("kube-dc.com", "v1", "organizations")
@@ -102,8 +116,9 @@ def limit_range_changed(name: str, namespace: str | None, memo: Any, **_: Any) -
         memo.reconciler.observe_managed_object(namespace)
 
 
-async def _load_catalog(reconciler: Reconciler, configmap: dict[str, Any] | None, logger: Logger) -> None:
-    """Adopt a valid catalog; for a bad or missing one keep the last good catalog and say why."""
+async def _load_catalog(memo: Any, configmap: dict[str, Any] | None, logger: Logger) -> None:
+    """Adopt a valid catalog (and save it); for a bad or missing one keep the last good one and say why."""
+    reconciler: Reconciler = memo.reconciler
     config = reconciler.settings
     where = f"ConfigMap {config.catalog_namespace}/{config.catalog_name}"
     kept = "the last good catalog stays in force" if reconciler.catalog.catalog else "no quota is changed"
@@ -115,15 +130,21 @@ async def _load_catalog(reconciler: Reconciler, configmap: dict[str, Any] | None
             catalog = parse_configmap_data(configmap.get("data"))
         except CatalogError as exc:
             problem = Issue("CatalogInvalid", f"{where} is invalid ({exc}): {kept}")
+    metrics.CATALOG_VALID.set(0 if problem else 1)
+    if catalog is not None and configmap is not None:
+        await memo.last_good.save(configmap["data"][CATALOG_KEY])
     if (catalog is None or catalog == reconciler.catalog.catalog) and problem == reconciler.catalog.problem:
         return
     if problem:
         logger.error("%s", problem.message)
         if configmap is not None:
+            meta = configmap["metadata"]
             ref = {
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
-                **{k: configmap["metadata"][k] for k in ("namespace", "name", "uid")},
+                "namespace": meta["namespace"],
+                "name": meta["name"],
+                "uid": meta["uid"],
             }
             await reconciler.events.record(ref, WARNING, problem.reason, problem.message)
     else:

@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 from kubernetes.aio import client, config
 
+from orgquota.metrics import WRITES
+
 MERGE_PATCH: Final = "application/merge-patch+json"
 
 Manifest = dict[str, Any]
@@ -52,6 +54,9 @@ HRQ: Final = Resource("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas")
 LIMIT_RANGE: Final = Resource("", "v1", "limitranges")
 ORGANIZATION: Final = Resource("kube-dc.com", "v1", "organizations")
 EVENT: Final = Resource("", "v1", "events")
+CONFIGMAP: Final = Resource("", "v1", "configmaps")
+NAMESPACE_PATH: Final = "/api/v1/namespaces"
+EIP: Final = Resource("kube-dc.com", "v1", "eips")
 
 
 class Kube:
@@ -91,6 +96,8 @@ class Kube:
             auth_settings=["BearerToken"],
         )
         response = await self._api.call_api(method, url, header_params=headers, body=serialized)
+        if method != "GET":
+            WRITES.labels(method, _resource_of(path)).inc()
         data: bytes = await response.read()  # type: ignore[no-untyped-call]
         payload: Manifest = json.loads(data) if data else {}
         if not 200 <= response.status < 300:
@@ -103,17 +110,17 @@ class Kube:
             )
         return payload
 
-    async def list(self, path: str, page_size: int = 500) -> list[Manifest]:
-        """Every item of a collection, a page at a time."""
+    async def list(self, path: str, *, page_size: int = 500, **selectors: str) -> list[Manifest]:
+        """Every item of a collection, a page at a time; `labelSelector=`/`fieldSelector=` filter it."""
         items: list[Manifest] = []
-        query = {"limit": str(page_size)}
+        query = {"limit": str(page_size), **selectors}
         while True:
             page = await self.request("GET", path, query=query)
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
-            query = {"limit": str(page_size), "continue": token}
+            query = {"limit": str(page_size), **selectors, "continue": token}
 
     async def get(self, path: str) -> Manifest | None:
         """The object, or None if it does not exist."""
@@ -139,3 +146,12 @@ class Kube:
                 return False
             raise
         return True
+
+
+def _resource_of(path: str) -> str:
+    """`limitranges` of `/api/v1/namespaces/acme/limitranges/x`; the plural, for metrics."""
+    parts = path.split("?")[0].strip("/").split("/")
+    rest = parts[2:] if parts[0] == "api" else parts[3:]
+    if rest[:1] == ["namespaces"] and len(rest) > 2:
+        rest = rest[2:]
+    return rest[0] if rest else ""

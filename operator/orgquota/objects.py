@@ -39,9 +39,7 @@ def owner_reference(name: str, uid: str) -> dict[str, Any]:
     }
 
 
-def hrq_manifest(
-    hard: Mapping[str, Quantity], labels: Mapping[str, str], owner: Mapping[str, Any]
-) -> dict[str, Any]:
+def hrq_manifest(hard: Mapping[str, Quantity], labels: Mapping[str, str], owner: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": "hnc.x-k8s.io/v1alpha2",
         "kind": "HierarchicalResourceQuota",
@@ -61,9 +59,7 @@ def limit_range_manifest(
     }
 
 
-def hard_patch(
-    actual: Mapping[str, Any], hard: Mapping[str, Quantity], labels: Mapping[str, str]
-) -> dict[str, Any]:
+def hard_patch(actual: Mapping[str, Any], hard: Mapping[str, Quantity], labels: Mapping[str, str]) -> dict[str, Any]:
     """A merge patch that makes `actual` an exact copy of the desired HRQ, or {} if it already is one.
 
     Keys someone added to `spec.hard` are removed (null), so the quota is exactly the plan's.
@@ -120,9 +116,7 @@ def _parse(value: Any) -> Quantity | None:
 
 
 def _same_resources(current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
-    return set(current) == set(desired) and all(
-        _parse(current[key]) == _parse(desired[key]) for key in desired
-    )
+    return set(current) == set(desired) and all(_parse(current[key]) == _parse(desired[key]) for key in desired)
 
 
 def _same_limits(current: list[Mapping[str, Any]], desired: tuple[LimitRangeItem, ...]) -> bool:

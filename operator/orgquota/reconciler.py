@@ -133,6 +133,13 @@ class Reconciler:
         self._deleted.discard(key)
         self.queue.add(key)
 
+    def count_by_mode(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for view in list(self.orgs.values()):
+            mode = view.status.get("mode") or "unknown"
+            counts[mode] = counts.get(mode, 0) + 1
+        return counts
+
     def observe_initial_list(self, bodies: list[dict[str, Any]]) -> None:
         """The organizations that exist at start; when all are reconciled, the operator says so."""
         self._started = time.monotonic()
@@ -199,10 +206,14 @@ class Reconciler:
         issues: list[Issue] = []
         try:
             await self._sync_hrq(view, desired, log)
+            issue = await self._sync_limit_range(view, desired, log)
         except RetryLater as exc:
             await self._report(view, self._verdict(desired, [Issue("HNCNotInstalled", str(exc))]), log)
             raise
-        issue = await self._sync_limit_range(view, desired, log)
+        except KubeError as exc:
+            if exc.status in (400, 403, 422):  # the apiserver refuses what we wrote: say so where admins look
+                await self._report(view, self._verdict(desired, [Issue("ApplyFailed", str(exc))]), log)
+            raise
         if issue:
             issues.append(issue)
         if self.catalog.problem:
@@ -230,8 +241,7 @@ class Reconciler:
             except KubeError as exc:
                 if exc.status == 404:
                     raise RetryLater(
-                        "HNC is not installed: the HierarchicalResourceQuota API "
-                        "(hnc.x-k8s.io/v1alpha2) is missing",
+                        "HNC is not installed: the HierarchicalResourceQuota API (hnc.x-k8s.io/v1alpha2) is missing",
                         HNC_RETRY_SECONDS,
                     ) from exc
                 raise
@@ -274,15 +284,11 @@ class Reconciler:
             patch = objects.limit_range_patch(actual, desired.limit_range, labels)
             if patch:
                 await self.kube.merge_patch(path, patch)
-                await self._updated(
-                    view, "lr", "LimitRange", desired.limit_range, f"plan {desired.plan_id}", log
-                )
+                await self._updated(view, "lr", "LimitRange", desired.limit_range, f"plan {desired.plan_id}", log)
         self._applied[(view.key, "lr")] = desired.limit_range
         return None
 
-    async def _updated(
-        self, view: OrgView, slot: str, kind: str, desired: Any, change: str, log: OrgLog
-    ) -> None:
+    async def _updated(self, view: OrgView, slot: str, kind: str, desired: Any, change: str, log: OrgLog) -> None:
         """An update either follows a new desired state, or restores ours after someone else's edit."""
         restored = self._applied.get((view.key, slot)) == desired
         verb = "Restored" if restored else "Updated"
@@ -315,9 +321,7 @@ class Reconciler:
         if new == view.status:
             return
         previous = quota_condition(view.status)
-        patched = await self.kube.merge_patch(
-            ORGANIZATION.path(view.namespace, view.name, "status"), {"status": new}
-        )
+        patched = await self.kube.merge_patch(ORGANIZATION.path(view.namespace, view.name, "status"), {"status": new})
         view.status = dict(patched.get("status") or new)
         if previous.get("reason") != verdict.reason or previous.get("message") != verdict.message:
             level = logging.INFO if verdict.ready else logging.WARNING

@@ -16,6 +16,10 @@ ENVIRONMENT = {
     "projects_limit": "ORGANIZATION_PROJECTS_LIMIT",
     "log_level": "ORGQUOTA_LOG_LEVEL",
     "workers": "ORGQUOTA_WORKERS",
+    "webhook_cert": "ORGQUOTA_WEBHOOK_CERT",
+    "webhook_key": "ORGQUOTA_WEBHOOK_KEY",
+    "webhook_port": "ORGQUOTA_WEBHOOK_PORT",
+    "metrics_port": "ORGQUOTA_METRICS_PORT",
 }
 
 
@@ -27,6 +31,21 @@ class Settings(BaseModel):
     projects_limit: Annotated[int, Field(ge=0)] = DEFAULT_PROJECTS_LIMIT
     log_level: str = "INFO"
     workers: Annotated[int, Field(ge=1, le=256)] = 16
+    webhook_cert: str = ""
+    """PEM certificate of the webhook server; webhooks are served only when it is set"""
+    webhook_key: str = ""
+    webhook_port: Annotated[int, Field(ge=1, le=65535)] = 9443
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    """Prometheus metrics; 0 turns them off"""
+
+    @property
+    def webhooks(self) -> bool:
+        return bool(self.webhook_cert)
+
+    @property
+    def last_good_name(self) -> str:
+        """The ConfigMap (beside the catalog) that keeps the last good catalog."""
+        return f"{self.catalog_name}-last-good"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -36,8 +55,7 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{ENVIRONMENT[str(error['loc'][0])]}={error['input']!r}: {error['msg']}"
-                for error in exc.errors()
+                f"{ENVIRONMENT[str(error['loc'][0])]}={error['input']!r}: {error['msg']}" for error in exc.errors()
             )
             raise SystemExit(f"orgquota: invalid setting: {problems}") from exc
 

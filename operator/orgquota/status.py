@@ -27,9 +27,7 @@ class Verdict:
 def quota_status(previous: Mapping[str, Any], verdict: Verdict, now: datetime) -> dict[str, Any]:
     """The new status; other conditions and fields are kept, the transition time moves only on a flip."""
     conditions = [c for c in previous.get("conditions") or [] if c.get("type") != CONDITION_TYPE]
-    old: Mapping[str, Any] = next(
-        (c for c in previous.get("conditions") or [] if c.get("type") == CONDITION_TYPE), {}
-    )
+    old: Mapping[str, Any] = next((c for c in previous.get("conditions") or [] if c.get("type") == CONDITION_TYPE), {})
     flag = "True" if verdict.ready else "False"
     transition = old.get("lastTransitionTime") if old.get("status") == flag else None
     condition = {

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
+
+from orgquota.metrics import RECONCILE_SECONDS, RECONCILES
 
 K = TypeVar("K", bound=Hashable)
 
@@ -55,11 +58,8 @@ class WorkQueue(Generic[K]):
         asyncio.get_running_loop().call_later(delay, self.add, key)
 
     def __len__(self) -> int:
-        """Keys waiting to be processed."""
-        return len(self._dirty)
-
-    def idle(self) -> bool:
-        return not self._dirty and not self._processing
+        """Keys waiting to be processed or being processed: 0 means idle."""
+        return len(self._dirty | self._processing)
 
     async def run(self) -> None:
         """Process keys until cancelled."""
@@ -72,22 +72,27 @@ class WorkQueue(Generic[K]):
             key = await self._queue.get()
             self._dirty.discard(key)
             self._processing.add(key)
+            started = time.monotonic()
+            result = "error"
             try:
                 await self._process(key)
                 self._failures.pop(key, None)
+                result = "ok"
             except RetryLater as exc:
+                result = "retry"
                 self._logger.info("%s: %s; retrying in %.0fs", key, exc, exc.delay)
                 self.add_after(key, exc.delay)
             except asyncio.CancelledError:
+                result = "cancelled"
                 raise
             except Exception:
                 failures = self._failures[key] = self._failures.get(key, 0) + 1
                 delay = min(self._base_delay * 2 ** (failures - 1), self._max_delay)
-                self._logger.exception(
-                    "%s: reconcile failed (attempt %d); retrying in %.1fs", key, failures, delay
-                )
+                self._logger.exception("%s: reconcile failed (attempt %d); retrying in %.1fs", key, failures, delay)
                 self.add_after(key, delay)
             finally:
+                RECONCILES.labels(result).inc()
+                RECONCILE_SECONDS.observe(time.monotonic() - started)
                 self._processing.discard(key)
                 if key in self._dirty:
                     self._queue.put_nowait(key)

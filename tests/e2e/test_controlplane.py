@@ -57,8 +57,7 @@ def organization(cluster: Cluster, namespace: str) -> str:
 @pytest.mark.parametrize("crd", [ORG_CRD, HRQ_CRD])
 def test_crd_is_established(cluster: Cluster, crd: str) -> None:
     conditions = {
-        c["type"]: c["status"]
-        for c in cluster.get_json(f"customresourcedefinition/{crd}")["status"]["conditions"]
+        c["type"]: c["status"] for c in cluster.get_json(f"customresourcedefinition/{crd}")["status"]["conditions"]
     }
     assert conditions["Established"] == "True"
     assert conditions["NamesAccepted"] == "True"

@@ -47,9 +47,9 @@ def test_the_example_catalog_is_valid() -> None:
 
 
 def test_burst_ratio_is_read_without_floats() -> None:
-    assert parse_catalog(
-        edited("plans.burst-pool.burstRatio", "placeholder").replace("placeholder", "1.1")
-    ).plans["burst-pool"].burstRatio == Decimal("1.1")
+    assert parse_catalog(edited("plans.burst-pool.burstRatio", "placeholder").replace("placeholder", "1.1")).plans[
+        "burst-pool"
+    ].burstRatio == Decimal("1.1")
 
 
 @pytest.mark.parametrize(

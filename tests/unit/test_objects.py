@@ -27,9 +27,7 @@ def test_changed_value_is_patched() -> None:
 
 
 def test_keys_added_by_hand_are_removed() -> None:
-    patch = objects.hard_patch(
-        hrq({"requests.cpu": "10300m", "pods": "200", "count/secrets": "5"}), HARD, LABELS
-    )
+    patch = objects.hard_patch(hrq({"requests.cpu": "10300m", "pods": "200", "count/secrets": "5"}), HARD, LABELS)
     assert patch == {"spec": {"hard": {"requests.cpu": "10300m", "pods": "200", "count/secrets": None}}}
 
 

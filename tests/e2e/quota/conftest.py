@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import yaml
 
+from localcluster.certs import generate_serving_cert
+from localcluster.controlplane import free_ports
 from localcluster.kubectl import Cluster
-from tests.e2e.conftest import REPO_ROOT
+from orgquota.webhooks import CONFIGURATION_NAME
+from tests.e2e.conftest import REPO_ROOT, external_kubeconfig
 
 T = TypeVar("T")
 EXAMPLES = REPO_ROOT / "examples" / "organization"
@@ -51,6 +57,7 @@ class OperatorProcess:
         self.log_path = log_path
         self.env = {**cluster.env, **env}
         self.proc: subprocess.Popen[bytes] | None = None
+        self.webhooks: Webhooks | None = None
         self._offset = 0
 
     def start(self) -> None:
@@ -76,6 +83,17 @@ class OperatorProcess:
                 self.proc.kill()
                 self.proc.wait()
 
+    def metric(self, name: str) -> float:
+        """The sum of a metric's samples on the operator's /metrics."""
+        port = self.env["ORGQUOTA_METRICS_PORT"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+    def wait_idle(self) -> None:
+        """Until no organization waits for or is in a reconcile."""
+        eventually(lambda: _assert_zero(self.metric("orgquota_queue_depth")))
+
     def restart(self) -> None:
         self.stop()
         self.start()
@@ -87,32 +105,120 @@ class OperatorProcess:
             return log.read().decode(errors="replace")
 
 
+def _assert_zero(value: float) -> None:
+    assert value == 0
+
+
 @pytest.fixture(scope="session")
 def catalog_applied(cluster: Cluster) -> None:
     cluster.kubectl("apply", "-f", str(EXAMPLES / "00-namespaces.yaml"))
     cluster.kubectl("apply", "-f", str(CATALOG_FILE))
 
 
+@dataclass(frozen=True)
+class Webhooks:
+    """The operator's webhooks as the local apiserver reaches them (on loopback)."""
+
+    cluster: Cluster
+    configuration: str
+
+    def install(self) -> None:
+        self.cluster.kubectl("apply", "-f", "-", input=self.configuration)
+        # Serving once the catalog webhook (failurePolicy Fail) answers a server-side dry run.
+        eventually(lambda: _succeeds(self.cluster, "apply", "--dry-run=server", "-f", str(CATALOG_FILE)), timeout=60)
+
+    def remove(self) -> None:
+        self.cluster.kubectl("delete", "validatingwebhookconfiguration", CONFIGURATION_NAME, "--ignore-not-found")
+
+    @contextlib.contextmanager
+    def off(self) -> Iterator[None]:
+        """Bad input that gets in anyway: the webhook is down, or the object predates it."""
+        self.remove()
+        try:
+            yield
+        finally:
+            self.install()
+
+
+@contextlib.contextmanager
+def webhooks_off(operator: OperatorProcess) -> Iterator[None]:
+    """No webhooks for the duration (a no-op where they never run)."""
+    if operator.webhooks is None:
+        yield
+    else:
+        with operator.webhooks.off():
+            yield
+
+
+def _succeeds(cluster: Cluster, *args: str) -> None:
+    proc = cluster.kubectl(*args, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.fixture(scope="session")
 def operator(
     cluster: Cluster, catalog_applied: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
-    process = OperatorProcess(
-        cluster,
-        tmp_path_factory.mktemp("operator") / "operator.log",
-        {"ORGANIZATION_PROJECTS_LIMIT": str(PROJECTS_LIMIT), "ORGQUOTA_LOG_LEVEL": "DEBUG"},
-    )
+    workdir = tmp_path_factory.mktemp("operator")
+    metrics_port, port = free_ports(2)
+    env = {
+        "ORGANIZATION_PROJECTS_LIMIT": str(PROJECTS_LIMIT),
+        "ORGQUOTA_LOG_LEVEL": "DEBUG",
+        "ORGQUOTA_METRICS_PORT": str(metrics_port),
+    }
+    local = external_kubeconfig() is None  # a remote apiserver cannot call a webhook on this machine's loopback
+    if local:
+        cert = generate_serving_cert(workdir / "webhook-tls", ["127.0.0.1"])
+        env |= {
+            "ORGQUOTA_WEBHOOK_CERT": str(cert.cert),
+            "ORGQUOTA_WEBHOOK_KEY": str(cert.key),
+            "ORGQUOTA_WEBHOOK_PORT": str(port),
+        }
+    process = OperatorProcess(cluster, workdir / "operator.log", env)
     process.start()
+    if local:
+        configuration = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "orgquota",
+                "webhook-config",
+                "--url",
+                f"https://127.0.0.1:{port}",
+                "--ca-file",
+                str(cert.ca_cert),
+            ],
+            env=process.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        process.webhooks = Webhooks(cluster, configuration)
+        process.webhooks.install()
     yield process
+    if process.webhooks:
+        process.webhooks.remove()
     process.stop()
     print(f"operator log: {process.log_path}")
+
+
+@pytest.fixture
+def webhooks(operator: OperatorProcess) -> Webhooks:
+    if operator.webhooks is None:
+        pytest.skip("webhook tests need the local control plane (the apiserver calls 127.0.0.1)")
+    return operator.webhooks
 
 
 class Orgs:
     """Creates organizations (each in a namespace of its own) and reads what the operator made of them."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, operator: OperatorProcess) -> None:
         self.cluster = cluster
+        self.operator = operator
+
+    def create_bypassing_webhooks(self, annotations: dict[str, str]) -> str:
+        with webhooks_off(self.operator):
+            return self.create(annotations)
 
     def create(self, annotations: dict[str, str] | None = None, name: str = "") -> str:
         name = name or f"org-{uuid.uuid4().hex[:8]}"
@@ -164,12 +270,10 @@ class Orgs:
         return dict(found[0])
 
     def events(self, name: str) -> list[dict[str, Any]]:
-        listed = self.cluster.get_json(
-            "events", "-n", name, "--field-selector", f"involvedObject.name={name}"
-        )
+        listed = self.cluster.get_json("events", "-n", name, "--field-selector", f"involvedObject.name={name}")
         return list(listed["items"])
 
 
 @pytest.fixture
 def orgs(cluster: Cluster, operator: OperatorProcess) -> Orgs:
-    return Orgs(cluster)
+    return Orgs(cluster, operator)

@@ -1,0 +1,143 @@
+"""Admission decisions, pure: what the webhooks reject, and what they warn about.
+
+The operator already survives bad input (it keeps the last good catalog and fails closed on
+bad annotations); rejecting at admission is what turns a silent fallback into a clear error
+at `kubectl apply` time, where the person who made the mistake is still looking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from orgquota import annotations as ann
+from orgquota.catalog import Catalog
+from orgquota.desired import Mode, QuotaSettings, desired_quota
+from orgquota.quantity import Quantity, QuantityError
+
+MAX_LISTED: Final = 10
+"""Organizations named in one warning; the rest are counted."""
+
+
+def check_annotations(new: Mapping[str, str], old: Mapping[str, str], catalog: Catalog | None) -> list[str]:
+    """Problems with the billing annotations that this request sets or changes.
+
+    Values left as they were are not judged again, so an organization whose annotations
+    predate a catalog change can still be edited, and the operator's own writes pass.
+    """
+    changed = {key: value for key, value in new.items() if key.startswith(ann.PREFIX) and old.get(key) != value}
+    problems: list[str] = []
+    if ann.PLAN_ID in changed and catalog is not None:
+        plan_id = changed[ann.PLAN_ID].strip()
+        if plan_id and plan_id not in catalog.plans:
+            problems.append(
+                f"{ann.PLAN_ID}: {plan_id!r} is not a plan of the catalog (plans: {', '.join(sorted(catalog.plans))})"
+            )
+    if ann.SUBSCRIPTION in changed:
+        value = changed[ann.SUBSCRIPTION].strip()
+        if value and value not in set(ann.Subscription):
+            problems.append(
+                f"{ann.SUBSCRIPTION}: {value!r} is not one of {', '.join(s.value for s in ann.Subscription)}"
+            )
+    if ann.ADDONS in changed:
+        parsed = ann.parse_addons(changed[ann.ADDONS])
+        problems.extend(
+            problem.removesuffix("; ignored").removesuffix("; no add-on is granted") for problem in parsed.problems
+        )
+        if catalog is not None:
+            for request in parsed.requests:
+                addon = catalog.addons.get(request.addon_id)
+                if addon is None:
+                    known = ", ".join(sorted(catalog.addons)) or "none"
+                    problems.append(
+                        f"{ann.ADDONS}: add-on {request.addon_id!r} is not in the catalog (add-ons: {known})"
+                    )
+                elif addon.disabled:
+                    problems.append(f"{ann.ADDONS}: add-on {request.addon_id!r} is disabled")
+    if ann.SUSPENDED_AT in changed:
+        try:
+            parse_rfc3339(changed[ann.SUSPENDED_AT])
+        except ValueError:
+            problems.append(
+                f"{ann.SUSPENDED_AT}: {changed[ann.SUSPENDED_AT]!r} is not an RFC 3339 time (e.g. 2026-11-24T10:00:00Z)"
+            )
+    return problems
+
+
+def parse_rfc3339(raw: str) -> datetime:
+    """An RFC 3339 time with its zone; ValueError otherwise."""
+    when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if when.tzinfo is None or "T" not in raw.upper():
+        raise ValueError(f"{raw!r} is not an RFC 3339 time")
+    return when
+
+
+@dataclass(frozen=True)
+class OrgSnapshot:
+    """An organization as the impact preview sees it: its annotations and its HRQ usage."""
+
+    name: str
+    annotations: Mapping[str, str]
+    used: Mapping[str, str]
+
+
+def catalog_impact(
+    old: Catalog | None, new: Catalog, orgs: Iterable[OrgSnapshot], settings: QuotaSettings
+) -> list[str]:
+    """Warnings for a catalog change: whose quota changes, and who would be over the new limits."""
+    changed: list[str] = []
+    over: list[str] = []
+    total = 0
+    for org in sorted(orgs, key=lambda o: o.name):
+        total += 1
+        after = desired_quota(org.annotations, new, settings)
+        before = desired_quota(org.annotations, old, settings) if old is not None else None
+        if before is None or before.mode != after.mode or dict(before.hard) != dict(after.hard):
+            changed.append(org.name)
+        if after.mode != Mode.NONE:
+            excess = _over(org.used, after.hard)
+            if excess:
+                over.append(f"{org.name} ({excess})")
+    warnings = []
+    if old is not None:
+        warnings.append(
+            f"this catalog changes the quota of {len(changed)} of {total} organizations"
+            + (f": {_listed(changed)}" if changed else "")
+        )
+    if over:
+        warnings.append(f"{len(over)} organizations would be over their new quota: {_listed(over)}")
+    return warnings
+
+
+def _over(used: Mapping[str, str], hard: Mapping[str, Quantity]) -> str:
+    parts = []
+    for key, limit in hard.items():
+        try:
+            amount = Quantity.parse(used[key]) if key in used else None
+        except QuantityError:
+            continue
+        if amount is not None and amount > limit:
+            parts.append(f"{key} used {used[key]} > {limit}")
+    return ", ".join(parts)
+
+
+def _listed(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+def eip_denial(mode: Mode, plan_id: str, catalog: Catalog, held: int) -> str | None:
+    """Why one more public EIp is refused, or None if it is allowed."""
+    if mode == Mode.NONE:
+        return None
+    if mode == Mode.FLOOR:
+        limit, why = 0, "the organization is on the suspended floor"
+    elif plan_id in catalog.eipQuota:
+        limit, why = catalog.eipQuota[plan_id], f"plan {plan_id} allows {catalog.eipQuota[plan_id]}"
+    else:
+        return None
+    if held < limit:
+        return None
+    return f"public EIp quota reached: {why} and the organization holds {held}"

@@ -1,0 +1,53 @@
+"""Prometheus metrics: what a platform team graphs and alerts on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Final
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+CATALOG_VALID: Final = Gauge(
+    "orgquota_catalog_valid",
+    "1 while the live billing-plans catalog is valid, 0 while a bad or missing one is ignored",
+)
+RECONCILES: Final = Counter("orgquota_reconciles", "Organization reconciles by result", ["result"])
+RECONCILE_SECONDS: Final = Histogram(
+    "orgquota_reconcile_seconds",
+    "Time to reconcile one organization",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+WRITES: Final = Counter(
+    "orgquota_api_writes", "Write requests the operator sent to the apiserver", ["verb", "resource"]
+)
+QUEUE_DEPTH: Final = Gauge("orgquota_queue_depth", "Organizations waiting for or in a reconcile (0: idle)")
+WEBHOOK_DECISIONS: Final = Counter(
+    "orgquota_webhook_decisions", "Admission decisions by webhook and result", ["webhook", "allowed"]
+)
+
+
+def serve(port: int) -> None:
+    """Serve /metrics on `port` from a thread of its own; 0 serves nothing."""
+    if port:
+        start_http_server(port)
+
+
+class _OrganizationsByMode(Collector):
+    """Counted at scrape time from the operator's memory, so it can never drift from it."""
+
+    def __init__(self, count: Callable[[], Mapping[str, int]]) -> None:
+        self._count = count
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "orgquota_organizations", "Organizations by the mode of their quota", labels=["mode"]
+        )
+        for mode, number in sorted(self._count().items()):
+            family.add_metric([mode], number)
+        yield family
+
+
+def count_organizations(count: Callable[[], Mapping[str, int]]) -> None:
+    REGISTRY.register(_OrganizationsByMode(count))
