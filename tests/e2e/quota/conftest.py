@@ -25,6 +25,7 @@ from tests.e2e.conftest import REPO_ROOT, external_kubeconfig
 
 T = TypeVar("T")
 EXAMPLES = REPO_ROOT / "examples" / "organization"
+E2E_QUOTA_DIR = Path(__file__).resolve().parent
 CATALOG_FILE = EXAMPLES / "04-billing-plans-configmap.yaml"
 PROJECTS_LIMIT = 3  # makes pro-pool + turbo-x1 the worked example of SPEC.md
 
