@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,18 @@ def main(argv: list[str] | None = None) -> None:
     if settings.log_level.upper() != "DEBUG":  # one line per watch event is noise, not news
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
-    from orgquota import handlers  # noqa: F401 - registers the handlers
+    from orgquota import handlers, metrics  # noqa: F401 - registers the handlers
+
+    metrics.serve(settings.metrics_port)
 
     if settings.webhooks:
         from orgquota import webhooks  # noqa: F401 - registers the admission handlers
 
-    kopf.run(clusterwide=True, standalone=True)
+    kopf.run(
+        clusterwide=True,
+        standalone=not settings.peering,
+        peering_name=settings.peering or None,
+        # Equal priorities pause every peer; a random one makes exactly one replica active.
+        priority=secrets.randbelow(2**31) if settings.peering else None,
+        liveness_endpoint=f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None,
+    )

@@ -17,10 +17,11 @@ from kopf._cogs.helpers.typedefs import Logger
 from orgquota import metrics, objects
 from orgquota.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
 from orgquota.events import WARNING, EventRecorder
-from orgquota.kube import CONFIGMAP, ORGANIZATION, Kube, KubeError
+from orgquota.kube import CONFIGMAP, EIP, NAMESPACE_PATH, ORGANIZATION, Kube, KubeError
 from orgquota.last_good import LastGoodCatalog
 from orgquota.reconciler import Issue, Reconciler
 from orgquota.settings import Settings
+from orgquota.topology import PUBLIC_EIP_LABEL
 
 STORAGE_PREFIX = "orgquota.kube-dc.com"
 
@@ -38,6 +39,7 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     settings.watching.field_selectors[("hnc.x-k8s.io", "hierarchicalresourcequotas")] = (
         f"metadata.name={objects.HRQ_NAME}"
     )
+    settings.watching.label_selectors[("kube-dc.com", "eips")] = f"{PUBLIC_EIP_LABEL}=public"
     if config.webhooks:
         settings.admission.server = kopf.WebhookServer(
             addr="0.0.0.0",
@@ -52,7 +54,6 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     memo.config, memo.kube, memo.reconciler, memo.last_good = config, kube, reconciler, last_good
     metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue))
     metrics.count_organizations(reconciler.count_by_mode)
-    metrics.serve(config.metrics_port)
 
     # The catalog is read before any organization is reconciled, so none is judged without it;
     # if it is bad or missing, the saved last good one stands in (no cold-start hole).
@@ -61,6 +62,16 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
         reconciler.set_catalog(saved, None)
     configmap = await kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
     await _load_catalog(memo, configmap, logger)
+    # What usage figures depend on is read before the first reconcile too, or a restart would
+    # rewrite every status with partial counts.
+    for namespace in await kube.list(NAMESPACE_PATH):
+        reconciler.topology.observe_namespace(namespace)
+    try:
+        for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
+            reconciler.topology.observe_eip(eip)
+    except KubeError as exc:
+        if exc.status != 404:  # 404: no EIp CRD in this cluster, so no public IPs to count
+            raise
     try:
         reconciler.observe_initial_list(await kube.list(ORGANIZATION.path("")))
     except KubeError as exc:
@@ -114,6 +125,16 @@ def quota_changed(name: str, namespace: str | None, memo: Any, **_: Any) -> None
 def limit_range_changed(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
     if name == objects.LIMIT_RANGE_NAME and namespace:
         memo.reconciler.observe_managed_object(namespace)
+
+
+@kopf.on.event("v1", "namespaces")
+def namespace_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+    memo.reconciler.topology.observe_namespace(body, deleted=event["type"] == "DELETED")
+
+
+@kopf.on.event("kube-dc.com", "v1", "eips")
+def eip_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+    memo.reconciler.observe_eip(body, deleted=event["type"] == "DELETED")
 
 
 async def _load_catalog(memo: Any, configmap: dict[str, Any] | None, logger: Logger) -> None:

@@ -99,7 +99,10 @@ class Kube:
         if method != "GET":
             WRITES.labels(method, _resource_of(path)).inc()
         data: bytes = await response.read()  # type: ignore[no-untyped-call]
-        payload: Manifest = json.loads(data) if data else {}
+        try:
+            payload: Manifest = json.loads(data) if data else {}
+        except ValueError:  # e.g. "404 page not found" for an API group that is not installed
+            payload = {"message": data.decode(errors="replace").strip()}
         if not 200 <= response.status < 300:
             raise KubeError(
                 method,

@@ -37,17 +37,20 @@ def serve(port: int) -> None:
 class _OrganizationsByMode(Collector):
     """Counted at scrape time from the operator's memory, so it can never drift from it."""
 
-    def __init__(self, count: Callable[[], Mapping[str, int]]) -> None:
-        self._count = count
+    count: Callable[[], Mapping[str, int]] = dict
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "orgquota_organizations", "Organizations by the mode of their quota", labels=["mode"]
         )
-        for mode, number in sorted(self._count().items()):
+        for mode, number in sorted(self.count().items()):
             family.add_metric([mode], number)
         yield family
 
 
+_ORGANIZATIONS: Final = _OrganizationsByMode()
+REGISTRY.register(_ORGANIZATIONS)
+
+
 def count_organizations(count: Callable[[], Mapping[str, int]]) -> None:
-    REGISTRY.register(_OrganizationsByMode(count))
+    _ORGANIZATIONS.count = count

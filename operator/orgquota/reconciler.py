@@ -9,6 +9,7 @@ write, so restarts and catalog edits that change nothing write nothing.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ from orgquota.desired import DesiredQuota, Mode, desired_quota
 from orgquota.events import NORMAL, WARNING, EventRecorder
 from orgquota.kube import HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError
 from orgquota.settings import Settings
-from orgquota.status import Verdict, quota_condition, quota_status
+from orgquota.status import Observed, Verdict, quota_condition, quota_status, quota_usage, without_usage
+from orgquota.suspension import Suspension
+from orgquota.topology import Topology
 from orgquota.workqueue import RetryLater, WorkQueue
 
 logger = logging.getLogger(__name__)
@@ -101,10 +104,14 @@ class Reconciler:
     _applied: dict[tuple[OrgKey, str], Any] = field(default_factory=dict)
     _initial: set[OrgKey] = field(default_factory=set)
     _started: float = 0.0
+    _usage_written: dict[OrgKey, float] = field(default_factory=dict)
+    topology: Topology = field(default_factory=Topology)
     queue: WorkQueue[OrgKey] = field(init=False)
+    suspension: Suspension = field(init=False)
 
     def __post_init__(self) -> None:
         self.queue = WorkQueue(self.reconcile, workers=self.settings.workers, logger=logger)
+        self.suspension = Suspension(self.kube, self.events, self.settings, self.queue.add_after)
 
     # -- observations -------------------------------------------------------------------------
 
@@ -159,6 +166,11 @@ class Reconciler:
         elapsed = time.monotonic() - self._started
         logger.info("startup: %d organizations reconciled in %.2fs", len(self.orgs), elapsed)
 
+    def observe_eip(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        """A public EIp came or went: the usage of the organizations above it changed."""
+        for namespace in self.topology.observe_eip(body, deleted=deleted):
+            self.observe_managed_object(namespace)
+
     def observe_managed_object(self, namespace: str) -> None:
         """An HRQ or LimitRange of ours changed or vanished: check the organizations it belongs to."""
         for key in self._by_namespace.get(namespace, ()):
@@ -205,8 +217,9 @@ class Reconciler:
         desired = desired_quota(view.annotations, catalog, self.settings.quota)
         issues: list[Issue] = []
         try:
-            await self._sync_hrq(view, desired, log)
+            hrq = await self._sync_hrq(view, desired, log)
             issue = await self._sync_limit_range(view, desired, log)
+            stopped = await self.suspension.run(view, desired, log)
         except RetryLater as exc:
             await self._report(view, self._verdict(desired, [Issue("HNCNotInstalled", str(exc))]), log)
             raise
@@ -218,7 +231,9 @@ class Reconciler:
             issues.append(issue)
         if self.catalog.problem:
             issues.append(self.catalog.problem)
-        await self._report(view, self._verdict(desired, issues), log)
+        limit = 0 if desired.mode == Mode.FLOOR else catalog.eipQuota.get(desired.plan_id)
+        usage = quota_usage(hrq, self.topology.public_ips(view.namespace), limit)
+        await self._report(view, self._verdict(desired, issues), log, Observed(usage, stopped))
 
     def _verdict(self, desired: DesiredQuota, issues: list[Issue]) -> Verdict:
         if not issues:
@@ -226,18 +241,19 @@ class Reconciler:
         message = "; ".join([issue.message for issue in issues] + [desired.message])
         return Verdict(False, desired.mode, desired.plan_id, issues[0].reason, message)
 
-    async def _sync_hrq(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> None:
+    async def _sync_hrq(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> dict[str, Any] | None:
+        """Make the HRQ match; returns it as it now is (None when there is none)."""
         path = HRQ.path(view.namespace, objects.HRQ_NAME)
         actual = await self.kube.get(path)
         if desired.mode == Mode.NONE:
             if actual is not None and objects.is_managed(actual):
                 await self._delete(view, path, "HierarchicalResourceQuota", log)
-            return
+            return None
         labels = objects.managed_labels(desired.plan_id)
         if actual is None:
             body = objects.hrq_manifest(desired.hard, labels, objects.owner_reference(view.name, view.uid))
             try:
-                await self.kube.create(HRQ.path(view.namespace), body)
+                created = await self.kube.create(HRQ.path(view.namespace), body)
             except KubeError as exc:
                 if exc.status == 404:
                     raise RetryLater(
@@ -248,13 +264,14 @@ class Reconciler:
             summary = ", ".join(f"{k}={v}" for k, v in desired.hard.items())
             await self._changed(view, "HierarchicalResourceQuota", "Created", summary, log)
             self._applied[(view.key, "hrq")] = desired.hard
-            return
+            return created
         patch = objects.hard_patch(actual, desired.hard, labels)
         if patch:
             change = objects.describe_hard_change(actual, desired.hard) or "labels"
-            await self.kube.merge_patch(path, patch)
+            actual = await self.kube.merge_patch(path, patch)
             await self._updated(view, "hrq", "HierarchicalResourceQuota", desired.hard, change, log)
         self._applied[(view.key, "hrq")] = desired.hard
+        return actual
 
     async def _sync_limit_range(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> Issue | None:
         path = LIMIT_RANGE.path(view.namespace, objects.LIMIT_RANGE_NAME)
@@ -315,14 +332,33 @@ class Reconciler:
             if actual is not None and objects.is_managed(actual) and await self.kube.delete(path):
                 log.info("deleted %s %s: the organization was deleted", actual.get("kind"), name)
 
-    async def _report(self, view: OrgView, verdict: Verdict, log: OrgLog) -> None:
-        """Write the status if it changed; a new problem also becomes a Warning event."""
-        new = quota_status(view.status, verdict, datetime.now(UTC))
+    async def _report(self, view: OrgView, verdict: Verdict, log: OrgLog, observed: Observed | None = None) -> None:
+        """Write the status if it changed; a new problem also becomes a Warning event.
+
+        A change of usage alone is written at most once per `usage_interval` per organization,
+        so busy namespaces (HNC rewrites HRQ usage on every pod change) cause no write storm.
+        """
+        if observed is None:  # nothing new was observed: keep what the status says
+            usage = view.status.get("quotaUsage")
+            observed = Observed(
+                {k: v for k, v in usage.items() if k != "lastUpdated"} if usage else None,
+                bool(view.status.get("workloadsStopped")),
+            )
+        new = quota_status(view.status, verdict, observed, datetime.now(UTC))
         if new == view.status:
             return
+        if without_usage(new) == without_usage(view.status):
+            wait = self._usage_written.get(view.key, -math.inf) + self.settings.usage_interval.total_seconds()
+            if time.monotonic() < wait:
+                self.queue.add_after(view.key, wait - time.monotonic())
+                return
         previous = quota_condition(view.status)
-        patched = await self.kube.merge_patch(ORGANIZATION.path(view.namespace, view.name, "status"), {"status": new})
+        removed = {key: None for key in view.status if key not in new}  # a merge patch removes only nulls
+        patched = await self.kube.merge_patch(
+            ORGANIZATION.path(view.namespace, view.name, "status"), {"status": {**new, **removed}}
+        )
         view.status = dict(patched.get("status") or new)
+        self._usage_written[view.key] = time.monotonic()
         if previous.get("reason") != verdict.reason or previous.get("message") != verdict.message:
             level = logging.INFO if verdict.ready else logging.WARNING
             log.log(level, "QuotaReady=%s %s: %s", verdict.ready, verdict.reason, verdict.message)

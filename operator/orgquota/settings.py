@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from orgquota.desired import DEFAULT_PROJECTS_LIMIT, QuotaSettings
 
@@ -20,7 +22,24 @@ ENVIRONMENT = {
     "webhook_key": "ORGQUOTA_WEBHOOK_KEY",
     "webhook_port": "ORGQUOTA_WEBHOOK_PORT",
     "metrics_port": "ORGQUOTA_METRICS_PORT",
+    "health_port": "ORGQUOTA_HEALTH_PORT",
+    "peering": "ORGQUOTA_PEERING",
+    "grace_period": "ORGQUOTA_GRACE_PERIOD",
+    "grace_warning": "ORGQUOTA_GRACE_WARNING",
+    "canceled_resync": "ORGQUOTA_CANCELED_RESYNC",
+    "usage_interval": "ORGQUOTA_USAGE_INTERVAL",
 }
+
+
+def _duration(value: object) -> object:
+    """`7d`, `12h`, `30m`, `45s` or plain seconds; anything else is left to pydantic (ISO 8601 `P7D`)."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", value.strip()) if isinstance(value, str) else None
+    if match:
+        return timedelta(seconds=float(match[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2] or "s"])
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class Settings(BaseModel):
@@ -37,6 +56,18 @@ class Settings(BaseModel):
     webhook_port: Annotated[int, Field(ge=1, le=65535)] = 9443
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
     """Prometheus metrics; 0 turns them off"""
+    health_port: Annotated[int, Field(ge=0, le=65535)] = 0
+    """Kopf's liveness endpoint `/healthz`; 0 turns it off"""
+    peering: str = ""
+    """Kopf peering name for several replicas (one active); empty runs standalone"""
+    grace_period: Duration = timedelta(days=7)
+    """how long an organization stays suspended before it is canceled"""
+    grace_warning: Duration = timedelta(days=1)
+    """how long before the end of the grace period a Warning event is posted"""
+    canceled_resync: Duration = timedelta(minutes=1)
+    """how often a canceled organization's namespaces are checked for workloads started since"""
+    usage_interval: Duration = timedelta(seconds=30)
+    """the least time between two usage-only status writes of one organization"""
 
     @property
     def webhooks(self) -> bool:

@@ -1,4 +1,4 @@
-"""The Organization's status: the QuotaReady condition and what is enforced.
+"""The Organization's status: the QuotaReady and OverQuota conditions, what is enforced, and usage.
 
 The status is rewritten only when it changes, so a converged organization costs no write.
 """
@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from orgquota.quantity import Quantity, QuantityError
+
 CONDITION_TYPE: Final = "QuotaReady"
+OVER_QUOTA: Final = "OverQuota"
+USAGE_KEYS: Final = {
+    "cpu": "requests.cpu",
+    "memory": "requests.memory",
+    "storage": "requests.storage",
+    "pods": "pods",
+    "loadBalancers": "services.loadbalancers",
+}
+"""status.quotaUsage names and the HRQ resources they mirror (publicIPv4 counts EIps)"""
 
 
 @dataclass(frozen=True)
@@ -24,27 +35,95 @@ class Verdict:
     message: str
 
 
-def quota_status(previous: Mapping[str, Any], verdict: Verdict, now: datetime) -> dict[str, Any]:
-    """The new status; other conditions and fields are kept, the transition time moves only on a flip."""
-    conditions = [c for c in previous.get("conditions") or [] if c.get("type") != CONDITION_TYPE]
-    old: Mapping[str, Any] = next((c for c in previous.get("conditions") or [] if c.get("type") == CONDITION_TYPE), {})
+@dataclass(frozen=True)
+class Observed:
+    """What the last reconcile saw: usage (None without an HRQ) and whether workloads are stopped."""
+
+    usage: Mapping[str, Mapping[str, str]] | None = None
+    workloads_stopped: bool = False
+
+
+def quota_usage(hrq: Mapping[str, Any] | None, public_ips: int, public_ip_limit: int | None) -> dict[str, Any] | None:
+    """`hard` and `used` from the HRQ status HNC maintains (spec until HNC has written one)."""
+    if hrq is None:
+        return None
+    status = hrq.get("status") or {}
+    hard_of = status.get("hard") or (hrq.get("spec") or {}).get("hard") or {}
+    used_of = status.get("used") or {}
+    hard = {name: str(hard_of[key]) for name, key in USAGE_KEYS.items() if key in hard_of}
+    used = {name: str(used_of.get(key, "0")) for name, key in USAGE_KEYS.items() if key in hard_of}
+    used["publicIPv4"] = str(public_ips)
+    if public_ip_limit is not None:
+        hard["publicIPv4"] = str(public_ip_limit)
+    return {"hard": hard, "used": used}
+
+
+def over_quota(usage: Mapping[str, Mapping[str, str]] | None) -> list[str]:
+    """`cpu used 9 > hard 8300m`, for each resource above its hard limit."""
+    if not usage:
+        return []
+    over = []
+    for name, hard in usage["hard"].items():
+        try:
+            if Quantity.parse(usage["used"].get(name, "0")) > Quantity.parse(hard):
+                over.append(f"{name} used {usage['used'][name]} > hard {hard}")
+        except QuantityError:
+            continue
+    return over
+
+
+def quota_status(previous: Mapping[str, Any], verdict: Verdict, observed: Observed, now: datetime) -> dict[str, Any]:
+    """The new status; other conditions and fields are kept, times move only on a change."""
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     flag = "True" if verdict.ready else "False"
-    transition = old.get("lastTransitionTime") if old.get("status") == flag else None
-    condition = {
-        "type": CONDITION_TYPE,
-        "status": flag,
-        "reason": verdict.reason,
-        "message": verdict.message,
-        "lastTransitionTime": transition or now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    return {
+    conditions = [_condition(previous, CONDITION_TYPE, flag, verdict.reason, verdict.message, stamp)]
+    status: dict[str, Any] = {
         **previous,
         "ready": verdict.ready,
         "mode": verdict.mode,
         "plan": verdict.plan,
-        "conditions": [condition, *conditions],
+        "workloadsStopped": observed.workloads_stopped,
+    }
+    if observed.usage is None:
+        status.pop("quotaUsage", None)
+    else:
+        old = previous.get("quotaUsage") or {}
+        same = {k: v for k, v in old.items() if k != "lastUpdated"} == dict(observed.usage)
+        status["quotaUsage"] = {**observed.usage, "lastUpdated": old.get("lastUpdated") if same else stamp}
+        over = over_quota(observed.usage)
+        if over:
+            conditions.append(_condition(previous, OVER_QUOTA, "True", "UsageAboveHard", ", ".join(over), stamp))
+        else:
+            conditions.append(
+                _condition(previous, OVER_QUOTA, "False", "WithinQuota", "usage is within the quota", stamp)
+            )
+    ours = {condition["type"] for condition in conditions}
+    others = [c for c in previous.get("conditions") or [] if c.get("type") not in ours | {OVER_QUOTA}]
+    status["conditions"] = conditions + others
+    return status
+
+
+def without_usage(status: Mapping[str, Any]) -> dict[str, Any]:
+    """The status minus what changes with usage alone (to bound usage-driven writes)."""
+    return {
+        **{k: v for k, v in status.items() if k != "quotaUsage"},
+        "conditions": [c for c in status.get("conditions") or [] if c.get("type") != OVER_QUOTA],
     }
 
 
 def quota_condition(status: Mapping[str, Any]) -> Mapping[str, Any]:
     return next((c for c in status.get("conditions") or [] if c.get("type") == CONDITION_TYPE), {})
+
+
+def _condition(
+    previous: Mapping[str, Any], type_: str, flag: str, reason: str, message: str, stamp: str
+) -> dict[str, str]:
+    old: Mapping[str, Any] = next((c for c in previous.get("conditions") or [] if c.get("type") == type_), {})
+    transition = old.get("lastTransitionTime") if old.get("status") == flag else None
+    return {
+        "type": type_,
+        "status": flag,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": transition or stamp,
+    }

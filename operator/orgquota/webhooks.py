@@ -21,13 +21,12 @@ from orgquota.kube import CONFIGMAP, EIP, HRQ, NAMESPACE_PATH, ORGANIZATION, Kub
 from orgquota.metrics import WEBHOOK_DECISIONS
 from orgquota.objects import HRQ_NAME
 from orgquota.settings import Settings
+from orgquota.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX
 
 CONFIGURATION_NAME: Final = "orgquota.kube-dc.com"
 CATALOG_HOOK: Final = "validate-catalog"
 ORGANIZATION_HOOK: Final = "validate-organization"
 EIP_HOOK: Final = "validate-eip"
-PUBLIC_EIP_LABEL: Final = "network.kube-dc.com/external-network-type"
-TREE_LABEL_SUFFIX: Final = ".tree.hnc.x-k8s.io/depth"
 
 
 Validator = Callable[..., Awaitable[None]]

@@ -49,7 +49,7 @@ def namespace(cluster: Cluster) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def organization(cluster: Cluster, namespace: str) -> str:
-    annotations = {"billing.kube-dc.com/plan-id": "pro", "billing.kube-dc.com/subscription": "active"}
+    annotations = {"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/subscription": "active"}
     cluster.kubectl("create", "-f", "-", input=org_manifest(namespace, "owner@acme.example", annotations))
     return namespace
 
@@ -94,7 +94,7 @@ def test_printer_columns(cluster: Cluster, organization: str) -> None:
     lines = cluster.kubectl("get", "organizations", "-n", organization).stdout.splitlines()
     assert lines[0].split() == ["NAME", "PLAN", "SUBSCRIPTION", "MODE", "READY", "AGE"]
     row = lines[1].split()
-    assert row[:3] == [organization, "pro", "active"]  # Plan and Subscription come from the annotations
+    assert row[:3] == [organization, "pro-pool", "active"]  # Plan and Subscription come from the annotations
 
 
 def test_rbac_forbids_an_unprivileged_user(cluster: Cluster, organization: str) -> None:

@@ -28,6 +28,8 @@ EXAMPLES = REPO_ROOT / "examples" / "organization"
 E2E_QUOTA_DIR = Path(__file__).resolve().parent
 CATALOG_FILE = EXAMPLES / "04-billing-plans-configmap.yaml"
 PROJECTS_LIMIT = 3  # makes pro-pool + turbo-x1 the worked example of SPEC.md
+GRACE_SECONDS = 12  # short enough to watch a grace period end, long enough for the suspension tests
+USAGE_INTERVAL_SECONDS = 3
 
 
 def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.1) -> T:
@@ -95,6 +97,12 @@ class OperatorProcess:
         """Until no organization waits for or is in a reconcile."""
         eventually(lambda: _assert_zero(self.metric("orgquota_queue_depth")))
 
+    def settle(self) -> None:
+        """Idle, and no write for longer than a deferred usage write can wait."""
+        self.wait_idle()
+        writes = self.metric("orgquota_api_writes_total")
+        consistently(lambda: _assert_eq(self.metric("orgquota_api_writes_total"), writes), USAGE_INTERVAL_SECONDS + 1)
+
     def restart(self) -> None:
         self.stop()
         self.start()
@@ -108,6 +116,10 @@ class OperatorProcess:
 
 def _assert_zero(value: float) -> None:
     assert value == 0
+
+
+def _assert_eq(actual: object, expected: object) -> None:
+    assert actual == expected
 
 
 @pytest.fixture(scope="session")
@@ -166,6 +178,10 @@ def operator(
         "ORGANIZATION_PROJECTS_LIMIT": str(PROJECTS_LIMIT),
         "ORGQUOTA_LOG_LEVEL": "DEBUG",
         "ORGQUOTA_METRICS_PORT": str(metrics_port),
+        "ORGQUOTA_GRACE_PERIOD": f"{GRACE_SECONDS}s",
+        "ORGQUOTA_GRACE_WARNING": f"{GRACE_SECONDS - 2}s",
+        "ORGQUOTA_CANCELED_RESYNC": "2s",
+        "ORGQUOTA_USAGE_INTERVAL": f"{USAGE_INTERVAL_SECONDS}s",
     }
     local = external_kubeconfig() is None  # a remote apiserver cannot call a webhook on this machine's loopback
     if local:

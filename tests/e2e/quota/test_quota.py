@@ -292,7 +292,7 @@ def test_restart_when_converged_writes_nothing(cluster: Cluster, orgs: Orgs, ope
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/addons": TURBO})
     eventually(lambda: _reason(orgs, name, "Applied"))
     eventually(lambda: _present(orgs.limit_range(name)))
-    operator.wait_idle()
+    operator.settle()
     before = _write_requests(cluster)
     operator.restart()
     assert re.search(r"startup: \d+ organizations reconciled", operator.log())

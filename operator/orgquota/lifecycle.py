@@ -1,0 +1,105 @@
+"""The subscription lifecycle, pure: the grace-period clock and what happens to workloads.
+
+The clock is the `suspended-at` annotation, not process memory, so every decision here is a
+function of the annotations and the time: a restart changes nothing, and only suspended
+organizations ever need a wake-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Final
+
+from orgquota import annotations as ann
+from orgquota.admission import parse_rfc3339
+
+PRE_SUSPEND_REPLICAS: Final = ann.PREFIX + "pre-suspend-replicas"
+PRE_SUSPEND_SUSPEND: Final = ann.PREFIX + "pre-suspend-suspend"
+
+
+class Clock(Enum):
+    NOTHING = "nothing"
+    START = "start"
+    """suspended without a (readable) suspended-at: the operator starts the clock now"""
+    WARN = "warn"
+    """the grace period ends soon"""
+    CANCEL = "cancel"
+    """the grace period is over: subscription becomes canceled"""
+    CLEAR = "clear"
+    """no longer suspended: the old clock must not cut the next suspension short"""
+
+
+@dataclass(frozen=True)
+class ClockDecision:
+    action: Clock
+    expires: datetime | None = None
+    wake_in: timedelta | None = None
+    """when to look again (only while suspended)"""
+
+
+def grace_clock(annotations: Mapping[str, str], now: datetime, grace: timedelta, warning: timedelta) -> ClockDecision:
+    subscription = annotations.get(ann.SUBSCRIPTION, "").strip()
+    raw = annotations.get(ann.SUSPENDED_AT)
+    if subscription != ann.Subscription.SUSPENDED:
+        keep = subscription == ann.Subscription.CANCELED
+        return ClockDecision(Clock.CLEAR if raw is not None and not keep else Clock.NOTHING)
+    try:
+        started = parse_rfc3339(raw) if raw is not None else None
+    except ValueError:
+        started = None
+    if started is None:
+        return ClockDecision(Clock.START, now + grace, max(grace - warning, timedelta(0)))
+    expires = started + grace
+    if now >= expires:
+        return ClockDecision(Clock.CANCEL, expires)
+    if now >= expires - warning:
+        return ClockDecision(Clock.WARN, expires, expires - now)
+    return ClockDecision(Clock.NOTHING, expires, expires - warning - now)
+
+
+SCALABLE: Final = ("Deployment", "StatefulSet")
+
+
+def suspend_patch(obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The patch that stops a Deployment, StatefulSet or CronJob, remembering how it was; None if stopped."""
+    annotations = obj.get("metadata", {}).get("annotations") or {}
+    spec = obj.get("spec") or {}
+    if obj.get("kind") in SCALABLE:
+        replicas = spec.get("replicas", 1)
+        patch: dict[str, Any] = {} if replicas == 0 else {"spec": {"replicas": 0}}
+        if PRE_SUSPEND_REPLICAS not in annotations:
+            patch["metadata"] = {"annotations": {PRE_SUSPEND_REPLICAS: str(replicas)}}
+        return patch or None
+    suspended = bool(spec.get("suspend"))
+    patch = {} if suspended else {"spec": {"suspend": True}}
+    if PRE_SUSPEND_SUSPEND not in annotations:
+        patch["metadata"] = {"annotations": {PRE_SUSPEND_SUSPEND: str(suspended).lower()}}
+    return patch or None
+
+
+def restore_patch(obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The patch that puts back what `suspend_patch` remembered; None if there is nothing to restore.
+
+    Rule for objects changed while canceled: a value that is no longer the one the operator
+    set (replicas 0, suspend true) was set by someone since, and is kept; only the memory
+    annotation is removed.
+    """
+    annotations = obj.get("metadata", {}).get("annotations") or {}
+    spec = obj.get("spec") or {}
+    if obj.get("kind") in SCALABLE:
+        if PRE_SUSPEND_REPLICAS not in annotations:
+            return None
+        patch: dict[str, Any] = {"metadata": {"annotations": {PRE_SUSPEND_REPLICAS: None}}}
+        remembered = annotations[PRE_SUSPEND_REPLICAS]
+        if spec.get("replicas") == 0 and remembered.isdigit():
+            patch["spec"] = {"replicas": int(remembered)}
+        return patch
+    if PRE_SUSPEND_SUSPEND not in annotations:
+        return None
+    patch = {"metadata": {"annotations": {PRE_SUSPEND_SUSPEND: None}}}
+    if spec.get("suspend") is True:
+        patch["spec"] = {"suspend": annotations[PRE_SUSPEND_SUSPEND] == "true"}
+    return patch

@@ -1,0 +1,103 @@
+"""The subscription lifecycle at the edge: the grace-period clock on the Organization, and the
+workloads of a canceled organization stopped and later restored exactly (see `lifecycle`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from orgquota import annotations as ann
+from orgquota.desired import DesiredQuota, Mode
+from orgquota.events import NORMAL, WARNING, EventRecorder
+from orgquota.kube import NAMESPACE_PATH, ORGANIZATION, Kube, Resource
+from orgquota.lifecycle import Clock, grace_clock, restore_patch, suspend_patch
+from orgquota.settings import Settings
+from orgquota.topology import TREE_LABEL_SUFFIX
+
+WORKLOADS: Final = (
+    ("Deployment", Resource("apps", "v1", "deployments")),
+    ("StatefulSet", Resource("apps", "v1", "statefulsets")),
+    ("CronJob", Resource("batch", "v1", "cronjobs")),
+)
+
+
+class Suspension:
+    def __init__(
+        self, kube: Kube, events: EventRecorder, settings: Settings, wake: Callable[[Any, float], None]
+    ) -> None:
+        self._kube = kube
+        self._events = events
+        self._settings = settings
+        self._wake = wake
+        self._warned: set[Any] = set()
+
+    async def run(self, view: Any, desired: DesiredQuota, log: logging.LoggerAdapter[logging.Logger]) -> bool:
+        """Advance the clock, stop or restore workloads; returns whether workloads are now stopped."""
+        await self._clock(view, log)
+        stopped = bool(view.status.get("workloadsStopped"))
+        if view.annotations.get(ann.SUBSCRIPTION) == ann.Subscription.CANCELED:
+            changed = await self._each_workload(view, suspend_patch)
+            if changed:
+                message = f"stopped {changed} workloads (Deployments and StatefulSets scaled to 0, CronJobs suspended)"
+                log.warning("%s", message)
+                await self._events.record(view.ref, WARNING, "WorkloadsStopped", message)
+            self._wake(view.key, self._settings.canceled_resync.total_seconds())  # catch workloads started since
+            return True
+        if stopped and desired.mode in (Mode.PLAN, Mode.NONE):
+            restored = await self._each_workload(view, restore_patch)
+            message = f"restored {restored} workloads to their replicas and schedules from before the cancellation"
+            log.info("%s", message)
+            await self._events.record(view.ref, NORMAL, "WorkloadsRestored", message)
+            return False
+        return stopped
+
+    async def _clock(self, view: Any, log: logging.LoggerAdapter[logging.Logger]) -> None:
+        now = datetime.now(UTC)
+        settings = self._settings
+        decision = grace_clock(view.annotations, now, settings.grace_period, settings.grace_warning)
+        if decision.wake_in is not None:
+            self._wake(view.key, decision.wake_in.total_seconds())
+        expires = f"{decision.expires:%Y-%m-%dT%H:%M:%SZ}" if decision.expires else ""
+        if decision.action == Clock.START:
+            await self._annotate(view, {ann.SUSPENDED_AT: f"{now:%Y-%m-%dT%H:%M:%SZ}"})
+            message = f"suspended: the grace period ends at {expires}, then workloads are stopped"
+            log.info("%s", message)
+            await self._events.record(view.ref, NORMAL, "GracePeriodStarted", message)
+        elif decision.action == Clock.WARN and view.key not in self._warned:
+            self._warned.add(view.key)
+            message = f"the grace period ends at {expires}: then the subscription is canceled and workloads stop"
+            log.warning("%s", message)
+            await self._events.record(view.ref, WARNING, "GracePeriodEnding", message)
+        elif decision.action == Clock.CANCEL:
+            await self._annotate(view, {ann.SUBSCRIPTION: ann.Subscription.CANCELED.value})
+            message = f"the grace period ended at {expires}: subscription set to canceled"
+            log.warning("%s", message)
+            await self._events.record(view.ref, WARNING, "GracePeriodExpired", message)
+        elif decision.action == Clock.CLEAR:
+            self._warned.discard(view.key)
+            await self._annotate(view, {ann.SUSPENDED_AT: None})
+
+    async def _annotate(self, view: Any, changes: dict[str, str | None]) -> None:
+        await self._kube.merge_patch(
+            ORGANIZATION.path(view.namespace, view.name), {"metadata": {"annotations": changes}}
+        )
+        for key, value in changes.items():  # the watch event will say the same; act on it now
+            if value is None:
+                view.annotations.pop(key, None)
+            else:
+                view.annotations[key] = value
+
+    async def _each_workload(self, view: Any, patch_of: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+        tree = await self._kube.list(NAMESPACE_PATH, labelSelector=f"{view.name}{TREE_LABEL_SUFFIX}")
+        namespaces = sorted({ns["metadata"]["name"] for ns in tree} | {view.namespace})
+        changed = 0
+        for namespace in namespaces:
+            for kind, resource in WORKLOADS:
+                for obj in await self._kube.list(resource.path(namespace)):
+                    patch = patch_of({**obj, "kind": kind})
+                    if patch:
+                        await self._kube.merge_patch(resource.path(namespace, obj["metadata"]["name"]), patch)
+                        changed += 1
+        return changed

@@ -1,0 +1,230 @@
+"""Subscription lifecycle end to end: the grace period, canceled organizations stopped and restored, usage."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from localcluster.kubectl import Cluster
+from tests.e2e.quota.conftest import (
+    E2E_QUOTA_DIR,
+    GRACE_SECONDS,
+    OperatorProcess,
+    Orgs,
+    eventually,
+)
+
+SUBSCRIPTION = "billing.kube-dc.com/subscription"
+SUSPENDED_AT = "billing.kube-dc.com/suspended-at"
+PRE_REPLICAS = "billing.kube-dc.com/pre-suspend-replicas"
+PRE_SUSPEND = "billing.kube-dc.com/pre-suspend-suspend"
+
+
+def workload(kind: str, namespace: str, name: str, replicas: int | None = None, suspend: bool | None = None) -> str:
+    container = {"name": "app", "image": "registry.example/app:1"}
+    template = {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}}
+    spec: dict[str, Any]
+    if kind == "CronJob":
+        job_template = {"spec": {"template": {"spec": {"containers": [container], "restartPolicy": "Never"}}}}
+        spec = {"schedule": "*/5 * * * *", "suspend": suspend, "jobTemplate": job_template}
+        api = "batch/v1"
+    else:
+        spec = {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": template}
+        if kind == "StatefulSet":
+            spec["serviceName"] = name
+        api = "apps/v1"
+    return json.dumps(
+        {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+    )
+
+
+def get(cluster: Cluster, kind: str, namespace: str, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = cluster.get_json(kind, name, "-n", namespace)
+    return result
+
+
+def state(cluster: Cluster, kind: str, namespace: str, name: str) -> tuple[object, object]:
+    """(replicas or suspend, the memory annotation) of a workload."""
+    obj = get(cluster, kind, namespace, name)
+    annotations = obj["metadata"].get("annotations") or {}
+    if kind == "cronjob":
+        return obj["spec"].get("suspend"), annotations.get(PRE_SUSPEND)
+    return obj["spec"].get("replicas"), annotations.get(PRE_REPLICAS)
+
+
+def annotation(orgs: Orgs, name: str, key: str) -> str | None:
+    org = orgs.get("organization", name, name)
+    assert org is not None
+    value: str | None = (org["metadata"].get("annotations") or {}).get(key)
+    return value
+
+
+def test_grace_period_cancels_stops_workloads_and_reactivation_restores_them(
+    cluster: Cluster, orgs: Orgs, operator: OperatorProcess
+) -> None:
+    name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", SUBSCRIPTION: "active"})
+    project = f"{name}-web"
+    cluster.kubectl("create", "namespace", project)
+    cluster.kubectl("label", "namespace", project, f"{name}.tree.hnc.x-k8s.io/depth=1")
+    for manifest in (
+        workload("Deployment", name, "api", replicas=3),
+        workload("StatefulSet", project, "db", replicas=2),
+        workload("CronJob", project, "report", suspend=False),
+        workload("CronJob", name, "paused", suspend=True),
+    ):
+        cluster.kubectl("apply", "-f", "-", input=manifest)
+
+    orgs.annotate(name, f"{SUBSCRIPTION}=suspended")
+    started = eventually(lambda: _present(annotation(orgs, name, SUSPENDED_AT)))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", started)
+    operator.restart()  # the clock is the annotation, not the process
+    eventually(lambda: _assert_eq(annotation(orgs, name, SUBSCRIPTION), "canceled"), timeout=GRACE_SECONDS + 30)
+    reasons = {e["reason"] for e in orgs.events(name)}
+    assert {"GracePeriodStarted", "GracePeriodEnding", "GracePeriodExpired"} <= reasons, reasons
+
+    eventually(lambda: _assert_eq(state(cluster, "deployment", name, "api"), (0, "3")))
+    assert state(cluster, "statefulset", project, "db") == (0, "2")
+    assert state(cluster, "cronjob", project, "report") == (True, "false")
+    assert state(cluster, "cronjob", name, "paused") == (True, "true")
+    eventually(lambda: _assert_eq(orgs.status(name).get("workloadsStopped"), True))
+    assert any(e["reason"] == "WorkloadsStopped" for e in orgs.events(name))
+
+    cluster.kubectl("apply", "-f", "-", input=workload("Deployment", project, "late", replicas=2))
+    eventually(lambda: _assert_eq(state(cluster, "deployment", project, "late"), (0, "2")))  # started while canceled
+
+    orgs.annotate(name, f"{SUBSCRIPTION}=active")
+    eventually(lambda: _assert_eq(state(cluster, "deployment", name, "api"), (3, None)))
+    assert state(cluster, "statefulset", project, "db") == (2, None)
+    assert state(cluster, "cronjob", project, "report") == (False, None)
+    assert state(cluster, "cronjob", name, "paused") == (True, None)
+    assert state(cluster, "deployment", project, "late") == (2, None)
+    eventually(lambda: _assert_eq(annotation(orgs, name, SUSPENDED_AT), None))  # the next suspension starts anew
+    eventually(lambda: _assert_eq(orgs.status(name).get("workloadsStopped"), False))
+    assert any(e["reason"] == "WorkloadsRestored" for e in orgs.events(name))
+
+
+def test_a_clock_older_than_the_grace_period_cancels_at_once(orgs: Orgs) -> None:
+    name = orgs.create(
+        {"billing.kube-dc.com/plan-id": "dev-pool", SUBSCRIPTION: "suspended", SUSPENDED_AT: "2026-01-01T00:00:00Z"}
+    )
+    eventually(lambda: _assert_eq(annotation(orgs, name, SUBSCRIPTION), "canceled"))
+    eventually(lambda: _reason(orgs, name, "Canceled"))
+    assert annotation(orgs, name, SUSPENDED_AT) == "2026-01-01T00:00:00Z"  # kept while canceled
+
+
+def test_an_active_organization_has_no_clock(orgs: Orgs) -> None:
+    name = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool", SUBSCRIPTION: "active"})
+    eventually(lambda: _reason(orgs, name, "Applied"))
+    assert annotation(orgs, name, SUSPENDED_AT) is None
+    assert orgs.status(name)["workloadsStopped"] is False
+
+
+@pytest.fixture(scope="module")
+def eips(cluster: Cluster) -> None:
+    cluster.kubectl("apply", "-f", str(E2E_QUOTA_DIR / "eip-crd.yaml"))
+    cluster.kubectl("wait", "--for=condition=Established", "crd/eips.kube-dc.com", "--timeout=60s")
+
+
+def hns_writes_usage(cluster: Cluster, namespace: str, used: dict[str, str]) -> None:
+    """Write HRQ usage the way HNC does (status.hard mirrors spec.hard; status.used is the sum below it)."""
+    hrq = cluster.get_json("hrq", "plan-quota", "-n", namespace)
+    status = {"hard": hrq["spec"]["hard"], "used": used}
+    cluster.kubectl("patch", "hrq", "plan-quota", "-n", namespace, "--type=merge", "-p", json.dumps({"status": status}))
+
+
+def test_usage_is_mirrored_into_status(cluster: Cluster, orgs: Orgs, eips: None) -> None:
+    name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool"})
+    eventually(lambda: _reason(orgs, name, "Applied"))
+    eip = {
+        "apiVersion": "kube-dc.com/v1",
+        "kind": "EIp",
+        "metadata": {
+            "name": "ip1",
+            "namespace": name,
+            "labels": {"network.kube-dc.com/external-network-type": "public"},
+        },
+        "spec": {},
+    }
+    eventually(lambda: _applies(cluster, json.dumps(eip)))
+    hns_writes_usage(cluster, name, {"requests.cpu": "2500m", "requests.memory": "3Gi", "pods": "7"})
+    usage = eventually(lambda: _usage(orgs, name, "cpu", "2500m"))
+    assert usage["hard"] == {
+        "cpu": "8300m",
+        "memory": "24960Mi",
+        "storage": "160Gi",
+        "pods": "200",
+        "loadBalancers": "100",
+        "publicIPv4": "1",
+    }
+    eventually(lambda: _assert_eq(orgs.status(name)["quotaUsage"]["used"]["publicIPv4"], "1"))
+    assert orgs.status(name)["quotaUsage"]["used"]["memory"] == "3Gi"
+    assert re.fullmatch(r"\d{4}-.*Z", orgs.status(name)["quotaUsage"]["lastUpdated"])
+    over = [c for c in orgs.status(name)["conditions"] if c["type"] == "OverQuota"]
+    assert over[0]["status"] == "False"
+    wide = cluster.kubectl("get", "organization", name, "-n", name, "-o", "wide").stdout
+    assert re.search(r"\s2500m\s+8300m\s+3Gi\s+24960Mi\s+7\s+1\s+False", wide), wide
+
+
+def test_over_quota_after_a_downgrade(cluster: Cluster, orgs: Orgs) -> None:
+    name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool"})
+    eventually(lambda: _reason(orgs, name, "Applied"))
+    hns_writes_usage(cluster, name, {"requests.cpu": "6", "pods": "150"})
+    eventually(lambda: _usage(orgs, name, "cpu", "6"))
+    orgs.annotate(name, "billing.kube-dc.com/plan-id=dev-pool")  # 4300m cpu, 100 pods
+    eventually(lambda: _assert_eq(orgs.hard(name)["requests.cpu"], "4300m"))
+    hns_writes_usage(cluster, name, {"requests.cpu": "6", "pods": "150"})  # HNC re-mirrors the new hard
+    condition = eventually(lambda: _over(orgs, name))
+    assert condition["message"] == "cpu used 6 > hard 4300m, pods used 150 > hard 100"
+
+
+def test_usage_writes_are_bounded(cluster: Cluster, orgs: Orgs, operator: OperatorProcess) -> None:
+    name = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool"})
+    eventually(lambda: _reason(orgs, name, "Applied"))
+    hns_writes_usage(cluster, name, {"pods": "1"})
+    eventually(lambda: _usage(orgs, name, "pods", "1"))
+    before = operator.metric('orgquota_api_writes_total{resource="organizations",verb="PATCH"}')
+    for pods in range(2, 12):  # ten usage changes in a burst, as a busy namespace makes them
+        hns_writes_usage(cluster, name, {"pods": str(pods)})
+    eventually(lambda: _usage(orgs, name, "pods", "11"))  # the last value arrives...
+    operator.wait_idle()
+    writes = operator.metric('orgquota_api_writes_total{resource="organizations",verb="PATCH"}') - before
+    assert 1 <= writes <= 3, writes  # ...in a few writes, not ten
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _assert_eq(actual: object, expected: object) -> None:
+    assert actual == expected
+
+
+def _present(value: str | None) -> str:
+    assert value is not None
+    return value
+
+
+def _reason(orgs: Orgs, name: str, reason: str) -> dict[str, Any]:
+    condition = orgs.condition(name)
+    assert condition["reason"] == reason, condition
+    return condition
+
+
+def _usage(orgs: Orgs, name: str, key: str, used: str) -> dict[str, Any]:
+    usage: dict[str, Any] = orgs.status(name).get("quotaUsage") or {}
+    assert usage.get("used", {}).get(key) == used, usage
+    return usage
+
+
+def _over(orgs: Orgs, name: str) -> dict[str, Any]:
+    over = [c for c in orgs.status(name).get("conditions") or [] if c["type"] == "OverQuota"]
+    assert over, "no OverQuota condition"
+    assert over[0]["status"] == "True", over[0]
+    return dict(over[0])
+
+
+def _applies(cluster: Cluster, manifest: str) -> None:
+    proc = cluster.kubectl("apply", "-f", "-", input=manifest, check=False)
+    assert proc.returncode == 0, proc.stderr
