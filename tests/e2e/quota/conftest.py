@@ -101,7 +101,7 @@ class OperatorProcess:
         """Idle, and no write for longer than a deferred usage write can wait."""
         self.wait_idle()
         writes = self.metric("orgquota_api_writes_total")
-        consistently(lambda: _assert_eq(self.metric("orgquota_api_writes_total"), writes), USAGE_INTERVAL_SECONDS + 1)
+        consistently(lambda: assert_eq(self.metric("orgquota_api_writes_total"), writes), USAGE_INTERVAL_SECONDS + 1)
 
     def restart(self) -> None:
         self.stop()
@@ -118,8 +118,19 @@ def _assert_zero(value: float) -> None:
     assert value == 0
 
 
-def _assert_eq(actual: object, expected: object) -> None:
+def assert_eq(actual: object, expected: object) -> None:
+    """An assertion usable in lambdas (for `eventually`)."""
     assert actual == expected
+
+
+def present(value: T | None) -> T:
+    assert value is not None
+    return value
+
+
+def apply_ok(cluster: Cluster, manifest: str) -> None:
+    proc = cluster.kubectl("apply", "-f", "-", input=manifest, check=False)
+    assert proc.returncode == 0, proc.stderr
 
 
 @pytest.fixture(scope="session")
@@ -285,6 +296,12 @@ class Orgs:
         found = [c for c in conditions if c["type"] == "QuotaReady"]
         assert found, f"{name} has no QuotaReady condition yet"
         return dict(found[0])
+
+    def reason(self, name: str, reason: str) -> dict[str, Any]:
+        """The QuotaReady condition, asserting its reason."""
+        condition = self.condition(name)
+        assert condition["reason"] == reason, condition
+        return condition
 
     def events(self, name: str) -> list[dict[str, Any]]:
         listed = self.cluster.get_json("events", "-n", name, "--field-selector", f"involvedObject.name={name}")

@@ -15,6 +15,8 @@ from tests.e2e.quota.conftest import (
     OperatorProcess,
     Orgs,
     Webhooks,
+    apply_ok,
+    assert_eq,
     consistently,
     eventually,
 )
@@ -161,7 +163,7 @@ def test_a_value_that_predates_the_catalog_does_not_block_other_edits(
     finally:
         cluster.kubectl("apply", "-f", str(CATALOG_FILE))  # legacy is retired
     orgs.annotate(name, "billing.kube-dc.com/subscription=active")  # plan-id unchanged: not judged again
-    eventually(lambda: _reason(orgs, name, "PlanNotFound"))
+    eventually(lambda: orgs.reason(name, "PlanNotFound"))
 
 
 def eip(namespace: str, name: str, public: bool = True) -> str:
@@ -187,7 +189,7 @@ def test_public_eips_are_limited_by_the_plan(cluster: Cluster, orgs: Orgs, webho
     project = f"{name}-web"  # a project namespace, labelled as HNC labels its tree
     cluster.kubectl("create", "namespace", project)
     cluster.kubectl("label", "namespace", project, f"{name}.tree.hnc.x-k8s.io/depth=1")
-    eventually(lambda: _created(cluster, eip(project, "first")))  # the webhook may still be learning the CRD
+    eventually(lambda: apply_ok(cluster, eip(project, "first")))  # the webhook may still be learning the CRD
     code, stderr = apply(cluster, eip(name, "second"))
     assert code != 0
     assert 'admission webhook "eips.orgquota.kube-dc.com" denied the request' in stderr
@@ -207,22 +209,22 @@ def test_with_the_webhook_down_a_bad_catalog_changes_nothing_even_across_restart
     cluster: Cluster, orgs: Orgs, operator: OperatorProcess, webhooks: Webhooks
 ) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/addons": TURBO})
-    eventually(lambda: _reason(orgs, name, "Applied"))
+    eventually(lambda: orgs.reason(name, "Applied"))
     before = orgs.hrq(name)
     assert before is not None
     bad = catalog_yaml(lambda p: p["plans"]["pro-pool"]["requests"].update(cpu="lots"))
     with webhooks.off():
         try:
             assert apply(cluster, bad)[0] == 0
-            condition = eventually(lambda: _reason(orgs, name, "CatalogInvalid"))
+            condition = eventually(lambda: orgs.reason(name, "CatalogInvalid"))
             assert "plans.pro-pool.requests.cpu: 'lots' is not a quantity" in condition["message"]
             assert "the last good catalog stays in force" in condition["message"]
             operator.restart()  # a cold start with a bad catalog: the saved last good one stands in
             assert "is invalid" in operator.log()
             newcomer = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/addons": TURBO})
-            eventually(lambda: _assert_eq(orgs.hard(newcomer), orgs.hard(name)))
+            eventually(lambda: assert_eq(orgs.hard(newcomer), orgs.hard(name)))
             consistently(
-                lambda: _assert_eq(
+                lambda: assert_eq(
                     orgs.hrq(name)["metadata"]["resourceVersion"],  # type: ignore[index]
                     before["metadata"]["resourceVersion"],
                 ),
@@ -231,29 +233,14 @@ def test_with_the_webhook_down_a_bad_catalog_changes_nothing_even_across_restart
             assert any(e["reason"] == "CatalogInvalid" for e in cluster.get_json("events", "-n", "kube-dc")["items"])
         finally:
             cluster.kubectl("apply", "-f", str(CATALOG_FILE))
-    eventually(lambda: _reason(orgs, name, "Applied"))
+    eventually(lambda: orgs.reason(name, "Applied"))
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _assert_eq(actual: object, expected: object) -> None:
-    assert actual == expected
-
-
 def _has_hrq(orgs: Orgs, name: str) -> None:
     assert orgs.hrq(name) is not None
-
-
-def _reason(orgs: Orgs, name: str, reason: str) -> dict[str, Any]:
-    condition = orgs.condition(name)
-    assert condition["reason"] == reason, condition
-    return condition
-
-
-def _created(cluster: Cluster, manifest: str) -> None:
-    code, stderr = apply(cluster, manifest)
-    assert code == 0, stderr
 
 
 def _denied(cluster: Cluster, manifest: str) -> tuple[int, str]:

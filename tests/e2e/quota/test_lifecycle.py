@@ -14,7 +14,10 @@ from tests.e2e.quota.conftest import (
     GRACE_SECONDS,
     OperatorProcess,
     Orgs,
+    apply_ok,
+    assert_eq,
     eventually,
+    present,
 )
 
 SUBSCRIPTION = "billing.kube-dc.com/subscription"
@@ -78,31 +81,31 @@ def test_grace_period_cancels_stops_workloads_and_reactivation_restores_them(
         cluster.kubectl("apply", "-f", "-", input=manifest)
 
     orgs.annotate(name, f"{SUBSCRIPTION}=suspended")
-    started = eventually(lambda: _present(annotation(orgs, name, SUSPENDED_AT)))
+    started = eventually(lambda: present(annotation(orgs, name, SUSPENDED_AT)))
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", started)
     operator.restart()  # the clock is the annotation, not the process
-    eventually(lambda: _assert_eq(annotation(orgs, name, SUBSCRIPTION), "canceled"), timeout=GRACE_SECONDS + 30)
+    eventually(lambda: assert_eq(annotation(orgs, name, SUBSCRIPTION), "canceled"), timeout=GRACE_SECONDS + 30)
     reasons = {e["reason"] for e in orgs.events(name)}
     assert {"GracePeriodStarted", "GracePeriodEnding", "GracePeriodExpired"} <= reasons, reasons
 
-    eventually(lambda: _assert_eq(state(cluster, "deployment", name, "api"), (0, "3")))
+    eventually(lambda: assert_eq(state(cluster, "deployment", name, "api"), (0, "3")))
     assert state(cluster, "statefulset", project, "db") == (0, "2")
     assert state(cluster, "cronjob", project, "report") == (True, "false")
     assert state(cluster, "cronjob", name, "paused") == (True, "true")
-    eventually(lambda: _assert_eq(orgs.status(name).get("workloadsStopped"), True))
+    eventually(lambda: assert_eq(orgs.status(name).get("workloadsStopped"), True))
     assert any(e["reason"] == "WorkloadsStopped" for e in orgs.events(name))
 
     cluster.kubectl("apply", "-f", "-", input=workload("Deployment", project, "late", replicas=2))
-    eventually(lambda: _assert_eq(state(cluster, "deployment", project, "late"), (0, "2")))  # started while canceled
+    eventually(lambda: assert_eq(state(cluster, "deployment", project, "late"), (0, "2")))  # started while canceled
 
     orgs.annotate(name, f"{SUBSCRIPTION}=active")
-    eventually(lambda: _assert_eq(state(cluster, "deployment", name, "api"), (3, None)))
+    eventually(lambda: assert_eq(state(cluster, "deployment", name, "api"), (3, None)))
     assert state(cluster, "statefulset", project, "db") == (2, None)
     assert state(cluster, "cronjob", project, "report") == (False, None)
     assert state(cluster, "cronjob", name, "paused") == (True, None)
     assert state(cluster, "deployment", project, "late") == (2, None)
-    eventually(lambda: _assert_eq(annotation(orgs, name, SUSPENDED_AT), None))  # the next suspension starts anew
-    eventually(lambda: _assert_eq(orgs.status(name).get("workloadsStopped"), False))
+    eventually(lambda: assert_eq(annotation(orgs, name, SUSPENDED_AT), None))  # the next suspension starts anew
+    eventually(lambda: assert_eq(orgs.status(name).get("workloadsStopped"), False))
     assert any(e["reason"] == "WorkloadsRestored" for e in orgs.events(name))
 
 
@@ -110,14 +113,14 @@ def test_a_clock_older_than_the_grace_period_cancels_at_once(orgs: Orgs) -> None
     name = orgs.create(
         {"billing.kube-dc.com/plan-id": "dev-pool", SUBSCRIPTION: "suspended", SUSPENDED_AT: "2026-01-01T00:00:00Z"}
     )
-    eventually(lambda: _assert_eq(annotation(orgs, name, SUBSCRIPTION), "canceled"))
-    eventually(lambda: _reason(orgs, name, "Canceled"))
+    eventually(lambda: assert_eq(annotation(orgs, name, SUBSCRIPTION), "canceled"))
+    eventually(lambda: orgs.reason(name, "Canceled"))
     assert annotation(orgs, name, SUSPENDED_AT) == "2026-01-01T00:00:00Z"  # kept while canceled
 
 
 def test_an_active_organization_has_no_clock(orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool", SUBSCRIPTION: "active"})
-    eventually(lambda: _reason(orgs, name, "Applied"))
+    eventually(lambda: orgs.reason(name, "Applied"))
     assert annotation(orgs, name, SUSPENDED_AT) is None
     assert orgs.status(name)["workloadsStopped"] is False
 
@@ -137,7 +140,7 @@ def hns_writes_usage(cluster: Cluster, namespace: str, used: dict[str, str]) -> 
 
 def test_usage_is_mirrored_into_status(cluster: Cluster, orgs: Orgs, eips: None) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool"})
-    eventually(lambda: _reason(orgs, name, "Applied"))
+    eventually(lambda: orgs.reason(name, "Applied"))
     eip = {
         "apiVersion": "kube-dc.com/v1",
         "kind": "EIp",
@@ -148,7 +151,7 @@ def test_usage_is_mirrored_into_status(cluster: Cluster, orgs: Orgs, eips: None)
         },
         "spec": {},
     }
-    eventually(lambda: _applies(cluster, json.dumps(eip)))
+    eventually(lambda: apply_ok(cluster, json.dumps(eip)))
     hns_writes_usage(cluster, name, {"requests.cpu": "2500m", "requests.memory": "3Gi", "pods": "7"})
     usage = eventually(lambda: _usage(orgs, name, "cpu", "2500m"))
     assert usage["hard"] == {
@@ -159,7 +162,7 @@ def test_usage_is_mirrored_into_status(cluster: Cluster, orgs: Orgs, eips: None)
         "loadBalancers": "100",
         "publicIPv4": "1",
     }
-    eventually(lambda: _assert_eq(orgs.status(name)["quotaUsage"]["used"]["publicIPv4"], "1"))
+    eventually(lambda: assert_eq(orgs.status(name)["quotaUsage"]["used"]["publicIPv4"], "1"))
     assert orgs.status(name)["quotaUsage"]["used"]["memory"] == "3Gi"
     assert re.fullmatch(r"\d{4}-.*Z", orgs.status(name)["quotaUsage"]["lastUpdated"])
     over = [c for c in orgs.status(name)["conditions"] if c["type"] == "OverQuota"]
@@ -170,11 +173,11 @@ def test_usage_is_mirrored_into_status(cluster: Cluster, orgs: Orgs, eips: None)
 
 def test_over_quota_after_a_downgrade(cluster: Cluster, orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool"})
-    eventually(lambda: _reason(orgs, name, "Applied"))
+    eventually(lambda: orgs.reason(name, "Applied"))
     hns_writes_usage(cluster, name, {"requests.cpu": "6", "pods": "150"})
     eventually(lambda: _usage(orgs, name, "cpu", "6"))
     orgs.annotate(name, "billing.kube-dc.com/plan-id=dev-pool")  # 4300m cpu, 100 pods
-    eventually(lambda: _assert_eq(orgs.hard(name)["requests.cpu"], "4300m"))
+    eventually(lambda: assert_eq(orgs.hard(name)["requests.cpu"], "4300m"))
     hns_writes_usage(cluster, name, {"requests.cpu": "6", "pods": "150"})  # HNC re-mirrors the new hard
     condition = eventually(lambda: _over(orgs, name))
     assert condition["message"] == "cpu used 6 > hard 4300m, pods used 150 > hard 100"
@@ -182,7 +185,7 @@ def test_over_quota_after_a_downgrade(cluster: Cluster, orgs: Orgs) -> None:
 
 def test_usage_writes_are_bounded(cluster: Cluster, orgs: Orgs, operator: OperatorProcess) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool"})
-    eventually(lambda: _reason(orgs, name, "Applied"))
+    eventually(lambda: orgs.reason(name, "Applied"))
     hns_writes_usage(cluster, name, {"pods": "1"})
     eventually(lambda: _usage(orgs, name, "pods", "1"))
     before = operator.metric('orgquota_api_writes_total{resource="organizations",verb="PATCH"}')
@@ -197,21 +200,6 @@ def test_usage_writes_are_bounded(cluster: Cluster, orgs: Orgs, operator: Operat
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _assert_eq(actual: object, expected: object) -> None:
-    assert actual == expected
-
-
-def _present(value: str | None) -> str:
-    assert value is not None
-    return value
-
-
-def _reason(orgs: Orgs, name: str, reason: str) -> dict[str, Any]:
-    condition = orgs.condition(name)
-    assert condition["reason"] == reason, condition
-    return condition
-
-
 def _usage(orgs: Orgs, name: str, key: str, used: str) -> dict[str, Any]:
     usage: dict[str, Any] = orgs.status(name).get("quotaUsage") or {}
     assert usage.get("used", {}).get(key) == used, usage
@@ -223,8 +211,3 @@ def _over(orgs: Orgs, name: str) -> dict[str, Any]:
     assert over, "no OverQuota condition"
     assert over[0]["status"] == "True", over[0]
     return dict(over[0])
-
-
-def _applies(cluster: Cluster, manifest: str) -> None:
-    proc = cluster.kubectl("apply", "-f", "-", input=manifest, check=False)
-    assert proc.returncode == 0, proc.stderr

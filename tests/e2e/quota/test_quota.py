@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from typing import Any
 
 import yaml
 
 from localcluster.kubectl import Cluster
-from tests.e2e.quota.conftest import CATALOG_FILE, EXAMPLES, OperatorProcess, Orgs, consistently, eventually
+from tests.e2e.quota.conftest import (
+    CATALOG_FILE,
+    EXAMPLES,
+    OperatorProcess,
+    Orgs,
+    assert_eq,
+    consistently,
+    eventually,
+    present,
+)
 
 MANAGED = "billing.kube-dc.com/auto-managed"
 PLAN_LABEL = "billing.kube-dc.com/plan-id"
@@ -68,21 +76,21 @@ def bash(cluster: Cluster, command: str) -> str:
 def test_examples_and_the_seeds_manual_test(cluster: Cluster, orgs: Orgs) -> None:
     cluster.kubectl("apply", "-f", str(EXAMPLES))
     # acme: pro-pool + turbo-x1, the worked example to the last digit, with the managed labels.
-    eventually(lambda: _assert_eq(orgs.hard("acme"), WORKED_EXAMPLE))
+    eventually(lambda: assert_eq(orgs.hard("acme"), WORKED_EXAMPLE))
     hrq = orgs.hrq("acme")
     assert hrq
     assert hrq["metadata"]["labels"] == {MANAGED: "true", PLAN_LABEL: "pro-pool"}
-    eventually(lambda: _assert_eq(orgs.condition("acme")["reason"], "Applied"))
+    eventually(lambda: assert_eq(orgs.condition("acme")["reason"], "Applied"))
     # globex: suspended -> the floor; initech: enterprise (not self-service), canceling -> still the plan.
-    eventually(lambda: _assert_eq(orgs.hard("globex"), FLOOR))
-    eventually(lambda: _reason(orgs, "globex", "Suspended"))
-    eventually(lambda: _assert_eq(orgs.hard("initech")["limits.cpu"], "256600m"))  # (128 + 3 x 100m) x burst 2
+    eventually(lambda: assert_eq(orgs.hard("globex"), FLOOR))
+    eventually(lambda: orgs.reason("globex", "Suspended"))
+    eventually(lambda: assert_eq(orgs.hard("initech")["limits.cpu"], "256600m"))  # (128 + 3 x 100m) x burst 2
     # shalb has no plan yet: nothing is managed.
-    eventually(lambda: _reason(orgs, "shalb", "NoPlan"))
+    eventually(lambda: orgs.reason("shalb", "NoPlan"))
     assert orgs.hrq("shalb") is None
 
     outputs = [bash(cluster, command) for command in seed_manual_test()]
-    eventually(lambda: _assert_eq(orgs.hard("shalb"), DEV_POOL))
+    eventually(lambda: assert_eq(orgs.hard("shalb"), DEV_POOL))
     assert "plan-quota" in bash(cluster, "kubectl get hrq -n shalb")
     assert "default-resource-limits" in bash(cluster, "kubectl get limitrange -n shalb")
     described = bash(cluster, "kubectl describe hrq plan-quota -n shalb")
@@ -102,8 +110,8 @@ def test_active_plan_gets_hrq_and_limit_range(orgs: Orgs) -> None:
             "billing.kube-dc.com/addons": TURBO,
         }
     )
-    eventually(lambda: _assert_eq(orgs.hard(name), WORKED_EXAMPLE))
-    limit_range = eventually(lambda: _present(orgs.limit_range(name)))
+    eventually(lambda: assert_eq(orgs.hard(name), WORKED_EXAMPLE))
+    limit_range = eventually(lambda: present(orgs.limit_range(name)))
     assert limit_range["metadata"]["labels"] == {MANAGED: "true", PLAN_LABEL: "pro-pool"}
     container, pod, pvc = limit_range["spec"]["limits"]
     assert container == {
@@ -124,10 +132,10 @@ def test_active_plan_gets_hrq_and_limit_range(orgs: Orgs) -> None:
 
 def test_plan_change_updates_the_quota(orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool"})
-    eventually(lambda: _assert_eq(orgs.hard(name), DEV_POOL))
+    eventually(lambda: assert_eq(orgs.hard(name), DEV_POOL))
     orgs.annotate(name, "billing.kube-dc.com/plan-id=scale-pool")
     eventually(
-        lambda: _assert_eq(
+        lambda: assert_eq(
             orgs.hard(name),
             {
                 "requests.cpu": "32300m",
@@ -140,7 +148,7 @@ def test_plan_change_updates_the_quota(orgs: Orgs) -> None:
             },
         )
     )
-    eventually(lambda: _assert_eq(orgs.limit_range(name)["metadata"]["labels"][PLAN_LABEL], "scale-pool"))  # type: ignore[index]
+    eventually(lambda: assert_eq(orgs.limit_range(name)["metadata"]["labels"][PLAN_LABEL], "scale-pool"))  # type: ignore[index]
     assert any(
         e["reason"] == "QuotaUpdated" and "requests.cpu 4300m -> 32300m" in e["message"] for e in orgs.events(name)
     )
@@ -148,55 +156,55 @@ def test_plan_change_updates_the_quota(orgs: Orgs) -> None:
 
 def test_addon_change_is_counted(orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/addons": TURBO})
-    eventually(lambda: _assert_eq(orgs.hard(name), WORKED_EXAMPLE))
+    eventually(lambda: assert_eq(orgs.hard(name), WORKED_EXAMPLE))
     orgs.annotate(name, 'billing.kube-dc.com/addons=[{"addonId":"turbo-x2","quantity":2}]')
-    eventually(lambda: _assert_eq(orgs.hard(name)["requests.cpu"], "16300m"))  # 8 + 2 x 4 + 3 x 100m
+    eventually(lambda: assert_eq(orgs.hard(name)["requests.cpu"], "16300m"))  # 8 + 2 x 4 + 3 x 100m
     assert orgs.hard(name)["requests.memory"] == "41344Mi"  # 24Gi + 2 x 8Gi + 3 x 128Mi
     assert orgs.hard(name)["requests.storage"] == "240Gi"
 
 
 def test_suspension_gets_the_floor_and_reactivation_the_plan(orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/addons": TURBO})
-    limit_range = eventually(lambda: _present(orgs.limit_range(name)))
+    limit_range = eventually(lambda: present(orgs.limit_range(name)))
     orgs.annotate(name, "billing.kube-dc.com/subscription=suspended")
-    eventually(lambda: _assert_eq(orgs.hard(name), FLOOR))
-    eventually(lambda: _reason(orgs, name, "Suspended"))
+    eventually(lambda: assert_eq(orgs.hard(name), FLOOR))
+    eventually(lambda: orgs.reason(name, "Suspended"))
     assert orgs.status(name)["mode"] == "floor"
     after = orgs.limit_range(name)
     assert after
     assert after["spec"] == limit_range["spec"]
     orgs.annotate(name, "billing.kube-dc.com/subscription=active")
-    eventually(lambda: _assert_eq(orgs.hard(name), WORKED_EXAMPLE))
+    eventually(lambda: assert_eq(orgs.hard(name), WORKED_EXAMPLE))
 
 
 def test_deleting_the_organization_deletes_its_quota(cluster: Cluster, orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool"})
-    eventually(lambda: _present(orgs.limit_range(name)))
-    eventually(lambda: _present(orgs.hrq(name)))
+    eventually(lambda: present(orgs.limit_range(name)))
+    eventually(lambda: present(orgs.hrq(name)))
     cluster.kubectl("delete", "organization", name, "-n", name)
-    eventually(lambda: _assert_eq((orgs.hrq(name), orgs.limit_range(name)), (None, None)))
+    eventually(lambda: assert_eq((orgs.hrq(name), orgs.limit_range(name)), (None, None)))
 
 
 def test_no_plan_creates_nothing(orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/subscription": "active"})
-    eventually(lambda: _reason(orgs, name, "NoPlan"))  # the operator has seen it
-    consistently(lambda: _assert_eq((orgs.hrq(name), orgs.limit_range(name)), (None, None)), duration=10)
+    eventually(lambda: orgs.reason(name, "NoPlan"))  # the operator has seen it
+    consistently(lambda: assert_eq((orgs.hrq(name), orgs.limit_range(name)), (None, None)), duration=10)
     assert orgs.status(name)["mode"] == "none"
     assert orgs.status(name)["ready"] is True
 
 
 def test_removing_the_plan_removes_the_quota(orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool"})
-    eventually(lambda: _present(orgs.limit_range(name)))
+    eventually(lambda: present(orgs.limit_range(name)))
     orgs.annotate(name, "billing.kube-dc.com/plan-id-")
-    eventually(lambda: _assert_eq((orgs.hrq(name), orgs.limit_range(name)), (None, None)))
-    eventually(lambda: _reason(orgs, name, "NoPlan"))
+    eventually(lambda: assert_eq((orgs.hrq(name), orgs.limit_range(name)), (None, None)))
+    eventually(lambda: orgs.reason(name, "NoPlan"))
 
 
 def test_unknown_plan_falls_to_the_floor(orgs: Orgs) -> None:
     name = orgs.create_bypassing_webhooks({"billing.kube-dc.com/plan-id": "gold"})
-    eventually(lambda: _assert_eq(orgs.hard(name), FLOOR))
-    condition = eventually(lambda: _reason(orgs, name, "PlanNotFound"))
+    eventually(lambda: assert_eq(orgs.hard(name), FLOOR))
+    condition = eventually(lambda: orgs.reason(name, "PlanNotFound"))
     assert condition["status"] == "False"
     assert "'gold'" in condition["message"]
     assert orgs.status(name)["ready"] is False
@@ -207,15 +215,15 @@ def test_unparseable_addons_grant_nothing(orgs: Orgs) -> None:
     name = orgs.create_bypassing_webhooks(
         {"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/addons": "turbo-x1 please"}
     )
-    eventually(lambda: _assert_eq(orgs.hard(name)["requests.cpu"], "8300m"))  # the plan alone
-    condition = eventually(lambda: _reason(orgs, name, "InvalidAddons"))
+    eventually(lambda: assert_eq(orgs.hard(name)["requests.cpu"], "8300m"))  # the plan alone
+    condition = eventually(lambda: orgs.reason(name, "InvalidAddons"))
     assert "billing.kube-dc.com/addons is not valid JSON" in condition["message"]
 
 
 def test_drift_is_undone(cluster: Cluster, orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool"})
-    eventually(lambda: _assert_eq(orgs.hard(name), DEV_POOL))
-    eventually(lambda: _present(orgs.limit_range(name)))
+    eventually(lambda: assert_eq(orgs.hard(name), DEV_POOL))
+    eventually(lambda: present(orgs.limit_range(name)))
     cluster.kubectl(
         "patch",
         "hrq",
@@ -226,12 +234,12 @@ def test_drift_is_undone(cluster: Cluster, orgs: Orgs) -> None:
         "-p",
         '{"spec":{"hard":{"requests.cpu":"100","count/secrets":"5"}}}',
     )
-    eventually(lambda: _assert_eq(orgs.hard(name), DEV_POOL))
+    eventually(lambda: assert_eq(orgs.hard(name), DEV_POOL))
     assert any(e["reason"] == "QuotaRestored" for e in orgs.events(name))
     cluster.kubectl("delete", "limitrange", "default-resource-limits", "-n", name)
-    eventually(lambda: _present(orgs.limit_range(name)))
+    eventually(lambda: present(orgs.limit_range(name)))
     cluster.kubectl("delete", "hrq", "plan-quota", "-n", name)
-    eventually(lambda: _assert_eq(orgs.hard(name), DEV_POOL))
+    eventually(lambda: assert_eq(orgs.hard(name), DEV_POOL))
 
 
 def test_a_users_limit_range_is_left_alone(cluster: Cluster, orgs: Orgs) -> None:
@@ -244,14 +252,14 @@ def test_a_users_limit_range_is_left_alone(cluster: Cluster, orgs: Orgs) -> None
     }
     cluster.kubectl("apply", "-f", "-", input=json.dumps(mine))
     orgs.annotate(name, "billing.kube-dc.com/plan-id=dev-pool")
-    eventually(lambda: _assert_eq(orgs.hard(name), DEV_POOL))
-    condition = eventually(lambda: _reason(orgs, name, "LimitRangeNotManaged"))
+    eventually(lambda: assert_eq(orgs.hard(name), DEV_POOL))
+    condition = eventually(lambda: orgs.reason(name, "LimitRangeNotManaged"))
     assert "left alone" in condition["message"]
     limit_range = orgs.limit_range(name)
     assert limit_range
     assert limit_range["spec"]["limits"][0]["max"] == {"cpu": "3"}
     orgs.annotate(name, "billing.kube-dc.com/plan-id-")
-    eventually(lambda: _reason(orgs, name, "NoPlan"))
+    eventually(lambda: orgs.reason(name, "NoPlan"))
     assert orgs.limit_range(name) is not None  # not ours to delete either
 
 
@@ -261,11 +269,11 @@ def test_catalog_edit_reaches_organizations_and_writes_only_what_changed(cluster
     try:
         bystander = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool"})
         name = orgs.create({"billing.kube-dc.com/plan-id": "edit-pool"})
-        eventually(lambda: _assert_eq(orgs.hard(name)["requests.cpu"], "1300m"))
-        eventually(lambda: _assert_eq(orgs.hard(bystander), DEV_POOL))
+        eventually(lambda: assert_eq(orgs.hard(name)["requests.cpu"], "1300m"))
+        eventually(lambda: assert_eq(orgs.hard(bystander), DEV_POOL))
         untouched = orgs.hrq(bystander)["metadata"]["resourceVersion"]  # type: ignore[index]
         cluster.kubectl("apply", "-f", "-", input=_catalog_with_plan("edit-pool", cpu="6"))
-        eventually(lambda: _assert_eq(orgs.hard(name)["requests.cpu"], "6300m"))
+        eventually(lambda: assert_eq(orgs.hard(name)["requests.cpu"], "6300m"))
         assert orgs.hrq(bystander)["metadata"]["resourceVersion"] == untouched  # type: ignore[index]
     finally:
         cluster.kubectl("apply", "-f", str(CATALOG_FILE))
@@ -273,25 +281,25 @@ def test_catalog_edit_reaches_organizations_and_writes_only_what_changed(cluster
 
 def test_missing_catalog_changes_no_quota(cluster: Cluster, orgs: Orgs) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/addons": TURBO})
-    eventually(lambda: _assert_eq(orgs.hard(name), WORKED_EXAMPLE))
-    eventually(lambda: _reason(orgs, name, "Applied"))
+    eventually(lambda: assert_eq(orgs.hard(name), WORKED_EXAMPLE))
+    eventually(lambda: orgs.reason(name, "Applied"))
     before = orgs.hrq(name)["metadata"]["resourceVersion"]  # type: ignore[index]
     cluster.kubectl("delete", "configmap", "billing-plans", "-n", "kube-dc")
     try:
-        condition = eventually(lambda: _reason(orgs, name, "CatalogMissing"))
+        condition = eventually(lambda: orgs.reason(name, "CatalogMissing"))
         assert "last good catalog stays in force" in condition["message"]
         orgs.annotate(name, "billing.kube-dc.com/subscription=trialing")  # a reconcile while it is missing
-        consistently(lambda: _assert_eq(orgs.hrq(name)["metadata"]["resourceVersion"], before), duration=3)  # type: ignore[index]
+        consistently(lambda: assert_eq(orgs.hrq(name)["metadata"]["resourceVersion"], before), duration=3)  # type: ignore[index]
     finally:
         cluster.kubectl("apply", "-f", str(CATALOG_FILE))
-    eventually(lambda: _reason(orgs, name, "Applied"))
+    eventually(lambda: orgs.reason(name, "Applied"))
     assert orgs.hard(name) == WORKED_EXAMPLE
 
 
 def test_restart_when_converged_writes_nothing(cluster: Cluster, orgs: Orgs, operator: OperatorProcess) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", "billing.kube-dc.com/addons": TURBO})
-    eventually(lambda: _reason(orgs, name, "Applied"))
-    eventually(lambda: _present(orgs.limit_range(name)))
+    eventually(lambda: orgs.reason(name, "Applied"))
+    eventually(lambda: present(orgs.limit_range(name)))
     operator.settle()
     before = _write_requests(cluster)
     operator.restart()
@@ -301,21 +309,6 @@ def test_restart_when_converged_writes_nothing(cluster: Cluster, orgs: Orgs, ope
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _assert_eq(actual: object, expected: object) -> None:
-    assert actual == expected
-
-
-def _present(obj: dict[str, Any] | None) -> dict[str, Any]:
-    assert obj is not None
-    return obj
-
-
-def _reason(orgs: Orgs, name: str, reason: str) -> dict[str, Any]:
-    condition = orgs.condition(name)
-    assert condition["reason"] == reason, condition
-    return condition
 
 
 def _catalog_with_plan(plan_id: str, cpu: str) -> str:
