@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from orgquota.kube import EVENT, Kube, KubeError
+from orgquota.kube import EVENT, Kube
 
 COMPONENT: Final = "orgquota"
 NORMAL: Final = "Normal"
@@ -18,12 +19,42 @@ logger = logging.getLogger(__name__)
 
 
 class EventRecorder:
-    def __init__(self, kube: Kube) -> None:
+    """Posts Events from a queue of its own, so that reconciles never wait for them.
+
+    Events are best effort, as in Kubernetes itself: when the queue is full (an apiserver that
+    cannot keep up), new ones are dropped with a log line rather than slowing quota writes.
+    """
+
+    def __init__(self, kube: Kube, capacity: int = 10_000) -> None:
         self._kube = kube
         self._instance = socket.gethostname()
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(capacity)
 
     async def record(self, ref: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
-        """Post an Event about `ref` (an object reference); best effort, as events are."""
+        """Queue an Event about `ref` (an object reference)."""
+        try:
+            self._queue.put_nowait(self._event(ref, type_, reason, message))
+        except asyncio.QueueFull:
+            logger.warning("[%s/%s] event queue full, dropped %s: %s", ref["namespace"], ref["name"], reason, message)
+
+    async def run(self, senders: int = 4) -> None:
+        """Post queued events until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            for _ in range(senders):
+                group.create_task(self._send())
+
+    async def _send(self) -> None:
+        while True:
+            body = await self._queue.get()
+            try:
+                await self._kube.create(EVENT.path(body["metadata"]["namespace"]), body)
+            except Exception as exc:  # best effort: a failed event must not stop the senders
+                ref = body["involvedObject"]
+                logger.warning(
+                    "[%s/%s] could not post event %s: %s", ref["namespace"], ref["name"], body["reason"], exc
+                )
+
+    def _event(self, ref: Mapping[str, Any], type_: str, reason: str, message: str) -> dict[str, Any]:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         namespace = ref["namespace"]
         body = {
@@ -39,7 +70,4 @@ class EventRecorder:
             "reportingComponent": COMPONENT,
             "reportingInstance": self._instance,
         }
-        try:
-            await self._kube.create(EVENT.path(namespace), body)
-        except KubeError as exc:
-            logger.warning("[%s/%s] could not post event %s: %s", namespace, ref["name"], reason, exc)
+        return body

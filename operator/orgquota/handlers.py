@@ -17,8 +17,9 @@ from kopf._cogs.helpers.typedefs import Logger
 from orgquota import metrics, objects
 from orgquota.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
 from orgquota.events import WARNING, EventRecorder
-from orgquota.kube import CONFIGMAP, EIP, NAMESPACE_PATH, ORGANIZATION, Kube, KubeError
+from orgquota.kube import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, NAMESPACE_PATH, ORGANIZATION, Kube, KubeError, Resource
 from orgquota.last_good import LastGoodCatalog
+from orgquota.observed import Slot
 from orgquota.reconciler import Issue, Reconciler
 from orgquota.settings import Settings
 from orgquota.topology import PUBLIC_EIP_LABEL
@@ -62,8 +63,11 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
         reconciler.set_catalog(saved, None)
     configmap = await kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
     await _load_catalog(memo, configmap, logger)
-    # What usage figures depend on is read before the first reconcile too, or a restart would
-    # rewrite every status with partial counts.
+    # What reconciles compare with is read before the first one: the managed objects (so that a
+    # converged organization costs no request at all), and what usage figures depend on (or a
+    # restart would rewrite every status with partial counts).
+    await _prime(kube, reconciler, "hrq", HRQ, objects.HRQ_NAME)
+    await _prime(kube, reconciler, "lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME)
     for namespace in await kube.list(NAMESPACE_PATH):
         reconciler.topology.observe_namespace(namespace)
     try:
@@ -77,6 +81,7 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     except KubeError as exc:
         logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
     memo.workers = asyncio.create_task(reconciler.queue.run(), name="orgquota-workers")
+    memo.event_senders = asyncio.create_task(reconciler.events.run(), name="orgquota-events")
     logger.info(
         "orgquota started: catalog %s/%s, projects limit %d, %d workers, webhooks %s",
         config.catalog_namespace,
@@ -87,10 +92,20 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     )
 
 
+async def _prime(kube: Kube, reconciler: Reconciler, slot: Slot, resource: Resource, name: str) -> None:
+    try:
+        for obj in await kube.list(resource.path(""), fieldSelector=f"metadata.name={name}"):
+            reconciler.observed.put(obj["metadata"]["namespace"], slot, obj)
+    except KubeError as exc:
+        if exc.status != 404:  # 404: HNC is not installed (yet); reconciles say so
+            raise
+
+
 @kopf.on.cleanup()
 async def stop(memo: Any, **_: Any) -> None:
     memo.workers.cancel()
-    await asyncio.gather(memo.workers, return_exceptions=True)
+    memo.event_senders.cancel()
+    await asyncio.gather(memo.workers, memo.event_senders, return_exceptions=True)
     await memo.kube.close()
 
 
@@ -116,15 +131,17 @@ def organization_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: 
 
 
 @kopf.on.event("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas")
-def quota_changed(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+def quota_changed(event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any) -> None:
     if name == objects.HRQ_NAME and namespace:
-        memo.reconciler.observe_managed_object(namespace)
+        memo.reconciler.observe_object("hrq", body, deleted=event["type"] == "DELETED")
 
 
 @kopf.on.event("v1", "limitranges")
-def limit_range_changed(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+def limit_range_changed(
+    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any
+) -> None:
     if name == objects.LIMIT_RANGE_NAME and namespace:
-        memo.reconciler.observe_managed_object(namespace)
+        memo.reconciler.observe_object("lr", body, deleted=event["type"] == "DELETED")
 
 
 @kopf.on.event("v1", "namespaces")

@@ -7,16 +7,19 @@ responses here are plain dicts, the same for core kinds and custom resources.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
+import aiohttp
 from kubernetes.aio import client, config
 
 from orgquota.metrics import WRITES
 
 MERGE_PATCH: Final = "application/merge-patch+json"
+RETRIES: Final = 5
 
 Manifest = dict[str, Any]
 
@@ -24,11 +27,14 @@ Manifest = dict[str, Any]
 class KubeError(Exception):
     """A failed API request, with the apiserver's own status and message."""
 
-    def __init__(self, method: str, path: str, status: int, message: str, reason: str = "") -> None:
+    def __init__(
+        self, method: str, path: str, status: int, message: str, reason: str = "", retry_after: float = 1.0
+    ) -> None:
         super().__init__(f"{method} {path}: {status} {reason}: {message}")
         self.status = status
         self.reason = reason
         self.message = message
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,30 @@ class Kube:
         content_type: str = "application/json",
         query: dict[str, str] | None = None,
     ) -> Manifest:
+        """One API request; 429 (with its Retry-After) and connection failures are retried a few times."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                return await self._request_once(method, path, body, content_type=content_type, query=query)
+            except KubeError as exc:
+                if exc.status != 429 or attempt == RETRIES:
+                    raise
+                delay = exc.retry_after
+            except aiohttp.ClientConnectionError:
+                if attempt == RETRIES:
+                    raise
+                delay = 0.2 * 2**attempt
+            await asyncio.sleep(delay)  # an apiserver's own back-off instruction
+        raise AssertionError("unreachable")
+
+    async def _request_once(
+        self,
+        method: str,
+        path: str,
+        body: Manifest | None,
+        *,
+        content_type: str,
+        query: dict[str, str] | None,
+    ) -> Manifest:
         headers = {"Accept": "application/json", "Content-Type": content_type}
         method, url, headers, serialized, _ = await self._api.param_serialize(
             method,
@@ -104,12 +134,14 @@ class Kube:
         except ValueError:  # e.g. "404 page not found" for an API group that is not installed
             payload = {"message": data.decode(errors="replace").strip()}
         if not 200 <= response.status < 300:
+            retry_after = (payload.get("details") or {}).get("retryAfterSeconds") or response.headers.get("Retry-After")
             raise KubeError(
                 method,
                 path,
                 response.status,
                 payload.get("message", data.decode(errors="replace")),
                 payload.get("reason", ""),
+                float(retry_after) if str(retry_after or "").isdigit() else 1.0,
             )
         return payload
 

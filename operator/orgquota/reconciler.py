@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -21,7 +21,8 @@ from orgquota.annotations import MANAGED_LABEL, PREFIX
 from orgquota.catalog import Catalog
 from orgquota.desired import DesiredQuota, Mode, desired_quota
 from orgquota.events import NORMAL, WARNING, EventRecorder
-from orgquota.kube import HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError
+from orgquota.kube import HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError, Resource
+from orgquota.observed import ObservedObjects, Slot
 from orgquota.settings import Settings
 from orgquota.status import Observed, Verdict, quota_condition, quota_status, quota_usage, without_usage
 from orgquota.suspension import Suspension
@@ -106,6 +107,7 @@ class Reconciler:
     _started: float = 0.0
     _usage_written: dict[OrgKey, float] = field(default_factory=dict)
     topology: Topology = field(default_factory=Topology)
+    observed: ObservedObjects = field(default_factory=ObservedObjects)
     queue: WorkQueue[OrgKey] = field(init=False)
     suspension: Suspension = field(init=False)
 
@@ -171,8 +173,15 @@ class Reconciler:
         for namespace in self.topology.observe_eip(body, deleted=deleted):
             self.observe_managed_object(namespace)
 
+    def observe_object(self, slot: Slot, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        """A watched HRQ or LimitRange: anything but the echo of the operator's own write is looked at."""
+        namespace = body["metadata"]["namespace"]
+        changed = self.observed.forget(namespace, slot) if deleted else self.observed.put(namespace, slot, body)
+        if changed:
+            self.observe_managed_object(namespace)
+
     def observe_managed_object(self, namespace: str) -> None:
-        """An HRQ or LimitRange of ours changed or vanished: check the organizations it belongs to."""
+        """Something the organizations of `namespace` depend on changed: check them."""
         for key in self._by_namespace.get(namespace, ()):
             self.queue.add(key)
 
@@ -243,39 +252,36 @@ class Reconciler:
 
     async def _sync_hrq(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> dict[str, Any] | None:
         """Make the HRQ match; returns it as it now is (None when there is none)."""
-        path = HRQ.path(view.namespace, objects.HRQ_NAME)
-        actual = await self.kube.get(path)
+        actual = self.observed.get(view.namespace, "hrq")
         if desired.mode == Mode.NONE:
             if actual is not None and objects.is_managed(actual):
-                await self._delete(view, path, "HierarchicalResourceQuota", log)
+                await self._delete(view, "hrq", HRQ, objects.HRQ_NAME, "HierarchicalResourceQuota", log)
             return None
         labels = objects.managed_labels(desired.plan_id)
-        if actual is None:
-            body = objects.hrq_manifest(desired.hard, labels, objects.owner_reference(view.name, view.uid))
-            try:
-                created = await self.kube.create(HRQ.path(view.namespace), body)
-            except KubeError as exc:
-                if exc.status == 404:
-                    raise RetryLater(
-                        "HNC is not installed: the HierarchicalResourceQuota API (hnc.x-k8s.io/v1alpha2) is missing",
-                        HNC_RETRY_SECONDS,
-                    ) from exc
-                raise
+        body = objects.hrq_manifest(desired.hard, labels, objects.owner_reference(view.name, view.uid))
+        try:
+            current, verb, before = await self._write(
+                view, "hrq", HRQ, objects.HRQ_NAME, body, lambda obj: objects.hard_patch(obj, desired.hard, labels)
+            )
+        except KubeError as exc:
+            if exc.status == 404:
+                raise RetryLater(
+                    "HNC is not installed: the HierarchicalResourceQuota API (hnc.x-k8s.io/v1alpha2) is missing",
+                    HNC_RETRY_SECONDS,
+                ) from exc
+            raise
+        kind = "HierarchicalResourceQuota"
+        if verb == "created":
             summary = ", ".join(f"{k}={v}" for k, v in desired.hard.items())
-            await self._changed(view, "HierarchicalResourceQuota", "Created", summary, log)
-            self._applied[(view.key, "hrq")] = desired.hard
-            return created
-        patch = objects.hard_patch(actual, desired.hard, labels)
-        if patch:
-            change = objects.describe_hard_change(actual, desired.hard) or "labels"
-            actual = await self.kube.merge_patch(path, patch)
-            await self._updated(view, "hrq", "HierarchicalResourceQuota", desired.hard, change, log)
+            await self._changed(view, kind, "Created", summary, log)
+        elif verb == "patched":
+            change = objects.describe_hard_change(before or {}, desired.hard) or "labels"
+            await self._updated(view, "hrq", kind, desired.hard, change, log)
         self._applied[(view.key, "hrq")] = desired.hard
-        return actual
+        return current
 
     async def _sync_limit_range(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> Issue | None:
-        path = LIMIT_RANGE.path(view.namespace, objects.LIMIT_RANGE_NAME)
-        actual = await self.kube.get(path)
+        actual = self.observed.get(view.namespace, "lr")
         if actual is not None and not objects.is_managed(actual):
             if desired.limit_range is None or desired.mode == Mode.NONE:
                 return None
@@ -286,24 +292,70 @@ class Reconciler:
             )
         if desired.mode == Mode.NONE:
             if actual is not None:
-                await self._delete(view, path, "LimitRange", log)
+                await self._delete(view, "lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME, "LimitRange", log)
             return None
         if desired.limit_range is None:
             return None
+        items = desired.limit_range
         labels = objects.managed_labels(desired.plan_id)
-        if actual is None:
-            body = objects.limit_range_manifest(
-                desired.limit_range, labels, objects.owner_reference(view.name, view.uid)
-            )
-            await self.kube.create(LIMIT_RANGE.path(view.namespace), body)
+        body = objects.limit_range_manifest(items, labels, objects.owner_reference(view.name, view.uid))
+        current, verb, _ = await self._write(
+            view,
+            "lr",
+            LIMIT_RANGE,
+            objects.LIMIT_RANGE_NAME,
+            body,
+            lambda obj: objects.limit_range_patch(obj, items, labels),
+        )
+        if not objects.is_managed(current):  # it was someone else's after all (the watch had not said yet)
+            return await self._sync_limit_range(view, desired, log)
+        if verb == "created":
             await self._changed(view, "LimitRange", "Created", f"plan {desired.plan_id}", log)
-        else:
-            patch = objects.limit_range_patch(actual, desired.limit_range, labels)
-            if patch:
-                await self.kube.merge_patch(path, patch)
-                await self._updated(view, "lr", "LimitRange", desired.limit_range, f"plan {desired.plan_id}", log)
-        self._applied[(view.key, "lr")] = desired.limit_range
+        elif verb == "patched":
+            await self._updated(view, "lr", "LimitRange", items, f"plan {desired.plan_id}", log)
+        self._applied[(view.key, "lr")] = items
         return None
+
+    async def _write(
+        self,
+        view: OrgView,
+        slot: Slot,
+        resource: Resource,
+        name: str,
+        body: dict[str, Any],
+        patch_of: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
+        """Create `body`, or patch what is observed into it; (the object now, what was done, the object before).
+
+        The observed memory may lag the apiserver: a create that meets an object, or a patch that
+        meets none, is retried the other way round from what the apiserver says.
+        """
+        actual = self.observed.get(view.namespace, slot)
+        path = resource.path(view.namespace, name)
+        current: dict[str, Any]
+        verb = ""
+        if actual is None:
+            try:
+                current, verb = await self.kube.create(resource.path(view.namespace), body), "created"
+            except KubeError as exc:
+                if exc.status != 409:
+                    raise
+                actual = await self.kube.get(path)
+                if actual is None:
+                    raise
+        if actual is not None:
+            patch = patch_of(actual)
+            if not patch:
+                self.observed.put(view.namespace, slot, actual)
+                return actual, "", actual
+            try:
+                current, verb = await self.kube.merge_patch(path, patch), "patched"
+            except KubeError as exc:
+                if exc.status != 404:
+                    raise
+                current, verb = await self.kube.create(resource.path(view.namespace), body), "created"
+        self.observed.put(view.namespace, slot, current)
+        return current, verb, actual
 
     async def _updated(self, view: OrgView, slot: str, kind: str, desired: Any, change: str, log: OrgLog) -> None:
         """An update either follows a new desired state, or restores ours after someone else's edit."""
@@ -318,18 +370,27 @@ class Reconciler:
         log.info("%s", message)
         await self.events.record(view.ref, NORMAL, f"Quota{verb}", message)
 
-    async def _delete(self, view: OrgView, path: str, kind: str, log: OrgLog) -> None:
-        if await self.kube.delete(path):
+    async def _delete(self, view: OrgView, slot: Slot, resource: Resource, name: str, kind: str, log: OrgLog) -> None:
+        self.observed.forget(view.namespace, slot)
+        if await self.kube.delete(resource.path(view.namespace, name)):
             await self._changed(view, kind, "Deleted", "the organization has no plan", log)
 
     async def _remove_managed(self, namespace: str, log: OrgLog) -> None:
         """The organization is gone: remove what the operator made for it (the GC does too, via owners)."""
         if self._by_namespace.get(namespace):
             return  # another organization still lives in this namespace
-        for resource, name in ((HRQ, objects.HRQ_NAME), (LIMIT_RANGE, objects.LIMIT_RANGE_NAME)):
-            path = resource.path(namespace, name)
-            actual = await self.kube.get(path)
-            if actual is not None and objects.is_managed(actual) and await self.kube.delete(path):
+        slots: tuple[tuple[Slot, Resource, str], ...] = (
+            ("hrq", HRQ, objects.HRQ_NAME),
+            ("lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME),
+        )
+        for slot, resource, name in slots:
+            actual = await self.kube.get(resource.path(namespace, name))
+            self.observed.forget(namespace, slot)
+            if (
+                actual is not None
+                and objects.is_managed(actual)
+                and await self.kube.delete(resource.path(namespace, name))
+            ):
                 log.info("deleted %s %s: the organization was deleted", actual.get("kind"), name)
 
     async def _report(self, view: OrgView, verdict: Verdict, log: OrgLog, observed: Observed | None = None) -> None:

@@ -303,6 +303,13 @@ class Orgs:
         assert condition["reason"] == reason, condition
         return condition
 
+    def has_event(self, name: str, reason: str, text: str = "", type_: str = "") -> None:
+        """Assert an Event about the organization (events are posted asynchronously: use `eventually`)."""
+        events = self.events(name)
+        assert any(
+            e["reason"] == reason and text in e.get("message", "") and type_ in (e.get("type"), "") for e in events
+        ), [(e["reason"], e.get("message")) for e in events]
+
     def events(self, name: str) -> list[dict[str, Any]]:
         listed = self.cluster.get_json("events", "-n", name, "--field-selector", f"involvedObject.name={name}")
         return list(listed["items"])

@@ -230,7 +230,12 @@ def test_with_the_webhook_down_a_bad_catalog_changes_nothing_even_across_restart
                 ),
                 duration=2,
             )
-            assert any(e["reason"] == "CatalogInvalid" for e in cluster.get_json("events", "-n", "kube-dc")["items"])
+            eventually(
+                lambda: assert_eq(
+                    any(e["reason"] == "CatalogInvalid" for e in cluster.get_json("events", "-n", "kube-dc")["items"]),
+                    True,
+                )
+            )
         finally:
             cluster.kubectl("apply", "-f", str(CATALOG_FILE))
     eventually(lambda: orgs.reason(name, "Applied"))

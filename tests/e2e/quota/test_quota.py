@@ -127,7 +127,7 @@ def test_active_plan_gets_hrq_and_limit_range(orgs: Orgs) -> None:
     assert (owner["kind"], owner["name"]) == ("Organization", name)
     status = orgs.status(name)
     assert (status["ready"], status["mode"], status["plan"]) == (True, "plan", "pro-pool")
-    assert any(e["reason"] == "QuotaCreated" for e in orgs.events(name))
+    eventually(lambda: orgs.has_event(name, "QuotaCreated"))
 
 
 def test_plan_change_updates_the_quota(orgs: Orgs) -> None:
@@ -149,9 +149,7 @@ def test_plan_change_updates_the_quota(orgs: Orgs) -> None:
         )
     )
     eventually(lambda: assert_eq(orgs.limit_range(name)["metadata"]["labels"][PLAN_LABEL], "scale-pool"))  # type: ignore[index]
-    assert any(
-        e["reason"] == "QuotaUpdated" and "requests.cpu 4300m -> 32300m" in e["message"] for e in orgs.events(name)
-    )
+    eventually(lambda: orgs.has_event(name, "QuotaUpdated", "requests.cpu 4300m -> 32300m"))
 
 
 def test_addon_change_is_counted(orgs: Orgs) -> None:
@@ -208,7 +206,7 @@ def test_unknown_plan_falls_to_the_floor(orgs: Orgs) -> None:
     assert condition["status"] == "False"
     assert "'gold'" in condition["message"]
     assert orgs.status(name)["ready"] is False
-    assert any(e["type"] == "Warning" and e["reason"] == "PlanNotFound" for e in orgs.events(name))
+    eventually(lambda: orgs.has_event(name, "PlanNotFound", type_="Warning"))
 
 
 def test_unparseable_addons_grant_nothing(orgs: Orgs) -> None:
@@ -235,7 +233,7 @@ def test_drift_is_undone(cluster: Cluster, orgs: Orgs) -> None:
         '{"spec":{"hard":{"requests.cpu":"100","count/secrets":"5"}}}',
     )
     eventually(lambda: assert_eq(orgs.hard(name), DEV_POOL))
-    assert any(e["reason"] == "QuotaRestored" for e in orgs.events(name))
+    eventually(lambda: orgs.has_event(name, "QuotaRestored"))
     cluster.kubectl("delete", "limitrange", "default-resource-limits", "-n", name)
     eventually(lambda: present(orgs.limit_range(name)))
     cluster.kubectl("delete", "hrq", "plan-quota", "-n", name)

@@ -1,0 +1,47 @@
+"""The managed objects (HRQ `plan-quota`, LimitRange `default-resource-limits`) as last seen.
+
+Filled from the watch and from the responses to the operator's own writes, primed by one LIST
+at start, so a reconcile reads nothing from the apiserver: it compares with this memory and
+writes only the difference (controller-runtime's informer cache). A stale entry costs at most
+one redundant, idempotent write: creates that meet an existing object and patches that meet a
+deleted one fall back to the apiserver, and every outside change arrives as a watch event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+Slot = Literal["hrq", "lr"]
+
+
+def _trimmed(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What comparisons and usage need; the rest (managedFields, ...) is not kept in memory."""
+    meta = obj.get("metadata") or {}
+    return {
+        "metadata": {"labels": dict(meta.get("labels") or {}), "resourceVersion": meta.get("resourceVersion")},
+        "spec": obj.get("spec") or {},
+        "status": obj.get("status") or {},
+    }
+
+
+class ObservedObjects:
+    def __init__(self) -> None:
+        self._objects: dict[tuple[str, Slot], dict[str, Any]] = {}
+
+    def get(self, namespace: str, slot: Slot) -> dict[str, Any] | None:
+        return self._objects.get((namespace, slot))
+
+    def put(self, namespace: str, slot: Slot, obj: Mapping[str, Any]) -> bool:
+        """Remember `obj`; whether it differs from what was known (anything but the resourceVersion)."""
+        new = _trimmed(obj)
+        old = self._objects.get((namespace, slot))
+        self._objects[(namespace, slot)] = new
+        return old is None or {**old, "metadata": old["metadata"] | {"resourceVersion": None}} != {
+            **new,
+            "metadata": new["metadata"] | {"resourceVersion": None},
+        }
+
+    def forget(self, namespace: str, slot: Slot) -> bool:
+        """Forget the object; whether there was one."""
+        return self._objects.pop((namespace, slot), None) is not None
