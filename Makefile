@@ -46,10 +46,64 @@ e2e: venv
 test: venv
 	$(BIN)/pytest tests
 
+# Scale benchmark (issue 7), not part of `make test`: a fresh local control plane per N (or the
+# cluster of KUBECONFIG, one N only); results in bench/results/. See bench/README.md.
+#   make bench BENCH_ARGS='--orgs 1000 5000 10000'
+.PHONY: bench
+bench: venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+
+# Install and operate (deploy/): the Helm chart and the plain manifest rendered from it. Helm is built
+# from hack/helm/ (pinned Go module) once per machine into ~/.cache/orgquota/helm/. `make test` lints,
+# renders and installs the chart too (tests/e2e/deploy/); these are the same checks on their own.
+HELM = $$($(BIN)/localcluster helm)
+.PHONY: manifest chart kind-e2e
+
+manifest: venv
+	$(BIN)/localcluster manifest
+
+chart: venv
+	$(HELM) lint --strict deploy/chart/orgquota
+	$(BIN)/localcluster manifest --check
+
+# For users with Docker and kind (CI here has no Docker engine): a kind cluster with HNC v1.1.0, the
+# e2e suite against it, then the image built and loaded, a real `helm install`, and the checks of the
+# running release (tests/e2e/deploy/test_release.py). The suite runs before the release exists: it
+# starts operators of its own, which must not meet one already running.
+KIND ?= kind
+DOCKER ?= docker
+KIND_CLUSTER ?= orgquota-e2e
+KIND_NODE_IMAGE ?=
+KIND_KUBECONFIG := $(CURDIR)/$(CLUSTER_DIR)/kind-kubeconfig
+KIND_IMAGE ?= orgquota:e2e
+HNC_MANIFEST := https://github.com/kubernetes-sigs/hierarchical-namespaces/releases/download/v1.1.0/default.yaml
+KIND_KUBECTL = $$($(BIN)/localcluster binaries)/kubectl --kubeconfig $(KIND_KUBECONFIG)
+
+kind-e2e: venv
+	@command -v $(KIND) >/dev/null && command -v $(DOCKER) >/dev/null || \
+		{ echo "kind-e2e needs kind and docker on PATH"; exit 1; }
+	mkdir -p $(CLUSTER_DIR)
+	$(KIND) get clusters | grep -qx '$(KIND_CLUSTER)' || \
+		$(KIND) create cluster --name $(KIND_CLUSTER) $(if $(KIND_NODE_IMAGE),--image $(KIND_NODE_IMAGE)) --wait 120s
+	$(KIND) export kubeconfig --name $(KIND_CLUSTER) --kubeconfig $(KIND_KUBECONFIG)
+	$(KIND_KUBECTL) apply -f $(HNC_MANIFEST)
+	$(KIND_KUBECTL) -n hnc-system rollout status deployment/hnc-controller-manager --timeout=300s
+	$(KIND_KUBECTL) create namespace kube-dc --dry-run=client -o yaml | $(KIND_KUBECTL) apply -f -
+	KUBECONFIG=$(KIND_KUBECONFIG) $(BIN)/pytest tests/e2e
+	$(DOCKER) build -t $(KIND_IMAGE) .
+	$(KIND) load docker-image $(KIND_IMAGE) --name $(KIND_CLUSTER)
+	$(HELM) upgrade --install orgquota deploy/chart/orgquota --kubeconfig $(KIND_KUBECONFIG) \
+		--namespace orgquota-system --create-namespace --wait --timeout 5m \
+		--set image.repository=$(firstword $(subst :, ,$(KIND_IMAGE))) \
+		--set image.tag=$(lastword $(subst :, ,$(KIND_IMAGE))) --set image.pullPolicy=Never
+	KUBECONFIG=$(KIND_KUBECONFIG) ORGQUOTA_E2E_RELEASE=orgquota-system/orgquota \
+		$(BIN)/pytest tests/e2e/deploy/test_release.py -v
 
 clean: cluster-down
 	rm -rf $(VENV) $(CLUSTER_DIR)

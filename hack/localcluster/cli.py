@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from .binaries import BinariesError, bin_dir, log
+from .chart import ChartError, stale_files, write_generated
 from .controlplane import ControlPlane, ControlPlaneError, detached_running, stop_detached
+from .helm import helm_path
 from .hnc import HncError, hnc_crd_path
 from .kubectl import Cluster, KubectlError, install_crds
 
@@ -59,6 +61,30 @@ def _binaries(_: argparse.Namespace) -> int:
     return 0
 
 
+def _helm(_: argparse.Namespace) -> int:
+    try:
+        print(helm_path())
+    except BinariesError as exc:
+        log(str(exc))
+        return 1
+    return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    try:
+        if args.check:
+            stale = stale_files()
+            for path in stale:
+                log(f"{path} is out of date: run `make manifest`")
+            return 1 if stale else 0
+        for path in write_generated():
+            log(f"wrote {path}")
+    except (ChartError, BinariesError) as exc:
+        log(str(exc))
+        return 1
+    return 0
+
+
 def _hnc_crd(_: argparse.Namespace) -> int:
     try:
         print(hnc_crd_path())
@@ -84,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("binaries", help="print the etcd/kube-apiserver/kubectl dir (build if needed)").set_defaults(
         func=_binaries
     )
+    sub.add_parser("helm", help="print the path of helm (build it from hack/helm/ if needed)").set_defaults(func=_helm)
+    manifest = sub.add_parser(
+        "manifest", help="write deploy/orgquota.yaml and the chart's CRD copy from the chart (helm template)"
+    )
+    manifest.add_argument("--check", action="store_true", help="only fail if they are out of date")
+    manifest.set_defaults(func=_manifest)
     sub.add_parser("hnc-crd", help="print the path of HNC's HRQ CRD (fetch if needed)").set_defaults(func=_hnc_crd)
     args = parser.parse_args(argv)
     code: int = args.func(args)

@@ -8,6 +8,9 @@ from typing import Final
 KUBERNETES_VERSION: Final = "v1.37.2"
 ETCD_VERSION: Final = "v3.7.3"
 
+# Helm, for the chart in deploy/chart/ (lint, template, install); built from hack/helm/go.mod, which pins the same.
+HELM_VERSION: Final = "v4.3.1"
+
 HNC_MODULE: Final = "sigs.k8s.io/hierarchical-namespaces"
 HNC_VERSION: Final = "v1.1.0"
 # go.sum-style hash of the module zip, so the no-Go download path is as trustworthy as `go mod download`.
@@ -17,4 +20,5 @@ HNC_HRQ_CRD: Final = "config/crd/bases/hnc.x-k8s.io_hierarchicalresourcequotas.y
 # hack/localcluster/versions.py -> the repository root (the package is installed editable from the tree).
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 CONTROLPLANE_MODULES: Final = REPO_ROOT / "hack" / "controlplane"
+HELM_MODULE_DIR: Final = REPO_ROOT / "hack" / "helm"
 PROJECT_CRDS: Final = REPO_ROOT / "crds"

@@ -1,0 +1,46 @@
+"""deploy/orgquota.yaml applies to a real apiserver as its header says (apply, wait, apply again).
+
+cert-manager is not installed here, so its two objects (Issuer, Certificate) are left out; everything
+else must be accepted as written. (That the file is what the chart renders: test_chart.py.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from localcluster.chart import PLAIN_MANIFEST, PLAIN_NAMESPACE, documents
+from localcluster.kubectl import Cluster
+from tests.e2e.conftest import external_kubeconfig
+from tests.e2e.deploy.conftest import CATALOG_NAMESPACE, ensure_namespace
+
+
+def _exists(cluster: Cluster, doc: dict[str, Any]) -> None:
+    meta = doc["metadata"]
+    group = doc["apiVersion"].split("/")[0] if "/" in doc["apiVersion"] else ""
+    kind = f"{doc['kind']}.{group}" if group else doc["kind"]
+    scope = ["-n", meta["namespace"]] if meta.get("namespace") else []
+    cluster.kubectl("get", kind, meta["name"], *scope)
+
+
+def test_the_plain_manifest_applies(isolated_cluster: Cluster) -> None:
+    if external_kubeconfig() is not None:
+        pytest.skip("creates the release's cluster-wide objects: only in the control plane this session starts")
+    cluster = isolated_cluster
+    ensure_namespace(cluster, CATALOG_NAMESPACE)
+    docs = [d for d in documents(PLAIN_MANIFEST.read_text()) if not d["apiVersion"].startswith("cert-manager.io/")]
+    text = yaml.safe_dump_all(docs)
+    first = cluster.kubectl("apply", "--server-side", "-f", "-", input=text, check=False)
+    if first.returncode != 0:  # only what needs a CRD made in the same pass may fail
+        failed = [line for line in first.stderr.splitlines() if "resource mapping not found" in line]
+        assert failed, first.stderr
+        assert all('kind "ClusterKopfPeering"' in line for line in failed), first.stderr
+    cluster.kubectl("wait", "--for=condition=Established", "crd/clusterkopfpeerings.kopf.dev", "--timeout=60s")
+    cluster.kubectl("apply", "--server-side", "-f", "-", input=text)
+    for doc in docs:
+        _exists(cluster, doc)
+    deployment = cluster.get_json("deployment", "orgquota", "-n", PLAIN_NAMESPACE)
+    volumes = deployment["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "webhook-tls", "secret": {"secretName": "orgquota-webhook-tls", "defaultMode": 420}} in volumes

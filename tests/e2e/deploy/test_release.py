@@ -1,0 +1,149 @@
+"""A real release in a real cluster (`make kind-e2e`): pods run the image, webhooks answer through the
+Service with the chart's certificate, one replica acts, and a deleted pod hands over at once.
+
+Runs only with KUBECONFIG and ORGQUOTA_E2E_RELEASE=<namespace>/<release> set (the release installed
+with `helm install`); elsewhere it is skipped, as there is no kubelet to run pods.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+
+from localcluster.kubectl import Cluster
+from tests.e2e.conftest import external_kubeconfig
+from tests.e2e.deploy.conftest import apply_catalog, assert_cpu, forbidden, new_org
+from tests.e2e.quota.conftest import CATALOG_FILE, eventually
+
+PLAN = "billing.kube-dc.com/plan-id"
+
+
+@dataclass(frozen=True)
+class Release:
+    cluster: Cluster
+    namespace: str
+    name: str
+
+
+@pytest.fixture(scope="module")
+def release(request: pytest.FixtureRequest) -> Release:
+    value = os.environ.get("ORGQUOTA_E2E_RELEASE", "")
+    if external_kubeconfig() is None or "/" not in value:
+        pytest.skip("needs a cluster with pods (KUBECONFIG) and ORGQUOTA_E2E_RELEASE=<namespace>/<release>")
+    namespace, name = value.split("/", 1)
+    cluster: Cluster = request.getfixturevalue("cluster")  # only now: a skipped module starts nothing
+    apply_catalog(cluster)
+    return Release(cluster, namespace, name)
+
+
+def _pods(cluster: Cluster, namespace: str, name: str) -> list[dict[str, Any]]:
+    selector = f"app.kubernetes.io/instance={name},app.kubernetes.io/name=orgquota"
+    pods: list[dict[str, Any]] = cluster.get_json("pods", "-n", namespace, "-l", selector)["items"]
+    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+def _ready(cluster: Cluster, namespace: str, name: str, count: int) -> list[dict[str, Any]]:
+    pods = _pods(cluster, namespace, name)
+    ready = [
+        p
+        for p in pods
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+    ]
+    assert len(ready) == count, f"{len(ready)} of {count} pods ready"
+    return ready
+
+
+def _peering(cluster: Cluster, namespace: str, name: str) -> dict[str, Any]:
+    deployment = cluster.get_json("deployment", name, "-n", namespace)
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    status: dict[str, Any] = cluster.get_json("clusterkopfpeering", env["ORGQUOTA_PEERING"]).get("status") or {}
+    return status
+
+
+def test_both_replicas_run_hardened_and_one_acts(release: Release) -> None:
+    cluster = release.cluster
+    namespace, name = release.namespace, release.name
+    pods = eventually(lambda: _ready(cluster, namespace, name, 2), timeout=180)
+    for pod in pods:
+        (container,) = pod["status"]["containerStatuses"]
+        assert container["restartCount"] == 0
+        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    names = {p["metadata"]["name"] for p in pods}
+    eventually(lambda: _assert_superset(set(_peering(cluster, namespace, name)), names), timeout=90)
+    peers = _peering(cluster, namespace, name)
+    assert len({peers[pod]["priority"] for pod in names}) == 2, "equal priorities would pause both"
+
+
+def _assert_superset(have: set[str], want: set[str]) -> None:
+    assert want <= have, f"peers {have}, pods {want}"
+
+
+def test_the_operator_in_the_cluster_applies_plans(release: Release) -> None:
+    cluster = release.cluster
+    org = new_org(cluster, {PLAN: "dev-pool"})
+    eventually(lambda: assert_cpu(cluster, org, _dev_pool_cpu(cluster)), timeout=60)
+
+    def applied() -> None:
+        conditions = (cluster.get_json("organization", org, "-n", org).get("status") or {}).get("conditions") or []
+        assert {"QuotaReady": "Applied"}.items() <= {c["type"]: c["reason"] for c in conditions}.items()
+
+    eventually(applied, timeout=30)
+
+
+def _dev_pool_cpu(cluster: Cluster) -> str:
+    """dev-pool's requests.cpu with the release's projects limit (4 cpu + limit x 100m)."""
+    deployment = cluster.get_json("deployments", "-A", "-l", "app.kubernetes.io/name=orgquota")["items"][0]
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    return f"{4000 + 100 * int(env['ORGANIZATION_PROJECTS_LIMIT'])}m"
+
+
+def test_the_webhooks_answer_through_the_service(release: Release) -> None:
+    cluster = release.cluster
+    catalog = yaml.safe_load(CATALOG_FILE.read_text())
+    plans = yaml.safe_load(catalog["data"]["plans.yaml"])
+    plans["plans"]["dev-pool"]["burstRatio"] = 0
+    catalog["data"]["plans.yaml"] = yaml.safe_dump(plans)
+    proc = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump(catalog), check=False)
+    assert proc.returncode != 0
+    assert 'admission webhook "catalog.orgquota.kube-dc.com" denied the request' in proc.stderr
+    assert "plans.dev-pool.burstRatio" in proc.stderr
+
+
+def test_the_admission_policies_hold(release: Release) -> None:
+    cluster = release.cluster
+    org = new_org(cluster, {PLAN: "dev-pool"})
+    eventually(lambda: assert_cpu(cluster, org, _dev_pool_cpu(cluster)), timeout=60)
+    cluster.kubectl("create", "rolebinding", "org-admin", "-n", org, "--clusterrole=admin", "--user=tenant")
+    grant = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "quota-editor", "namespace": org},
+        "rules": [{"apiGroups": ["hnc.x-k8s.io"], "resources": ["hierarchicalresourcequotas"], "verbs": ["*"]}],
+    }
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(grant))
+    cluster.kubectl("create", "rolebinding", "quota-editor", "-n", org, "--role=quota-editor", "--user=tenant")
+    message = forbidden(cluster, "--as=tenant", "-n", org, "delete", "hrq", "plan-quota")
+    assert "ValidatingAdmissionPolicy 'orgquota-managed-quota.kube-dc.com'" in message
+
+
+def test_a_deleted_pod_hands_over_at_once(release: Release) -> None:
+    cluster = release.cluster
+    """A graceful stop takes the replica out of the peering object: the other resumes without waiting."""
+    namespace, name = release.namespace, release.name
+    org = new_org(cluster, {PLAN: "dev-pool"})
+    eventually(lambda: assert_cpu(cluster, org, _dev_pool_cpu(cluster)), timeout=60)
+    peers = _peering(cluster, namespace, name)
+    running = {p["metadata"]["name"] for p in _ready(cluster, namespace, name, 2)}
+    active = max(running & set(peers), key=lambda peer: peers[peer]["priority"])
+    cluster.kubectl("delete", "pod", active, "-n", namespace, "--wait=true", timeout=120)
+    started = time.monotonic()
+    cluster.kubectl("annotate", "organization", org, "-n", org, f"{PLAN}=pro-pool", "--overwrite")
+    expected = f"{8000 + int(_dev_pool_cpu(cluster).removesuffix('m')) - 4000}m"
+    eventually(lambda: assert_cpu(cluster, org, expected), timeout=60)
+    print(f"\nhand-over after deleting the active pod: {time.monotonic() - started:.1f}s")
+    eventually(lambda: _ready(cluster, namespace, name, 2), timeout=180)  # the Deployment replaces it
