@@ -127,7 +127,7 @@ async def catalog_changed(
 
 @kopf.on.event("kube-dc.com", "v1", "organizations")
 def organization_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
-    memo.reconciler.observe_org(body, deleted=event["type"] == "DELETED")
+    memo.reconciler.observe_org(body, deleted=event["type"] == "DELETED", listed=event["type"] is None)
 
 
 @kopf.on.event("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas")

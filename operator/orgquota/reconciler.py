@@ -35,6 +35,10 @@ OrgKey = tuple[str, str]
 """(namespace, name) of an Organization"""
 
 HNC_RETRY_SECONDS: Final = 30.0
+MANAGED: Final[tuple[tuple[Slot, Resource, str], ...]] = (
+    ("hrq", HRQ, objects.HRQ_NAME),
+    ("lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME),
+)
 
 
 @dataclass
@@ -106,6 +110,8 @@ class Reconciler:
     _initial: set[OrgKey] = field(default_factory=set)
     _started: float = 0.0
     _usage_written: dict[OrgKey, float] = field(default_factory=dict)
+    _listed: set[OrgKey] = field(default_factory=set)
+    _verify: set[OrgKey] = field(default_factory=set)
     topology: Topology = field(default_factory=Topology)
     observed: ObservedObjects = field(default_factory=ObservedObjects)
     queue: WorkQueue[OrgKey] = field(init=False)
@@ -117,8 +123,9 @@ class Reconciler:
 
     # -- observations -------------------------------------------------------------------------
 
-    def observe_org(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
-        """Take in an Organization event; only a change of its billing annotations needs a reconcile.
+    def observe_org(self, body: Mapping[str, Any], *, deleted: bool = False, listed: bool = False) -> None:
+        """Take in an Organization event; a change of its billing annotations needs a reconcile, and so
+        does every (re)listing: after a watch reconnect or a peering takeover nothing may be assumed.
 
         The status is taken from the first sighting only: the operator is its only writer, and
         an event still in flight may carry an older status than the one it has just written.
@@ -131,9 +138,13 @@ class Reconciler:
             self._deleted.add(key)
             self.queue.add(key)
             return
+        if listed:
+            if key in self._listed:  # a re-listing: the watch was down, the observed memory may be stale
+                self._verify.add(key)
+            self._listed.add(key)
         known = self.orgs.get(key)
         if known is not None and known.uid == view.uid:
-            if known.annotations != view.annotations:
+            if known.annotations != view.annotations or listed:
                 known.annotations = view.annotations
                 self.queue.add(key)
             return
@@ -223,6 +234,9 @@ class Reconciler:
                 log,
             )
             return
+        if key in self._verify:
+            await self._reread_managed(view.namespace)
+            self._verify.discard(key)
         desired = desired_quota(view.annotations, catalog, self.settings.quota)
         issues: list[Issue] = []
         try:
@@ -375,15 +389,20 @@ class Reconciler:
         if await self.kube.delete(resource.path(view.namespace, name)):
             await self._changed(view, kind, "Deleted", "the organization has no plan", log)
 
+    async def _reread_managed(self, namespace: str) -> None:
+        """Replace the observed memory of a namespace's managed objects with what the apiserver says."""
+        for slot, resource, name in MANAGED:
+            obj = await self.kube.get(resource.path(namespace, name))
+            if obj is None:
+                self.observed.forget(namespace, slot)
+            else:
+                self.observed.put(namespace, slot, obj)
+
     async def _remove_managed(self, namespace: str, log: OrgLog) -> None:
         """The organization is gone: remove what the operator made for it (the GC does too, via owners)."""
         if self._by_namespace.get(namespace):
             return  # another organization still lives in this namespace
-        slots: tuple[tuple[Slot, Resource, str], ...] = (
-            ("hrq", HRQ, objects.HRQ_NAME),
-            ("lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME),
-        )
-        for slot, resource, name in slots:
+        for slot, resource, name in MANAGED:
             actual = await self.kube.get(resource.path(namespace, name))
             self.observed.forget(namespace, slot)
             if (

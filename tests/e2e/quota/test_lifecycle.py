@@ -89,10 +89,15 @@ def test_grace_period_cancels_stops_workloads_and_reactivation_restores_them(
     for reason in ("GracePeriodStarted", "GracePeriodEnding", "GracePeriodExpired"):
         eventually(functools.partial(orgs.has_event, name, reason))
 
-    eventually(lambda: assert_eq(state(cluster, "deployment", name, "api"), (0, "3")))
-    assert state(cluster, "statefulset", project, "db") == (0, "2")
-    assert state(cluster, "cronjob", project, "report") == (True, "false")
-    assert state(cluster, "cronjob", name, "paused") == (True, "true")
+    stopped = [  # one pass stops them all, object by object: wait for the whole picture
+        ("deployment", name, "api", (0, "3")),
+        ("statefulset", project, "db", (0, "2")),
+        ("cronjob", project, "report", (True, "false")),
+        ("cronjob", name, "paused", (True, "true")),
+    ]
+    eventually(
+        lambda: assert_eq([state(cluster, kind, ns, obj) for kind, ns, obj, _ in stopped], [s for *_, s in stopped])
+    )
     eventually(lambda: assert_eq(orgs.status(name).get("workloadsStopped"), True))
     eventually(lambda: orgs.has_event(name, "WorkloadsStopped"))
 
@@ -100,11 +105,16 @@ def test_grace_period_cancels_stops_workloads_and_reactivation_restores_them(
     eventually(lambda: assert_eq(state(cluster, "deployment", project, "late"), (0, "2")))  # started while canceled
 
     orgs.annotate(name, f"{SUBSCRIPTION}=active")
-    eventually(lambda: assert_eq(state(cluster, "deployment", name, "api"), (3, None)))
-    assert state(cluster, "statefulset", project, "db") == (2, None)
-    assert state(cluster, "cronjob", project, "report") == (False, None)
-    assert state(cluster, "cronjob", name, "paused") == (True, None)
-    assert state(cluster, "deployment", project, "late") == (2, None)
+    restored = [  # one pass restores them all, object by object: wait for the whole picture
+        ("deployment", name, "api", (3, None)),
+        ("statefulset", project, "db", (2, None)),
+        ("cronjob", project, "report", (False, None)),
+        ("cronjob", name, "paused", (True, None)),
+        ("deployment", project, "late", (2, None)),
+    ]
+    eventually(
+        lambda: assert_eq([state(cluster, kind, ns, obj) for kind, ns, obj, _ in restored], [s for *_, s in restored])
+    )
     eventually(lambda: assert_eq(annotation(orgs, name, SUSPENDED_AT), None))  # the next suspension starts anew
     eventually(lambda: assert_eq(orgs.status(name).get("workloadsStopped"), False))
     eventually(lambda: orgs.has_event(name, "WorkloadsRestored"))
