@@ -29,7 +29,9 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
     return preexec
 
 
-def spawn(args: list[str], log_file: Path, *, detached: bool) -> subprocess.Popen[bytes]:
+def spawn(
+    args: list[str], log_file: Path, *, detached: bool, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start `args` with stdout+stderr appended to `log_file`.
 
     Always a new session, so a terminal's Ctrl-C reaches only us and our orderly stop() runs.
@@ -45,6 +47,7 @@ def spawn(args: list[str], log_file: Path, *, detached: bool) -> subprocess.Pope
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=preexec,
+            env=env,
         )
 
 

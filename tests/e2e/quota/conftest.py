@@ -20,6 +20,7 @@ import yaml
 from localcluster.certs import generate_serving_cert
 from localcluster.controlplane import free_ports
 from localcluster.kubectl import Cluster
+from localcluster.procs import spawn
 from orgquota.webhooks import CONFIGURATION_NAME
 from tests.e2e.conftest import REPO_ROOT, external_kubeconfig
 
@@ -65,11 +66,8 @@ class OperatorProcess:
 
     def start(self) -> None:
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "orgquota", "run"], env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
+        # Tied to this process: an interrupted test run leaves no operator behind.
+        self.proc = spawn([sys.executable, "-m", "orgquota", "run"], self.log_path, detached=False, env=self.env)
         eventually(self._started, timeout=60)
 
     def _started(self) -> None:
