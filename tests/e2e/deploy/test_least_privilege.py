@@ -40,7 +40,7 @@ from tests.e2e.deploy.conftest import (
     replica,
     set_catalog_cpu,
 )
-from tests.e2e.quota.conftest import CATALOG_FILE, Webhooks, eventually
+from tests.e2e.quota.conftest import Webhooks, catalog_yaml, eventually
 
 PLAN = "billing.kube-dc.com/plan-id"
 MANAGED = "billing.kube-dc.com/auto-managed"
@@ -166,11 +166,8 @@ def test_the_webhooks_judge_as_the_service_account(running: Running) -> None:
     if running.webhooks is None:
         pytest.skip("webhooks need the local control plane (the apiserver calls 127.0.0.1)")
     cluster = running.cluster
-    catalog = yaml.safe_load(CATALOG_FILE.read_text())
-    plans = yaml.safe_load(catalog["data"]["plans.yaml"])
-    plans["plans"]["dev-pool"]["burstRatio"] = 0
-    catalog["data"]["plans.yaml"] = yaml.safe_dump(plans)
-    proc = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump(catalog), check=False)
+    bad = catalog_yaml(lambda plans: plans["plans"]["dev-pool"].update(burstRatio=0))
+    proc = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=bad, check=False)
     assert proc.returncode != 0
     assert 'admission webhook "catalog.orgquota.kube-dc.com" denied the request' in proc.stderr
     assert "plans.dev-pool.burstRatio" in proc.stderr

@@ -18,7 +18,7 @@ import yaml
 from localcluster.kubectl import Cluster
 from tests.e2e.conftest import external_kubeconfig
 from tests.e2e.deploy.conftest import apply_catalog, assert_cpu, forbidden, new_org
-from tests.e2e.quota.conftest import CATALOG_FILE, eventually
+from tests.e2e.quota.conftest import catalog_yaml, eventually
 
 PLAN = "billing.kube-dc.com/plan-id"
 
@@ -104,11 +104,8 @@ def _dev_pool_cpu(cluster: Cluster) -> str:
 
 def test_the_webhooks_answer_through_the_service(release: Release) -> None:
     cluster = release.cluster
-    catalog = yaml.safe_load(CATALOG_FILE.read_text())
-    plans = yaml.safe_load(catalog["data"]["plans.yaml"])
-    plans["plans"]["dev-pool"]["burstRatio"] = 0
-    catalog["data"]["plans.yaml"] = yaml.safe_dump(plans)
-    proc = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump(catalog), check=False)
+    bad = catalog_yaml(lambda plans: plans["plans"]["dev-pool"].update(burstRatio=0))
+    proc = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=bad, check=False)
     assert proc.returncode != 0
     assert 'admission webhook "catalog.orgquota.kube-dc.com" denied the request' in proc.stderr
     assert "plans.dev-pool.burstRatio" in proc.stderr

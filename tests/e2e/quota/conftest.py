@@ -116,6 +116,18 @@ def _assert_zero(value: float) -> None:
     assert value == 0
 
 
+def catalog_yaml(edit: Callable[[dict[str, Any]], object] | str) -> str:
+    """The example catalog ConfigMap with `edit(plans_dict)` applied (or plans.yaml replaced by a string)."""
+    configmap = yaml.safe_load(CATALOG_FILE.read_text())
+    if isinstance(edit, str):
+        configmap["data"]["plans.yaml"] = edit
+    else:
+        plans = yaml.safe_load(configmap["data"]["plans.yaml"])
+        edit(plans)
+        configmap["data"]["plans.yaml"] = yaml.safe_dump(plans)
+    return str(yaml.safe_dump(configmap))
+
+
 def assert_eq(actual: object, expected: object) -> None:
     """An assertion usable in lambdas (for `eventually`)."""
     assert actual == expected

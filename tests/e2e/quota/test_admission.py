@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 
 from localcluster.kubectl import Cluster
 from tests.e2e.quota.conftest import (
@@ -17,23 +16,12 @@ from tests.e2e.quota.conftest import (
     Webhooks,
     apply_ok,
     assert_eq,
+    catalog_yaml,
     consistently,
     eventually,
 )
 
 TURBO = '[{"addonId":"turbo-x1","quantity":1}]'
-
-
-def catalog_yaml(edit: Any) -> str:
-    """The example catalog ConfigMap with `edit(plans_dict)` applied (or plans.yaml replaced by a string)."""
-    configmap = yaml.safe_load(CATALOG_FILE.read_text())
-    if isinstance(edit, str):
-        configmap["data"]["plans.yaml"] = edit
-    else:
-        plans = yaml.safe_load(configmap["data"]["plans.yaml"])
-        edit(plans)
-        configmap["data"]["plans.yaml"] = yaml.safe_dump(plans)
-    return yaml.safe_dump(configmap)
 
 
 def apply(cluster: Cluster, manifest: str, *flags: str) -> tuple[int, str]:
