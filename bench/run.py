@@ -51,7 +51,7 @@ from typing import Any, Final, TypeVar
 import aiohttp
 from kubernetes.aio import client, config
 
-from localcluster.controlplane import ControlPlane
+from localcluster.controlplane import ControlPlane, free_ports
 from localcluster.kubectl import Cluster, install_crds
 from localcluster.versions import ETCD_VERSION
 from orgquota import objects
@@ -70,6 +70,7 @@ EXAMPLES: Final = REPO_ROOT / "examples" / "organization"
 NAMESPACES_FILE: Final = EXAMPLES / "00-namespaces.yaml"
 CATALOG_FILE: Final = EXAMPLES / "04-billing-plans-configmap.yaml"
 RESULTS_DIR: Final = REPO_ROOT / "bench" / "results"
+TRACED_OPERATOR: Final = REPO_ROOT / "bench" / "traced_operator.py"
 
 PLAN: Final = "pro-pool"
 OTHER_PLAN: Final = "scale-pool"
@@ -79,6 +80,10 @@ NOOP_EDIT: Final = ("displayName: Pro Pool\n", "displayName: Pro Pool (renamed b
 
 WRITE_VERBS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY"})
 SETUP_CONCURRENCY: Final = 32
+RECONCILES_TOTAL: Final = "orgquota_reconciles_total"
+QUEUE_DEPTH: Final = "orgquota_queue_depth"
+RECONCILE_SECONDS_SUM: Final = "orgquota_reconcile_seconds_sum"
+OPERATOR_METRICS: Final = (RECONCILES_TOTAL, QUEUE_DEPTH, RECONCILE_SECONDS_SUM)
 CLK_TCK: Final = os.sysconf("SC_CLK_TCK")
 PAGE_KB: Final = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -202,6 +207,16 @@ class Processes:
             "bench": own,
             "machine": system_busy_seconds(),
         }
+
+
+def reconcile_stats(before: Mapping[str, float] | None, after: Mapping[str, float] | None) -> dict[str, Any] | None:
+    """Reconciles between two scrapes of the operator's metrics, and their mean duration."""
+    if not after or RECONCILES_TOTAL not in after:
+        return None
+    before = before or {}
+    count = after[RECONCILES_TOTAL] - before.get(RECONCILES_TOTAL, 0.0)
+    seconds = after.get(RECONCILE_SECONDS_SUM, 0.0) - before.get(RECONCILE_SECONDS_SUM, 0.0)
+    return {"count": int(count), "mean_ms": round(1000 * seconds / count, 1) if count else None}
 
 
 def cpu_cost(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
@@ -453,10 +468,11 @@ def hrq_matches(desired: DesiredQuota) -> Callable[[Manifest], bool]:
 class Operator:
     """`python -m orgquota run` as a separate process, its log in a file (as the e2e tests run it)."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path, py_spy: str | None) -> None:
+    def __init__(self, env: Mapping[str, str], log_path: Path, py_spy: str | None, traced: Path | None = None) -> None:
         self.env = dict(env)
         self.log_path = log_path
         self.py_spy = py_spy
+        self.traced = traced
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self._offset = 0
@@ -470,8 +486,11 @@ class Operator:
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as out:
             self.started_at = time.monotonic()
+            command = [sys.executable, "-m", "orgquota", "run"]
+            if self.traced is not None:
+                command = [sys.executable, str(TRACED_OPERATOR), str(self.traced)]
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "orgquota", "run"],
+                command,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -528,6 +547,42 @@ class Operator:
             if now > deadline:
                 raise TimeoutError(f"operator still busy after {within:.0f}s")
 
+    async def memory_report(self) -> dict[str, Any] | None:
+        """With `--tracemalloc`: what the live memory was allocated by (bench/traced_operator.py)."""
+        if self.traced is None:
+            return None
+        self.traced.unlink(missing_ok=True)
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGUSR1)
+        for _ in range(1200):
+            if self.traced.exists():
+                report: dict[str, Any] = json.loads(self.traced.read_text())
+                self.traced.unlink()
+                return report
+            await asyncio.sleep(0.1)
+        return {"error": "no tracemalloc report within 120 s"}
+
+    async def metrics(self) -> dict[str, float] | None:
+        """The operator's own Prometheus metrics (reconciles, queue depth), if it serves them."""
+        port = self.env.get("ORGQUOTA_METRICS_PORT")
+        if not port:
+            return None
+        try:
+            async with (
+                aiohttp.ClientSession(trust_env=False) as session,
+                session.get(f"http://127.0.0.1:{port}/metrics", timeout=aiohttp.ClientTimeout(total=10)) as resp,
+            ):
+                text = await resp.text()
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+        found: dict[str, float] = {}
+        for line in text.splitlines():
+            name, _, value = line.rpartition(" ")
+            for metric in OPERATOR_METRICS:
+                if name == metric or name.startswith(metric + "{"):
+                    found[metric] = found.get(metric, 0.0) + float(value)
+        return found or None
+
     def profile(self, output: Path) -> subprocess.Popen[bytes] | None:
         """Attach py-spy (sampling, collapsed stacks) until `stop_profile`; None without `--py-spy`."""
         if not self.py_spy:
@@ -570,6 +625,7 @@ THREAD_ACTIVITIES: Final = (
     ("netrc", "thread: aiohttp trust_env netrc lookup, per request"),
     ("get_env_proxy_for_url", "thread: aiohttp trust_env proxy lookup, per request"),
     ("orgquota/handlers.py", "thread: kopf runs the sync handlers in an executor"),
+    ("call_soon_threadsafe", "thread: executor hop completions (call_soon_threadsafe)"),
     ("kopf/", "thread: kopf (other)"),
 )
 # Inside a reconcile (inclusive): which parts of the operator's own code cost what.
@@ -726,6 +782,8 @@ class Run:
     workdir: Path
     py_spy: str | None
     prefix: str
+    tracemalloc: bool = False
+    started: list[Operator] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
     catalog_text: str = ""
 
@@ -742,8 +800,16 @@ class Run:
         return desired_quota({PLAN_ID: plan, SUBSCRIPTION: "active"}, catalog, self.settings.quota)
 
     def operator(self) -> Operator:
-        env = {**self.cluster.env, "ORGQUOTA_WORKERS": str(self.workers)}
-        return Operator(env, self.workdir / f"operator-{self.n}.log", self.py_spy)
+        # Its Prometheus endpoint on a free port: a fixed one may be held by another operator on this machine.
+        env = {
+            **self.cluster.env,
+            "ORGQUOTA_WORKERS": str(self.workers),
+            "ORGQUOTA_METRICS_PORT": str(free_ports(1)[0]),
+        }
+        traced = self.workdir / "tracemalloc.json" if self.tracemalloc else None
+        operator = Operator(env, self.workdir / f"operator-{self.n}.log", self.py_spy, traced)
+        self.started.append(operator)
+        return operator
 
     async def set_catalog(self, text: str) -> None:
         self.catalog_text = text
@@ -859,7 +925,7 @@ class Run:
         operator.start()
         self.procs.operator = operator.pid
         profile = operator.profile(self.workdir / f"profile-initial-{n}.txt")
-        timeout = 120 + n * 0.2
+        timeout = (120 + n * 0.2) * (10 if self.tracemalloc else 1)
         hrq_at = await hrqs.wait(expect_hrq, timeout, "initial HRQs")
         lr_at = await limit_ranges.wait(expect_lr, timeout, "initial LimitRanges")
         converged_at = max(hrq_at, lr_at)
@@ -884,17 +950,23 @@ class Run:
             "requests": writes_summary(request_diff(counts, counts_after)),
             "operator_memory_mb": {k: round(v, 1) for k, v in memory_mb(operator.pid).items()},
             "watch_events": {"hrq": hrqs.events, "limitrange": limit_ranges.events},
+            "reconciles": reconcile_stats({}, await operator.metrics()),
         }
         if profile is not None:
             self.result["initial"]["profile"] = summarize_profile(self.workdir / f"profile-initial-{n}.txt")
+        if self.tracemalloc:
+            self.result["initial"]["tracemalloc"] = await operator.memory_report()
         idle_s = idle_at - operator.started_at
         log(f"N={n}: converged in {converge_s:.2f}s (bare {bare['create_s']:.2f}s), idle at {idle_s:.2f}s")
+
+        self.result["initial"]["settle"] = await self.settle(timeout)
 
         # 2. catalog fan-out
         fanned = edit_catalog(self.catalog_text, FANOUT_EDIT)
         expect = hrqs.expect(self.orgs, hrq_matches(self.desired(PLAN, fanned)))
         counts = await self.api.request_counts()
         before = self.procs.snapshot()
+        metrics = await operator.metrics()
         profile = operator.profile(self.workdir / f"profile-fanout-{n}.txt")
         log(f"N={n}: fan-out: {PLAN} requests.cpu 8 -> 10")
         sent = time.monotonic()
@@ -912,51 +984,48 @@ class Run:
             "ratio_operator_over_bare": round(fanout_s / bare["patch_s"], 2),
             "cpu_s": cpu_cost(before, after),
             "requests": writes_summary(request_diff(counts, counts_after), {"PATCH configmaps": 1}),
+            "reconciles": reconcile_stats(metrics, await operator.metrics()),
         }
         if profile is not None:
             self.result["fanout"]["profile"] = summarize_profile(self.workdir / f"profile-fanout-{n}.txt")
         log(f"N={n}: fan-out in {fanout_s:.2f}s (bare {bare['patch_s']:.2f}s)")
 
+        self.result["fanout"]["settle"] = await self.settle(timeout)
+
         # 3. no-op edit
         loaded = f"ConfigMap {self.settings.catalog_namespace}/{self.settings.catalog_name} loaded"
         loads = operator.count(loaded)
         counts = await self.api.request_counts()
-        gets_before = counts[("GET", "", "limitranges", "")]
+        metrics = await operator.metrics()
         before = self.procs.snapshot()
         log(f"N={n}: no-op edit: {PLAN} displayName")
         sent = time.monotonic()
         await self.set_catalog(edit_catalog(self.catalog_text, NOOP_EDIT))
-        # The reload is logged through Kopf's per-object logger ("kopf.objects"), which `orgquota run`
-        # mutes below DEBUG: the line may never come, so it is recorded, not waited for.
-        reloaded_at: float | None = None
-        # Every reconcile reads the LimitRange exactly once: N more GETs mean all N were reconciled.
-        deadline = time.monotonic() + timeout
-        while True:
-            counts_after = await self.api.request_counts()
-            if counts_after[("GET", "", "limitranges", "")] - gets_before >= n:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError("no-op edit: the operator did not read every LimitRange")
-            await asyncio.sleep(0.5)
+        signal_used = await self.wait_reconciled(operator, n, counts, metrics, timeout)
         reconciled_at = time.monotonic()
-        if operator.count(loaded) > loads:
-            reloaded_at = reconciled_at
         idle_at = await operator.wait_idle(quiet=2.0)
         after = self.procs.snapshot()
         counts_after = await self.api.request_counts()
         self.result["noop"] = {
-            "reload_logged": reloaded_at is not None,
+            # Logged through Kopf's per-object logger ("kopf.objects"), which `orgquota run` mutes below
+            # DEBUG: so it is recorded, not waited for.
+            "reload_logged": operator.count(loaded) > loads,
             "all_reconciled_after_s": round(reconciled_at - sent, 2),
+            "reconciled_signal": signal_used,
             "operator_idle_after_s": round(idle_at - sent, 2),
             "cpu_s": cpu_cost(before, after),
             "requests": writes_summary(request_diff(counts, counts_after), {"PATCH configmaps": 1}),
+            "reconciles": reconcile_stats(metrics, await operator.metrics()),
         }
+        self.result["noop"]["settle"] = await self.settle(timeout)
         memory_first = memory_mb(operator.pid)
         cpu_first = cpu_seconds(operator.pid)
 
         # 4. restart with everything converged
         log(f"N={n}: restart")
         operator.stop()
+        sample = self.orgs[0]
+        status_before = ((await self.api.kube.get(ORGANIZATION.path(sample, sample))) or {}).get("status") or {}
         counts = await self.api.request_counts()
         operator = self.operator()
         before = self.procs.snapshot()
@@ -975,7 +1044,18 @@ class Run:
             "cpu_s": cpu_cost(before, after),
             "requests": writes_summary(request_diff(counts, counts_after)),
             "operator_memory_mb": {k: round(v, 1) for k, v in memory_mb(operator.pid).items()},
+            "reconciles": reconcile_stats({}, await operator.metrics()),
         }
+        status_after = ((await self.api.kube.get(ORGANIZATION.path(sample, sample))) or {}).get("status") or {}
+        if status_after != status_before:  # evidence for restart writes: what the operator changed
+            changed = sorted(set(status_before) | set(status_after))
+            self.result["restart"]["status_changed"] = {
+                "organization": sample,
+                "before": {k: status_before.get(k) for k in changed if status_before.get(k) != status_after.get(k)},
+                "after": {k: status_after.get(k) for k in changed if status_before.get(k) != status_after.get(k)},
+            }
+        if self.tracemalloc:
+            self.result["restart"]["tracemalloc"] = await operator.memory_report()
 
         # 5. single plan change latency while idle
         try:
@@ -1013,6 +1093,58 @@ class Run:
             "peak_rss_per_org_kb": (
                 round((memory_first.get("VmHWM", 0.0) - zero["VmRSS"]) * 1024 / n, 1) if zero.get("VmRSS") else None
             ),
+        }
+
+    async def wait_reconciled(
+        self,
+        operator: Operator,
+        n: int,
+        counts: Counter[tuple[str, str, str, str]],
+        metrics: Mapping[str, float] | None,
+        within: float,
+    ) -> str:
+        """Wait until the operator has reconciled all N organizations since `counts`/`metrics` were taken.
+
+        Its own metrics when it has them (reconciles +N, queue depth 0); otherwise the apiserver's
+        GET count of LimitRanges (+N: the operator of commit caf05a2 reads each one once per reconcile).
+        """
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            if metrics is not None and RECONCILES_TOTAL in metrics:
+                now = await operator.metrics() or {}
+                done = now.get(RECONCILES_TOTAL, 0.0) - metrics[RECONCILES_TOTAL] >= n
+                if done and now.get(QUEUE_DEPTH, 0.0) == 0:
+                    return f"operator metrics: {RECONCILES_TOTAL} +N and {QUEUE_DEPTH} 0"
+            else:
+                gets = (await self.api.request_counts())[("GET", "", "limitranges", "")]
+                if gets - counts[("GET", "", "limitranges", "")] >= n:
+                    return "apiserver: N more GETs of LimitRanges"
+        raise TimeoutError(f"the operator did not reconcile all {n} organizations within {within:.0f}s")
+
+    async def settle(self, within: float) -> dict[str, Any]:
+        """Wait until the operator has written nothing for longer than its usage interval, and count
+        what it wrote meanwhile: status writes it defers (`ORGQUOTA_USAGE_INTERVAL`) must not land in
+        the next phase's count.
+        """
+        interval = getattr(self.settings, "usage_interval", None)
+        window = (interval.total_seconds() if interval is not None else 0.0) + 3.0
+        start = await self.api.request_counts()
+        began = last_change = time.monotonic()
+        written = 0
+        while time.monotonic() - last_change < window:
+            await asyncio.sleep(1.0)
+            now_written = writes_summary(request_diff(start, await self.api.request_counts()))["operator"]
+            if now_written != written:
+                written, last_change = now_written, time.monotonic()
+            if time.monotonic() - began > within:
+                raise TimeoutError(f"the operator kept writing for {within:.0f}s")
+        summary = writes_summary(request_diff(start, await self.api.request_counts()))
+        return {
+            "quiet_window_s": window,
+            "last_write_after_s": round(last_change - began, 1) if summary["operator"] else None,
+            "operator_writes": summary["operator"],
+            "by_request": summary["by_request"],
         }
 
     async def single_changes(self, operator: Operator, hrqs: Watcher, limit_ranges: Watcher) -> None:
@@ -1056,7 +1188,11 @@ class Run:
 
     async def execute(self) -> None:
         await self.setup()
-        await self.baseline_memory()
+        try:
+            await self.baseline_memory()
+        finally:
+            for operator in self.started:
+                operator.stop()
         await self.create_objects()
         await self.bare_client()
         hrqs = Watcher(self.api, HRQ.path(""), f"metadata.name={objects.HRQ_NAME}")
@@ -1066,6 +1202,8 @@ class Run:
         try:
             await self.operator_phases(hrqs, limit_ranges)
         finally:
+            for operator in self.started:  # after a failure, one may still run
+                operator.stop()
             await hrqs.stop()
             await limit_ranges.stop()
 
@@ -1120,7 +1258,10 @@ async def cluster_for(workdir: Path) -> AsyncIterator[tuple[Cluster, Processes, 
         )
 
 
-async def bench_one(n: int, args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str, Any]:
+async def bench_one(
+    n: int, args: argparse.Namespace, settings: Settings, workdir: Path, result: dict[str, Any]
+) -> None:
+    """Fill `result` as the run goes (what was measured stays there if a later phase fails)."""
     run_dir = workdir / f"n{n}"
     run_dir.mkdir(parents=True, exist_ok=True)
     load_before = loadavg()
@@ -1138,14 +1279,17 @@ async def bench_one(n: int, args: argparse.Namespace, settings: Settings, workdi
             workdir=run_dir,
             py_spy=args.py_spy,
             prefix=f"b{uuid.uuid4().hex[:5]}",
+            tracemalloc=args.tracemalloc,
+            result=result,
         )
-        run.result = {
-            "n": n,
-            "cluster": kind,
-            "apiserver_version": await api.server_version(),
-            "single_change_count": args.changes,
-            "loadavg_before": load_before,
-        }
+        result.update(
+            {
+                "cluster": kind,
+                "apiserver_version": await api.server_version(),
+                "single_change_count": args.changes,
+                "loadavg_before": load_before,
+            }
+        )
         sampler = LoadSampler()
         sampler.start()
         began = time.monotonic()
@@ -1154,7 +1298,6 @@ async def bench_one(n: int, args: argparse.Namespace, settings: Settings, workdi
         finally:
             run.result["load"] = await sampler.stop()
             run.result["wall_s"] = round(time.monotonic() - began, 1)
-        return run.result
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -1166,6 +1309,17 @@ def _cpu(phase: str) -> Callable[[Mapping[str, Any]], str]:
         return f"op {c['operator']} / api {c['apiserver']} / etcd {c['etcd']} / bench {c['bench']} / other {c['other']}"
 
     return cell
+
+
+def _reconciles(phase: Mapping[str, Any]) -> str:
+    stats = phase.get("reconciles")
+    return f"{stats['count']} ({stats['mean_ms']})" if stats else "n/a (no operator metrics)"
+
+
+def _deferred(settle: Mapping[str, Any]) -> str:
+    if not settle["operator_writes"]:
+        return f"0 (none within {settle['quiet_window_s']:.0f} s)"
+    return f"{settle['operator_writes']} ({settle['last_write_after_s']}): {_requests(settle['by_request'])}"
 
 
 def _requests(by_request: Mapping[str, int]) -> str:
@@ -1199,23 +1353,32 @@ ROWS: Final[list[tuple[str, Callable[[Mapping[str, Any]], Any]]]] = [
         lambda r: "{operator} / {reads}".format(**r["initial"]["requests"]),
     ),
     ("initial: CPU s", _cpu("initial")),
+    ("initial: reconciles (mean ms each)", lambda r: _reconciles(r["initial"])),
+    ("initial: deferred writes after it (last one after s)", lambda r: _deferred(r["initial"]["settle"])),
     ("**2. fan-out: operator, edit -> all HRQs (s)**", lambda r: r["fanout"]["operator_s"]),
     ("fan-out: operator idle again (s)", lambda r: r["fanout"]["operator_idle_after_s"]),
     ("fan-out: bare client, N PATCHes (s)", lambda r: r["fanout"]["bare_s"]),
     ("**fan-out: ratio operator / bare**", lambda r: r["fanout"]["ratio_operator_over_bare"]),
     ("fan-out: writes / reads served", lambda r: "{operator} / {reads}".format(**r["fanout"]["requests"])),
     ("fan-out: CPU s", _cpu("fanout")),
+    ("fan-out: reconciles (mean ms each)", lambda r: _reconciles(r["fanout"])),
+    ("fan-out: deferred writes after it (last one after s)", lambda r: _deferred(r["fanout"]["settle"])),
     ("**3. no-op edit: operator writes (target 0)**", lambda r: r["noop"]["requests"]["operator"]),
     ("no-op edit: all writes served, by request", lambda r: _requests(r["noop"]["requests"]["by_request"])),
     (
         "no-op edit: reads; all N reconciled after (s)",
         lambda r: f"{r['noop']['requests']['reads']}; {r['noop']['all_reconciled_after_s']}",
     ),
+    ("no-op edit: reconciles (mean ms each)", lambda r: _reconciles(r["noop"])),
+    ("no-op edit: deferred writes after it", lambda r: _deferred(r["noop"]["settle"])),
     ("**4. restart: operator writes (target 0)**", lambda r: r["restart"]["requests"]["operator"]),
     ("**restart: process start -> `startup:` log (s)**", lambda r: r["restart"]["startup_log_after_s"]),
+    ("restart: writes served, by request", lambda r: _requests(r["restart"]["requests"]["by_request"])),
     (
-        "restart: reads; operator CPU s",
-        lambda r: f"{r['restart']['requests']['reads']}; {r['restart']['cpu_s']['operator']}",
+        "restart: reads; operator CPU s; reconciles (mean ms)",
+        lambda r: (
+            f"{r['restart']['requests']['reads']}; {r['restart']['cpu_s']['operator']}; " + _reconciles(r["restart"])
+        ),
     ),
     (
         "**5. single plan change -> HRQ: p50 / p99 (ms)**",
@@ -1247,7 +1410,7 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"kubernetes client {m['kubernetes_client']}, aiohttp {m['aiohttp']}, "
         f"kube-apiserver {version}, etcd {m['etcd']}; ORGQUOTA_WORKERS={report['workers']}",
         "",
-        "| | " + " | ".join(f"N={run['n']}" for run in runs) + " |",
+        "| | " + " | ".join(f"N={run['n']}" + (" (failed, see JSON)" if "error" in run else "") for run in runs) + " |",
         "|---|" + "---|" * len(runs),
     ]
     for label, value in ROWS:
@@ -1262,9 +1425,9 @@ def markdown(report: Mapping[str, Any]) -> str:
 
 
 def write_report(out: Path, report: Mapping[str, Any]) -> str:
-    """The JSON, and the Markdown table beside it (runs that failed are left out of the table)."""
+    """The JSON, and the Markdown table beside it (a failed run shows what it measured before failing)."""
     out.write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown({**report, "runs": [r for r in report["runs"] if "error" not in r]})
+    table = markdown(report)
     out.with_suffix(".md").write_text(table)
     return table
 
@@ -1291,11 +1454,13 @@ async def main_async(args: argparse.Namespace) -> int:
     failed = False
     try:
         for n in args.orgs:
+            result: dict[str, Any] = {"n": n}
+            report["runs"].append(result)
             try:
-                report["runs"].append(await bench_one(n, args, settings, workdir))
+                await bench_one(n, args, settings, workdir, result)
             except Exception as exc:
                 log(f"N={n} failed: {exc!r}")
-                report["runs"].append({"n": n, "error": repr(exc)})
+                result["error"] = repr(exc)
                 failed = True
                 if not args.keep_going:
                     raise
@@ -1324,6 +1489,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="profile the operator with this py-spy during initial convergence and fan-out "
         "(perturbs the timings: use for a separate run)",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="run the operator under tracemalloc and report what its memory holds after convergence "
+        "and after the restart (slows the operator: use for a separate run)",
     )
     parser.add_argument("--keep-workdir", action="store_true", help="keep operator logs and raw profiles")
     parser.add_argument("--keep-going", action="store_true", help="go on with the next N after a failure")
