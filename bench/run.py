@@ -1031,8 +1031,10 @@ class Run:
         before = self.procs.snapshot()
         operator.start()
         self.procs.operator = operator.pid
+        profile = operator.profile(self.workdir / f"profile-restart-{n}.txt")
         logged_at = await operator.wait_log("organizations reconciled in", timeout)
         idle_at = await operator.wait_idle(quiet=2.0)
+        stop_profile(profile)
         after = self.procs.snapshot()
         counts_after = await self.api.request_counts()
         startup = re.search(r"startup: (\d+) organizations reconciled in ([\d.]+)s", operator.log())
@@ -1046,6 +1048,8 @@ class Run:
             "operator_memory_mb": {k: round(v, 1) for k, v in memory_mb(operator.pid).items()},
             "reconciles": reconcile_stats({}, await operator.metrics()),
         }
+        if profile is not None:
+            self.result["restart"]["profile"] = summarize_profile(self.workdir / f"profile-restart-{n}.txt")
         status_after = ((await self.api.kube.get(ORGANIZATION.path(sample, sample))) or {}).get("status") or {}
         if status_after != status_before:  # evidence for restart writes: what the operator changed
             changed = sorted(set(status_before) | set(status_after))
@@ -1487,7 +1491,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--py-spy",
         metavar="PATH",
-        help="profile the operator with this py-spy during initial convergence and fan-out "
+        help="profile the operator with this py-spy during initial convergence, fan-out and restart "
         "(perturbs the timings: use for a separate run)",
     )
     parser.add_argument(
