@@ -611,6 +611,10 @@ def stop_profile(proc: subprocess.Popen[bytes] | None) -> None:
 # was running (the frame after the last `Handle._run`): for a task, its outermost coroutine.
 ACTIVITIES: Final = (
     ("WorkQueue._work", "orgquota reconciles (WorkQueue._work)"),
+    ("EventRecorder._send", "orgquota Event posting (EventRecorder._send)"),
+    ("startup_cleanup_activities", "orgquota start handler (initial lists, observe)"),
+    ("Scheduler._task_", "kopf scheduler (per-object worker tasks)"),
+    ("_release_waiter", "asyncio wake-ups (timeouts, waiters)"),
     ("process_resource_event", "kopf event processing (handlers, diff-base, loggers)"),
     ("worker (kopf/", "kopf event processing (handlers, diff-base, loggers)"),
     ("watcher (kopf/", "kopf watch streams (decode, multiplex)"),
@@ -1377,6 +1381,7 @@ ROWS: Final[list[tuple[str, Callable[[Mapping[str, Any]], Any]]]] = [
     ("no-op edit: deferred writes after it", lambda r: _deferred(r["noop"]["settle"])),
     ("**4. restart: operator writes (target 0)**", lambda r: r["restart"]["requests"]["operator"]),
     ("**restart: process start -> `startup:` log (s)**", lambda r: r["restart"]["startup_log_after_s"]),
+    ("restart: operator busy until (idle again) (s)", lambda r: r["restart"]["operator_idle_after_s"]),
     ("restart: writes served, by request", lambda r: _requests(r["restart"]["requests"]["by_request"])),
     (
         "restart: reads; operator CPU s; reconciles (mean ms)",

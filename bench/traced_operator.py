@@ -8,6 +8,7 @@ the innermost frame, the innermost orgquota frame and the innermost kopf frame o
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import tracemalloc
@@ -17,7 +18,8 @@ from types import FrameType
 
 from orgquota.cli import main
 
-FRAMES = 15
+FRAMES = int(os.environ.get("BENCH_TRACE_FRAMES", "10"))
+"""frames kept per allocation: more attributes better and slows the operator more"""
 
 
 def _first(traceback: tracemalloc.Traceback, fragment: str) -> str:

@@ -2,7 +2,8 @@
 
 Only `@kopf.on.event` handlers: Kopf then writes nothing onto the watched objects (no
 finalizers, no progress annotations), every input is level-triggered, and the Reconciler's
-own work queue does retries and fan-out (KOPF-NOTES.md: why not indexes or timers).
+own work queue does retries and fan-out (KOPF-NOTES.md: why not indexes or timers). They are
+`async` although they never wait: Kopf runs plain functions in a thread pool, per event.
 """
 
 from __future__ import annotations
@@ -126,18 +127,20 @@ async def catalog_changed(
 
 
 @kopf.on.event("kube-dc.com", "v1", "organizations")
-def organization_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+async def organization_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
     memo.reconciler.observe_org(body, deleted=event["type"] == "DELETED", listed=event["type"] is None)
 
 
 @kopf.on.event("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas")
-def quota_changed(event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+async def quota_changed(
+    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any
+) -> None:
     if name == objects.HRQ_NAME and namespace:
         memo.reconciler.observe_object("hrq", body, deleted=event["type"] == "DELETED")
 
 
 @kopf.on.event("v1", "limitranges")
-def limit_range_changed(
+async def limit_range_changed(
     event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any
 ) -> None:
     if name == objects.LIMIT_RANGE_NAME and namespace:
@@ -145,12 +148,12 @@ def limit_range_changed(
 
 
 @kopf.on.event("v1", "namespaces")
-def namespace_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+async def namespace_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
     memo.reconciler.topology.observe_namespace(body, deleted=event["type"] == "DELETED")
 
 
 @kopf.on.event("kube-dc.com", "v1", "eips")
-def eip_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+async def eip_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
     memo.reconciler.observe_eip(body, deleted=event["type"] == "DELETED")
 
 

@@ -78,6 +78,9 @@ class Kube:
         except config.ConfigException:
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         configuration.connection_pool_maxsize = max_connections
+        # trust_env makes aiohttp look up ~/.netrc and proxy variables in a thread for every request
+        # (measured: 15-20% of the operator's CPU); the kubeconfig's own proxy-url still applies.
+        configuration.client_session_kwargs = {"trust_env": False}
         return cls(client.ApiClient(configuration))
 
     async def close(self) -> None:
