@@ -165,7 +165,7 @@ class Reconciler:
         self._started = time.monotonic()
         for body in bodies:
             self.observe_org(body)
-            self._initial.add(OrgView.from_body(body).key)
+            self._initial.add((body["metadata"]["namespace"], body["metadata"]["name"]))
         if not self._initial:
             self._announce_converged()
 
