@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -37,15 +37,17 @@ class EventRecorder:
         except asyncio.QueueFull:
             logger.warning("[%s/%s] event queue full, dropped %s: %s", ref["namespace"], ref["name"], reason, message)
 
-    async def run(self, senders: int = 4) -> None:
-        """Post queued events until cancelled."""
+    async def run(self, senders: int = 4, after: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Post queued events until cancelled; each waits for `after()` (the quota work first)."""
         async with asyncio.TaskGroup() as group:
             for _ in range(senders):
-                group.create_task(self._send())
+                group.create_task(self._send(after))
 
-    async def _send(self) -> None:
+    async def _send(self, after: Callable[[], Awaitable[None]] | None) -> None:
         while True:
             body = await self._queue.get()
+            if after is not None:
+                await after()
             try:
                 await self._kube.create(EVENT.path(body["metadata"]["namespace"]), body)
             except Exception as exc:  # best effort: a failed event must not stop the senders

@@ -28,11 +28,19 @@ from orgquota.topology import PUBLIC_EIP_LABEL
 STORAGE_PREFIX = "orgquota.kube-dc.com"
 
 
+class NoDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """No essence at all: it serves only `on.create/update` handlers, which this operator has none of,
+    yet Kopf would deep-copy every body of every event to build it (measured: a sixth of its work)."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_: Any) -> None:
     config = Settings.from_env()
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=STORAGE_PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=STORAGE_PREFIX)
+    settings.persistence.diffbase_storage = NoDiffBase(prefix=STORAGE_PREFIX)
     settings.persistence.finalizer = f"{STORAGE_PREFIX}/finalizer"
     settings.posting.level = logging.WARNING
     catalog_selector = f"metadata.namespace={config.catalog_namespace},metadata.name={config.catalog_name}"
@@ -81,8 +89,10 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
         reconciler.observe_initial_list(await kube.list(ORGANIZATION.path("")))
     except KubeError as exc:
         logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
-    memo.workers = asyncio.create_task(reconciler.queue.run(), name="orgquota-workers")
-    memo.event_senders = asyncio.create_task(reconciler.events.run(), name="orgquota-events")
+    memo.workers = asyncio.create_task(reconciler.run(), name="orgquota-workers")
+    memo.event_senders = asyncio.create_task(
+        reconciler.events.run(after=reconciler.queue.drained), name="orgquota-events"
+    )
     logger.info(
         "orgquota started: catalog %s/%s, projects limit %d, %d workers, webhooks %s",
         config.catalog_namespace,

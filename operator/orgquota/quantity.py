@@ -11,6 +11,7 @@ with a binary or a decimal suffix, and that choice is what makes `29056Mi` canon
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -61,17 +62,7 @@ class Quantity:
                 raise QuantityError(f"{raw!r} is not a quantity") from exc
         if not isinstance(raw, str):
             raise QuantityError(f"{raw!r} is not a quantity")
-        match = _SYNTAX.match(raw.strip())
-        if not match:
-            raise QuantityError(f"{raw!r} is not a quantity")
-        number, suffix = Fraction(Decimal(match[1])), match[2]
-        if suffix in _BINARY:
-            return cls(number * 1024 ** _BINARY[suffix], binary=True)
-        if suffix in _DECIMAL:
-            return cls(number * Fraction(10) ** _DECIMAL[suffix])
-        if suffix[:1] in ("e", "E"):
-            return cls(number * Fraction(10) ** int(suffix[1:]))
-        raise QuantityError(f"{raw!r} is not a quantity (unknown suffix {suffix!r})")
+        return _parse_text(raw)
 
     def __add__(self, other: Quantity) -> Quantity:
         return Quantity(self.value + other.value, binary=self.binary, plain=self.plain)
@@ -129,3 +120,20 @@ def _decimal_si(value: Fraction) -> str:
 MILLI: Final = Fraction(1, 1000)
 BYTE: Final = Fraction(1)
 MI: Final = 1024**2
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(raw: str) -> Quantity:
+    """Parsing is cached: the same few spellings come back in every comparison of every object
+    (Quantities are never changed in place, so one instance can serve them all)."""
+    match = _SYNTAX.match(raw.strip())
+    if not match:
+        raise QuantityError(f"{raw!r} is not a quantity")
+    number, suffix = Fraction(Decimal(match[1])), match[2]
+    if suffix in _BINARY:
+        return Quantity(number * 1024 ** _BINARY[suffix], binary=True)
+    if suffix in _DECIMAL:
+        return Quantity(number * Fraction(10) ** _DECIMAL[suffix])
+    if suffix[:1] in ("e", "E"):
+        return Quantity(number * Fraction(10) ** int(suffix[1:]))
+    raise QuantityError(f"{raw!r} is not a quantity (unknown suffix {suffix!r})")

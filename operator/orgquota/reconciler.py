@@ -1,13 +1,15 @@
 """Makes each Organization's HRQ, LimitRange and status match `desired_quota`, level-triggered.
 
 The Kopf handlers only feed observations in (`observe_*`); every change of an input enqueues
-the affected organizations, and `reconcile` reads what exists, computes what must exist,
-writes only the difference and reports it. A converged organization costs two reads and no
-write, so restarts and catalog edits that change nothing write nothing.
+the affected organizations, and `reconcile` compares what is observed with what must exist,
+writes only the difference and decides the status, which a second queue writes once no
+reconcile is waiting. A converged organization costs no request, so restarts and catalog
+edits that change nothing write nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -50,12 +52,16 @@ class OrgView:
     uid: str
     annotations: dict[str, str]
     status: dict[str, Any]
+    """the status as the operator means it to be: what it decides from (written soon after)"""
+    written: dict[str, Any] = field(default_factory=dict)
+    """the status as the apiserver last had it from us"""
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> OrgView:
         meta = body["metadata"]
         billing = {k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
-        return cls(meta["namespace"], meta["name"], meta["uid"], billing, dict(body.get("status") or {}))
+        status = dict(body.get("status") or {})
+        return cls(meta["namespace"], meta["name"], meta["uid"], billing, status, status)
 
     @property
     def key(self) -> OrgKey:
@@ -70,6 +76,19 @@ class OrgView:
             "name": self.name,
             "uid": self.uid,
         }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One managed object written by a reconcile: `Created LimitRange default-resource-limits: plan pro`."""
+
+    verb: str
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        name = objects.HRQ_NAME if self.kind == "HierarchicalResourceQuota" else objects.LIMIT_RANGE_NAME
+        return f"{self.verb} {self.kind} {name}: {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -115,11 +134,20 @@ class Reconciler:
     topology: Topology = field(default_factory=Topology)
     observed: ObservedObjects = field(default_factory=ObservedObjects)
     queue: WorkQueue[OrgKey] = field(init=False)
+    statuses: WorkQueue[OrgKey] = field(init=False)
     suspension: Suspension = field(init=False)
 
     def __post_init__(self) -> None:
-        self.queue = WorkQueue(self.reconcile, workers=self.settings.workers, logger=logger)
+        workers = self.settings.workers
+        self.queue = WorkQueue(self.reconcile, workers=workers, logger=logger)
+        self.statuses = WorkQueue(self._write_status, workers=max(1, workers // 4), logger=logger, after=self.queue)
         self.suspension = Suspension(self.kube, self.events, self.settings, self.queue.add_after)
+
+    async def run(self) -> None:
+        """Reconcile, and write the statuses reconciles decide, until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.queue.run())
+            group.create_task(self.statuses.run())
 
     # -- observations -------------------------------------------------------------------------
 
@@ -239,9 +267,13 @@ class Reconciler:
             self._verify.discard(key)
         desired = desired_quota(view.annotations, catalog, self.settings.quota)
         issues: list[Issue] = []
+        changes: list[Change] = []
         try:
-            hrq = await self._sync_hrq(view, desired, log)
-            issue = await self._sync_limit_range(view, desired, log)
+            try:
+                hrq = await self._sync_hrq(view, desired, changes)
+                issue = await self._sync_limit_range(view, desired, changes)
+            finally:
+                await self._announce(view, changes, log)
             stopped = await self.suspension.run(view, desired, log)
         except RetryLater as exc:
             await self._report(view, self._verdict(desired, [Issue("HNCNotInstalled", str(exc))]), log)
@@ -264,12 +296,13 @@ class Reconciler:
         message = "; ".join([issue.message for issue in issues] + [desired.message])
         return Verdict(False, desired.mode, desired.plan_id, issues[0].reason, message)
 
-    async def _sync_hrq(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> dict[str, Any] | None:
+    async def _sync_hrq(self, view: OrgView, desired: DesiredQuota, changes: list[Change]) -> dict[str, Any] | None:
         """Make the HRQ match; returns it as it now is (None when there is none)."""
         actual = self.observed.get(view.namespace, "hrq")
+        kind = "HierarchicalResourceQuota"
         if desired.mode == Mode.NONE:
             if actual is not None and objects.is_managed(actual):
-                await self._delete(view, "hrq", HRQ, objects.HRQ_NAME, "HierarchicalResourceQuota", log)
+                await self._delete(view, "hrq", HRQ, objects.HRQ_NAME, kind, changes)
             return None
         labels = objects.managed_labels(desired.plan_id)
         body = objects.hrq_manifest(desired.hard, labels, objects.owner_reference(view.name, view.uid))
@@ -284,17 +317,15 @@ class Reconciler:
                     HNC_RETRY_SECONDS,
                 ) from exc
             raise
-        kind = "HierarchicalResourceQuota"
         if verb == "created":
-            summary = ", ".join(f"{k}={v}" for k, v in desired.hard.items())
-            await self._changed(view, kind, "Created", summary, log)
+            changes.append(Change("Created", kind, ", ".join(f"{k}={v}" for k, v in desired.hard.items())))
         elif verb == "patched":
             change = objects.describe_hard_change(before or {}, desired.hard) or "labels"
-            await self._updated(view, "hrq", kind, desired.hard, change, log)
+            changes.append(self._updated(view, "hrq", kind, desired.hard, change))
         self._applied[(view.key, "hrq")] = desired.hard
         return current
 
-    async def _sync_limit_range(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> Issue | None:
+    async def _sync_limit_range(self, view: OrgView, desired: DesiredQuota, changes: list[Change]) -> Issue | None:
         actual = self.observed.get(view.namespace, "lr")
         if actual is not None and not objects.is_managed(actual):
             if desired.limit_range is None or desired.mode == Mode.NONE:
@@ -306,7 +337,7 @@ class Reconciler:
             )
         if desired.mode == Mode.NONE:
             if actual is not None:
-                await self._delete(view, "lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME, "LimitRange", log)
+                await self._delete(view, "lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME, "LimitRange", changes)
             return None
         if desired.limit_range is None:
             return None
@@ -322,11 +353,11 @@ class Reconciler:
             lambda obj: objects.limit_range_patch(obj, items, labels),
         )
         if not objects.is_managed(current):  # it was someone else's after all (the watch had not said yet)
-            return await self._sync_limit_range(view, desired, log)
+            return await self._sync_limit_range(view, desired, changes)
         if verb == "created":
-            await self._changed(view, "LimitRange", "Created", f"plan {desired.plan_id}", log)
+            changes.append(Change("Created", "LimitRange", f"plan {desired.plan_id}"))
         elif verb == "patched":
-            await self._updated(view, "lr", "LimitRange", items, f"plan {desired.plan_id}", log)
+            changes.append(self._updated(view, "lr", "LimitRange", items, f"plan {desired.plan_id}"))
         self._applied[(view.key, "lr")] = items
         return None
 
@@ -371,23 +402,28 @@ class Reconciler:
         self.observed.put(view.namespace, slot, current)
         return current, verb, actual
 
-    async def _updated(self, view: OrgView, slot: str, kind: str, desired: Any, change: str, log: OrgLog) -> None:
+    def _updated(self, view: OrgView, slot: str, kind: str, desired: Any, change: str) -> Change:
         """An update either follows a new desired state, or restores ours after someone else's edit."""
-        restored = self._applied.get((view.key, slot)) == desired
-        verb = "Restored" if restored else "Updated"
-        detail = f"{change} (it was changed outside the operator)" if restored else change
-        await self._changed(view, kind, verb, detail, log)
+        if self._applied.get((view.key, slot)) == desired:
+            return Change("Restored", kind, f"{change} (it was changed outside the operator)")
+        return Change("Updated", kind, change)
 
-    async def _changed(self, view: OrgView, kind: str, verb: str, detail: str, log: OrgLog) -> None:
-        name = objects.HRQ_NAME if kind.startswith("Hierarchical") else objects.LIMIT_RANGE_NAME
-        message = f"{verb} {kind} {name}: {detail}"
+    async def _announce(self, view: OrgView, changes: list[Change], log: OrgLog) -> None:
+        """One log line and one Event per reconcile that wrote something, however many objects it wrote."""
+        if not changes:
+            return
+        verbs = {change.verb for change in changes}
+        reason = f"Quota{changes[0].verb}" if len(verbs) == 1 else "QuotaUpdated"
+        message = "; ".join(str(change) for change in changes)
         log.info("%s", message)
-        await self.events.record(view.ref, NORMAL, f"Quota{verb}", message)
+        await self.events.record(view.ref, NORMAL, reason, message)
 
-    async def _delete(self, view: OrgView, slot: Slot, resource: Resource, name: str, kind: str, log: OrgLog) -> None:
+    async def _delete(
+        self, view: OrgView, slot: Slot, resource: Resource, name: str, kind: str, changes: list[Change]
+    ) -> None:
         self.observed.forget(view.namespace, slot)
         if await self.kube.delete(resource.path(view.namespace, name)):
-            await self._changed(view, kind, "Deleted", "the organization has no plan", log)
+            changes.append(Change("Deleted", kind, "the organization has no plan"))
 
     async def _reread_managed(self, namespace: str) -> None:
         """Replace the observed memory of a namespace's managed objects with what the apiserver says."""
@@ -413,10 +449,12 @@ class Reconciler:
                 log.info("deleted %s %s: the organization was deleted", actual.get("kind"), name)
 
     async def _report(self, view: OrgView, verdict: Verdict, log: OrgLog, observed: Observed | None = None) -> None:
-        """Write the status if it changed; a new problem also becomes a Warning event.
+        """Decide the new status and have it written; a new problem also becomes a Warning event.
 
-        A change of usage alone is written at most once per `usage_interval` per organization,
-        so busy namespaces (HNC rewrites HRQ usage on every pod change) cause no write storm.
+        The write itself waits until no reconcile is waiting (`_write_status`): quotas are
+        enforced first, and several decisions about one organization cost one write. A change
+        of usage alone is decided at most once per `usage_interval` per organization, so busy
+        namespaces (HNC rewrites HRQ usage on every pod change) cause no write storm.
         """
         if observed is None:  # nothing new was observed: keep what the status says
             usage = view.status.get("quotaUsage")
@@ -433,14 +471,25 @@ class Reconciler:
                 self.queue.add_after(view.key, wait - time.monotonic())
                 return
         previous = quota_condition(view.status)
-        removed = {key: None for key in view.status if key not in new}  # a merge patch removes only nulls
-        patched = await self.kube.merge_patch(
-            ORGANIZATION.path(view.namespace, view.name, "status"), {"status": {**new, **removed}}
-        )
-        view.status = dict(patched.get("status") or new)
+        view.status = new
         self._usage_written[view.key] = time.monotonic()
+        self.statuses.add(view.key)
         if previous.get("reason") != verdict.reason or previous.get("message") != verdict.message:
             level = logging.INFO if verdict.ready else logging.WARNING
             log.log(level, "QuotaReady=%s %s: %s", verdict.ready, verdict.reason, verdict.message)
             if not verdict.ready and previous.get("reason") != verdict.reason:
                 await self.events.record(view.ref, WARNING, verdict.reason, verdict.message)
+
+    async def _write_status(self, key: OrgKey) -> None:
+        """Write the status decided last, if the apiserver does not have it yet."""
+        view = self.orgs.get(key)
+        if view is None or view.status == view.written:
+            return
+        new = view.status
+        removed = {name: None for name in view.written if name not in new}  # a merge patch removes only nulls
+        patched = await self.kube.merge_patch(
+            ORGANIZATION.path(view.namespace, view.name, "status"), {"status": {**new, **removed}}
+        )
+        view.written = dict(patched.get("status") or new)
+        if view.status is new:  # no newer decision meanwhile: adopt the apiserver's spelling of it
+            view.status = view.written

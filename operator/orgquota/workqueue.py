@@ -4,6 +4,9 @@ A key is queued at most once however often it is added, is never processed by tw
 at once, and a key added while it is being processed is processed again afterwards; a
 failure is retried with exponential backoff. That is what makes fan-out to thousands of
 Organizations cheap (duplicates collapse) and reconciles safe (no two writers per key).
+
+A queue can yield to another (`after=`): its keys are taken only while the other has none
+waiting, so that reporting (statuses, Events) never delays the enforcement of quotas.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from orgquota.metrics import RECONCILE_SECONDS, RECONCILES
 
@@ -36,6 +39,7 @@ class WorkQueue(Generic[K]):
         logger: logging.Logger,
         base_delay: float = 0.5,
         max_delay: float = 60.0,
+        after: WorkQueue[Any] | None = None,
     ) -> None:
         self._process = process
         self._workers = workers
@@ -47,13 +51,25 @@ class WorkQueue(Generic[K]):
         self._processing: set[K] = set()
         self._failures: dict[K, int] = {}
         self._timers: dict[K, asyncio.TimerHandle] = {}
+        self._after = after
+        self._drained = asyncio.Event()
+        self._drained.set()
 
     def add(self, key: K) -> None:
         if key in self._dirty:
             return
         self._dirty.add(key)
         if key not in self._processing:
-            self._queue.put_nowait(key)
+            self._put(key)
+
+    def _put(self, key: K) -> None:
+        self._queue.put_nowait(key)
+        self._drained.clear()
+
+    async def drained(self) -> None:
+        """Return once no key is waiting (keys may still be in process)."""
+        while self._queue.qsize():
+            await self._drained.wait()
 
     def add_after(self, key: K, delay: float) -> None:
         """Add `key` in `delay` seconds, or sooner if already due sooner: one timer per key at most."""
@@ -83,6 +99,10 @@ class WorkQueue(Generic[K]):
     async def _work(self) -> None:
         while True:
             key = await self._queue.get()
+            if not self._queue.qsize():
+                self._drained.set()
+            if self._after is not None:
+                await self._after.drained()
             self._dirty.discard(key)
             self._processing.add(key)
             started = time.monotonic()
@@ -108,4 +128,4 @@ class WorkQueue(Generic[K]):
                 RECONCILE_SECONDS.observe(time.monotonic() - started)
                 self._processing.discard(key)
                 if key in self._dirty:
-                    self._queue.put_nowait(key)
+                    self._put(key)
