@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Final
 
 import kopf
 from kopf._cogs.helpers.typedefs import Logger
@@ -18,7 +18,7 @@ from kopf._cogs.helpers.typedefs import Logger
 from orgquota import metrics, objects
 from orgquota.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
 from orgquota.events import WARNING, EventRecorder
-from orgquota.kube import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, NAMESPACE_PATH, ORGANIZATION, Kube, KubeError, Resource
+from orgquota.kube import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError, Resource
 from orgquota.last_good import LastGoodCatalog
 from orgquota.observed import Slot
 from orgquota.reconciler import Issue, Reconciler
@@ -26,6 +26,9 @@ from orgquota.settings import Settings
 from orgquota.topology import PUBLIC_EIP_LABEL
 
 STORAGE_PREFIX = "orgquota.kube-dc.com"
+LIST_CHUNK: Final = 500
+KOPF_WORKERS: Final = 500
+KOPF_IDLE_SECONDS: Final = 0.1
 
 
 class NoDiffBase(kopf.AnnotationsDiffBaseStorage):
@@ -43,6 +46,13 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     settings.persistence.diffbase_storage = NoDiffBase(prefix=STORAGE_PREFIX)
     settings.persistence.finalizer = f"{STORAGE_PREFIX}/finalizer"
     settings.posting.level = logging.WARNING
+    # Kopf's defaults suit tens of objects, not tens of thousands: an unpaginated initial LIST, and
+    # a task per object kept alive 5 s after its last event. Every handler here returns at once, so
+    # a short idle time and a bound on live tasks cost nothing but memory (KOPF-NOTES: no indexes,
+    # so a limit below the object count cannot deadlock).
+    settings.watching.chunk_size = LIST_CHUNK
+    settings.queueing.worker_limit = KOPF_WORKERS
+    settings.queueing.idle_timeout = KOPF_IDLE_SECONDS
     catalog_selector = f"metadata.namespace={config.catalog_namespace},metadata.name={config.catalog_name}"
     settings.watching.field_selectors[("v1", "configmaps")] = catalog_selector
     settings.watching.field_selectors[("v1", "limitranges")] = f"metadata.name={objects.LIMIT_RANGE_NAME}"
@@ -77,11 +87,9 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     # restart would rewrite every status with partial counts).
     await _prime(kube, reconciler, "hrq", HRQ, objects.HRQ_NAME)
     await _prime(kube, reconciler, "lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME)
-    for namespace in await kube.list(NAMESPACE_PATH):
-        reconciler.topology.observe_namespace(namespace)
     try:
         for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
-            reconciler.topology.observe_eip(eip)
+            await reconciler.observe_eip(eip)
     except KubeError as exc:
         if exc.status != 404:  # 404: no EIp CRD in this cluster, so no public IPs to count
             raise
@@ -157,14 +165,9 @@ async def limit_range_changed(
         memo.reconciler.observe_object("lr", body, deleted=event["type"] == "DELETED")
 
 
-@kopf.on.event("v1", "namespaces")
-async def namespace_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
-    memo.reconciler.topology.observe_namespace(body, deleted=event["type"] == "DELETED")
-
-
 @kopf.on.event("kube-dc.com", "v1", "eips")
 async def eip_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
-    memo.reconciler.observe_eip(body, deleted=event["type"] == "DELETED")
+    await memo.reconciler.observe_eip(body, deleted=event["type"] == "DELETED")
 
 
 async def _load_catalog(memo: Any, configmap: dict[str, Any] | None, logger: Logger) -> None:

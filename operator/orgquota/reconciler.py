@@ -23,12 +23,12 @@ from orgquota.annotations import MANAGED_LABEL, PREFIX
 from orgquota.catalog import Catalog
 from orgquota.desired import DesiredQuota, Mode, desired_quota
 from orgquota.events import NORMAL, WARNING, EventRecorder
-from orgquota.kube import HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError, Resource
+from orgquota.kube import HRQ, LIMIT_RANGE, NAMESPACE_PATH, ORGANIZATION, Kube, KubeError, Resource
 from orgquota.observed import ObservedObjects, Slot
 from orgquota.settings import Settings
 from orgquota.status import Observed, Verdict, quota_condition, quota_status, quota_usage, without_usage
 from orgquota.suspension import Suspension
-from orgquota.topology import Topology
+from orgquota.topology import Topology, is_public
 from orgquota.workqueue import RetryLater, WorkQueue
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ OrgKey = tuple[str, str]
 """(namespace, name) of an Organization"""
 
 HNC_RETRY_SECONDS: Final = 30.0
+DESIRED_CACHE_SIZE: Final = 4096
 MANAGED: Final[tuple[tuple[Slot, Resource, str], ...]] = (
     ("hrq", HRQ, objects.HRQ_NAME),
     ("lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME),
@@ -130,7 +131,10 @@ class Reconciler:
     _started: float = 0.0
     _usage_written: dict[OrgKey, float] = field(default_factory=dict)
     _listed: set[OrgKey] = field(default_factory=set)
+    _started_at: dict[OrgKey, str] = field(default_factory=dict)
+    """the resourceVersion of each organization in the start-up LIST, until Kopf lists it"""
     _verify: set[OrgKey] = field(default_factory=set)
+    _desired: dict[tuple[tuple[str, str], ...], DesiredQuota] = field(default_factory=dict)
     topology: Topology = field(default_factory=Topology)
     observed: ObservedObjects = field(default_factory=ObservedObjects)
     queue: WorkQueue[OrgKey] = field(init=False)
@@ -153,7 +157,8 @@ class Reconciler:
 
     def observe_org(self, body: Mapping[str, Any], *, deleted: bool = False, listed: bool = False) -> None:
         """Take in an Organization event; a change of its billing annotations needs a reconcile, and so
-        does every (re)listing: after a watch reconnect or a peering takeover nothing may be assumed.
+        does every listing (after a watch reconnect or a peering takeover nothing may be assumed)
+        but Kopf's first one of an organization unchanged since the operator's own start-up LIST.
 
         The status is taken from the first sighting only: the operator is its only writer, and
         an event still in flight may carry an older status than the one it has just written.
@@ -169,6 +174,9 @@ class Reconciler:
         if listed:
             if key in self._listed:  # a re-listing: the watch was down, the observed memory may be stale
                 self._verify.add(key)
+            elif self._started_at.pop(key, None) == body["metadata"].get("resourceVersion"):
+                self._listed.add(key)
+                return  # Kopf's first listing of what the start-up LIST saw, unchanged: nothing new
             self._listed.add(key)
         known = self.orgs.get(key)
         if known is not None and known.uid == view.uid:
@@ -193,7 +201,10 @@ class Reconciler:
         self._started = time.monotonic()
         for body in bodies:
             self.observe_org(body)
-            self._initial.add((body["metadata"]["namespace"], body["metadata"]["name"]))
+            meta = body["metadata"]
+            key = (meta["namespace"], meta["name"])
+            self._initial.add(key)
+            self._started_at[key] = meta["resourceVersion"]
         if not self._initial:
             self._announce_converged()
 
@@ -207,10 +218,18 @@ class Reconciler:
         elapsed = time.monotonic() - self._started
         logger.info("startup: %d organizations reconciled in %.2fs", len(self.orgs), elapsed)
 
-    def observe_eip(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
-        """A public EIp came or went: the usage of the organizations above it changed."""
-        for namespace in self.topology.observe_eip(body, deleted=deleted):
-            self.observe_managed_object(namespace)
+    async def observe_eip(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+        """A public EIp came or went: the usage of the organizations above it changed.
+
+        The first public EIp of a namespace has that namespace read, for its place in the tree.
+        """
+        namespace = body["metadata"].get("namespace", "")
+        if not deleted and is_public(body) and not self.topology.knows(namespace):
+            found = await self.kube.get(NAMESPACE_PATH + "/" + namespace)
+            if found is not None:
+                self.topology.observe_namespace(found)
+        for affected in self.topology.observe_eip(body, deleted=deleted):
+            self.observe_managed_object(affected)
 
     def observe_object(self, slot: Slot, body: Mapping[str, Any], *, deleted: bool = False) -> None:
         """A watched HRQ or LimitRange: anything but the echo of the operator's own write is looked at."""
@@ -228,9 +247,21 @@ class Reconciler:
         """A new catalog (or a problem with it, keeping the last good one): every organization is checked."""
         if catalog is not None:
             self.catalog.catalog = catalog
+            self._desired.clear()
         self.catalog.problem = problem
         for key in self.orgs:
             self.queue.add(key)
+
+    def _desired_of(self, annotations: Mapping[str, str], catalog: Catalog) -> DesiredQuota:
+        """`desired_quota`, computed once per distinct set of annotations: organizations on one plan
+        share one result (and its Quantities, in memory too)."""
+        key = tuple(sorted(annotations.items()))
+        desired = self._desired.get(key)
+        if desired is None:
+            if len(self._desired) >= DESIRED_CACHE_SIZE:
+                self._desired.clear()
+            desired = self._desired[key] = desired_quota(annotations, catalog, self.settings.quota)
+        return desired
 
     # -- the reconcile ------------------------------------------------------------------------
 
@@ -265,7 +296,7 @@ class Reconciler:
         if key in self._verify:
             await self._reread_managed(view.namespace)
             self._verify.discard(key)
-        desired = desired_quota(view.annotations, catalog, self.settings.quota)
+        desired = self._desired_of(view.annotations, catalog)
         issues: list[Issue] = []
         changes: list[Change] = []
         try:

@@ -1,9 +1,11 @@
-"""Which namespaces belong to which organization, and the public EIps in them, as watched.
+"""Which organizations a public EIp counts for, from the HNC tree of the namespace it is in.
 
 HNC labels every namespace with `<ancestor>.tree.hnc.x-k8s.io/depth` for itself and each
-ancestor, so one watch of namespaces answers "whose is this namespace" for every organization.
-This memory only feeds the usage figures in status; decisions that stop or restore workloads
-list namespaces from the API, so they never act on a partial view.
+ancestor. Only the namespaces that hold public EIps are remembered, read when their first one
+is seen (not a watch of every namespace: clusters have many more namespaces than public IPs,
+and a kube-dc project namespace stays under its organization for its whole life). This memory
+only feeds the usage figures in status; the EIp webhook and the decisions that stop or restore
+workloads read namespaces from the API, so they never act on it.
 """
 
 from __future__ import annotations
@@ -20,28 +22,34 @@ def tree_of(labels: Mapping[str, str]) -> frozenset[str]:
     return frozenset(key.removesuffix(TREE_LABEL_SUFFIX) for key in labels if key.endswith(TREE_LABEL_SUFFIX))
 
 
+def is_public(eip: Mapping[str, Any]) -> bool:
+    return (eip["metadata"].get("labels") or {}).get(PUBLIC_EIP_LABEL) == "public"
+
+
 class Topology:
     def __init__(self) -> None:
         self._trees: dict[str, frozenset[str]] = {}
         self._public_eips: dict[tuple[str, str], str] = {}
 
-    def observe_namespace(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
+    def knows(self, namespace: str) -> bool:
+        return namespace in self._trees
+
+    def observe_namespace(self, body: Mapping[str, Any]) -> None:
         name = body["metadata"]["name"]
-        if deleted:
-            self._trees.pop(name, None)
-        else:
-            self._trees[name] = tree_of(body["metadata"].get("labels") or {}) | {name}
+        self._trees[name] = tree_of(body["metadata"].get("labels") or {}) | {name}
 
     def observe_eip(self, body: Mapping[str, Any], *, deleted: bool = False) -> frozenset[str]:
         """Remember a public EIp (or forget one); returns the namespaces whose organizations it counts for."""
         meta = body["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
-        public = (meta.get("labels") or {}).get(PUBLIC_EIP_LABEL) == "public"
-        if deleted or not public:
+        tree = self.tree(key[0])
+        if deleted or not is_public(body):
             self._public_eips.pop(key, None)
+            if key[0] not in self._public_eips.values():
+                self._trees.pop(key[0], None)
         else:
             self._public_eips[key] = key[0]
-        return self.tree(key[0])
+        return tree
 
     def tree(self, namespace: str) -> frozenset[str]:
         return self._trees.get(namespace, frozenset({namespace}))

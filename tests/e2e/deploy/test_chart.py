@@ -159,7 +159,7 @@ EXPECTED_CLUSTER_RULES = {
     ("", "limitranges", "default-resource-limits"): {"get", "list", "watch", "patch", "delete"},
     ("", "limitranges", ""): {"create"},
     ("", "configmaps", "billing-plans"): {"list", "watch"},
-    ("", "namespaces", ""): {"get", "list", "watch"},
+    ("", "namespaces", ""): {"get", "list"},
     ("", "events", ""): {"create"},
     ("apps", "deployments", ""): {"get", "list", "patch"},
     ("apps", "statefulsets", ""): {"get", "list", "patch"},

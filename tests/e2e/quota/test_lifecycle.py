@@ -152,17 +152,7 @@ def hns_writes_usage(cluster: Cluster, namespace: str, used: dict[str, str]) -> 
 def test_usage_is_mirrored_into_status(cluster: Cluster, orgs: Orgs, eips: None) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool"})
     eventually(lambda: orgs.reason(name, "Applied"))
-    eip = {
-        "apiVersion": "kube-dc.com/v1",
-        "kind": "EIp",
-        "metadata": {
-            "name": "ip1",
-            "namespace": name,
-            "labels": {"network.kube-dc.com/external-network-type": "public"},
-        },
-        "spec": {},
-    }
-    eventually(lambda: apply_ok(cluster, json.dumps(eip)))
+    eventually(lambda: apply_ok(cluster, public_eip(name, "ip1")))
     hns_writes_usage(cluster, name, {"requests.cpu": "2500m", "requests.memory": "3Gi", "pods": "7"})
     usage = eventually(lambda: _usage(orgs, name, "cpu", "2500m"))
     assert usage["hard"] == {
@@ -180,6 +170,40 @@ def test_usage_is_mirrored_into_status(cluster: Cluster, orgs: Orgs, eips: None)
     assert over[0]["status"] == "False"
     wide = cluster.kubectl("get", "organization", name, "-n", name, "-o", "wide").stdout
     assert re.search(r"\s2500m\s+8300m\s+3Gi\s+24960Mi\s+7\s+1\s+False", wide), wide
+
+
+def public_eip(namespace: str, name: str) -> str:
+    return json.dumps(
+        {
+            "apiVersion": "kube-dc.com/v1",
+            "kind": "EIp",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": {"network.kube-dc.com/external-network-type": "public"},
+            },
+            "spec": {},
+        }
+    )
+
+
+def test_public_eips_in_project_namespaces_count_for_their_organization(
+    cluster: Cluster, orgs: Orgs, eips: None
+) -> None:
+    name = orgs.create({"billing.kube-dc.com/plan-id": "scale-pool"})
+    other = orgs.create({"billing.kube-dc.com/plan-id": "scale-pool"})
+    eventually(lambda: _usage(orgs, name, "publicIPv4", "0"))
+    project = f"{name}-web"
+    cluster.kubectl("create", "namespace", project)
+    cluster.kubectl(
+        "label", "namespace", project, f"{name}.tree.hnc.x-k8s.io/depth=1", f"{project}.tree.hnc.x-k8s.io/depth=0"
+    )
+    eventually(lambda: apply_ok(cluster, public_eip(project, "ip1")))
+    eventually(lambda: apply_ok(cluster, public_eip(project, "ip2")))
+    eventually(lambda: _usage(orgs, name, "publicIPv4", "2"))
+    cluster.kubectl("delete", "eip", "ip1", "-n", project)
+    eventually(lambda: _usage(orgs, name, "publicIPv4", "1"))
+    assert _usage(orgs, other, "publicIPv4", "0")
 
 
 def test_over_quota_after_a_downgrade(cluster: Cluster, orgs: Orgs) -> None:
