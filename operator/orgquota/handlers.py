@@ -72,7 +72,7 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     reconciler = Reconciler(kube, config, EventRecorder(kube))
     last_good = LastGoodCatalog(kube, config.catalog_namespace, config.last_good_name)
     memo.config, memo.kube, memo.reconciler, memo.last_good = config, kube, reconciler, last_good
-    metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue))
+    metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue) + len(reconciler.statuses))
     metrics.count_organizations(reconciler.count_by_mode)
 
     # The catalog is read before any organization is reconciled, so none is judged without it;

@@ -22,7 +22,9 @@ RECONCILE_SECONDS: Final = Histogram(
 WRITES: Final = Counter(
     "orgquota_api_writes", "Write requests the operator sent to the apiserver", ["verb", "resource"]
 )
-QUEUE_DEPTH: Final = Gauge("orgquota_queue_depth", "Organizations waiting for or in a reconcile (0: idle)")
+QUEUE_DEPTH: Final = Gauge(
+    "orgquota_queue_depth", "Organizations waiting for or in a reconcile or a status write (0: idle)"
+)
 WEBHOOK_DECISIONS: Final = Counter(
     "orgquota_webhook_decisions", "Admission decisions by webhook and result", ["webhook", "allowed"]
 )

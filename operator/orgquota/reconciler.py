@@ -144,7 +144,9 @@ class Reconciler:
     def __post_init__(self) -> None:
         workers = self.settings.workers
         self.queue = WorkQueue(self.reconcile, workers=workers, logger=logger)
-        self.statuses = WorkQueue(self._write_status, workers=max(1, workers // 4), logger=logger, after=self.queue)
+        self.statuses = WorkQueue(
+            self._write_status, workers=max(1, workers // 4), logger=logger, after=self.queue, metrics=None
+        )
         self.suspension = Suspension(self.kube, self.events, self.settings, self.queue.add_after)
 
     async def run(self) -> None:

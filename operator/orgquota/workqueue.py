@@ -17,6 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+from prometheus_client import Counter, Histogram
+
 from orgquota.metrics import RECONCILE_SECONDS, RECONCILES
 
 K = TypeVar("K", bound=Hashable)
@@ -40,6 +42,7 @@ class WorkQueue(Generic[K]):
         base_delay: float = 0.5,
         max_delay: float = 60.0,
         after: WorkQueue[Any] | None = None,
+        metrics: tuple[Counter, Histogram] | None = (RECONCILES, RECONCILE_SECONDS),
     ) -> None:
         self._process = process
         self._workers = workers
@@ -52,6 +55,7 @@ class WorkQueue(Generic[K]):
         self._failures: dict[K, int] = {}
         self._timers: dict[K, asyncio.TimerHandle] = {}
         self._after = after
+        self._metrics = metrics
         self._drained = asyncio.Event()
         self._drained.set()
 
@@ -124,8 +128,10 @@ class WorkQueue(Generic[K]):
                 self._logger.exception("%s: reconcile failed (attempt %d); retrying in %.1fs", key, failures, delay)
                 self.add_after(key, delay)
             finally:
-                RECONCILES.labels(result).inc()
-                RECONCILE_SECONDS.observe(time.monotonic() - started)
+                if self._metrics is not None:
+                    counter, histogram = self._metrics
+                    counter.labels(result).inc()
+                    histogram.observe(time.monotonic() - started)
                 self._processing.discard(key)
                 if key in self._dirty:
                     self._put(key)
