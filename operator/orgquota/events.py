@@ -28,12 +28,13 @@ class EventRecorder:
     def __init__(self, kube: Kube, capacity: int = 10_000) -> None:
         self._kube = kube
         self._instance = socket.gethostname()
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(capacity)
+        self._queue: asyncio.Queue[tuple[Mapping[str, Any], str, str, str, str]] = asyncio.Queue(capacity)
 
     async def record(self, ref: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
-        """Queue an Event about `ref` (an object reference)."""
+        """Queue an Event about `ref` (an object reference); its body is built when it is sent, so a
+        long queue (statuses and Events wait for quota work) holds only what the body is made of."""
         try:
-            self._queue.put_nowait(self._event(ref, type_, reason, message))
+            self._queue.put_nowait((ref, type_, reason, message, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
         except asyncio.QueueFull:
             logger.warning("[%s/%s] event queue full, dropped %s: %s", ref["namespace"], ref["name"], reason, message)
 
@@ -45,9 +46,10 @@ class EventRecorder:
 
     async def _send(self, after: Callable[[], Awaitable[None]] | None) -> None:
         while True:
-            body = await self._queue.get()
+            pending = await self._queue.get()
             if after is not None:
                 await after()
+            body = self._event(*pending)
             try:
                 await self._kube.create(EVENT.path(body["metadata"]["namespace"]), body)
             except Exception as exc:  # best effort: a failed event must not stop the senders
@@ -56,8 +58,7 @@ class EventRecorder:
                     "[%s/%s] could not post event %s: %s", ref["namespace"], ref["name"], body["reason"], exc
                 )
 
-    def _event(self, ref: Mapping[str, Any], type_: str, reason: str, message: str) -> dict[str, Any]:
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def _event(self, ref: Mapping[str, Any], type_: str, reason: str, message: str, now: str) -> dict[str, Any]:
         namespace = ref["namespace"]
         body = {
             "metadata": {"generateName": f"{ref['name']}.", "namespace": namespace},

@@ -94,7 +94,7 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
         if exc.status != 404:  # 404: no EIp CRD in this cluster, so no public IPs to count
             raise
     try:
-        reconciler.observe_initial_list(await kube.list(ORGANIZATION.path("")))
+        await reconciler.observe_initial_list(kube.pages(ORGANIZATION.path("")))
     except KubeError as exc:
         logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
     memo.workers = asyncio.create_task(reconciler.run(), name="orgquota-workers")
@@ -113,8 +113,9 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
 
 async def _prime(kube: Kube, reconciler: Reconciler, slot: Slot, resource: Resource, name: str) -> None:
     try:
-        for obj in await kube.list(resource.path(""), fieldSelector=f"metadata.name={name}"):
-            reconciler.observed.put(obj["metadata"]["namespace"], slot, obj)
+        async for page in kube.pages(resource.path(""), fieldSelector=f"metadata.name={name}"):
+            for obj in page:
+                reconciler.observed.put(obj["metadata"]["namespace"], slot, obj)
     except KubeError as exc:
         if exc.status != 404:  # 404: HNC is not installed (yet); reconciles say so
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
@@ -148,17 +149,21 @@ class Kube:
             )
         return payload
 
-    async def list(self, path: str, *, page_size: int = 500, **selectors: str) -> list[Manifest]:
-        """Every item of a collection, a page at a time; `labelSelector=`/`fieldSelector=` filter it."""
-        items: list[Manifest] = []
+    async def pages(self, path: str, *, page_size: int = 500, **selectors: str) -> AsyncIterator[list[Manifest]]:
+        """The items of a collection a page at a time, so that only one page of whole objects is ever
+        in memory; `labelSelector=`/`fieldSelector=` filter it."""
         query = {"limit": str(page_size), **selectors}
         while True:
             page = await self.request("GET", path, query=query)
-            items.extend(page.get("items") or [])
+            yield page.get("items") or []
             token = (page.get("metadata") or {}).get("continue")
             if not token:
-                return items
+                return
             query = {"limit": str(page_size), **selectors, "continue": token}
+
+    async def list(self, path: str, *, page_size: int = 500, **selectors: str) -> list[Manifest]:
+        """Every item of a collection (see `pages`)."""
+        return [item async for page in self.pages(path, page_size=page_size, **selectors) for item in page]
 
     async def get(self, path: str) -> Manifest | None:
         """The object, or None if it does not exist."""

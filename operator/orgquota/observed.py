@@ -10,7 +10,7 @@ deleted one fall back to the apiserver, and every outside change arrives as a wa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 Slot = Literal["hrq", "lr"]
 
@@ -25,9 +25,13 @@ def _trimmed(obj: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+SHARED_SPECS: Final = 16
+
+
 class ObservedObjects:
     def __init__(self) -> None:
         self._objects: dict[tuple[str, Slot], dict[str, Any]] = {}
+        self._specs: dict[Slot, list[dict[str, Any]]] = {}
 
     def get(self, namespace: str, slot: Slot) -> dict[str, Any] | None:
         return self._objects.get((namespace, slot))
@@ -35,12 +39,24 @@ class ObservedObjects:
     def put(self, namespace: str, slot: Slot, obj: Mapping[str, Any]) -> bool:
         """Remember `obj`; whether it differs from what was known (anything but the resourceVersion)."""
         new = _trimmed(obj)
+        new["spec"] = self._shared(slot, new["spec"])
         old = self._objects.get((namespace, slot))
         self._objects[(namespace, slot)] = new
         return old is None or {**old, "metadata": old["metadata"] | {"resourceVersion": None}} != {
             **new,
             "metadata": new["metadata"] | {"resourceVersion": None},
         }
+
+    def _shared(self, slot: Slot, spec: dict[str, Any]) -> dict[str, Any]:
+        """One instance of each spec seen lately: thousands of organizations on a few plans have a
+        few distinct specs, so memory does not grow with a copy per organization."""
+        recent = self._specs.setdefault(slot, [])
+        for known in recent:
+            if known == spec:
+                return known
+        recent.insert(0, spec)
+        del recent[SHARED_SPECS:]
+        return spec
 
     def forget(self, namespace: str, slot: Slot) -> bool:
         """Forget the object; whether there was one."""

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -198,15 +198,16 @@ class Reconciler:
             counts[mode] = counts.get(mode, 0) + 1
         return counts
 
-    def observe_initial_list(self, bodies: list[dict[str, Any]]) -> None:
+    async def observe_initial_list(self, pages: AsyncIterable[list[dict[str, Any]]]) -> None:
         """The organizations that exist at start; when all are reconciled, the operator says so."""
         self._started = time.monotonic()
-        for body in bodies:
-            self.observe_org(body)
-            meta = body["metadata"]
-            key = (meta["namespace"], meta["name"])
-            self._initial.add(key)
-            self._started_at[key] = meta["resourceVersion"]
+        async for page in pages:
+            for body in page:
+                self.observe_org(body)
+                meta = body["metadata"]
+                key = (meta["namespace"], meta["name"])
+                self._initial.add(key)
+                self._started_at[key] = meta["resourceVersion"]
         if not self._initial:
             self._announce_converged()
 
