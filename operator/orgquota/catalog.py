@@ -102,6 +102,10 @@ class LimitRangeValues(_Model):
         return self
 
 
+PRESENTATION: Final = frozenset({"displayName", "description", "price", "currency", "recommended", "features"})
+"""Fields of plans and add-ons for people (the billing page); the operator never reads them."""
+
+
 class Plan(_Model):
     displayName: str = ""
     description: str = ""
@@ -152,6 +156,11 @@ class Catalog(_Model):
     systemOverhead: SystemOverhead = SystemOverhead()
     addons: dict[Id, Addon] = Field(default_factory=dict)
     eipQuota: dict[str, Count] = Field(default_factory=dict)
+
+    def enforced(self) -> dict[str, Any]:
+        """The catalog without its presentation fields: two catalogs equal here enforce the same quotas."""
+        hidden = {"__all__": set(PRESENTATION)}
+        return self.model_dump(exclude={"plans": hidden, "addons": hidden})
 
     @model_validator(mode="after")
     def _eip_plans_exist(self) -> Catalog:

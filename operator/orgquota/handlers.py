@@ -187,7 +187,7 @@ async def _load_catalog(memo: Any, configmap: dict[str, Any] | None, logger: Log
             problem = Issue("CatalogInvalid", f"{where} is invalid ({exc}): {kept}")
     metrics.CATALOG_VALID.set(0 if problem else 1)
     if catalog is not None and configmap is not None:
-        await memo.last_good.save(configmap["data"][CATALOG_KEY])
+        await memo.last_good.save(configmap["data"][CATALOG_KEY], catalog)
     if (catalog is None or catalog == reconciler.catalog.catalog) and problem == reconciler.catalog.problem:
         return
     if problem:

@@ -2,13 +2,15 @@
 
 Without it, an operator restarted while the live catalog is bad or missing would know no
 plans at all: new organizations would get no quota (Kube-DC's cold-start hole). It is
-written only when a new good catalog differs from the saved one, so restarts write nothing.
+written only when a new good catalog would enforce something else than the saved one, so
+restarts and edits of what only people read (a plan's displayName, its price) write nothing.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from orgquota.catalog import CATALOG_KEY, Catalog, CatalogError, parse_catalog
 from orgquota.kube import CONFIGMAP, Kube, KubeError
@@ -23,6 +25,7 @@ class LastGoodCatalog:
         self.namespace = namespace
         self.name = name
         self._saved: str | None = None
+        self._enforced: dict[str, Any] | None = None
 
     async def load(self) -> Catalog | None:
         """The saved catalog, if there is one and it still parses."""
@@ -32,14 +35,17 @@ class LastGoodCatalog:
             return None
         self._saved = text
         try:
-            return parse_catalog(text)
+            catalog = parse_catalog(text)
         except CatalogError as exc:
             logger.error("the saved catalog %s/%s does not parse, ignored: %s", self.namespace, self.name, exc)
             return None
+        self._enforced = catalog.enforced()
+        return catalog
 
-    async def save(self, text: str) -> None:
-        """Keep `text` (a catalog that parsed); no write if it is what was saved already."""
-        if text == self._saved:
+    async def save(self, text: str, catalog: Catalog) -> None:
+        """Keep `text` (which parsed as `catalog`); no write if the saved one enforces the same."""
+        enforced = catalog.enforced()
+        if text == self._saved or enforced == self._enforced:
             return
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {
@@ -52,5 +58,5 @@ class LastGoodCatalog:
             if exc.status != 404:
                 raise
             await self._kube.create(CONFIGMAP.path(self.namespace), {"apiVersion": "v1", "kind": "ConfigMap", **body})
-        self._saved = text
+        self._saved, self._enforced = text, enforced
         logger.info("saved the catalog as the last good one in ConfigMap %s/%s", self.namespace, self.name)

@@ -123,3 +123,29 @@ def test_configmap_without_the_key() -> None:
 def test_every_problem_is_reported_at_once() -> None:
     text = edited("plans.pro-pool.requests.cpu", "x").replace("pods: 100", "pods: -5")
     assert len(problems_of(text)) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("plans.pro-pool.displayName", "Pro Pool (new)"),
+        ("plans.pro-pool.price", "99.90"),
+        ("plans.pro-pool.features", ["priority support"]),
+        ("addons.turbo-x1.description", "two more cores"),
+    ],
+)
+def test_presentation_edits_enforce_the_same(path: str, value: object) -> None:
+    assert parse_catalog(edited(path, value)).enforced() == parse_catalog(CATALOG).enforced()
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("plans.pro-pool.requests.cpu", "9"),
+        ("plans.pro-pool.selfService", False),
+        ("addons.turbo-x1.cpu", "3"),
+        ("eipQuota.pro-pool", 2),
+    ],
+)
+def test_quota_edits_enforce_something_else(path: str, value: object) -> None:
+    assert parse_catalog(edited(path, value)).enforced() != parse_catalog(CATALOG).enforced()
