@@ -157,13 +157,21 @@ def download_release(dest: Path) -> None:
     tarball = f"etcd-{ETCD_VERSION}-{goos}-{arch}.tar.gz"
     lines = _fetch_text(f"{base}/SHA256SUMS").splitlines()
     sums = {name: digest for digest, name in (ln.split() for ln in lines if ln.strip())}
-    if _download(f"{base}/{tarball}", dest / tarball) != sums.get(tarball):
-        raise BinariesError(f"sha256 mismatch for {base}/{tarball}")
-    with tarfile.open(dest / tarball) as tar:
-        member = tar.extractfile(f"{tarball.removesuffix('.tar.gz')}/etcd")
-        if member is None:
-            raise BinariesError(f"{tarball} has no etcd binary")
-        (dest / "etcd").write_bytes(member.read())
-    (dest / "etcd").chmod(0o755)
-    (dest / tarball).unlink()
+    _install_from_tarball(f"{base}/{tarball}", sums.get(tarball), f"{tarball.removesuffix('.tar.gz')}/etcd", dest)
     log("downloaded")
+
+
+def _install_from_tarball(url: str, sha256: str | None, member: str, dest: Path) -> None:
+    """Download a release tarball, check its sha256 and put its `member` binary into `dest`."""
+    tarball = dest / url.rsplit("/", 1)[-1]
+    if _download(url, tarball) != sha256:
+        tarball.unlink()
+        raise BinariesError(f"sha256 mismatch for {url}")
+    binary = dest / member.rsplit("/", 1)[-1]
+    with tarfile.open(tarball) as tar:
+        extracted = tar.extractfile(member)
+        if extracted is None:
+            raise BinariesError(f"{tarball.name} has no {member}")
+        binary.write_bytes(extracted.read())
+    binary.chmod(0o755)
+    tarball.unlink()

@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tarfile
 from pathlib import Path
 from typing import Final
 
-from .binaries import BinariesError, _download, _fetch_text, _go_build, _go_platform, log
+from .binaries import BinariesError, _fetch_text, _go_build, _go_platform, _install_from_tarball, log
 from .cache import cache_root, locked, staging_dir
 from .versions import HELM_MODULE_DIR, HELM_VERSION
 
@@ -69,14 +68,5 @@ def build_helm(go: str, dest: Path) -> None:
 def download_helm(dest: Path) -> None:
     goos, arch = _go_platform()
     log(f"no Go toolchain: downloading the helm {HELM_VERSION} release…")
-    name = f"helm-{HELM_VERSION}-{goos}-{arch}.tar.gz"
-    url = f"https://get.helm.sh/{name}"
-    if _download(url, dest / name) != _fetch_text(f"{url}.sha256sum").split()[0]:
-        raise BinariesError(f"sha256 mismatch for {url}")
-    with tarfile.open(dest / name) as tar:
-        member = tar.extractfile(f"{goos}-{arch}/helm")
-        if member is None:
-            raise BinariesError(f"{name} has no helm binary")
-        (dest / "helm").write_bytes(member.read())
-    (dest / "helm").chmod(0o755)
-    (dest / name).unlink()
+    url = f"https://get.helm.sh/helm-{HELM_VERSION}-{goos}-{arch}.tar.gz"
+    _install_from_tarball(url, _fetch_text(f"{url}.sha256sum").split()[0], f"{goos}-{arch}/helm", dest)

@@ -17,7 +17,13 @@ import yaml
 from localcluster.chart import CHART_DIR, documents, helm
 from localcluster.kubectl import Cluster
 from tests.e2e.conftest import external_kubeconfig
-from tests.e2e.deploy.conftest import BILLING_GROUP, CATALOG_NAMESPACE, ensure_namespace, forbidden
+from tests.e2e.deploy.conftest import (
+    BILLING_GROUP,
+    CATALOG_NAMESPACE,
+    annotate_as_billing,
+    ensure_namespace,
+    forbidden,
+)
 
 RELEASE = "orgquota"
 NAMESPACE = "orgquota-system"
@@ -188,18 +194,7 @@ def test_the_admission_policies_are_active(installed: Cluster) -> None:
     )
     assert "ValidatingAdmissionPolicy 'orgquota-billing-annotations.kube-dc.com'" in message
     # The billing system's group may; so may cluster admins (system:masters: this kubeconfig).
-    installed.kubectl(
-        "--as=billing-bot",
-        f"--as-group={BILLING_GROUP}",
-        "-n",
-        org,
-        "annotate",
-        "organization",
-        org,
-        "billing.kube-dc.com/plan-id=pro-pool",
-        "--overwrite",
-        "--dry-run=server",
-    )
+    annotate_as_billing(installed, org, "billing.kube-dc.com/plan-id=pro-pool", "--overwrite", "--dry-run=server")
     installed.kubectl("-n", org, "delete", "hrq", "plan-quota", "--dry-run=server")
 
 

@@ -29,6 +29,7 @@ from tests.e2e.deploy.conftest import (
     SA_USER,
     Identity,
     Replica,
+    annotate_as_billing,
     apply_catalog,
     assert_cpu,
     can_i,
@@ -417,17 +418,7 @@ def test_the_billing_system_may_change_the_plan(running: Running) -> None:
         },
     ]
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(grant))
-    cluster.kubectl(
-        "--as=billing-bot",
-        f"--as-group={BILLING_GROUP}",
-        "-n",
-        org,
-        "annotate",
-        "organization",
-        org,
-        f"{PLAN}=pro-pool",
-        "--overwrite",
-    )
+    annotate_as_billing(cluster, org, f"{PLAN}=pro-pool", "--overwrite")
     eventually(lambda: assert_cpu(cluster, org, "8300m"))  # pro-pool: 8 + 3 x 100m
 
 
