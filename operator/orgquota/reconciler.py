@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from orgquota import memory, objects
+from orgquota import objects
 from orgquota.annotations import MANAGED_LABEL, PREFIX
 from orgquota.catalog import Catalog
 from orgquota.desired import DesiredQuota, Mode, desired_quota
@@ -38,7 +38,6 @@ OrgKey = tuple[str, str]
 
 HNC_RETRY_SECONDS: Final = 30.0
 DESIRED_CACHE_SIZE: Final = 4096
-MEMORY_CHECK_SECONDS: Final = 5.0
 MANAGED: Final[tuple[tuple[Slot, Resource, str], ...]] = (
     ("hrq", HRQ, objects.HRQ_NAME),
     ("lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME),
@@ -155,17 +154,6 @@ class Reconciler:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.queue.run())
             group.create_task(self.statuses.run())
-            group.create_task(self._release_memory_after_bursts())
-
-    async def _release_memory_after_bursts(self) -> None:
-        """Once work done since the last look is over, return the heap's free pages (see `memory`)."""
-        seen = 0
-        while True:
-            await asyncio.sleep(MEMORY_CHECK_SECONDS)
-            done = self.queue.processed + self.statuses.processed
-            if done != seen and not len(self.queue) and not len(self.statuses):
-                seen = done
-                memory.release()
 
     # -- observations -------------------------------------------------------------------------
 

@@ -55,8 +55,6 @@ class WorkQueue(Generic[K]):
         self._failures: dict[K, int] = {}
         self._timers: dict[K, asyncio.TimerHandle] = {}
         self._after = after
-        self.processed = 0
-        """keys processed so far (a burst of work shows as this moving)"""
         self._metrics = metrics
         self._drained = asyncio.Event()
         self._drained.set()
@@ -135,6 +133,5 @@ class WorkQueue(Generic[K]):
                     counter.labels(result).inc()
                     histogram.observe(time.monotonic() - started)
                 self._processing.discard(key)
-                self.processed += 1
                 if key in self._dirty:
                     self._put(key)
