@@ -145,7 +145,12 @@ class Reconciler:
         workers = self.settings.workers
         self.queue = WorkQueue(self.reconcile, workers=workers, logger=logger)
         self.statuses = WorkQueue(
-            self._write_status, workers=max(1, workers // 4), logger=logger, after=self.queue, metrics=None
+            self._write_status,
+            workers=max(1, workers // 4),
+            logger=logger,
+            after=self.queue,
+            metrics=None,
+            work="status write",
         )
         self.suspension = Suspension(self.kube, self.events, self.settings, self.queue.add_after)
 
@@ -521,9 +526,14 @@ class Reconciler:
             return
         new = view.status
         removed = {name: None for name in view.written if name not in new}  # a merge patch removes only nulls
-        patched = await self.kube.merge_patch(
-            ORGANIZATION.path(view.namespace, view.name, "status"), {"status": {**new, **removed}}
-        )
+        try:
+            patched = await self.kube.merge_patch(
+                ORGANIZATION.path(view.namespace, view.name, "status"), {"status": {**new, **removed}}
+            )
+        except KubeError as exc:
+            if exc.status == 404:
+                return  # deleted meanwhile: its DELETED event follows
+            raise
         view.written = dict(patched.get("status") or new)
         if view.status is new:  # no newer decision meanwhile: adopt the apiserver's spelling of it
             view.status = view.written

@@ -43,6 +43,7 @@ class WorkQueue(Generic[K]):
         max_delay: float = 60.0,
         after: WorkQueue[Any] | None = None,
         metrics: tuple[Counter, Histogram] | None = (RECONCILES, RECONCILE_SECONDS),
+        work: str = "reconcile",
     ) -> None:
         self._process = process
         self._workers = workers
@@ -56,6 +57,7 @@ class WorkQueue(Generic[K]):
         self._timers: dict[K, asyncio.TimerHandle] = {}
         self._after = after
         self._metrics = metrics
+        self._work_name = work
         self._drained = asyncio.Event()
         self._drained.set()
 
@@ -125,7 +127,9 @@ class WorkQueue(Generic[K]):
             except Exception:
                 failures = self._failures[key] = self._failures.get(key, 0) + 1
                 delay = min(self._base_delay * 2 ** (failures - 1), self._max_delay)
-                self._logger.exception("%s: reconcile failed (attempt %d); retrying in %.1fs", key, failures, delay)
+                self._logger.exception(
+                    "%s: %s failed (attempt %d); retrying in %.1fs", key, self._work_name, failures, delay
+                )
                 self.add_after(key, delay)
             finally:
                 if self._metrics is not None:
