@@ -71,11 +71,13 @@ class Kube:
         self._api = api_client
 
     @classmethod
-    async def connect(cls, max_connections: int = 32) -> Kube:
-        """A client for the kubeconfig in $KUBECONFIG / ~/.kube/config, or the in-cluster identity."""
+    async def connect(cls, max_connections: int = 32, kubeconfig: str | None = None) -> Kube:
+        """A client for `kubeconfig` ($KUBECONFIG / ~/.kube/config by default), or the in-cluster identity."""
         configuration = client.Configuration()
         try:
-            await config.load_kube_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            await config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=kubeconfig, client_configuration=configuration
+            )
         except config.ConfigException:
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         configuration.connection_pool_maxsize = max_connections

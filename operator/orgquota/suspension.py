@@ -12,7 +12,7 @@ from orgquota import annotations as ann
 from orgquota.desired import DesiredQuota, Mode
 from orgquota.events import NORMAL, WARNING, EventRecorder
 from orgquota.kube import NAMESPACE_PATH, ORGANIZATION, Kube, Resource
-from orgquota.lifecycle import Clock, grace_clock, restore_patch, suspend_patch
+from orgquota.lifecycle import Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
 from orgquota.settings import Settings
 from orgquota.topology import TREE_LABEL_SUFFIX
 
@@ -35,9 +35,16 @@ class Suspension:
 
     async def run(self, view: Any, desired: DesiredQuota, log: logging.LoggerAdapter[logging.Logger]) -> bool:
         """Advance the clock, stop or restore workloads; returns whether workloads are now stopped."""
-        await self._clock(view, log)
+        now = datetime.now(UTC)
+        settings = self._settings
+        decision = grace_clock(view.annotations, now, settings.grace_period, settings.grace_warning)
         stopped = bool(view.status.get("workloadsStopped"))
-        if view.annotations.get(ann.SUBSCRIPTION) == ann.Subscription.CANCELED:
+        restoring = stopped and desired.mode in (Mode.PLAN, Mode.NONE)
+        writes = decision.action in (Clock.START, Clock.CANCEL, Clock.CLEAR) or _canceled(view) or restoring
+        if writes and not await self._confirmed(view):
+            return stopped
+        await self._clock(view, decision, now, log)
+        if _canceled(view):  # also when the clock has just canceled it
             changed = await self._each_workload(view, suspend_patch)
             if changed:
                 message = f"stopped {changed} workloads (Deployments and StatefulSets scaled to 0, CronJobs suspended)"
@@ -45,7 +52,7 @@ class Suspension:
                 await self._events.record(view.ref, WARNING, "WorkloadsStopped", message)
             self._wake(view.key, self._settings.canceled_resync.total_seconds())  # catch workloads started since
             return True
-        if stopped and desired.mode in (Mode.PLAN, Mode.NONE):
+        if restoring:
             restored = await self._each_workload(view, restore_patch)
             message = f"restored {restored} workloads to their replicas and schedules from before the cancellation"
             log.info("%s", message)
@@ -53,10 +60,24 @@ class Suspension:
             return False
         return stopped
 
-    async def _clock(self, view: Any, log: logging.LoggerAdapter[logging.Logger]) -> None:
-        now = datetime.now(UTC)
-        settings = self._settings
-        decision = grace_clock(view.annotations, now, settings.grace_period, settings.grace_warning)
+    async def _confirmed(self, view: Any) -> bool:
+        """Whether the organization's billing annotations are still those in memory. A replica's
+        memory can be stale (a standby's is frozen while Kopf pauses its watches), and workloads
+        must never be stopped, nor a subscription canceled, on a stale one: if they changed, the
+        new ones are taken and the organization is reconciled again, with nothing done now."""
+        body = await self._kube.get(ORGANIZATION.path(view.namespace, view.name))
+        if body is None:
+            return False  # deleted: its DELETED event follows
+        current = {k: v for k, v in (body["metadata"].get("annotations") or {}).items() if k.startswith(ann.PREFIX)}
+        if current == view.annotations:
+            return True
+        view.annotations = current
+        self._wake(view.key, 0)
+        return False
+
+    async def _clock(
+        self, view: Any, decision: ClockDecision, now: datetime, log: logging.LoggerAdapter[logging.Logger]
+    ) -> None:
         if decision.wake_in is not None:
             self._wake(view.key, decision.wake_in.total_seconds())
         expires = f"{decision.expires:%Y-%m-%dT%H:%M:%SZ}" if decision.expires else ""
@@ -101,3 +122,7 @@ class Suspension:
                         await self._kube.merge_patch(resource.path(namespace, obj["metadata"]["name"]), patch)
                         changed += 1
         return changed
+
+
+def _canceled(view: Any) -> bool:
+    return bool(view.annotations.get(ann.SUBSCRIPTION) == ann.Subscription.CANCELED)

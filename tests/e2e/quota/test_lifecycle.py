@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
@@ -10,6 +11,12 @@ from typing import Any
 import pytest
 
 from localcluster.kubectl import Cluster
+from orgquota.desired import DesiredQuota, Mode, Reason
+from orgquota.events import EventRecorder
+from orgquota.kube import Kube
+from orgquota.reconciler import OrgView, org_log
+from orgquota.settings import Settings
+from orgquota.suspension import Suspension
 from tests.e2e.quota.conftest import (
     E2E_QUOTA_DIR,
     GRACE_SECONDS,
@@ -246,3 +253,31 @@ def _over(orgs: Orgs, name: str) -> dict[str, Any]:
     assert over, "no OverQuota condition"
     assert over[0]["status"] == "True", over[0]
     return dict(over[0])
+
+
+def test_a_stale_memory_never_stops_workloads(cluster: Cluster, orgs: Orgs) -> None:
+    """A replica whose memory still says `canceled` (a standby's is frozen while Kopf pauses its
+    watches) must not stop the workloads of an organization that is active again."""
+    name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", SUBSCRIPTION: "active"})
+    eventually(lambda: orgs.reason(name, "Applied"))
+    cluster.kubectl("apply", "-f", "-", input=workload("Deployment", name, "api", replicas=3))
+    woken: list[tuple[object, float]] = []
+
+    async def scenario() -> bool:
+        kube = await Kube.connect(kubeconfig=str(cluster.kubeconfig))
+        try:
+            view = OrgView.from_body(cluster.get_json("organization", name, "-n", name))
+            view.annotations[SUBSCRIPTION] = "canceled"  # what a stale memory says
+            suspension = Suspension(
+                kube, EventRecorder(kube), Settings(), lambda key, delay: woken.append((key, delay))
+            )
+            stale = DesiredQuota(Mode.FLOOR, Reason.CANCELED, "canceled")
+            stopped = await suspension.run(view, stale, org_log(name, name))
+            assert view.annotations[SUBSCRIPTION] == "active", "the fresh annotations were not taken"
+            return stopped
+        finally:
+            await kube.close()
+
+    assert asyncio.run(scenario()) is False
+    assert woken == [((name, name), 0)], "the organization was not reconciled again"
+    assert state(cluster, "Deployment", name, "api") == (3, None)
