@@ -18,9 +18,8 @@ from kopf._cogs.helpers.typedefs import Logger
 from orgquota import metrics, objects
 from orgquota.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
 from orgquota.events import WARNING, EventRecorder
-from orgquota.kube import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError, Resource
+from orgquota.kube import CONFIGMAP, EIP, ORGANIZATION, Kube, KubeError
 from orgquota.last_good import LastGoodCatalog
-from orgquota.observed import Slot
 from orgquota.reconciler import Issue, Reconciler
 from orgquota.settings import Settings
 from orgquota.topology import PUBLIC_EIP_LABEL
@@ -85,8 +84,7 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
     # What reconciles compare with is read before the first one: the managed objects (so that a
     # converged organization costs no request at all), and what usage figures depend on (or a
     # restart would rewrite every status with partial counts).
-    await _prime(kube, reconciler, "hrq", HRQ, objects.HRQ_NAME)
-    await _prime(kube, reconciler, "lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME)
+    await reconciler.prime()
     try:
         for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
             await reconciler.observe_eip(eip)
@@ -109,16 +107,6 @@ async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_:
         config.workers,
         f"on port {config.webhook_port}" if config.webhooks else "off",
     )
-
-
-async def _prime(kube: Kube, reconciler: Reconciler, slot: Slot, resource: Resource, name: str) -> None:
-    try:
-        async for page in kube.pages(resource.path(""), fieldSelector=f"metadata.name={name}"):
-            for obj in page:
-                reconciler.observed.put(obj["metadata"]["namespace"], slot, obj)
-    except KubeError as exc:
-        if exc.status != 404:  # 404: HNC is not installed (yet); reconciles say so
-            raise
 
 
 @kopf.on.cleanup()

@@ -58,6 +58,9 @@ class ObservedObjects:
         del recent[SHARED_SPECS:]
         return spec
 
+    def namespaces(self, slot: Slot) -> set[str]:
+        return {namespace for namespace, known in self._objects if known == slot}
+
     def forget(self, namespace: str, slot: Slot) -> bool:
         """Forget the object; whether there was one."""
         return self._objects.pop((namespace, slot), None) is not None

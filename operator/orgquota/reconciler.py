@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -38,6 +38,9 @@ OrgKey = tuple[str, str]
 
 HNC_RETRY_SECONDS: Final = 30.0
 DESIRED_CACHE_SIZE: Final = 4096
+STARTUP_LIST_TRUSTED_SECONDS: Final = 30.0
+"""Kopf's first listing of organizations later than this after the start-up LIST re-reads the
+quota objects: the replica was paused (a standby taking over) and its memory is old"""
 MANAGED: Final[tuple[tuple[Slot, Resource, str], ...]] = (
     ("hrq", HRQ, objects.HRQ_NAME),
     ("lr", LIMIT_RANGE, objects.LIMIT_RANGE_NAME),
@@ -130,10 +133,12 @@ class Reconciler:
     _initial: set[OrgKey] = field(default_factory=set)
     _started: float = 0.0
     _usage_written: dict[OrgKey, float] = field(default_factory=dict)
-    _listed: set[OrgKey] = field(default_factory=set)
+    _listings: dict[OrgKey, int] = field(default_factory=dict)
+    """how many of Kopf's listings of organizations each one was in"""
+    _newest_listing: int = 0
     _started_at: dict[OrgKey, str] = field(default_factory=dict)
     """the resourceVersion of each organization in the start-up LIST, until Kopf lists it"""
-    _verify: set[OrgKey] = field(default_factory=set)
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
     _desired: dict[tuple[tuple[str, str], ...], DesiredQuota] = field(default_factory=dict)
     topology: Topology = field(default_factory=Topology)
     observed: ObservedObjects = field(default_factory=ObservedObjects)
@@ -174,17 +179,21 @@ class Reconciler:
         key = view.key
         if deleted:
             self.orgs.pop(key, None)
+            self._listings.pop(key, None)
             self._by_namespace.get(view.namespace, set()).discard(key)
             self._deleted.add(key)
             self.queue.add(key)
             return
         if listed:
-            if key in self._listed:  # a re-listing: the watch was down, the observed memory may be stale
-                self._verify.add(key)
-            elif self._started_at.pop(key, None) == body["metadata"].get("resourceVersion"):
-                self._listed.add(key)
-                return  # Kopf's first listing of what the start-up LIST saw, unchanged: nothing new
-            self._listed.add(key)
+            listing = self._listings[key] = self._listings.get(key, 0) + 1
+            started_rv = self._started_at.pop(key, None)
+            recent = time.monotonic() - self._started < STARTUP_LIST_TRUSTED_SECONDS
+            if listing > self._newest_listing:  # the first organization of a new listing by Kopf
+                self._newest_listing = listing
+                if listing > 1 or not recent:  # the watch was down, or Kopf was paused: memory may be stale
+                    self._spawn(self.prime())
+            if listing == 1 and recent and started_rv == body["metadata"].get("resourceVersion"):
+                return  # Kopf's first listing of what the start-up LIST has just seen: nothing new
         known = self.orgs.get(key)
         if known is not None and known.uid == view.uid:
             if known.annotations != view.annotations or listed:
@@ -301,9 +310,6 @@ class Reconciler:
                 log,
             )
             return
-        if key in self._verify:
-            await self._reread_managed(view.namespace)
-            self._verify.discard(key)
         desired = self._desired_of(view.annotations, catalog)
         issues: list[Issue] = []
         changes: list[Change] = []
@@ -464,14 +470,36 @@ class Reconciler:
         if await self.kube.delete(resource.path(view.namespace, name)):
             changes.append(Change("Deleted", kind, "the organization has no plan"))
 
-    async def _reread_managed(self, namespace: str) -> None:
-        """Replace the observed memory of a namespace's managed objects with what the apiserver says."""
+    async def prime(self) -> None:
+        """Replace the observed memory with what the apiserver lists now; every organization whose
+        objects differ from what was remembered (or are gone) is reconciled. At start, and after
+        Kopf lists organizations anew: a watch that was down, or paused, reports no deletions."""
         for slot, resource, name in MANAGED:
-            obj = await self.kube.get(resource.path(namespace, name))
-            if obj is None:
+            listed: set[str] = set()
+            try:
+                async for page in self.kube.pages(resource.path(""), fieldSelector=f"metadata.name={name}"):
+                    for obj in page:
+                        namespace = obj["metadata"]["namespace"]
+                        listed.add(namespace)
+                        if self.observed.put(namespace, slot, obj):
+                            self.observe_managed_object(namespace)
+            except KubeError as exc:
+                if exc.status != 404:  # 404: HNC is not installed (yet); reconciles say so
+                    raise
+                continue
+            for namespace in self.observed.namespaces(slot) - listed:
                 self.observed.forget(namespace, slot)
-            else:
-                self.observed.put(namespace, slot, obj)
+                self.observe_managed_object(namespace)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("re-reading the quota objects failed: %s", task.exception())
 
     async def _remove_managed(self, namespace: str, log: OrgLog) -> None:
         """The organization is gone: remove what the operator made for it (the GC does too, via owners)."""
