@@ -1,10 +1,11 @@
 """The managed objects (HRQ `plan-quota`, LimitRange `default-resource-limits`) as last seen.
 
 Filled from the watch and from the responses to the operator's own writes, primed by one LIST
-at start, so a reconcile reads nothing from the apiserver: it compares with this memory and
-writes only the difference (controller-runtime's informer cache). A stale entry costs at most
-one redundant, idempotent write: creates that meet an existing object and patches that meet a
-deleted one fall back to the apiserver, and every outside change arrives as a watch event.
+at start (and again after a watch outage or a pause: `Reconciler.prime`), so a reconcile reads
+nothing from the apiserver: it compares with this memory and writes only the difference
+(controller-runtime's informer cache). A stale entry costs at most one redundant, idempotent
+write: creates that meet an existing object and patches that meet a deleted one fall back to
+the apiserver, and every outside change arrives as a watch event.
 """
 
 from __future__ import annotations
