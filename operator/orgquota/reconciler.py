@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -191,7 +191,7 @@ class Reconciler:
             if listing > self._newest_listing:  # the first organization of a new listing by Kopf
                 self._newest_listing = listing
                 if listing > 1 or not recent:  # the watch was down, or Kopf was paused: memory may be stale
-                    self._spawn(self.prime())
+                    self._prime_soon()
             if listing == 1 and recent and started_rv == body["metadata"].get("resourceVersion"):
                 return  # Kopf's first listing of what the start-up LIST has just seen: nothing new
         known = self.orgs.get(key)
@@ -491,14 +491,15 @@ class Reconciler:
                 self.observed.forget(namespace, slot)
                 self.observe_managed_object(namespace)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+    def _prime_soon(self) -> None:
+        """`prime` in the background: the Kopf handler that asks for it must return at once."""
+        task = asyncio.get_running_loop().create_task(self.prime())
         self._background.add(task)
-        task.add_done_callback(self._done)
+        task.add_done_callback(self._primed)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    def _primed(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if not task.cancelled() and task.exception() is not None:  # the next listing tries again
             logger.error("re-reading the quota objects failed: %s", task.exception())
 
     async def _remove_managed(self, namespace: str, log: OrgLog) -> None:
