@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 PREFIX: Final = "billing.kube-dc.com/"
 PLAN_ID: Final = PREFIX + "plan-id"
@@ -23,6 +24,11 @@ PLAN_LABEL: Final = PREFIX + "plan-id"
 
 MAX_ADDON_QUANTITY: Final = 100
 _LABEL_VALUE: Final = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def billing_annotations(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """The annotations under `PREFIX` of an object's metadata: all the operator reads of them."""
+    return {k: v for k, v in (metadata.get("annotations") or {}).items() if k.startswith(PREFIX)}
 
 
 def is_label_value(value: str) -> bool:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from orgquota import objects
-from orgquota.annotations import MANAGED_LABEL, PREFIX
+from orgquota.annotations import MANAGED_LABEL, billing_annotations
 from orgquota.catalog import Catalog
 from orgquota.desired import DesiredQuota, Mode, desired_quota
 from orgquota.events import NORMAL, WARNING, EventRecorder
@@ -63,9 +63,8 @@ class OrgView:
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> OrgView:
         meta = body["metadata"]
-        billing = {k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
         status = dict(body.get("status") or {})
-        return cls(meta["namespace"], meta["name"], meta["uid"], billing, status, status)
+        return cls(meta["namespace"], meta["name"], meta["uid"], billing_annotations(meta), status, status)
 
     @property
     def key(self) -> OrgKey:
@@ -153,7 +152,7 @@ class Reconciler:
             self._write_status,
             workers=max(1, workers // 4),
             logger=logger,
-            after=self.queue,
+            after=self.queue.drained,
             metrics=None,
             work="status write",
         )
@@ -180,6 +179,7 @@ class Reconciler:
         if deleted:
             self.orgs.pop(key, None)
             self._listings.pop(key, None)
+            self._started_at.pop(key, None)
             self._by_namespace.get(view.namespace, set()).discard(key)
             self._deleted.add(key)
             self.queue.add(key)
@@ -242,7 +242,7 @@ class Reconciler:
         """
         namespace = body["metadata"].get("namespace", "")
         if not deleted and is_public(body) and not self.topology.knows(namespace):
-            found = await self.kube.get(NAMESPACE_PATH + "/" + namespace)
+            found = await self.kube.get(f"{NAMESPACE_PATH}/{namespace}")
             if found is not None:
                 self.topology.observe_namespace(found)
         for affected in self.topology.observe_eip(body, deleted=deleted):

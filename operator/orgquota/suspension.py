@@ -68,7 +68,7 @@ class Suspension:
         body = await self._kube.get(ORGANIZATION.path(view.namespace, view.name))
         if body is None:
             return False  # deleted: its DELETED event follows
-        current = {k: v for k, v in (body["metadata"].get("annotations") or {}).items() if k.startswith(ann.PREFIX)}
+        current = ann.billing_annotations(body["metadata"])
         if current == view.annotations:
             return True
         view.annotations = current

@@ -5,8 +5,8 @@ at once, and a key added while it is being processed is processed again afterwar
 failure is retried with exponential backoff. That is what makes fan-out to thousands of
 Organizations cheap (duplicates collapse) and reconciles safe (no two writers per key).
 
-A queue can yield to another (`after=`): its keys are taken only while the other has none
-waiting, so that reporting (statuses, Events) never delays the enforcement of quotas.
+A queue can yield to another (`after=other.drained`): its keys are taken only while the other
+has none waiting, so that reporting (statuses, Events) never delays the enforcement of quotas.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from prometheus_client import Counter, Histogram
 
@@ -41,7 +41,7 @@ class WorkQueue(Generic[K]):
         logger: logging.Logger,
         base_delay: float = 0.5,
         max_delay: float = 60.0,
-        after: WorkQueue[Any] | None = None,
+        after: Callable[[], Awaitable[None]] | None = None,
         metrics: tuple[Counter, Histogram] | None = (RECONCILES, RECONCILE_SECONDS),
         work: str = "reconcile",
     ) -> None:
@@ -108,7 +108,7 @@ class WorkQueue(Generic[K]):
             if not self._queue.qsize():
                 self._drained.set()
             if self._after is not None:
-                await self._after.drained()
+                await self._after()
             self._dirty.discard(key)
             self._processing.add(key)
             started = time.monotonic()

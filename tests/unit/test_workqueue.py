@@ -71,7 +71,7 @@ def test_a_queue_after_another_waits_while_the_other_has_keys_waiting() -> None:
             order.append(f"status {key}")
 
         quotas: WorkQueue[str] = WorkQueue(enforce, workers=1, logger=LOG, metrics=None)
-        statuses: WorkQueue[str] = WorkQueue(report, workers=1, logger=LOG, after=quotas, metrics=None)
+        statuses: WorkQueue[str] = WorkQueue(report, workers=1, logger=LOG, after=quotas.drained, metrics=None)
         tasks = [asyncio.create_task(quotas.run()), asyncio.create_task(statuses.run())]
         quotas.add("a")
         await until(lambda: order == ["quota a"])
