@@ -25,7 +25,7 @@ from localcluster.controlplane import ControlPlane, free_ports
 from localcluster.helm import helm_path
 from localcluster.kubectl import Cluster, install_crds
 from tests.e2e.conftest import external_kubeconfig
-from tests.e2e.quota.conftest import CATALOG_FILE, E2E_QUOTA_DIR, OperatorProcess, Webhooks, eventually
+from tests.e2e.quota.conftest import CATALOG_FILE, E2E_QUOTA_DIR, OperatorProcess, Webhooks, catalog_yaml, eventually
 
 # The identity the tests run the operator as: the chart's, rendered for this release and namespace
 # (names of their own, so that a real release installed later into the same cluster never collides).
@@ -105,6 +105,15 @@ def establish(cluster: Cluster, *crd_files: Path) -> None:
 def _listable(cluster: Cluster, resource: str) -> None:
     proc = cluster.kubectl("get", resource, "-A", "--request-timeout=5s", check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def assert_bad_catalog_rejected(cluster: Cluster) -> None:
+    """A catalog with burstRatio 0 is refused by the catalog webhook, which names the field (server-side dry run)."""
+    bad = catalog_yaml(lambda plans: plans["plans"]["dev-pool"].update(burstRatio=0))
+    proc = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=bad, check=False)
+    assert proc.returncode != 0
+    assert 'admission webhook "catalog.orgquota.kube-dc.com" denied the request' in proc.stderr, proc.stderr
+    assert "plans.dev-pool.burstRatio" in proc.stderr, proc.stderr
 
 
 def annotate_as_billing(cluster: Cluster, org: str, annotation: str, *flags: str) -> None:

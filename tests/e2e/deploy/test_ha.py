@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from localcluster.kubectl import Cluster
 from tests.e2e.deploy.conftest import (
@@ -24,13 +23,14 @@ from tests.e2e.deploy.conftest import (
     Identity,
     Replica,
     apply_catalog,
+    assert_bad_catalog_rejected,
     assert_cpu,
     install_webhooks,
     new_org,
     replica,
     set_catalog_cpu,
 )
-from tests.e2e.quota.conftest import CATALOG_FILE, eventually
+from tests.e2e.quota.conftest import eventually
 
 PLAN = "billing.kube-dc.com/plan-id"
 # requests.cpu of each plan with the tests' 3 projects x 100m of overhead
@@ -76,17 +76,6 @@ def _in_log(r: Replica, text: str) -> Callable[[], None]:
     return check
 
 
-def _catalog_rejected_by(cluster: Cluster) -> None:
-    """A catalog with burstRatio 0 is refused by the catalog webhook (a server-side dry run)."""
-    catalog = yaml.safe_load(CATALOG_FILE.read_text())
-    plans = yaml.safe_load(catalog["data"]["plans.yaml"])
-    plans["plans"]["pro-pool"]["burstRatio"] = 0
-    catalog["data"]["plans.yaml"] = yaml.safe_dump(plans)
-    proc = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump(catalog), check=False)
-    assert proc.returncode != 0
-    assert "plans.pro-pool.burstRatio" in proc.stderr, proc.stderr
-
-
 def test_one_replica_acts_and_the_other_takes_over_after_a_crash(setup: Setup) -> None:
     cluster = setup.cluster
     a, b, c, d = (new_org(cluster, {PLAN: plan}) for plan in ("dev-pool", "dev-pool", "pro-pool", "pro-pool"))
@@ -119,7 +108,7 @@ def test_one_replica_acts_and_the_other_takes_over_after_a_crash(setup: Setup) -
         # The webhooks answer from either replica (the paused one reads what it judges by from the API).
         for serving in (active, standby):  # ends pointing at the standby: it must answer after the crash
             if install_webhooks(cluster, serving) is not None:
-                _catalog_rejected_by(cluster)
+                assert_bad_catalog_rejected(cluster)
 
         # The crash: SIGKILL, so the active replica cannot take itself out of the peering object.
         lastseen = datetime.fromisoformat(_peers(cluster)[active.pod_id]["lastseen"]).replace(tzinfo=UTC)

@@ -31,6 +31,7 @@ from tests.e2e.deploy.conftest import (
     Replica,
     annotate_as_billing,
     apply_catalog,
+    assert_bad_catalog_rejected,
     assert_cpu,
     can_i,
     establish,
@@ -41,7 +42,7 @@ from tests.e2e.deploy.conftest import (
     replica,
     set_catalog_cpu,
 )
-from tests.e2e.quota.conftest import Webhooks, catalog_yaml, eventually
+from tests.e2e.quota.conftest import Webhooks, eventually
 
 PLAN = "billing.kube-dc.com/plan-id"
 MANAGED = "billing.kube-dc.com/auto-managed"
@@ -167,11 +168,7 @@ def test_the_webhooks_judge_as_the_service_account(running: Running) -> None:
     if running.webhooks is None:
         pytest.skip("webhooks need the local control plane (the apiserver calls 127.0.0.1)")
     cluster = running.cluster
-    bad = catalog_yaml(lambda plans: plans["plans"]["dev-pool"].update(burstRatio=0))
-    proc = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=bad, check=False)
-    assert proc.returncode != 0
-    assert 'admission webhook "catalog.orgquota.kube-dc.com" denied the request' in proc.stderr
-    assert "plans.dev-pool.burstRatio" in proc.stderr
+    assert_bad_catalog_rejected(cluster)
     # The EIp webhook reads namespaces, organizations and EIps: pro-pool allows one public EIp.
     name = new_org(cluster, {PLAN: "pro-pool"})
     eventually(lambda: _reason(cluster, name, "Applied"))
