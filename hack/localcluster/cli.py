@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .binaries import BinariesError, bin_dir, log
@@ -52,22 +53,18 @@ def _install_crds(args: argparse.Namespace) -> int:
     return 0
 
 
-def _binaries(_: argparse.Namespace) -> int:
-    try:
-        print(bin_dir())
-    except BinariesError as exc:
-        log(str(exc))
-        return 1
-    return 0
+def _print_path(find: Callable[[], Path]) -> Callable[[argparse.Namespace], int]:
+    """A command that prints where `find` puts its binaries (building them first if needed)."""
 
+    def command(_: argparse.Namespace) -> int:
+        try:
+            print(find())
+        except BinariesError as exc:
+            log(str(exc))
+            return 1
+        return 0
 
-def _helm(_: argparse.Namespace) -> int:
-    try:
-        print(helm_path())
-    except BinariesError as exc:
-        log(str(exc))
-        return 1
-    return 0
+    return command
 
 
 def _manifest(args: argparse.Namespace) -> int:
@@ -108,9 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     crds.add_argument("--kubeconfig", help="default $KUBECONFIG")
     crds.set_defaults(func=_install_crds)
     sub.add_parser("binaries", help="print the etcd/kube-apiserver/kubectl dir (build if needed)").set_defaults(
-        func=_binaries
+        func=_print_path(bin_dir)
     )
-    sub.add_parser("helm", help="print the path of helm (build it from hack/helm/ if needed)").set_defaults(func=_helm)
+    sub.add_parser("helm", help="print the path of helm (build it from hack/helm/ if needed)").set_defaults(
+        func=_print_path(helm_path)
+    )
     manifest = sub.add_parser(
         "manifest", help="write deploy/orgquota.yaml and the chart's CRD copy from the chart (helm template)"
     )
