@@ -44,8 +44,10 @@ class LastGoodCatalog:
 
     async def save(self, text: str, catalog: Catalog) -> None:
         """Keep `text` (which parsed as `catalog`); no write if the saved one enforces the same."""
+        if text == self._saved:
+            return
         enforced = catalog.enforced()
-        if text == self._saved or enforced == self._enforced:
+        if enforced == self._enforced:
             return
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {
