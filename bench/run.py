@@ -7,7 +7,7 @@ run`, as in the e2e tests) and measures, in one run:
 1. initial convergence: N namespaces + N Organizations (pro-pool, active) exist, the operator
    starts, time until every organization has its HRQ and LimitRange (seen through watches);
    against a bare-client bound: the same HRQ + LimitRange creates (same bodies, same client
-   library `orgquota.kube.Kube`, same number of workers) on N fresh namespaces;
+   library `orgquota.kube.client.Kube`, same number of workers) on N fresh namespaces;
 2. catalog fan-out: pro-pool's requests.cpu is edited, time until every HRQ shows it; against
    the bare client merge-patching the same N HRQs;
 3. a no-op catalog edit (pro-pool's displayName): the writes the apiserver served, from its
@@ -54,13 +54,13 @@ from kubernetes.aio import client, config
 from localcluster.controlplane import ControlPlane, free_ports
 from localcluster.kubectl import Cluster, install_crds
 from localcluster.versions import ETCD_VERSION
-from orgquota import objects
-from orgquota.annotations import PLAN_ID, PLAN_LABEL, SUBSCRIPTION
-from orgquota.catalog import Catalog, parse_configmap_data
-from orgquota.desired import DesiredQuota, desired_quota
-from orgquota.kube import HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError, Manifest
-from orgquota.quantity import Quantity
-from orgquota.settings import Settings
+from orgquota.controller.settings import Settings
+from orgquota.core import manifests as objects
+from orgquota.core.annotations import PLAN_ID, PLAN_LABEL, SUBSCRIPTION
+from orgquota.core.catalog import Catalog, parse_configmap_data
+from orgquota.core.desired import DesiredQuota, desired_quota
+from orgquota.core.quantity import Quantity
+from orgquota.kube.client import HRQ, LIMIT_RANGE, ORGANIZATION, Kube, KubeError, Manifest
 
 T = TypeVar("T")
 DESCRIPTION: Final = "How orgquota scales with the number of Organizations (issue 7); see bench/README.md."
@@ -234,7 +234,7 @@ def cpu_cost(before: Mapping[str, float], after: Mapping[str, float]) -> dict[st
 
 
 class Api:
-    """`orgquota.kube.Kube` for JSON requests, plus raw access (for /metrics and watch streams).
+    """`orgquota.kube.client.Kube` for JSON requests, plus raw access (for /metrics and watch streams).
 
     `kube` is the very client class the operator uses; `watch_client` is a second connection
     pool, so that long-lived watches never take a connection from the request workers.

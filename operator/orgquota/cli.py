@@ -12,11 +12,11 @@ from typing import Any
 import kopf
 import yaml
 
-from orgquota.settings import Settings
+from orgquota.controller.settings import Settings
 
 
 def print_webhook_config(url: str | None, service: str | None, ca_file: Path) -> None:
-    from orgquota.webhooks import webhook_configuration
+    from orgquota.controller.webhooks import webhook_configuration
 
     client: dict[str, Any] = {"caBundle": base64.b64encode(ca_file.read_bytes()).decode()}
     if url:
@@ -51,12 +51,15 @@ def main(argv: list[str] | None = None) -> None:
     if settings.log_level.upper() != "DEBUG":  # one line per watch event is noise, not news
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
-    from orgquota import handlers, metrics  # noqa: F401 - registers the handlers
+    from orgquota.controller import (
+        handlers,  # noqa: F401 - registers the handlers
+        metrics,
+    )
 
     metrics.serve(settings.metrics_port)
 
     if settings.webhooks:
-        from orgquota import webhooks  # noqa: F401 - registers the admission handlers
+        from orgquota.controller import webhooks  # noqa: F401 - registers the admission handlers
 
     kopf.run(
         clusterwide=True,

@@ -1,6 +1,6 @@
 import pytest
 
-from orgquota.catalog import Catalog, parse_catalog
+from orgquota.core.catalog import Catalog, parse_catalog
 
 CATALOG = """
 plans:

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orgquota.catalog import CatalogError, parse_catalog, parse_configmap_data
-from orgquota.quantity import Quantity
+from orgquota.core.catalog import CatalogError, parse_catalog, parse_configmap_data
+from orgquota.core.quantity import Quantity
 from tests.unit.conftest import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]

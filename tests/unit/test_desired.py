@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from orgquota.annotations import ADDONS, MAX_ADDON_QUANTITY, PLAN_ID, SUBSCRIPTION
-from orgquota.catalog import Catalog
-from orgquota.desired import DesiredQuota, Mode, QuotaSettings, Reason, desired_quota
-from orgquota.quantity import Quantity
+from orgquota.core.annotations import ADDONS, MAX_ADDON_QUANTITY, PLAN_ID, SUBSCRIPTION
+from orgquota.core.catalog import Catalog
+from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, Reason, desired_quota
+from orgquota.core.quantity import Quantity
 
 THREE_PROJECTS = QuotaSettings(projects_limit=3)
 FLOOR = {

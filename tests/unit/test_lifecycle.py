@@ -3,8 +3,8 @@ from typing import Any
 
 import pytest
 
-from orgquota.annotations import SUBSCRIPTION, SUSPENDED_AT
-from orgquota.lifecycle import (
+from orgquota.core.annotations import SUBSCRIPTION, SUSPENDED_AT
+from orgquota.core.lifecycle import (
     PRE_SUSPEND_REPLICAS,
     PRE_SUSPEND_SUSPEND,
     Clock,

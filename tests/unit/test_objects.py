@@ -1,8 +1,8 @@
-from orgquota import objects
-from orgquota.annotations import MANAGED_LABEL, PLAN_LABEL
-from orgquota.catalog import Catalog
-from orgquota.desired import QuotaSettings, desired_quota
-from orgquota.quantity import Quantity
+from orgquota.core import manifests as objects
+from orgquota.core.annotations import MANAGED_LABEL, PLAN_LABEL
+from orgquota.core.catalog import Catalog
+from orgquota.core.desired import QuotaSettings, desired_quota
+from orgquota.core.quantity import Quantity
 
 HARD = {"requests.cpu": Quantity.parse("10300m"), "pods": Quantity(200)}
 LABELS = objects.managed_labels("pro-pool")

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgquota.annotations import ADDONS, PLAN_ID, SUBSCRIPTION
-from orgquota.catalog import Catalog, CatalogError, parse_catalog
-from orgquota.desired import Mode, QuotaSettings, desired_quota
+from orgquota.core.annotations import ADDONS, PLAN_ID, SUBSCRIPTION
+from orgquota.core.catalog import Catalog, CatalogError, parse_catalog
+from orgquota.core.desired import Mode, QuotaSettings, desired_quota
 from tests.unit.conftest import CATALOG
 
 GOOD = parse_catalog(CATALOG)

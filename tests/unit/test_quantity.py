@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from orgquota.quantity import MI, MILLI, Quantity, QuantityError
+from orgquota.core.quantity import MI, MILLI, Quantity, QuantityError
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from orgquota.status import Observed, Verdict, over_quota, quota_status, quota_usage, without_usage
+from orgquota.core.status import Observed, Verdict, over_quota, quota_status, quota_usage, without_usage
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from orgquota.workqueue import WorkQueue
+from orgquota.controller.workqueue import WorkQueue
 
 LOG = logging.getLogger("test")
 

@@ -18,8 +18,8 @@ import yaml
 from cryptography import x509
 
 from localcluster.chart import PLAIN_MANIFEST, ChartError, documents, lint, stale_files, template
-from orgquota.settings import ENVIRONMENT, Settings
-from orgquota.webhooks import CONFIGURATION_NAME, webhook_configuration
+from orgquota.controller.settings import ENVIRONMENT, Settings
+from orgquota.controller.webhooks import CONFIGURATION_NAME, webhook_configuration
 
 RELEASE = "orgquota"
 NAMESPACE = "orgquota-system"

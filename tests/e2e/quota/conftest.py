@@ -21,7 +21,7 @@ from localcluster.certs import generate_serving_cert
 from localcluster.controlplane import free_ports
 from localcluster.kubectl import Cluster
 from localcluster.procs import spawn
-from orgquota.webhooks import CONFIGURATION_NAME
+from orgquota.controller.webhooks import CONFIGURATION_NAME
 from tests.e2e.conftest import REPO_ROOT, external_kubeconfig
 
 T = TypeVar("T")

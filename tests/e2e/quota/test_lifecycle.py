@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from localcluster.kubectl import Cluster
-from orgquota.desired import DesiredQuota, Mode, Reason
-from orgquota.events import EventRecorder
-from orgquota.kube import Kube
-from orgquota.reconciler import OrgView, org_log
-from orgquota.settings import Settings
-from orgquota.suspension import Suspension
+from orgquota.controller.reconciler import OrgView, org_log
+from orgquota.controller.settings import Settings
+from orgquota.controller.suspension import Suspension
+from orgquota.core.desired import DesiredQuota, Mode, Reason
+from orgquota.kube.client import Kube
+from orgquota.kube.events import EventRecorder
 from tests.e2e.quota.conftest import (
     E2E_QUOTA_DIR,
     GRACE_SECONDS,

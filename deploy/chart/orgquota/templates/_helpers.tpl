@@ -49,7 +49,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- toJson (default list .) -}}
 {{- end -}}
 
-{{/* What every webhook of the configuration shares (orgquota.webhooks.webhook_configuration). */}}
+{{/* What every webhook of the configuration shares (orgquota.controller.webhooks.webhook_configuration). */}}
 {{- define "orgquota.webhookCommon" -}}
 sideEffects: None
 admissionReviewVersions: [v1]

@@ -12,8 +12,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from orgquota.catalog import CATALOG_KEY, Catalog, CatalogError, parse_catalog
-from orgquota.kube import CONFIGMAP, Kube, KubeError
+from orgquota.core.catalog import CATALOG_KEY, Catalog, CatalogError, parse_catalog
+from orgquota.kube.client import CONFIGMAP, Kube, KubeError
 
 logger = logging.getLogger(__name__)
 SAVED_AT = "orgquota.kube-dc.com/saved-at"

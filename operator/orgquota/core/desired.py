@@ -12,9 +12,9 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Final
 
-from orgquota import annotations as ann
-from orgquota.catalog import Catalog, LimitRangeValues, Plan
-from orgquota.quantity import BYTE, MI, MILLI, Quantity
+from orgquota.core import annotations as ann
+from orgquota.core.catalog import Catalog, LimitRangeValues, Plan
+from orgquota.core.quantity import BYTE, MI, MILLI, Quantity
 
 DEFAULT_PROJECTS_LIMIT: Final = 50
 

@@ -14,14 +14,14 @@ from typing import Any, Final
 
 import kopf
 
-from orgquota import admission
-from orgquota.catalog import Catalog, CatalogError, parse_configmap_data
-from orgquota.desired import desired_quota
-from orgquota.kube import CONFIGMAP, EIP, HRQ, NAMESPACE_PATH, ORGANIZATION, Kube
-from orgquota.metrics import WEBHOOK_DECISIONS
-from orgquota.objects import HRQ_NAME
-from orgquota.settings import Settings
-from orgquota.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX
+from orgquota.controller.metrics import WEBHOOK_DECISIONS
+from orgquota.controller.settings import Settings
+from orgquota.core import checks as admission
+from orgquota.core.catalog import Catalog, CatalogError, parse_configmap_data
+from orgquota.core.desired import desired_quota
+from orgquota.core.manifests import HRQ_NAME
+from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX
+from orgquota.kube.client import CONFIGMAP, EIP, HRQ, NAMESPACE_PATH, ORGANIZATION, Kube
 
 CONFIGURATION_NAME: Final = "orgquota.kube-dc.com"
 CATALOG_HOOK: Final = "validate-catalog"

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from orgquota import annotations as ann
-from orgquota.desired import DesiredQuota, Mode
-from orgquota.events import NORMAL, WARNING, EventRecorder
-from orgquota.kube import NAMESPACE_PATH, ORGANIZATION, Kube, Resource
-from orgquota.lifecycle import Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
-from orgquota.settings import Settings
-from orgquota.topology import TREE_LABEL_SUFFIX
+from orgquota.controller.settings import Settings
+from orgquota.core import annotations as ann
+from orgquota.core.desired import DesiredQuota, Mode
+from orgquota.core.lifecycle import Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
+from orgquota.core.topology import TREE_LABEL_SUFFIX
+from orgquota.kube.client import NAMESPACE_PATH, ORGANIZATION, Kube, Resource
+from orgquota.kube.events import NORMAL, WARNING, EventRecorder
 
 WORKLOADS: Final = (
     ("Deployment", Resource("apps", "v1", "deployments")),

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from orgquota.desired import DEFAULT_PROJECTS_LIMIT, QuotaSettings
+from orgquota.core.desired import DEFAULT_PROJECTS_LIMIT, QuotaSettings
 
 ENVIRONMENT = {
     "catalog_namespace": "ORGQUOTA_CATALOG_NAMESPACE",

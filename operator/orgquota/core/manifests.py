@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from orgquota import annotations as ann
-from orgquota.desired import LimitRangeItem
-from orgquota.quantity import Quantity, QuantityError
+from orgquota.core import annotations as ann
+from orgquota.core.desired import LimitRangeItem
+from orgquota.core.quantity import Quantity, QuantityError
 
 HRQ_NAME: Final = "plan-quota"
 LIMIT_RANGE_NAME: Final = "default-resource-limits"

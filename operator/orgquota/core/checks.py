@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from orgquota import annotations as ann
-from orgquota.catalog import Catalog
-from orgquota.desired import Mode, QuotaSettings, desired_quota
-from orgquota.quantity import Quantity, QuantityError
+from orgquota.core import annotations as ann
+from orgquota.core.catalog import Catalog
+from orgquota.core.desired import Mode, QuotaSettings, desired_quota
+from orgquota.core.quantity import Quantity, QuantityError
 
 MAX_LISTED: Final = 10
 """Organizations named in one warning; the rest are counted."""

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Final
 
-from orgquota import annotations as ann
-from orgquota.admission import parse_rfc3339
+from orgquota.core import annotations as ann
+from orgquota.core.checks import parse_rfc3339
 
 PRE_SUSPEND_REPLICAS: Final = ann.PREFIX + "pre-suspend-replicas"
 PRE_SUSPEND_SUSPEND: Final = ann.PREFIX + "pre-suspend-suspend"

@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 
 from prometheus_client import Counter, Histogram
 
-from orgquota.metrics import RECONCILE_SECONDS, RECONCILES
+from orgquota.controller.metrics import RECONCILE_SECONDS, RECONCILES
 
 K = TypeVar("K", bound=Hashable)
 

@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from orgquota import objects
-from orgquota.annotations import MANAGED_LABEL, billing_annotations
-from orgquota.catalog import Catalog
-from orgquota.desired import DesiredQuota, Mode, desired_quota
-from orgquota.events import NORMAL, WARNING, EventRecorder
-from orgquota.kube import HRQ, LIMIT_RANGE, NAMESPACE_PATH, ORGANIZATION, Kube, KubeError, Resource
-from orgquota.observed import ObservedObjects, Slot
-from orgquota.settings import Settings
-from orgquota.status import Observed, Verdict, quota_condition, quota_status, quota_usage, without_usage
-from orgquota.suspension import Suspension
-from orgquota.topology import Topology, is_public
-from orgquota.workqueue import RetryLater, WorkQueue
+from orgquota.controller.observed import ObservedObjects, Slot
+from orgquota.controller.settings import Settings
+from orgquota.controller.suspension import Suspension
+from orgquota.controller.workqueue import RetryLater, WorkQueue
+from orgquota.core import manifests as objects
+from orgquota.core.annotations import MANAGED_LABEL, billing_annotations
+from orgquota.core.catalog import Catalog
+from orgquota.core.desired import DesiredQuota, Mode, desired_quota
+from orgquota.core.status import Observed, Verdict, quota_condition, quota_status, quota_usage, without_usage
+from orgquota.core.topology import Topology, is_public
+from orgquota.kube.client import HRQ, LIMIT_RANGE, NAMESPACE_PATH, ORGANIZATION, Kube, KubeError, Resource
+from orgquota.kube.events import NORMAL, WARNING, EventRecorder
 
 logger = logging.getLogger(__name__)
 

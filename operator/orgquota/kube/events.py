@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from orgquota.kube import EVENT, Kube
+from orgquota.kube.client import EVENT, Kube
 
 COMPONENT: Final = "orgquota"
 NORMAL: Final = "Normal"

@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from orgquota.annotations import is_label_value
-from orgquota.quantity import Quantity
+from orgquota.core.annotations import is_label_value
+from orgquota.core.quantity import Quantity
 
 CATALOG_KEY: Final = "plans.yaml"
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import aiohttp
 from kubernetes.aio import client, config
 
-from orgquota.metrics import WRITES
+from orgquota.controller.metrics import WRITES
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 RETRIES: Final = 5

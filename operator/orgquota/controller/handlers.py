@@ -15,14 +15,15 @@ from typing import Any, Final
 import kopf
 from kopf._cogs.helpers.typedefs import Logger
 
-from orgquota import metrics, objects
-from orgquota.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
-from orgquota.events import WARNING, EventRecorder
-from orgquota.kube import CONFIGMAP, EIP, ORGANIZATION, Kube, KubeError
-from orgquota.last_good import LastGoodCatalog
-from orgquota.reconciler import Issue, Reconciler
-from orgquota.settings import Settings
-from orgquota.topology import PUBLIC_EIP_LABEL
+from orgquota.controller import metrics
+from orgquota.controller.reconciler import Issue, Reconciler
+from orgquota.controller.settings import Settings
+from orgquota.core import manifests as objects
+from orgquota.core.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
+from orgquota.core.topology import PUBLIC_EIP_LABEL
+from orgquota.kube.client import CONFIGMAP, EIP, ORGANIZATION, Kube, KubeError
+from orgquota.kube.events import WARNING, EventRecorder
+from orgquota.kube.last_good import LastGoodCatalog
 
 STORAGE_PREFIX = "orgquota.kube-dc.com"
 LIST_CHUNK: Final = 500

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from orgquota.quantity import Quantity, QuantityError
+from orgquota.core.quantity import Quantity, QuantityError
 
 CONDITION_TYPE: Final = "QuotaReady"
 OVER_QUOTA: Final = "OverQuota"
