@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from localcluster.kubectl import Cluster
-from orgquota.controller.reconciler import OrgView, org_log
+from orgquota.controller.inventory import OrgView, org_log
 from orgquota.controller.settings import Settings
 from orgquota.controller.suspension import Suspension
 from orgquota.core.desired import DesiredQuota, Mode, Reason
