@@ -17,9 +17,9 @@ from orgquota.core.annotations import PLAN_ID
 from orgquota.core.catalog import CATALOG_KEY, Catalog
 from orgquota.core.topology import PUBLIC_EIP_LABEL
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, ORGANIZATION
+from tests.support.catalog import CATALOG
 from tests.support.controller_harness import run
 from tests.support.fake_kube import FakeKube
-from tests.unit.conftest import CATALOG
 
 SETTINGS = Settings()
 CATALOG_PATH = CONFIGMAP.path(SETTINGS.catalog_namespace, SETTINGS.catalog_name)
