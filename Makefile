@@ -46,17 +46,18 @@ e2e: venv
 test: venv
 	$(BIN)/pytest tests
 
-# Scale benchmark (issue 7), not part of `make test`: a fresh local control plane per N (or the
-# cluster of KUBECONFIG, one N only); results in bench/results/. See bench/README.md.
+# Scale benchmark, not part of `make test`: a fresh local control plane per N (or the cluster of
+# KUBECONFIG, one N only); results in bench/results/. See bench/README.md.
 #   make bench BENCH_ARGS='--orgs 1000 5000 10000'
 .PHONY: bench
 bench: venv
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 # Install and operate (deploy/): the Helm chart and the plain manifest rendered from it. Helm is built

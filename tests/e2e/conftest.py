@@ -5,7 +5,6 @@ Every test under tests/e2e/ is marked `e2e`, so `pytest -m "not e2e"` skips them
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,19 +14,9 @@ from localcluster.binaries import bin_dir
 from localcluster.controlplane import ControlPlane
 from localcluster.hnc import hnc_crd_path
 from localcluster.kubectl import Cluster, install_crds
+from tests.support.cluster import external_kubeconfig
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).resolve().parent
-
-
-def external_kubeconfig() -> Path | None:
-    """$KUBECONFIG if set: then tests use that cluster as is and start nothing."""
-    value = os.environ.get("KUBECONFIG")
-    if not value:
-        return None
-    if os.pathsep in value:
-        raise pytest.UsageError("e2e tests need KUBECONFIG to name a single file")
-    return Path(value)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

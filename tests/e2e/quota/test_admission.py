@@ -8,18 +8,12 @@ from typing import Any
 import pytest
 
 from localcluster.kubectl import Cluster
-from tests.e2e.quota.conftest import (
-    CATALOG_FILE,
-    E2E_QUOTA_DIR,
-    OperatorProcess,
-    Orgs,
-    Webhooks,
-    apply_ok,
-    assert_eq,
-    catalog_yaml,
-    consistently,
-    eventually,
-)
+from tests.support.catalog import catalog_yaml
+from tests.support.cluster import apply_ok
+from tests.support.files import CATALOG_FILE, E2E_QUOTA_DIR
+from tests.support.operator_process import OperatorProcess, Webhooks
+from tests.support.orgs import Orgs
+from tests.support.waiting import assert_eq, consistently, eventually
 
 TURBO = '[{"addonId":"turbo-x1","quantity":1}]'
 

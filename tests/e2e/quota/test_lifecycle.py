@@ -12,23 +12,17 @@ from typing import Any
 import pytest
 
 from localcluster.kubectl import Cluster
-from orgquota.controller.reconciler import OrgView, org_log
+from orgquota.controller.inventory import OrgView, org_log
 from orgquota.controller.settings import Settings
 from orgquota.controller.suspension import Suspension
 from orgquota.core.desired import DesiredQuota, Mode, Reason
 from orgquota.kube.client import Kube
 from orgquota.kube.events import EventRecorder
-from tests.e2e.quota.conftest import (
-    E2E_QUOTA_DIR,
-    GRACE_SECONDS,
-    USAGE_INTERVAL_SECONDS,
-    OperatorProcess,
-    Orgs,
-    apply_ok,
-    assert_eq,
-    eventually,
-    present,
-)
+from tests.support.cluster import apply_ok
+from tests.support.files import E2E_QUOTA_DIR
+from tests.support.operator_process import GRACE_SECONDS, USAGE_INTERVAL_SECONDS, OperatorProcess
+from tests.support.orgs import Orgs
+from tests.support.waiting import assert_eq, eventually, present
 
 SUBSCRIPTION = "billing.kube-dc.com/subscription"
 SUSPENDED_AT = "billing.kube-dc.com/suspended-at"
