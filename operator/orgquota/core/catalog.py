@@ -8,7 +8,9 @@ trust a `Catalog`: a bad catalog is rejected whole, with messages that name the 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from decimal import Decimal
+from fractions import Fraction
 from typing import Annotated, Any, Final
 
 import yaml
@@ -25,10 +27,22 @@ from pydantic import (
     model_validator,
 )
 
-from orgquota.core.annotations import is_label_value
-from orgquota.core.quantity import Quantity
+from orgquota.core.annotations import MAX_ADDON_QUANTITY, is_label_value
+from orgquota.core.hard import plan_hard
+from orgquota.core.limits import MAX_PROJECTS_LIMIT, Unit, above_maximum, hard_out_of_range
+from orgquota.core.quantity import Quantity, QuantityError
 
 CATALOG_KEY: Final = "plans.yaml"
+_FIELD_OF: Final = {
+    "requests.cpu": "requests.cpu",
+    "limits.cpu": "requests.cpu",
+    "requests.memory": "requests.memory",
+    "limits.memory": "requests.memory",
+    "requests.storage": "requests.storage",
+    "pods": "pods",
+    "services.loadbalancers": "servicesLB",
+}
+"""The plan field each HRQ key grows from, to name it when the arithmetic goes out of range."""
 
 
 class CatalogError(ValueError):
@@ -39,11 +53,34 @@ class CatalogError(ValueError):
         self.problems = problems
 
 
-def _non_negative_quantity(raw: Any) -> Quantity:
-    quantity = Quantity.parse(raw)
-    if quantity.value < 0:
-        raise ValueError(f"{raw!r} is negative")
-    return quantity
+def _quantity_in(unit: Unit) -> Callable[[Any], Quantity]:
+    """A validator: a quantity that is not negative and that Kubernetes holds exactly in `unit`."""
+
+    def validate(raw: Any) -> Quantity:
+        quantity = Quantity.parse(raw)
+        if quantity.value < 0:
+            raise ValueError(f"{raw!r} is negative")
+        problem = above_maximum(unit, quantity.value)
+        if problem:
+            raise ValueError(f"{raw!r} is {problem}")
+        return quantity
+
+    return validate
+
+
+def _count(raw: int) -> int:
+    problem = above_maximum(Unit.COUNT, Fraction(raw))
+    if problem:
+        raise ValueError(f"{raw} is {problem}")
+    return raw
+
+
+def _ratio(raw: Decimal) -> Decimal:
+    try:
+        Quantity.parse(raw)  # refuses `1e999999999` before anything multiplies by it
+    except QuantityError as exc:
+        raise ValueError(f"{raw} is out of range") from exc
+    return raw
 
 
 def _label_value(key: str) -> str:
@@ -55,8 +92,10 @@ def _label_value(key: str) -> str:
     return key
 
 
-QuantityValue = Annotated[Quantity, PlainValidator(_non_negative_quantity), PlainSerializer(str, return_type=str)]
-Count = Annotated[StrictInt, Field(ge=0)]
+_WRITTEN = PlainSerializer(str, return_type=str)
+Cpu = Annotated[Quantity, PlainValidator(_quantity_in(Unit.MILLICORES)), _WRITTEN]
+Bytes = Annotated[Quantity, PlainValidator(_quantity_in(Unit.BYTES)), _WRITTEN]
+Count = Annotated[StrictInt, Field(ge=0), AfterValidator(_count)]
 Id = Annotated[str, AfterValidator(_label_value)]
 
 
@@ -65,26 +104,26 @@ class _Model(BaseModel):
 
 
 class Resources(_Model):
-    cpu: QuantityValue
-    memory: QuantityValue
-    storage: QuantityValue
+    cpu: Cpu
+    memory: Bytes
+    storage: Bytes
 
 
 class LimitRangeValues(_Model):
     """The plan's LimitRange; a value left out is left out of the LimitRange too."""
 
-    defaultCPU: QuantityValue | None = None
-    defaultMemory: QuantityValue | None = None
-    defaultRequestCPU: QuantityValue | None = None
-    defaultRequestMem: QuantityValue | None = None
-    maxCPU: QuantityValue | None = None
-    maxMemory: QuantityValue | None = None
-    minCPU: QuantityValue | None = None
-    minMemory: QuantityValue | None = None
-    maxPodCPU: QuantityValue | None = None
-    maxPodMemory: QuantityValue | None = None
-    maxPVCStorage: QuantityValue | None = None
-    minPVCStorage: QuantityValue | None = None
+    defaultCPU: Cpu | None = None
+    defaultMemory: Bytes | None = None
+    defaultRequestCPU: Cpu | None = None
+    defaultRequestMem: Bytes | None = None
+    maxCPU: Cpu | None = None
+    maxMemory: Bytes | None = None
+    minCPU: Cpu | None = None
+    minMemory: Bytes | None = None
+    maxPodCPU: Cpu | None = None
+    maxPodMemory: Bytes | None = None
+    maxPVCStorage: Bytes | None = None
+    minPVCStorage: Bytes | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> LimitRangeValues:
@@ -112,23 +151,23 @@ class Plan(_Model):
     price: Decimal | None = None
     currency: str = ""
     recommended: StrictBool = False
-    objectStorage: QuantityValue | None = None
+    objectStorage: Bytes | None = None
     ipv4: Count | None = None
     features: list[str] = Field(default_factory=list)
     requests: Resources
     pods: Count
     servicesLB: Count
-    burstRatio: Annotated[Decimal, Field(gt=0)] = Decimal(1)
+    burstRatio: Annotated[Decimal, Field(gt=0), AfterValidator(_ratio)] = Decimal(1)
     selfService: StrictBool = True
     limitRange: LimitRangeValues
 
 
 class SuspendedPlan(_Model):
-    cpu: QuantityValue
-    memory: QuantityValue
+    cpu: Cpu
+    memory: Bytes
     pods: Count
     servicesLB: Count
-    storage: QuantityValue = Quantity(0)
+    storage: Bytes = Quantity(0)
 
 
 class SystemOverhead(_Model):
@@ -143,9 +182,9 @@ class Addon(_Model):
     description: str = ""
     price: Decimal | None = None
     currency: str = ""
-    cpu: QuantityValue = Quantity(0)
-    memory: QuantityValue = Quantity(0)
-    storage: QuantityValue = Quantity(0)
+    cpu: Cpu = Quantity(0)
+    memory: Bytes = Quantity(0)
+    storage: Bytes = Quantity(0)
     disabled: StrictBool = False
     selfService: StrictBool = True
 
@@ -161,6 +200,25 @@ class Catalog(_Model):
         """The catalog without its presentation fields: two catalogs equal here enforce the same quotas."""
         hidden = {"__all__": set(PRESENTATION)}
         return self.model_dump(exclude={"plans": hidden, "addons": hidden})
+
+    @model_validator(mode="after")
+    def _worst_case_fits(self) -> Catalog:
+        """Every plan's quota, with every enabled add-on at its largest quantity and the largest
+        projects limit, must be one Kubernetes holds exactly: so no organization's HRQ can be out
+        of range, whatever its annotations and the operator's settings."""
+        enabled = sorted(addon_id for addon_id, addon in self.addons.items() if not addon.disabled)
+        worst = f"with {MAX_ADDON_QUANTITY} x each enabled add-on ({', '.join(enabled) or 'none'})"
+        worst += f" and the overhead of {MAX_PROJECTS_LIMIT} projects"
+        addons = [(self.addons[addon_id], MAX_ADDON_QUANTITY) for addon_id in enabled]
+        problems: dict[str, str] = {}
+        for plan_id, plan in self.plans.items():
+            hard = plan_hard(plan, addons, self.systemOverhead, MAX_PROJECTS_LIMIT)
+            for key, why in hard_out_of_range(hard).items():  # one message per field
+                field = f"plans.{plan_id}.{_FIELD_OF[key]}"
+                problems[field] = f"{field}: {worst}, {key} (burstRatio {plan.burstRatio}) would be {why}"
+        if problems:
+            raise ValueError("; ".join(problems.values()))
+        return self
 
     @model_validator(mode="after")
     def _eip_plans_exist(self) -> Catalog:
@@ -181,7 +239,18 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decima
     return value
 
 
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """An integer; one too long for Python to read (over 4300 digits) is a YAML error, not a crash."""
+    try:
+        return int(loader.construct_yaml_int(node))
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value[:30]!r}... is too long a number ({len(node.value)} digits)", node.start_mark
+        ) from exc
+
+
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def parse_catalog(text: str) -> Catalog:
