@@ -25,7 +25,7 @@ from typing import Final
 from .binaries import log
 from .controlplane import free_ports, log_tail
 from .keycloak_dist import keycloak_home
-from .procs import spawn, stop_child, wait_started
+from .procs import pid_alive, pid_cmdline, spawn, stop_child, stop_pid, wait_started
 from .versions import KEYCLOAK_REALMS
 
 REALM: Final = "kube-dc"
@@ -96,7 +96,10 @@ def _make_home(dist: Path, home: Path, realm_json: str) -> None:
 
 
 def _java_with_pdeathsig(home: Path) -> Path:
-    """A `java` for kc.sh that dies with kc.sh (which dies with us): PDEATHSIG is not inherited by children."""
+    """A `java` for kc.sh that dies with kc.sh: PDEATHSIG is not inherited, and kc.sh runs java as its child.
+
+    So killing kc.sh (by us, or by the kernel when we die) never leaves a JVM behind.
+    """
     java = shutil.which("java")
     setpriv = shutil.which("setpriv")
     if java is None:
@@ -195,12 +198,11 @@ class Keycloak:
             "--http-host=127.0.0.1",
             f"--http-port={self.port}",
         ]
-        env = {**os.environ, "JAVA_OPTS_KC_HEAP": HEAP}
-        if not self.detached:
-            env["JAVA"] = str(_java_with_pdeathsig(self.home))
+        env = {**os.environ, "JAVA_OPTS_KC_HEAP": HEAP, "JAVA": str(_java_with_pdeathsig(self.home))}
         self._proc = spawn(args, self.log_path, detached=self.detached, env=env)
         if self.detached:
             self.pid_file.write_text(f"{self._proc.pid}\n")
+            (self.workdir / "issuer").write_text(f"{self.issuer}\n")
         problem = wait_started(self._proc, lambda: serves_realm(self.issuer), self.start_timeout, interval=0.25)
         if problem is not None:
             self._stop_process()
@@ -213,3 +215,36 @@ class Keycloak:
             stop_child(self._proc, timeout=30.0)
             self._proc = None
         self.pid_file.unlink(missing_ok=True)
+
+
+# --- detached Keycloak (`localcluster keycloak up` / `down`) ---------------------------------------------
+
+
+def _detached_pid(workdir: Path) -> int | None:
+    """kc.sh's pid from `workdir/keycloak.pid` if it is alive and really ours (its command line names `workdir`)."""
+    try:
+        pid = int((workdir / "keycloak.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if pid_alive(pid) and str(workdir) in pid_cmdline(pid) else None
+
+
+def detached_issuer(workdir: Path) -> str | None:
+    """The issuer of a healthy Keycloak that `keycloak up` left in `workdir`, else None."""
+    workdir = workdir.resolve()
+    try:
+        issuer = (workdir / "issuer").read_text().strip()
+    except OSError:
+        return None
+    return issuer if _detached_pid(workdir) is not None and serves_realm(issuer) else None
+
+
+def stop_detached(workdir: Path) -> bool:
+    """Stop what `keycloak up` started in `workdir`; whether something was running."""
+    workdir = workdir.resolve()
+    pid = _detached_pid(workdir)
+    if pid is not None:
+        stop_pid(pid, timeout=30.0)
+    for name in ("keycloak.pid", "issuer"):
+        (workdir / name).unlink(missing_ok=True)
+    return pid is not None
