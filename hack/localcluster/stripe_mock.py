@@ -104,10 +104,11 @@ class StripeMock:
         """Start it on a free port and wait until it answers; stop it again on failure."""
         binary = stripe_mock_path()  # may build: not part of the start
         self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.port,) = free_ports(1)
+        self.port, https_port = free_ports(2)
         self.api_base = f"http://127.0.0.1:{self.port}"
-        # -http-addr rather than -http-port: the latter listens on every interface, this only on loopback.
-        args = [str(binary), "-http-addr", f"127.0.0.1:{self.port}"]
+        # Addresses rather than -http-port: a port alone listens on every interface. HTTPS is named too,
+        # else stripe-mock also listens on its default :12112, which another instance may hold.
+        args = [str(binary), "-http-addr", f"127.0.0.1:{self.port}", "-https-addr", f"127.0.0.1:{https_port}"]
         self._proc = spawn(args, self.log_path, detached=False)
         problem = wait_started(self._proc, lambda: _answers(self.api_base), self.start_timeout)
         if problem is not None:
