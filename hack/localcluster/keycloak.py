@@ -166,15 +166,19 @@ class Keycloak:
         realm_json = realm_with_origins(REALM_FILE, self.web_origins)
         self.workdir.mkdir(parents=True, exist_ok=True)
         began = time.monotonic()
-        for attempt in range(PORT_ATTEMPTS):
-            _make_home(dist, self.home, realm_json)
-            self.log_path.unlink(missing_ok=True)
-            try:
-                self._start_process()
-                break
-            except _PortInUseError:
-                if attempt == PORT_ATTEMPTS - 1:
-                    raise
+        try:
+            for attempt in range(PORT_ATTEMPTS):
+                _make_home(dist, self.home, realm_json)
+                self.log_path.unlink(missing_ok=True)
+                try:
+                    self._start_process()
+                    break
+                except _PortInUseError:
+                    if attempt == PORT_ATTEMPTS - 1:
+                        raise
+        except BaseException:  # also Ctrl-C while waiting: never leave a JVM behind
+            self.stop()
+            raise
         self.start_seconds = time.monotonic() - began
         log(f"Keycloak ready in {self.start_seconds:.1f}s, issuer {self.issuer}")
         return self
