@@ -9,7 +9,7 @@ CLUSTER_DIR := .cluster
 LOCAL_KUBECONFIG := $(CURDIR)/$(CLUSTER_DIR)/kubeconfig
 RUN_KUBECONFIG := $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
 
-.PHONY: venv run test unit e2e lint cluster-up cluster-down install-crds examples clean
+.PHONY: venv run test unit e2e lint cluster-up cluster-down keycloak-up keycloak-down install-crds examples clean
 
 venv: $(BIN)/orgquota
 $(BIN)/orgquota: pyproject.toml
@@ -27,6 +27,14 @@ endif
 
 cluster-down: venv
 	$(BIN)/localcluster down --dir $(CLUSTER_DIR)
+
+# Keycloak with the kube-dc realm and demo users (hack/keycloak/README.md); prints the issuer URL.
+# First run: ~15 s Maven fetch + ~30 s `kc.sh build` into ~/.cache/orgquota/keycloak/; each start imports the realm anew.
+keycloak-up: venv
+	$(BIN)/localcluster keycloak up --dir $(CLUSTER_DIR)
+
+keycloak-down: venv
+	$(BIN)/localcluster keycloak down --dir $(CLUSTER_DIR)
 
 install-crds: cluster-up
 	$(BIN)/localcluster install-crds --kubeconfig $(RUN_KUBECONFIG)
@@ -106,5 +114,5 @@ kind-e2e: venv
 	KUBECONFIG=$(KIND_KUBECONFIG) ORGQUOTA_E2E_RELEASE=orgquota-system/orgquota \
 		$(BIN)/pytest tests/e2e/deploy/test_release.py -v
 
-clean: cluster-down
+clean: cluster-down keycloak-down
 	rm -rf $(VENV) $(CLUSTER_DIR)

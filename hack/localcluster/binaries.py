@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -80,9 +81,10 @@ def version_ldflags() -> str:
     )
 
 
-def _go_build(go: str, module_dir: Path, out: Path, packages: list[str], ldflags: str, what: str) -> None:
-    duration = "about a minute" if "etcd" in what else "several minutes"
-    log(f"building {what} from Go modules (first run, {duration})…")
+def _go_build(
+    go: str, module_dir: Path, out: Path, packages: list[str], ldflags: str, what: str, takes: str = "several minutes"
+) -> None:
+    log(f"building {what} from Go modules (first run, {takes})…")
     start = time.monotonic()
     # CGO off: static binaries like the upstream releases; GOWORK off: a parent go.work must not interfere.
     env = {**os.environ, "CGO_ENABLED": "0", "GOWORK": "off"}
@@ -91,6 +93,15 @@ def _go_build(go: str, module_dir: Path, out: Path, packages: list[str], ldflags
     if result.returncode != 0:
         raise BinariesError(f"`{' '.join(cmd)}` in {module_dir} failed with exit code {result.returncode}")
     log(f"built {what} in {time.monotonic() - start:.0f}s")
+
+
+def check_pinned(go_mod: Path, module: str, version: str) -> None:
+    """Fail unless `go_mod` requires `module` at `version`: go.mod and versions.py must move together."""
+    match = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", go_mod.read_text(), re.MULTILINE)
+    if match is None:
+        raise BinariesError(f"{go_mod} does not require {module}")
+    if match.group(1) != version:
+        raise BinariesError(f"{go_mod} pins {module} {match.group(1)}, versions.py says {version}")
 
 
 def build_with_go(go: str, dest: Path) -> None:
@@ -102,6 +113,7 @@ def build_with_go(go: str, dest: Path) -> None:
         ["go.etcd.io/etcd/server/v3"],
         "-s -w",
         f"etcd {ETCD_VERSION}",
+        "about a minute",
     )
     _go_build(
         go,

@@ -13,6 +13,8 @@ from .chart import ChartError, stale_files, write_generated
 from .controlplane import ControlPlane, ControlPlaneError, detached_running, stop_detached
 from .helm import helm_path
 from .hnc import HncError, hnc_crd_path
+from .keycloak import CLIENT_ID, Keycloak, KeycloakError, demo_users, detached_issuer
+from .keycloak import stop_detached as stop_detached_keycloak
 from .kubectl import Cluster, KubectlError, install_crds
 
 
@@ -36,6 +38,30 @@ def _up(args: argparse.Namespace) -> int:
 def _down(args: argparse.Namespace) -> int:
     stopped = stop_detached(args.dir)
     log(f"stopped {', '.join(stopped)}" if stopped else f"nothing running in {args.dir}")
+    return 0
+
+
+def _keycloak_up(args: argparse.Namespace) -> int:
+    workdir: Path = (args.dir / "keycloak").resolve()
+    issuer = detached_issuer(workdir)
+    if issuer is not None:
+        log(f"Keycloak already running and healthy in {workdir}")
+    else:
+        stop_detached_keycloak(workdir)  # leftovers of a half-dead previous run
+        try:
+            issuer = Keycloak(workdir, detached=True, web_origins=args.web_origin).start().issuer
+        except (KeycloakError, BinariesError) as exc:
+            log(str(exc))
+            return 1
+    users = ", ".join(f"{user} (password {password})" for user, password in demo_users().items())
+    log(f"realm users: {users}; public client {CLIENT_ID} (PKCE S256, password grant allowed)")
+    print(issuer)
+    return 0
+
+
+def _keycloak_down(args: argparse.Namespace) -> int:
+    workdir = args.dir / "keycloak"
+    log("stopped Keycloak" if stop_detached_keycloak(workdir) else f"no Keycloak running in {workdir}")
     return 0
 
 
@@ -101,6 +127,20 @@ def main(argv: list[str] | None = None) -> int:
     down = sub.add_parser("down", help="stop what `up` started")
     down.add_argument("--dir", type=Path, default=Path(".cluster"), help="state dir (default .cluster)")
     down.set_defaults(func=_down)
+    keycloak = sub.add_parser("keycloak", help="a local Keycloak with the kube-dc realm and demo users")
+    kc_sub = keycloak.add_subparsers(dest="keycloak_command", required=True)
+    kc_up = kc_sub.add_parser("up", help="start Keycloak in the background (fresh realm); print the issuer URL")
+    kc_up.add_argument("--dir", type=Path, default=Path(".cluster"), help="state dir (default .cluster)")
+    kc_up.add_argument(
+        "--web-origin",
+        action="append",
+        default=[],
+        help="also allow this origin (scheme://host:port) for the kube-dc client's CORS and redirects; repeatable",
+    )
+    kc_up.set_defaults(func=_keycloak_up)
+    kc_down = kc_sub.add_parser("down", help="stop what `keycloak up` started")
+    kc_down.add_argument("--dir", type=Path, default=Path(".cluster"), help="state dir (default .cluster)")
+    kc_down.set_defaults(func=_keycloak_down)
     crds = sub.add_parser("install-crds", help="apply crds/ and HNC's HRQ CRD, wait until Established")
     crds.add_argument("--kubeconfig", help="default $KUBECONFIG")
     crds.set_defaults(func=_install_crds)

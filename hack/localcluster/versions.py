@@ -11,6 +11,15 @@ ETCD_VERSION: Final = "v3.7.3"
 # Helm, for the chart in deploy/chart/ (lint, template, install); built from hack/helm/go.mod, which pins the same.
 HELM_VERSION: Final = "v4.3.1"
 
+# Keycloak, the identity provider the billing API trusts (tests and `make run`): the Quarkus distribution
+# zip from Maven Central, fetched with the machine's Maven through a pinned maven-dependency-plugin.
+KEYCLOAK_VERSION: Final = "26.5.6"
+KEYCLOAK_ARTIFACT: Final = f"org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip"
+MAVEN_DEPENDENCY_PLUGIN: Final = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+
+# stripe-mock, the Stripe API stand-in for the billing API's tests; hack/stripe-mock/go.mod pins the same.
+STRIPE_MOCK_VERSION: Final = "v0.203.0"
+
 HNC_MODULE: Final = "sigs.k8s.io/hierarchical-namespaces"
 HNC_VERSION: Final = "v1.1.0"
 # go.sum-style hash of the module zip, so the no-Go download path is as trustworthy as `go mod download`.
@@ -21,4 +30,6 @@ HNC_HRQ_CRD: Final = "config/crd/bases/hnc.x-k8s.io_hierarchicalresourcequotas.y
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 CONTROLPLANE_MODULES: Final = REPO_ROOT / "hack" / "controlplane"
 HELM_MODULE_DIR: Final = REPO_ROOT / "hack" / "helm"
+STRIPE_MOCK_MODULE_DIR: Final = REPO_ROOT / "hack" / "stripe-mock"
+KEYCLOAK_REALMS: Final = REPO_ROOT / "hack" / "keycloak"
 PROJECT_CRDS: Final = REPO_ROOT / "crds"

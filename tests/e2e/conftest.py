@@ -13,7 +13,10 @@ import pytest
 from localcluster.binaries import bin_dir
 from localcluster.controlplane import ControlPlane
 from localcluster.hnc import hnc_crd_path
+from localcluster.keycloak import Keycloak
+from localcluster.keycloak_dist import keycloak_home
 from localcluster.kubectl import Cluster, install_crds
+from localcluster.stripe_mock import StripeMock, stripe_mock_path
 from tests.support.cluster import external_kubeconfig
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -33,6 +36,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if any(item.get_closest_marker("e2e") for item in session.items):
         bin_dir()  # even with $KUBECONFIG: tests drive the cluster with our kubectl
         hnc_crd_path()
+    fixtures = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    if "keycloak" in fixtures:
+        keycloak_home()  # first run: ~15 s Maven fetch + ~30 s `kc.sh build`
+    if "stripe_mock" in fixtures:
+        stripe_mock_path()  # first run: a Go build, seconds to a minute
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +65,17 @@ def managed_cluster(cluster: Cluster) -> Cluster:
     if external_kubeconfig() is not None:
         pytest.skip("runs only against the control plane this session starts (KUBECONFIG is set)")
     return cluster
+
+
+@pytest.fixture(scope="session")
+def keycloak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keycloak]:
+    """A Keycloak serving a freshly imported kube-dc realm (demo users and the kube-dc client)."""
+    with Keycloak(tmp_path_factory.mktemp("keycloak")) as kc:
+        yield kc
+
+
+@pytest.fixture(scope="session")
+def stripe_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripeMock]:
+    """stripe-mock on a loopback port; point a Stripe client's API base at `.api_base`."""
+    with StripeMock(tmp_path_factory.mktemp("stripe-mock")) as sm:
+        yield sm
