@@ -15,7 +15,7 @@ from orgquota.core.desired import Mode, QuotaSettings, Reason, desired_quota
 from orgquota.core.lifecycle import Clock, grace_clock
 from orgquota.core.limits import INT64_MAX
 from orgquota.core.quantity import Quantity, QuantityError
-from tests.unit.conftest import CATALOG
+from tests.support.catalog import CATALOG
 
 THREE = QuotaSettings(projects_limit=3)
 FLOOR = {

@@ -21,7 +21,7 @@ from orgquota.core.annotations import ADDONS, MAX_ADDON_QUANTITY, PLAN_ID, SUBSC
 from orgquota.core.catalog import Catalog, CatalogError, parse_catalog
 from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota
 from orgquota.core.limits import MAX_PROJECTS_LIMIT, hard_out_of_range
-from tests.unit.conftest import CATALOG
+from tests.support.catalog import CATALOG
 
 GOOD = parse_catalog(CATALOG)
 SETTINGS = QuotaSettings(projects_limit=3)
