@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 from . import platform
 from .binaries import BinariesError, bin_dir, log
 from .chart import ChartError, stale_files, write_generated
@@ -16,6 +18,7 @@ from .controlplane import ControlPlane, ControlPlaneError, detached_running, sto
 from .helm import helm_path
 from .hnc import HncError, hnc_crd_path
 from .hncmanager import hnc_manager_path
+from .hncmanifests import hnc_configuration
 from .kubectl import Cluster, KubectlError, install_crds
 
 PLATFORM_ENV = "LOCALCLUSTER_PLATFORM"
@@ -107,6 +110,11 @@ def _hnc_crd(_: argparse.Namespace) -> int:
     return 0
 
 
+def _hnc_config(_: argparse.Namespace) -> int:
+    print(yaml.safe_dump(hnc_configuration(), sort_keys=False), end="")
+    return 0
+
+
 def _platform_binaries(_: argparse.Namespace) -> int:
     try:
         print(controller_manager_path())
@@ -150,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     manifest.add_argument("--check", action="store_true", help="only fail if they are out of date")
     manifest.set_defaults(func=_manifest)
     sub.add_parser("hnc-crd", help="print the path of HNC's HRQ CRD (fetch if needed)").set_defaults(func=_hnc_crd)
+    sub.add_parser(
+        "hnc-config", help="print the HNCConfiguration the local cluster applies (LimitRanges propagated)"
+    ).set_defaults(func=_hnc_config)
     sub.add_parser(
         "platform-binaries", help="print the paths of kube-controller-manager and HNC's manager (build if needed)"
     ).set_defaults(func=_platform_binaries)
