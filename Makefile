@@ -81,7 +81,8 @@ chart: venv
 	$(HELM) lint --strict deploy/chart/orgquota
 	$(BIN)/localcluster manifest --check
 
-# For users with Docker and kind (CI here has no Docker engine): a kind cluster with HNC v1.1.0, the
+# For users with Docker and kind (CI here has no Docker engine): a kind cluster with HNC v1.1.0 (its
+# hrq variant, LimitRanges propagated), the
 # e2e suite against it, then the image built and loaded, a real `helm install`, and the checks of the
 # running release (tests/e2e/deploy/test_release.py). The suite runs before the release exists: it
 # starts operators of its own, which must not meet one already running.
@@ -91,7 +92,7 @@ KIND_CLUSTER ?= orgquota-e2e
 KIND_NODE_IMAGE ?=
 KIND_KUBECONFIG := $(CURDIR)/$(CLUSTER_DIR)/kind-kubeconfig
 KIND_IMAGE ?= orgquota:e2e
-HNC_MANIFEST := https://github.com/kubernetes-sigs/hierarchical-namespaces/releases/download/v1.1.0/default.yaml
+HNC_MANIFEST := https://github.com/kubernetes-sigs/hierarchical-namespaces/releases/download/v1.1.0/hrq.yaml
 KIND_KUBECTL = $$($(BIN)/localcluster binaries)/kubectl --kubeconfig $(KIND_KUBECONFIG)
 
 kind-e2e: venv
@@ -103,8 +104,9 @@ kind-e2e: venv
 	$(KIND) export kubeconfig --name $(KIND_CLUSTER) --kubeconfig $(KIND_KUBECONFIG)
 	$(KIND_KUBECTL) apply -f $(HNC_MANIFEST)
 	$(KIND_KUBECTL) -n hnc-system rollout status deployment/hnc-controller-manager --timeout=300s
+	$(BIN)/localcluster hnc-config | $(KIND_KUBECTL) apply -f -
 	$(KIND_KUBECTL) create namespace kube-dc --dry-run=client -o yaml | $(KIND_KUBECTL) apply -f -
-	KUBECONFIG=$(KIND_KUBECONFIG) $(BIN)/pytest tests/e2e
+	KUBECONFIG=$(KIND_KUBECONFIG) ORGQUOTA_E2E_ENFORCING=1 $(BIN)/pytest tests/e2e
 	$(DOCKER) build -t $(KIND_IMAGE) .
 	$(KIND) load docker-image $(KIND_IMAGE) --name $(KIND_CLUSTER)
 	$(HELM) upgrade --install orgquota deploy/chart/orgquota --kubeconfig $(KIND_KUBECONFIG) \

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Final
 
-from .cache import cache_root, locked, staging_dir
+from .cache import cache_root, made_once
 from .versions import CONTROLPLANE_MODULES, ETCD_VERSION, KUBERNETES_VERSION
 
 BINARIES: Final = ("etcd", "kube-apiserver", "kubectl")
@@ -50,19 +49,15 @@ def bin_dir() -> Path:
         if not _complete(Path(assets)):
             raise BinariesError(f"KUBEBUILDER_ASSETS={assets} must contain executable {', '.join(BINARIES)}")
         return Path(assets)
-    target = cache_bin_dir()
-    if _complete(target):
-        return target
-    with locked(target.parent / ".lock"):
-        if _complete(target):  # another process finished it while we waited for the lock
-            return target
-        go = shutil.which("go")
-        with staging_dir(target) as tmp:
-            if go and (CONTROLPLANE_MODULES / "kubernetes" / "go.mod").is_file():
-                build_with_go(go, tmp)
-            else:
-                download_release(tmp)
-    return target
+    return made_once(cache_bin_dir(), _complete, _make_binaries)
+
+
+def _make_binaries(dest: Path) -> None:
+    go = shutil.which("go")
+    if go and (CONTROLPLANE_MODULES / "kubernetes" / "go.mod").is_file():
+        build_with_go(go, dest)
+    else:
+        download_release(dest)
 
 
 def kubectl_path() -> Path:
@@ -93,15 +88,6 @@ def _go_build(
     if result.returncode != 0:
         raise BinariesError(f"`{' '.join(cmd)}` in {module_dir} failed with exit code {result.returncode}")
     log(f"built {what} in {time.monotonic() - start:.0f}s")
-
-
-def check_pinned(go_mod: Path, module: str, version: str) -> None:
-    """Fail unless `go_mod` requires `module` at `version`: go.mod and versions.py must move together."""
-    match = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", go_mod.read_text(), re.MULTILINE)
-    if match is None:
-        raise BinariesError(f"{go_mod} does not require {module}")
-    if match.group(1) != version:
-        raise BinariesError(f"{go_mod} pins {module} {match.group(1)}, versions.py says {version}")
 
 
 def build_with_go(go: str, dest: Path) -> None:

@@ -7,21 +7,12 @@ version into `~/.cache/orgquota/helm/<version>/helm`.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Final
 
-from .binaries import (
-    BinariesError,
-    _fetch_text,
-    _go_build,
-    _go_platform,
-    _install_from_tarball,
-    check_pinned,
-    log,
-)
-from .cache import cache_root, made_once
+from .binaries import _fetch_text, _go_build, _go_platform, _install_from_tarball, log
+from .cache import cache_root
+from .gotool import cached_tool, check_pin
 from .versions import HELM_MODULE_DIR, HELM_VERSION
 
 HELM_MODULE: Final = "helm.sh/helm/v4"
@@ -33,24 +24,11 @@ def cache_helm_dir() -> Path:
 
 def helm_path() -> Path:
     """The helm binary, building (or downloading) it on first use; `$ORGQUOTA_HELM` overrides."""
-    override = os.environ.get("ORGQUOTA_HELM")
-    if override:
-        if not os.access(override, os.X_OK):
-            raise BinariesError(f"ORGQUOTA_HELM={override} is not an executable")
-        return Path(override)
-    return made_once(cache_helm_dir(), lambda d: os.access(d / "helm", os.X_OK), _make_helm) / "helm"
-
-
-def _make_helm(dest: Path) -> None:
-    go = shutil.which("go")
-    if go and (HELM_MODULE_DIR / "go.mod").is_file():
-        build_helm(go, dest)
-    else:
-        download_helm(dest)
+    return cached_tool(cache_helm_dir(), "helm", build=build_helm, download=download_helm, override_env="ORGQUOTA_HELM")
 
 
 def build_helm(go: str, dest: Path) -> None:
-    check_pinned(HELM_MODULE_DIR / "go.mod", HELM_MODULE, HELM_VERSION)
+    check_pin(HELM_MODULE_DIR / "go.mod", HELM_MODULE, HELM_VERSION)
     # Stamp the version as Helm's own Makefile does, else `helm version` says v4.3 and no tree state.
     ldflags = (
         f"-s -w -X {HELM_MODULE}/internal/version.version={HELM_VERSION}"

@@ -8,7 +8,6 @@ it on a free loopback port.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -18,9 +17,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from .binaries import BinariesError, _go_build, check_pinned, log
-from .cache import cache_root, made_once
+from .binaries import _go_build, log
+from .cache import cache_root
 from .controlplane import free_ports, log_tail
+from .gotool import cached_tool, check_pin
 from .procs import spawn, stop_child, wait_started
 from .versions import STRIPE_MOCK_MODULE_DIR, STRIPE_MOCK_VERSION
 
@@ -39,22 +39,17 @@ def cache_stripe_mock_dir() -> Path:
 
 
 def stripe_mock_path() -> Path:
-    """The stripe-mock binary, built with the machine's Go on first use; `$ORGQUOTA_STRIPE_MOCK` overrides."""
-    override = os.environ.get("ORGQUOTA_STRIPE_MOCK")
-    if override:
-        if not os.access(override, os.X_OK):
-            raise BinariesError(f"ORGQUOTA_STRIPE_MOCK={override} is not an executable")
-        return Path(override)
-    made = made_once(cache_stripe_mock_dir(), lambda d: os.access(d / "stripe-mock", os.X_OK), build_stripe_mock)
-    return made / "stripe-mock"
+    """The stripe-mock binary, built with the machine's Go on first use; `$ORGQUOTA_STRIPE_MOCK` overrides.
+
+    No release download: there is no checksummed one to trust.
+    """
+    return cached_tool(
+        cache_stripe_mock_dir(), "stripe-mock", build=build_stripe_mock, override_env="ORGQUOTA_STRIPE_MOCK"
+    )
 
 
-def build_stripe_mock(dest: Path) -> None:
-    """`go build` the pinned module into `dest` (no release download: there is no checksummed one to trust)."""
-    go = shutil.which("go")
-    if go is None:
-        raise BinariesError("building stripe-mock needs Go on PATH (or ORGQUOTA_STRIPE_MOCK=<binary>)")
-    check_pinned(STRIPE_MOCK_MODULE_DIR / "go.mod", STRIPE_MOCK_MODULE, STRIPE_MOCK_VERSION)
+def build_stripe_mock(go: str, dest: Path) -> None:
+    check_pin(STRIPE_MOCK_MODULE_DIR / "go.mod", STRIPE_MOCK_MODULE, STRIPE_MOCK_VERSION)
     _go_build(
         go,
         STRIPE_MOCK_MODULE_DIR,

@@ -25,6 +25,9 @@ HNC_VERSION: Final = "v1.1.0"
 # go.sum-style hash of the module zip, so the no-Go download path is as trustworthy as `go mod download`.
 HNC_MODULE_SUM: Final = "h1:aPf67ywj8hJaIl5TWPY5wgN+Gwa3oxQNyNqhAHznU3A="
 HNC_HRQ_CRD: Final = "config/crd/bases/hnc.x-k8s.io_hierarchicalresourcequotas.yaml"
+# Where HNC keeps its objects and which namespaces it leaves alone: those of its own Deployment manifest.
+HNC_NAMESPACE: Final = "hnc-system"
+HNC_EXCLUDED_NAMESPACES: Final = ("kube-system", "kube-public", "hnc-system", "kube-node-lease")
 
 # hack/localcluster/versions.py -> the repository root (the package is installed editable from the tree).
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -32,4 +35,5 @@ CONTROLPLANE_MODULES: Final = REPO_ROOT / "hack" / "controlplane"
 HELM_MODULE_DIR: Final = REPO_ROOT / "hack" / "helm"
 STRIPE_MOCK_MODULE_DIR: Final = REPO_ROOT / "hack" / "stripe-mock"
 KEYCLOAK_REALMS: Final = REPO_ROOT / "hack" / "keycloak"
+HNC_MODULE_DIR: Final = REPO_ROOT / "hack" / "hnc"
 PROJECT_CRDS: Final = REPO_ROOT / "crds"
