@@ -29,7 +29,7 @@ cluster-down: venv
 	$(BIN)/localcluster down --dir $(CLUSTER_DIR)
 
 # Keycloak with the kube-dc realm and demo users (hack/keycloak/README.md); prints the issuer URL.
-# First run: ~15 s Maven fetch + ~30 s `kc.sh build` into ~/.cache/orgquota/keycloak/; each start imports the realm anew.
+# First run: 15-30 s Maven fetch + 25-50 s `kc.sh build` into ~/.cache/orgquota/keycloak/; each start imports the realm anew.
 keycloak-up: venv
 	$(BIN)/localcluster keycloak up --dir $(CLUSTER_DIR)
 

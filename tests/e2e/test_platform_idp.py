@@ -18,6 +18,9 @@ from localcluster.keycloak import AUDIENCE, CLIENT_ID, Keycloak, demo_users
 from localcluster.oidc import TokenError, password_token
 from localcluster.stripe_mock import TEST_API_KEY, StripeMock
 
+# The first test here pays for Keycloak's start: 46-170 s measured on 2 cores busy with other builds.
+pytestmark = pytest.mark.timeout(420)
+
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
