@@ -1,8 +1,9 @@
 """Start and stop a real etcd + kube-apiserver on 127.0.0.1, envtest-style.
 
-No kubelet, scheduler or controller-manager: pods never run, namespaces never finish terminating and
-service accounts get no tokens, but everything the API server itself does (schema validation, RBAC,
-admission, watches) is the real thing, and it is ready in seconds.
+No kubelet, scheduler or controller-manager here: pods never run, namespaces never finish terminating
+and service accounts get no tokens, but everything the API server itself does (schema validation, RBAC,
+admission, watches) is the real thing, and it is ready in seconds. `platform.Platform` adds
+kube-controller-manager and HNC on top.
 """
 
 from __future__ import annotations
