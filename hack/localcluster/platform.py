@@ -114,11 +114,8 @@ class Platform:
                 (self.workdir / f"{name}.pid").unlink(missing_ok=True)
 
     def healthy(self) -> bool:
+        """Both processes still running (HNC's webhooks fail closed: namespace writes need it alive)."""
         return len(self._procs) == len(PROCESSES) and all(p.poll() is None for p in self._procs.values())
-
-    def hnc_configuration(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.cluster.get_json("hncconfiguration", "config")
-        return result
 
     def _limitranges_propagated(self) -> bool:
         proc = self.cluster.kubectl("get", "hncconfiguration", "config", "-o", "json", check=False)
