@@ -9,6 +9,8 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_se
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from orgquota.kube.metrics import WRITES as WRITES  # re-exported: the operator's metrics in one place
+
 CATALOG_VALID: Final = Gauge(
     "orgquota_catalog_valid",
     "1 while the live billing-plans catalog is valid, 0 while a bad or missing one is ignored",
@@ -18,9 +20,6 @@ RECONCILE_SECONDS: Final = Histogram(
     "orgquota_reconcile_seconds",
     "Time to reconcile one organization",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-WRITES: Final = Counter(
-    "orgquota_api_writes", "Write requests the operator sent to the apiserver", ["verb", "resource"]
 )
 QUEUE_DEPTH: Final = Gauge(
     "orgquota_queue_depth", "Organizations waiting for or in a reconcile or a status write (0: idle)"

@@ -98,7 +98,7 @@ def desired_quota(annotations: Mapping[str, str], catalog: Catalog, settings: Qu
             f"subscription {subscription!r} is not one of {states}: the suspended floor is enforced",
         )
 
-    addons, problems = _granted_addons(annotations.get(ann.ADDONS), catalog)
+    addons, problems = granted_addons(annotations.get(ann.ADDONS), catalog)
     hard = _plan_hard(plan, addons, catalog, settings)
     granted = ", ".join(f"{count} x {addon_id}" for addon_id, count in addons) or "no add-ons"
     if problems:
@@ -109,7 +109,8 @@ def desired_quota(annotations: Mapping[str, str], catalog: Catalog, settings: Qu
     return DesiredQuota(Mode.PLAN, reason, message, plan_id, hard, _limit_range(plan.limitRange), problems)
 
 
-def _granted_addons(raw: str | None, catalog: Catalog) -> tuple[list[tuple[str, int]], tuple[str, ...]]:
+def granted_addons(raw: str | None, catalog: Catalog) -> tuple[list[tuple[str, int]], tuple[str, ...]]:
+    """(add-on id, total quantity) of each add-on the `addons` annotation grants, and why the rest grant nothing."""
     parsed = ann.parse_addons(raw)
     problems = list(parsed.problems)
     counts: dict[str, int] = {}

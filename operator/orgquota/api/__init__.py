@@ -1,0 +1,1 @@
+"""The billing API (`orgquota api`): reads from watches, writes only billing annotations."""

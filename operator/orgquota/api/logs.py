@@ -1,0 +1,82 @@
+"""JSON log lines, one object per line, with the caller's organization wherever there is one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from orgquota.api.auth import CURRENT_ORGANIZATION
+
+access_log: Final = logging.getLogger("orgquota.api.access")
+_RESERVED: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        organization = getattr(record, "organization", None) or CURRENT_ORGANIZATION.get()
+        if organization:
+            line["organization"] = organization
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and key not in line and key != "organization":
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(noisy).handlers[:] = []
+        logging.getLogger(noisy).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # replaced by AccessLog, which knows the organization
+
+
+class AccessLog:
+    """One line per request: method, route, path, status, milliseconds, and the caller's organization."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            state = scope.get("state") or {}
+            route, status, _ = state.get("orgquota.timing", ("", 500, 0.0))
+            caller = state.get("caller")
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "route": route,
+                        "status": status,
+                        "ms": round((time.perf_counter() - start) * 1000, 2),
+                        "organization": getattr(caller, "org", "") or None,
+                        "role": getattr(getattr(caller, "role", None), "value", None),
+                    },
+                )
