@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
-from tests.unit.api.conftest import Issuer, bearer
+from tests.support.oidc import Issuer, bearer
 
 ROUTE = "/api/billing/config"
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
-from tests.unit.api.conftest import Issuer, bearer
+from tests.support.oidc import Issuer, bearer
 from tests.unit.api.fixtures import P
 from tests.unit.api.test_auth import assert_error
 
