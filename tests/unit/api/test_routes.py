@@ -354,3 +354,11 @@ def _orgs_of(cluster: Cluster) -> Any:
     from tests.unit.api.fixtures import cluster_objects
 
     return cluster_objects(cluster.settings)["orgs"]
+
+
+def test_probes_need_no_token(client: TestClient, cluster: Cluster) -> None:
+    assert client.get("/healthz").json() == {"success": True, "data": {"status": "ok"}}
+    assert client.get("/readyz").status_code == 200
+    cluster.pods.broken("ServerDisconnectedError")
+    body = assert_error(client.get("/readyz"), 503, "not ready")
+    assert body["details"]["problems"] == ["pods: ServerDisconnectedError"]
