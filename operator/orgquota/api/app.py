@@ -11,6 +11,7 @@ import aiohttp
 from fastapi import FastAPI
 
 from orgquota.api import routes
+from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
@@ -53,6 +54,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     )
     app.state.settings = settings
     app.state.cluster = cluster
+    app.state.answers = AnswerCache()
     app.state.verifier = TokenVerifier(keys, settings.issuer_url, settings.audience)
     install_error_handlers(app)
     app.include_router(routes.router)

@@ -35,16 +35,29 @@ def catalog_in_force(cluster: Cluster) -> Catalog:
 
 
 class OrgFacts:
-    """What every organization route starts from, read once per request."""
+    """What every organization route starts from, read once per request.
+
+    `inputs` are everything an answer is made of; the informers replace an object on every change,
+    so answers can be reused while each input is the very same object (`same_inputs`).
+    """
 
     def __init__(self, cluster: Cluster, org: str, settings: QuotaSettings) -> None:
         cluster.require(cluster.orgs, cluster.hrqs, cluster.limit_ranges, cluster.namespaces, cluster.eips)
         self.cluster = cluster
+        self.settings = settings
         self.record: OrgRecord = cluster.organization(org)
         self.catalog = catalog_in_force(cluster)
-        self.desired: DesiredQuota = desired_quota(self.record.annotations, self.catalog, settings)
         self.hrq = cluster.hrqs.get(org, HRQ_NAME)
+        self.limit_range = cluster.limit_ranges.get(org, LIMIT_RANGE_NAME)
         self.public_ips = cluster.public_ips(org)
+        self.inputs: tuple[object, ...] = (self.record, self.catalog, self.hrq, self.limit_range, self.public_ips)
+        self._desired: DesiredQuota | None = None
+
+    @property
+    def desired(self) -> DesiredQuota:
+        if self._desired is None:
+            self._desired = desired_quota(self.record.annotations, self.catalog, self.settings)
+        return self._desired
 
     @property
     def plan_id(self) -> str | None:
@@ -145,7 +158,7 @@ def status(facts: OrgFacts) -> dict[str, Any]:
         "planId": facts.plan_id,
         "mode": record.status.get("mode") or desired.mode.value,
         "hrqExists": hrq is not None,
-        "limitRangeExists": bool(facts.cluster.limit_ranges.get(record.namespace, LIMIT_RANGE_NAME)),
+        "limitRangeExists": bool(facts.limit_range),
         "ready": record.status.get("ready", desired.ready),
         "reason": condition.get("reason") or desired.reason.value,
         "message": condition.get("message") or desired.message,

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from orgquota.api import offers, organization
+from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import AnyCaller, Caller, OrgAdmin, Role
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
@@ -21,17 +22,23 @@ router = APIRouter(prefix=API_PREFIX)
 PROXY_TIMEOUT_SECONDS = 5.0
 
 
-def cluster_of(request: Request) -> Cluster:
+async def cluster_of(request: Request) -> Cluster:
     cluster: Cluster = request.app.state.cluster
     return cluster
 
 
-def settings_of(request: Request) -> ApiSettings:
+async def settings_of(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
 
 
+async def answers_of(request: Request) -> AnswerCache:
+    answers: AnswerCache = request.app.state.answers
+    return answers
+
+
 ClusterDep = Annotated[Cluster, Depends(cluster_of)]
+AnswersDep = Annotated[AnswerCache, Depends(answers_of)]
 SettingsDep = Annotated[ApiSettings, Depends(settings_of)]
 
 
@@ -79,18 +86,23 @@ async def addons(caller: AnyCaller, cluster: ClusterDep) -> JSONBody:
 
 
 @router.get("/organization-subscription", summary="The caller's organization: plan, cost, resources, usage")
-async def organization_subscription(caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep) -> JSONBody:
-    return ok(organization.subscription(organization.OrgFacts(cluster, caller.org, settings.quota)))
+async def organization_subscription(
+    caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep, answers: AnswersDep
+) -> Response:
+    facts = organization.OrgFacts(cluster, caller.org, settings.quota)
+    return answers.answer("subscription", facts, organization.subscription)
 
 
 @router.get("/quota-usage", summary="The organization's usage against its enforced quota")
-async def quota_usage(caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep) -> JSONBody:
-    return ok(organization.usage(organization.OrgFacts(cluster, caller.org, settings.quota)))
+async def quota_usage(caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep, answers: AnswersDep) -> Response:
+    facts = organization.OrgFacts(cluster, caller.org, settings.quota)
+    return answers.answer("usage", facts, organization.usage)
 
 
 @router.get("/quota-status", summary="Whether and how the organization's quota is enforced")
-async def quota_status(caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep) -> JSONBody:
-    return ok(organization.status(organization.OrgFacts(cluster, caller.org, settings.quota)))
+async def quota_status(caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep, answers: AnswersDep) -> Response:
+    facts = organization.OrgFacts(cluster, caller.org, settings.quota)
+    return answers.answer("status", facts, organization.status)
 
 
 class AddonEntry(BaseModel):
