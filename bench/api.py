@@ -97,6 +97,22 @@ def constant_server(port: int, bodies_file: Path) -> None:
     uvloop.run(uvicorn.Server(config).serve())
 
 
+async def first_requests(url: str, tokens: Sequence[str], clients: int = 16) -> float:
+    """One request per token (each organization's first: its token checked, its answer built); req/s."""
+    queue = list(tokens)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
+
+        async def client() -> None:
+            while queue:
+                token = queue.pop()
+                async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
+                    await response.read()
+
+        start = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        return len(tokens) / (time.perf_counter() - start)
+
+
 async def load(url: str, tokens: Sequence[str], clients: int, seconds: float) -> dict[str, float]:
     """`clients` keep-alive clients for `seconds` (after a one-second warm-up); latency percentiles, req/s."""
     latencies: list[float] = []
@@ -213,6 +229,8 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
         wait_http(f"http://127.0.0.1:{constant_port}/api/billing/quota-usage", constant, constant_log)
         rows = []
         for route in ROUTES:
+            cold = asyncio.run(first_requests(base + route, tokens))
+            log(f"{route}: first request of each of {len(tokens)} organizations, 16 clients: {cold:.0f} req/s")
             for n in clients:
                 before = apiserver_requests(cluster)
                 measured = asyncio.run(load(base + route, tokens, n, seconds))
