@@ -50,7 +50,8 @@ def configure(level: str) -> None:
 
 
 class AccessLog:
-    """One line per request: method, route, path, status, milliseconds, and the caller's organization."""
+    """One line per request: method, route, path, status, milliseconds, and the caller's organization
+    (INFO; WARNING for 401/403, ERROR for 5xx)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,8 +67,11 @@ class AccessLog:
             state = scope.get("state") or {}
             route, status, _ = state.get("orgquota.timing", ("", 500, 0.0))
             caller = state.get("caller")
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
+            # Denials are warnings (an attack or a misconfigured client shows up), failures errors.
+            level = logging.ERROR if status >= 500 else logging.WARNING if status in (401, 403) else logging.INFO
+            if access_log.isEnabledFor(level):
+                access_log.log(
+                    level,
                     "%s %s %s",
                     scope["method"],
                     scope["path"],

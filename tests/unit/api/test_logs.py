@@ -22,3 +22,13 @@ def test_access_lines_name_the_organization(
     assert (line["route"], line["status"], line["role"]) == ("/api/billing/quota-usage", 200, "org-admin")
     assert line["message"] == "GET /api/billing/quota-usage 200"
     assert line["time"].endswith("Z")
+
+
+def test_denials_are_warnings(
+    client: TestClient, project_user: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="orgquota.api.access"):
+        client.get("/api/billing/quota-usage", headers=project_user)
+        client.get("/api/billing/quota-usage")
+    levels = [(r.levelname, r.status) for r in caplog.records if r.name == "orgquota.api.access"]  # type: ignore[attr-defined]
+    assert levels == [("WARNING", 403), ("WARNING", 401)]
