@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,21 +16,27 @@ _RESERVED: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__d
 
 
 class JsonFormatter(logging.Formatter):
+    """A JSON object per line; a record's `fields` (a dict) are its extra keys, else any `extra=` attribute."""
+
     def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": f"{stamp}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
-        organization = getattr(record, "organization", None) or CURRENT_ORGANIZATION.get()
-        if organization:
-            line["organization"] = organization
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and key not in line and key != "organization":
-                line[key] = value
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        else:
+            line.update((k, v) for k, v in record.__dict__.items() if k not in _RESERVED and k not in line)
+        if "organization" not in line or not line["organization"]:
+            organization = CURRENT_ORGANIZATION.get()
+            if organization:
+                line["organization"] = organization
+            else:
+                line.pop("organization", None)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
@@ -77,10 +82,12 @@ class AccessLog:
                     scope["path"],
                     status,
                     extra={
-                        "route": route,
-                        "status": status,
-                        "ms": round((time.perf_counter() - start) * 1000, 2),
-                        "organization": getattr(caller, "org", "") or None,
-                        "role": getattr(getattr(caller, "role", None), "value", None),
+                        "fields": {
+                            "route": route,
+                            "status": status,
+                            "ms": round((time.perf_counter() - start) * 1000, 2),
+                            "organization": getattr(caller, "org", ""),
+                            "role": getattr(getattr(caller, "role", None), "value", None),
+                        }
                     },
                 )

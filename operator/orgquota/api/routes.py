@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import aiohttp
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,24 +23,23 @@ router = APIRouter(prefix=API_PREFIX)
 PROXY_TIMEOUT_SECONDS = 5.0
 
 
-async def cluster_of(request: Request) -> Cluster:
+# The application's parts are read from `request.app.state` in each route rather than injected as
+# dependencies: FastAPI solves dependencies on every request, and these never vary.
+
+
+def cluster_of(request: Request) -> Cluster:
     cluster: Cluster = request.app.state.cluster
     return cluster
 
 
-async def settings_of(request: Request) -> ApiSettings:
+def settings_of(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
 
 
-async def answers_of(request: Request) -> AnswerCache:
+def answers_of(request: Request) -> AnswerCache:
     answers: AnswerCache = request.app.state.answers
     return answers
-
-
-ClusterDep = Annotated[Cluster, Depends(cluster_of)]
-AnswersDep = Annotated[AnswerCache, Depends(answers_of)]
-SettingsDep = Annotated[ApiSettings, Depends(settings_of)]
 
 
 def features(settings: ApiSettings) -> dict[str, Any]:
@@ -60,12 +60,13 @@ def features(settings: ApiSettings) -> dict[str, Any]:
 
 
 @router.get("/config", summary="The active billing provider and what the page may offer")
-async def config(caller: AnyCaller, settings: SettingsDep) -> JSONBody:
-    return JSONBody({"success": True, "config": features(settings)})
+async def config(caller: AnyCaller, request: Request) -> JSONBody:
+    return JSONBody({"success": True, "config": features(settings_of(request))})
 
 
 @router.get("/health", summary="Whether the API can answer: the Kubernetes API and a plan catalog")
-async def health(caller: AnyCaller, cluster: ClusterDep, settings: SettingsDep) -> JSONBody:
+async def health(caller: AnyCaller, request: Request) -> JSONBody:
+    cluster, settings = cluster_of(request), settings_of(request)
     cluster.require()
     catalog = organization.catalog_in_force(cluster)
     view = cluster.catalog
@@ -76,33 +77,33 @@ async def health(caller: AnyCaller, cluster: ClusterDep, settings: SettingsDep) 
 
 
 @router.get("/plans", summary="Self-service plans, cheapest first")
-async def plans(caller: AnyCaller, cluster: ClusterDep) -> JSONBody:
-    return ok(offers.plans(organization.catalog_in_force(cluster)))
+async def plans(caller: AnyCaller, request: Request) -> JSONBody:
+    return ok(offers.plans(organization.catalog_in_force(cluster_of(request))))
 
 
 @router.get("/addons", summary="Enabled self-service add-ons")
-async def addons(caller: AnyCaller, cluster: ClusterDep) -> JSONBody:
-    return ok(offers.addons(organization.catalog_in_force(cluster)))
+async def addons(caller: AnyCaller, request: Request) -> JSONBody:
+    return ok(offers.addons(organization.catalog_in_force(cluster_of(request))))
 
 
 @router.get("/organization-subscription", summary="The caller's organization: plan, cost, resources, usage")
-async def organization_subscription(
-    caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep, answers: AnswersDep
-) -> Response:
-    facts = organization.OrgFacts(cluster, caller.org, settings.quota)
-    return answers.answer("subscription", facts, organization.subscription)
+async def organization_subscription(caller: OrgAdmin, request: Request) -> Response:
+    return org_answer(request, caller, "subscription", organization.subscription)
 
 
 @router.get("/quota-usage", summary="The organization's usage against its enforced quota")
-async def quota_usage(caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep, answers: AnswersDep) -> Response:
-    facts = organization.OrgFacts(cluster, caller.org, settings.quota)
-    return answers.answer("usage", facts, organization.usage)
+async def quota_usage(caller: OrgAdmin, request: Request) -> Response:
+    return org_answer(request, caller, "usage", organization.usage)
 
 
 @router.get("/quota-status", summary="Whether and how the organization's quota is enforced")
-async def quota_status(caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep, answers: AnswersDep) -> Response:
-    facts = organization.OrgFacts(cluster, caller.org, settings.quota)
-    return answers.answer("status", facts, organization.status)
+async def quota_status(caller: OrgAdmin, request: Request) -> Response:
+    return org_answer(request, caller, "status", organization.status)
+
+
+def org_answer(request: Request, caller: Caller, route: str, build: Callable[[organization.OrgFacts], Any]) -> Response:
+    facts = organization.OrgFacts(cluster_of(request), caller.org, settings_of(request).quota)
+    return answers_of(request).answer(route, facts, build)
 
 
 class AddonEntry(BaseModel):
@@ -121,9 +122,8 @@ class DowngradeRequest(BaseModel):
 
 
 @router.post("/simulate-downgrade", summary="Whether current usage fits another plan's quota")
-async def simulate_downgrade(
-    body: DowngradeRequest, caller: OrgAdmin, cluster: ClusterDep, settings: SettingsDep
-) -> JSONBody:
+async def simulate_downgrade(body: DowngradeRequest, caller: OrgAdmin, request: Request) -> JSONBody:
+    cluster, settings = cluster_of(request), settings_of(request)
     facts = organization.OrgFacts(cluster, caller.org, settings.quota)
     addons = None if body.addons is None else [entry.model_dump() for entry in body.addons]
     return ok(organization.simulate(facts, body.planId, addons, settings.quota))
@@ -143,7 +143,8 @@ def compute(cluster: Cluster, namespace: str) -> dict[str, Any]:
 
 
 @router.get("/projects", summary="The namespaces the caller may see, with their usage")
-async def projects(caller: AnyCaller, cluster: ClusterDep) -> JSONBody:
+async def projects(caller: AnyCaller, request: Request) -> JSONBody:
+    cluster = cluster_of(request)
     if caller.role == Role.GUEST:
         raise ApiError(403, "no organization or project rights in the token", {"role": caller.role.value})
     cluster.require(cluster.namespaces, cluster.pods)
@@ -160,9 +161,8 @@ async def projects(caller: AnyCaller, cluster: ClusterDep) -> JSONBody:
 
 
 @router.get("/project/{namespace}/overview", summary="One project's compute usage and billing data")
-async def project_overview(
-    namespace: str, request: Request, caller: AnyCaller, cluster: ClusterDep, settings: SettingsDep
-) -> Response:
+async def project_overview(namespace: str, request: Request, caller: AnyCaller) -> Response:
+    cluster, settings = cluster_of(request), settings_of(request)
     allowed = visible_namespaces(caller, cluster)
     if namespace not in allowed and namespace not in caller.namespaces:
         raise ApiError(
