@@ -362,3 +362,29 @@ def test_probes_need_no_token(client: TestClient, cluster: Cluster) -> None:
     cluster.pods.broken("ServerDisconnectedError")
     body = assert_error(client.get("/readyz"), 503, "not ready")
     assert body["details"]["problems"] == ["pods: ServerDisconnectedError"]
+
+
+def test_answers_follow_every_input(client: TestClient, cluster: Cluster, admin: dict[str, str]) -> None:
+    """Answers are reused between changes; each input's change shows at once."""
+
+    def usage() -> Any:
+        return data(client.get(f"{API}/quota-usage", headers=admin))
+
+    assert usage() == usage()
+    hrq = {
+        "metadata": {"namespace": "acme", "name": "plan-quota"},
+        "status": {"hard": {"requests.cpu": "10300m"}, "used": {"requests.cpu": "5"}},
+    }
+    cluster.hrqs.apply("MODIFIED", hrq)
+    assert usage()["cpu"]["used"] == 5
+    cluster.eips.apply("ADDED", {"metadata": {"namespace": "acme-prod", "name": "eip-2"}})
+    assert usage()["publicIPv4"]["used"] == 2
+    catalog = cluster.catalog.live.get("kube-dc", "billing-plans")
+    assert catalog is not None
+    edited = catalog["plans.yaml"].replace('requests: {cpu: "8"', 'requests: {cpu: "9"')
+    cluster.catalog.live.apply(
+        "MODIFIED", {"metadata": {"namespace": "kube-dc", "name": "billing-plans"}, "data": {"plans.yaml": edited}}
+    )
+    assert usage()["cpu"]["limit"] == 11.3
+    cluster.limit_ranges.apply("DELETED", {"metadata": {"namespace": "acme", "name": "default-resource-limits"}})
+    assert data(client.get(f"{API}/quota-status", headers=admin))["limitRangeExists"] is False
