@@ -9,7 +9,7 @@ CLUSTER_DIR := .cluster
 LOCAL_KUBECONFIG := $(CURDIR)/$(CLUSTER_DIR)/kubeconfig
 RUN_KUBECONFIG := $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
 
-.PHONY: venv run test unit e2e lint cluster-up cluster-down install-crds examples clean
+.PHONY: venv run test unit e2e lint cluster-up cluster-down keycloak-up keycloak-down install-crds examples clean
 
 venv: $(BIN)/orgquota
 $(BIN)/orgquota: pyproject.toml
@@ -27,6 +27,14 @@ endif
 
 cluster-down: venv
 	$(BIN)/localcluster down --dir $(CLUSTER_DIR)
+
+# Keycloak with the kube-dc realm and demo users (hack/keycloak/README.md); prints the issuer URL.
+# First run: 15-30 s Maven fetch + 25-50 s `kc.sh build` into ~/.cache/orgquota/keycloak/; each start imports the realm anew.
+keycloak-up: venv
+	$(BIN)/localcluster keycloak up --dir $(CLUSTER_DIR)
+
+keycloak-down: venv
+	$(BIN)/localcluster keycloak down --dir $(CLUSTER_DIR)
 
 install-crds: cluster-up
 	$(BIN)/localcluster install-crds --kubeconfig $(RUN_KUBECONFIG)
@@ -46,19 +54,19 @@ e2e: venv
 test: venv
 	$(BIN)/pytest tests
 
-# Scale benchmark (issue 7), not part of `make test`: a fresh local control plane per N (or the
-# cluster of KUBECONFIG, one N only); results in bench/results/. See bench/README.md.
+# Scale benchmark, not part of `make test`: a fresh local control plane per N (or the cluster of
+# KUBECONFIG, one N only); results in bench/results/. See bench/README.md.
 #   make bench BENCH_ARGS='--orgs 1000 5000 10000'
 .PHONY: bench
 bench: venv
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Billing API benchmark: p50/p99 and req/s of its busiest reads at 1/16/64 clients beside the framework's
-# bound, apiserver requests per API request, RSS; prints figures (bench/api.py).
+# bound, apiserver requests per API request, RSS; prints figures (bench/billing_api.py).
 #   make bench-api BENCH_API_ARGS='--orgs 1000 --seconds 5'
 .PHONY: bench-api
 bench-api: venv
-	$(BIN)/python bench/api.py $(BENCH_API_ARGS)
+	$(BIN)/python -m bench.billing_api $(BENCH_API_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -80,7 +88,8 @@ chart: venv
 	$(HELM) lint --strict deploy/chart/orgquota
 	$(BIN)/localcluster manifest --check
 
-# For users with Docker and kind (CI here has no Docker engine): a kind cluster with HNC v1.1.0, the
+# For users with Docker and kind (CI here has no Docker engine): a kind cluster with HNC v1.1.0 (its
+# hrq variant, LimitRanges propagated), the
 # e2e suite against it, then the image built and loaded, a real `helm install`, and the checks of the
 # running release (tests/e2e/deploy/test_release.py). The suite runs before the release exists: it
 # starts operators of its own, which must not meet one already running.
@@ -90,7 +99,7 @@ KIND_CLUSTER ?= orgquota-e2e
 KIND_NODE_IMAGE ?=
 KIND_KUBECONFIG := $(CURDIR)/$(CLUSTER_DIR)/kind-kubeconfig
 KIND_IMAGE ?= orgquota:e2e
-HNC_MANIFEST := https://github.com/kubernetes-sigs/hierarchical-namespaces/releases/download/v1.1.0/default.yaml
+HNC_MANIFEST := https://github.com/kubernetes-sigs/hierarchical-namespaces/releases/download/v1.1.0/hrq.yaml
 KIND_KUBECTL = $$($(BIN)/localcluster binaries)/kubectl --kubeconfig $(KIND_KUBECONFIG)
 
 kind-e2e: venv
@@ -102,8 +111,9 @@ kind-e2e: venv
 	$(KIND) export kubeconfig --name $(KIND_CLUSTER) --kubeconfig $(KIND_KUBECONFIG)
 	$(KIND_KUBECTL) apply -f $(HNC_MANIFEST)
 	$(KIND_KUBECTL) -n hnc-system rollout status deployment/hnc-controller-manager --timeout=300s
+	$(BIN)/localcluster hnc-config | $(KIND_KUBECTL) apply -f -
 	$(KIND_KUBECTL) create namespace kube-dc --dry-run=client -o yaml | $(KIND_KUBECTL) apply -f -
-	KUBECONFIG=$(KIND_KUBECONFIG) $(BIN)/pytest tests/e2e
+	KUBECONFIG=$(KIND_KUBECONFIG) ORGQUOTA_E2E_ENFORCING=1 $(BIN)/pytest tests/e2e
 	$(DOCKER) build -t $(KIND_IMAGE) .
 	$(KIND) load docker-image $(KIND_IMAGE) --name $(KIND_CLUSTER)
 	$(HELM) upgrade --install orgquota deploy/chart/orgquota --kubeconfig $(KIND_KUBECONFIG) \
@@ -113,5 +123,5 @@ kind-e2e: venv
 	KUBECONFIG=$(KIND_KUBECONFIG) ORGQUOTA_E2E_RELEASE=orgquota-system/orgquota \
 		$(BIN)/pytest tests/e2e/deploy/test_release.py -v
 
-clean: cluster-down
+clean: cluster-down keycloak-down
 	rm -rf $(VENV) $(CLUSTER_DIR)

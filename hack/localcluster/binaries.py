@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Final
 
-from .cache import cache_root, locked, staging_dir
+from .cache import cache_root, made_once
 from .versions import CONTROLPLANE_MODULES, ETCD_VERSION, KUBERNETES_VERSION
 
 BINARIES: Final = ("etcd", "kube-apiserver", "kubectl")
@@ -49,19 +49,15 @@ def bin_dir() -> Path:
         if not _complete(Path(assets)):
             raise BinariesError(f"KUBEBUILDER_ASSETS={assets} must contain executable {', '.join(BINARIES)}")
         return Path(assets)
-    target = cache_bin_dir()
-    if _complete(target):
-        return target
-    with locked(target.parent / ".lock"):
-        if _complete(target):  # another process finished it while we waited for the lock
-            return target
-        go = shutil.which("go")
-        with staging_dir(target) as tmp:
-            if go and (CONTROLPLANE_MODULES / "kubernetes" / "go.mod").is_file():
-                build_with_go(go, tmp)
-            else:
-                download_release(tmp)
-    return target
+    return made_once(cache_bin_dir(), _complete, _make_binaries)
+
+
+def _make_binaries(dest: Path) -> None:
+    go = shutil.which("go")
+    if go and (CONTROLPLANE_MODULES / "kubernetes" / "go.mod").is_file():
+        build_with_go(go, dest)
+    else:
+        download_release(dest)
 
 
 def kubectl_path() -> Path:
@@ -80,9 +76,10 @@ def version_ldflags() -> str:
     )
 
 
-def _go_build(go: str, module_dir: Path, out: Path, packages: list[str], ldflags: str, what: str) -> None:
-    duration = "about a minute" if "etcd" in what else "several minutes"
-    log(f"building {what} from Go modules (first run, {duration})…")
+def _go_build(
+    go: str, module_dir: Path, out: Path, packages: list[str], ldflags: str, what: str, takes: str = "several minutes"
+) -> None:
+    log(f"building {what} from Go modules (first run, {takes})…")
     start = time.monotonic()
     # CGO off: static binaries like the upstream releases; GOWORK off: a parent go.work must not interfere.
     env = {**os.environ, "CGO_ENABLED": "0", "GOWORK": "off"}
@@ -102,6 +99,7 @@ def build_with_go(go: str, dest: Path) -> None:
         ["go.etcd.io/etcd/server/v3"],
         "-s -w",
         f"etcd {ETCD_VERSION}",
+        "about a minute",
     )
     _go_build(
         go,

@@ -1,4 +1,4 @@
-"""Per-user cache directory and the locking/atomic-publish helpers shared by binaries and CRD fetches."""
+"""Per-user cache directory and the locking/atomic-publish helpers shared by binaries, CRD and Keycloak fetches."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -42,3 +42,17 @@ def staging_dir(final: Path) -> Iterator[Path]:
         tmp.rename(final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def made_once(target: Path, complete: Callable[[Path], bool], make: Callable[[Path], None]) -> Path:
+    """`target`, made by `make(staging dir)` unless `complete(target)` already holds.
+
+    Locked, so parallel runs make it once; staged, so nobody sees a half-made `target`.
+    """
+    if complete(target):
+        return target
+    with locked(target.parent / ".lock"):
+        if not complete(target):  # another process may have made it while we waited for the lock
+            with staging_dir(target) as tmp:
+                make(tmp)
+    return target

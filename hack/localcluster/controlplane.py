@@ -27,7 +27,7 @@ import yaml
 from .binaries import bin_dir as resolve_bin_dir
 from .binaries import log
 from .certs import Pki, generate_pki
-from .procs import POLL, pid_alive, pid_cmdline, spawn, stop_child, stop_pid
+from .procs import pid_alive, pid_cmdline, spawn, stop_child, stop_pid, wait_started
 
 SERVICE_CIDR: Final = "10.0.0.0/24"
 PORT_ATTEMPTS: Final = 3
@@ -258,20 +258,12 @@ class ControlPlane:
             (self.workdir / f"{name}.pid").write_text(f"{proc.pid}\n")
 
     def _wait(self, name: str, ready: Callable[[], bool]) -> None:
-        """Poll `ready` until true; fail fast with the log tail if the process exits or time runs out."""
-        proc = self._procs[name]
-        deadline = time.monotonic() + self.start_timeout
-        while not ready():
-            if proc.poll() is not None:
-                tail = log_tail(self.log_path(name))
-                err = _PortInUseError if "address already in use" in tail else ControlPlaneError
-                raise err(f"{name} exited with code {proc.returncode}; last log lines:\n{tail}")
-            if time.monotonic() > deadline:
-                raise ControlPlaneError(
-                    f"{name} not ready after {self.start_timeout:.0f}s; last log lines:\n"
-                    f"{log_tail(self.log_path(name))}"
-                )
-            time.sleep(POLL)
+        """Wait until `ready`; fail fast with the log tail if the process exits or time runs out."""
+        problem = wait_started(self._procs[name], ready, self.start_timeout)
+        if problem is not None:
+            tail = log_tail(self.log_path(name))
+            err = _PortInUseError if "address already in use" in tail else ControlPlaneError
+            raise err(f"{name} {problem}; last log lines:\n{tail}")
 
     def _stop_processes(self) -> None:
         for name in ("kube-apiserver", "etcd"):  # API server first: it would only log etcd errors

@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 
 from .binaries import kubectl_path
-from .hnc import hnc_crd_path
+from .hnc import hnc_config_dir
+from .hncmanifests import CRD_FILES
 from .procs import POLL
 from .versions import PROJECT_CRDS
 
@@ -64,8 +65,10 @@ class Cluster:
 
 
 def crd_files(crds_dir: Path = PROJECT_CRDS) -> list[Path]:
-    """The project's CRD manifests plus HNC's HierarchicalResourceQuota CRD."""
-    return [*sorted(crds_dir.glob("*.yaml")), hnc_crd_path()]
+    """The project's CRD manifests plus HNC's (its HierarchicalResourceQuota, and the anchors and
+    hierarchy configurations the examples' project namespaces are made with)."""
+    config = hnc_config_dir()
+    return [*sorted(crds_dir.glob("*.yaml")), *(config / name for name in CRD_FILES)]
 
 
 def _crds_in(files: list[Path]) -> list[dict[str, Any]]:
@@ -82,7 +85,11 @@ def install_crds(cluster: Cluster, crds_dir: Path = PROJECT_CRDS, timeout: float
     files = crd_files(crds_dir)
     args = [a for f in files for a in ("-f", str(f))]
     cluster.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=localcluster", *args)
-    crds = _crds_in(files)
+    return wait_established(cluster, _crds_in(files), timeout)
+
+
+def wait_established(cluster: Cluster, crds: list[dict[str, Any]], timeout: float = 60.0) -> list[str]:
+    """Wait until each CRD is Established and its resource is served; return their names."""
     names = [c["metadata"]["name"] for c in crds]
     cluster.kubectl(
         "wait",

@@ -86,6 +86,20 @@ def wait_until(cond: Callable[[], bool], timeout: float, interval: float = POLL)
         time.sleep(interval)
 
 
+def wait_started(
+    proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float, interval: float = POLL
+) -> str | None:
+    """Poll `ready` until true (None); else why not: the process exited, or `timeout` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None:
+            return f"exited with code {proc.returncode}"
+        if time.monotonic() > deadline:
+            return f"not ready after {timeout:.0f}s"
+        time.sleep(interval)
+    return None
+
+
 def stop_pid(pid: int, timeout: float = STOP_TIMEOUT) -> None:
     """SIGTERM, wait up to `timeout`, then SIGKILL; for processes that are not (or no longer) our children."""
     for sig in (signal.SIGTERM, signal.SIGKILL):

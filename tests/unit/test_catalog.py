@@ -6,7 +6,7 @@ import yaml
 
 from orgquota.core.catalog import CatalogError, parse_catalog, parse_configmap_data
 from orgquota.core.quantity import Quantity
-from tests.unit.conftest import CATALOG
+from tests.support.catalog import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
 

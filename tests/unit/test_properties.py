@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from orgquota.core.annotations import ADDONS, PLAN_ID, SUBSCRIPTION
 from orgquota.core.catalog import Catalog, CatalogError, parse_catalog
 from orgquota.core.desired import Mode, QuotaSettings, desired_quota
-from tests.unit.conftest import CATALOG
+from tests.support.catalog import CATALOG
 
 GOOD = parse_catalog(CATALOG)
 SETTINGS = QuotaSettings(projects_limit=3)

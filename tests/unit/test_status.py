@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from orgquota.core.status import Observed, Verdict, over_quota, quota_status, quota_usage, without_usage
+from orgquota.core.status import Findings, Verdict, over_quota, quota_status, quota_usage, without_usage
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
@@ -30,13 +30,13 @@ def test_usage_before_hnc_wrote_a_status_uses_the_spec() -> None:
 
 def test_transition_time_and_last_updated_move_only_on_change() -> None:
     usage = quota_usage(HRQ, 0, None)
-    first = quota_status({}, APPLIED, Observed(usage), NOW)
-    again = quota_status(first, APPLIED, Observed(usage), LATER)
+    first = quota_status({}, APPLIED, Findings(usage), NOW)
+    again = quota_status(first, APPLIED, Findings(usage), LATER)
     assert again == first
     assert first["quotaUsage"]["lastUpdated"] == "2026-11-24T12:00:00Z"
     over = next(c for c in first["conditions"] if c["type"] == "OverQuota")
     assert (over["status"], over["message"]) == ("True", "cpu used 9 > hard 8")
-    changed = quota_status(first, APPLIED, Observed(quota_usage({"spec": HRQ["spec"]}, 0, None)), LATER)
+    changed = quota_status(first, APPLIED, Findings(quota_usage({"spec": HRQ["spec"]}, 0, None)), LATER)
     assert changed["quotaUsage"]["lastUpdated"] == "2026-11-24T13:00:00Z"
     ready = next(c for c in changed["conditions"] if c["type"] == "QuotaReady")
     assert ready["lastTransitionTime"] == "2026-11-24T12:00:00Z"  # QuotaReady did not flip
@@ -45,6 +45,6 @@ def test_transition_time_and_last_updated_move_only_on_change() -> None:
 
 def test_other_conditions_are_kept_and_usage_removed_without_an_hrq() -> None:
     previous = {"conditions": [{"type": "Synced", "status": "True"}], "quotaUsage": {"hard": {}, "used": {}}}
-    status = quota_status(previous, APPLIED, Observed(None), NOW)
+    status = quota_status(previous, APPLIED, Findings(None), NOW)
     assert [c["type"] for c in status["conditions"]] == ["QuotaReady", "Synced"]
     assert "quotaUsage" not in status

@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from orgquota.core.desired import DEFAULT_PROJECTS_LIMIT, QuotaSettings
+from orgquota.core.limits import MAX_PROJECTS_LIMIT
 
 ENVIRONMENT = {
     "catalog_namespace": "ORGQUOTA_CATALOG_NAMESPACE",
@@ -47,7 +48,8 @@ class Settings(BaseModel):
 
     catalog_namespace: str = "kube-dc"
     catalog_name: str = "billing-plans"
-    projects_limit: Annotated[int, Field(ge=0)] = DEFAULT_PROJECTS_LIMIT
+    projects_limit: Annotated[int, Field(ge=0, le=MAX_PROJECTS_LIMIT)] = DEFAULT_PROJECTS_LIMIT
+    """the catalog's worst case is checked with MAX_PROJECTS_LIMIT, so a larger one could overflow a quota"""
     log_level: str = "INFO"
     workers: Annotated[int, Field(ge=1, le=256)] = 16
     webhook_cert: str = ""

@@ -3,11 +3,11 @@ workloads of a canceled organization stopped and later restored exactly (see `li
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from orgquota.controller.inventory import OrgKey, OrgLog, OrgView
 from orgquota.controller.settings import Settings
 from orgquota.core import annotations as ann
 from orgquota.core.desired import DesiredQuota, Mode
@@ -25,16 +25,18 @@ WORKLOADS: Final = (
 
 
 class Suspension:
+    """The grace-period clock and the stopping and restoring of workloads, for one reconcile at a time."""
+
     def __init__(
-        self, kube: Kube, events: EventRecorder, settings: Settings, wake: Callable[[Any, float], None]
+        self, kube: Kube, events: EventRecorder, settings: Settings, wake: Callable[[OrgKey, float], None]
     ) -> None:
         self._kube = kube
         self._events = events
         self._settings = settings
         self._wake = wake
-        self._warned: set[Any] = set()
+        self._warned: set[OrgKey] = set()
 
-    async def run(self, view: Any, desired: DesiredQuota, log: logging.LoggerAdapter[logging.Logger]) -> bool:
+    async def run(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> bool:
         """Advance the clock, stop or restore workloads; returns whether workloads are now stopped."""
         now = datetime.now(UTC)
         settings = self._settings
@@ -61,7 +63,7 @@ class Suspension:
             return False
         return stopped
 
-    async def _confirmed(self, view: Any) -> bool:
+    async def _confirmed(self, view: OrgView) -> bool:
         """Whether the organization's billing annotations are still those in memory. A replica's
         memory can be stale (a standby's is frozen while Kopf pauses its watches), and workloads
         must never be stopped, nor a subscription canceled, on a stale one: if they changed, the
@@ -76,9 +78,7 @@ class Suspension:
         self._wake(view.key, 0)
         return False
 
-    async def _clock(
-        self, view: Any, decision: ClockDecision, now: datetime, log: logging.LoggerAdapter[logging.Logger]
-    ) -> None:
+    async def _clock(self, view: OrgView, decision: ClockDecision, now: datetime, log: OrgLog) -> None:
         if decision.wake_in is not None:
             self._wake(view.key, decision.wake_in.total_seconds())
         expires = f"{decision.expires:%Y-%m-%dT%H:%M:%SZ}" if decision.expires else ""
@@ -101,7 +101,7 @@ class Suspension:
             self._warned.discard(view.key)
             await self._annotate(view, {ann.SUSPENDED_AT: None})
 
-    async def _annotate(self, view: Any, changes: dict[str, str | None]) -> None:
+    async def _annotate(self, view: OrgView, changes: dict[str, str | None]) -> None:
         await write_billing_annotations(self._kube, view.namespace, view.name, changes)
         for key, value in changes.items():  # the watch event will say the same; act on it now
             if value is None:
@@ -109,7 +109,7 @@ class Suspension:
             else:
                 view.annotations[key] = value
 
-    async def _each_workload(self, view: Any, patch_of: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+    async def _each_workload(self, view: OrgView, patch_of: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
         tree = await self._kube.list(NAMESPACE_PATH, labelSelector=f"{view.name}{TREE_LABEL_SUFFIX}")
         namespaces = sorted({ns["metadata"]["name"] for ns in tree} | {view.namespace})
         changed = 0
@@ -123,5 +123,5 @@ class Suspension:
         return changed
 
 
-def _canceled(view: Any) -> bool:
+def _canceled(view: OrgView) -> bool:
     return bool(view.annotations.get(ann.SUBSCRIPTION) == ann.Subscription.CANCELED)

@@ -18,6 +18,10 @@ PLAN_ID: Final = PREFIX + "plan-id"
 SUBSCRIPTION: Final = PREFIX + "subscription"
 ADDONS: Final = PREFIX + "addons"
 SUSPENDED_AT: Final = PREFIX + "suspended-at"
+PLAN_NAME: Final = PREFIX + "plan-name"
+PROVIDER_SUBSCRIPTION_ID: Final = PREFIX + "provider-subscription-id"
+PROVIDER_CUSTOMER_ID: Final = PREFIX + "provider-customer-id"
+PROVIDER_EVENT_CREATED: Final = PREFIX + "provider-event-created"
 
 MANAGED_LABEL: Final = PREFIX + "auto-managed"
 PLAN_LABEL: Final = PREFIX + "plan-id"
@@ -66,7 +70,9 @@ class ParsedAddons:
 def parse_addons(raw: str | None) -> ParsedAddons:
     """Well-formed entries of the `addons` annotation, and a problem for each entry that grants nothing.
 
-    Whether an add-on exists is the catalog's business (see `desired`); this checks the shape.
+    Whether an add-on exists is the catalog's business (see `desired`); this checks the shape,
+    and that no add-on adds up to more than `MAX_ADDON_QUANTITY` over all its entries (the
+    catalog's worst case assumes that bound). Ids are taken exactly as written.
     """
     if raw is None or not raw.strip():
         return ParsedAddons((), ())
@@ -78,6 +84,7 @@ def parse_addons(raw: str | None) -> ParsedAddons:
         return ParsedAddons((), (f"{ADDONS} must be a JSON list of {{addonId, quantity}}; no add-on is granted",))
     requests: list[AddonRequest] = []
     problems: list[str] = []
+    totals: dict[str, int] = {}
     for index, entry in enumerate(entries):
         where = f"{ADDONS}[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("addonId"), str) or not entry["addonId"]:
@@ -90,5 +97,13 @@ def parse_addons(raw: str | None) -> ParsedAddons:
                 f"{MAX_ADDON_QUANTITY}; ignored"
             )
             continue
+        total = totals.get(addon_id, 0) + quantity
+        if total > MAX_ADDON_QUANTITY:  # the bound is per add-on, not per entry: repeating one must not lift it
+            problems.append(
+                f"{where} ({addon_id}): quantity {quantity} takes {addon_id} to {total} in all, above "
+                f"{MAX_ADDON_QUANTITY}; ignored"
+            )
+            continue
+        totals[addon_id] = total
         requests.append(AddonRequest(addon_id, quantity))
     return ParsedAddons(tuple(requests), tuple(problems))

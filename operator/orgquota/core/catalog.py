@@ -8,7 +8,9 @@ trust a `Catalog`: a bad catalog is rejected whole, with messages that name the 
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Annotated, Any, Final
 
 import yaml
@@ -26,7 +28,9 @@ from pydantic import (
 )
 
 from orgquota.core.annotations import is_label_value
-from orgquota.core.quantity import Quantity
+from orgquota.core.hard import floor_problems, worst_case_problems
+from orgquota.core.limits import Unit, above_maximum
+from orgquota.core.quantity import Quantity, QuantityError
 
 CATALOG_KEY: Final = "plans.yaml"
 
@@ -39,11 +43,34 @@ class CatalogError(ValueError):
         self.problems = problems
 
 
-def _non_negative_quantity(raw: Any) -> Quantity:
-    quantity = Quantity.parse(raw)
-    if quantity.value < 0:
-        raise ValueError(f"{raw!r} is negative")
-    return quantity
+def _quantity_in(unit: Unit) -> Callable[[Any], Quantity]:
+    """A validator: a quantity that is not negative and that Kubernetes holds exactly in `unit`."""
+
+    def validate(raw: Any) -> Quantity:
+        quantity = Quantity.parse(raw)
+        if quantity.value < 0:
+            raise ValueError(f"{raw!r} is negative")
+        problem = above_maximum(unit, quantity.value)
+        if problem:
+            raise ValueError(f"{raw!r} is {problem}")
+        return quantity
+
+    return validate
+
+
+def _count(raw: int) -> int:
+    problem = above_maximum(Unit.COUNT, Fraction(raw))
+    if problem:
+        raise ValueError(f"{raw} is {problem}")
+    return raw
+
+
+def _ratio(raw: Decimal) -> Decimal:
+    try:
+        Quantity.parse(raw)  # refuses `1e999999999` before anything multiplies by it
+    except QuantityError as exc:
+        raise ValueError(f"{raw} is out of range") from exc
+    return raw
 
 
 def _label_value(key: str) -> str:
@@ -55,8 +82,10 @@ def _label_value(key: str) -> str:
     return key
 
 
-QuantityValue = Annotated[Quantity, PlainValidator(_non_negative_quantity), PlainSerializer(str, return_type=str)]
-Count = Annotated[StrictInt, Field(ge=0)]
+_WRITTEN = PlainSerializer(str, return_type=str)
+Cpu = Annotated[Quantity, PlainValidator(_quantity_in(Unit.MILLICORES)), _WRITTEN]
+Bytes = Annotated[Quantity, PlainValidator(_quantity_in(Unit.BYTES)), _WRITTEN]
+Count = Annotated[StrictInt, Field(ge=0), AfterValidator(_count)]
 Id = Annotated[str, AfterValidator(_label_value)]
 
 
@@ -65,26 +94,26 @@ class _Model(BaseModel):
 
 
 class Resources(_Model):
-    cpu: QuantityValue
-    memory: QuantityValue
-    storage: QuantityValue
+    cpu: Cpu
+    memory: Bytes
+    storage: Bytes
 
 
 class LimitRangeValues(_Model):
     """The plan's LimitRange; a value left out is left out of the LimitRange too."""
 
-    defaultCPU: QuantityValue | None = None
-    defaultMemory: QuantityValue | None = None
-    defaultRequestCPU: QuantityValue | None = None
-    defaultRequestMem: QuantityValue | None = None
-    maxCPU: QuantityValue | None = None
-    maxMemory: QuantityValue | None = None
-    minCPU: QuantityValue | None = None
-    minMemory: QuantityValue | None = None
-    maxPodCPU: QuantityValue | None = None
-    maxPodMemory: QuantityValue | None = None
-    maxPVCStorage: QuantityValue | None = None
-    minPVCStorage: QuantityValue | None = None
+    defaultCPU: Cpu | None = None
+    defaultMemory: Bytes | None = None
+    defaultRequestCPU: Cpu | None = None
+    defaultRequestMem: Bytes | None = None
+    maxCPU: Cpu | None = None
+    maxMemory: Bytes | None = None
+    minCPU: Cpu | None = None
+    minMemory: Bytes | None = None
+    maxPodCPU: Cpu | None = None
+    maxPodMemory: Bytes | None = None
+    maxPVCStorage: Bytes | None = None
+    minPVCStorage: Bytes | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> LimitRangeValues:
@@ -112,23 +141,23 @@ class Plan(_Model):
     price: Decimal | None = None
     currency: str = ""
     recommended: StrictBool = False
-    objectStorage: QuantityValue | None = None
+    objectStorage: Bytes | None = None
     ipv4: Count | None = None
     features: list[str] = Field(default_factory=list)
     requests: Resources
     pods: Count
     servicesLB: Count
-    burstRatio: Annotated[Decimal, Field(gt=0)] = Decimal(1)
+    burstRatio: Annotated[Decimal, Field(gt=0), AfterValidator(_ratio)] = Decimal(1)
     selfService: StrictBool = True
     limitRange: LimitRangeValues
 
 
 class SuspendedPlan(_Model):
-    cpu: QuantityValue
-    memory: QuantityValue
+    cpu: Cpu
+    memory: Bytes
     pods: Count
     servicesLB: Count
-    storage: QuantityValue = Quantity(0)
+    storage: Bytes = Quantity(0)
 
 
 class SystemOverhead(_Model):
@@ -143,9 +172,9 @@ class Addon(_Model):
     description: str = ""
     price: Decimal | None = None
     currency: str = ""
-    cpu: QuantityValue = Quantity(0)
-    memory: QuantityValue = Quantity(0)
-    storage: QuantityValue = Quantity(0)
+    cpu: Cpu = Quantity(0)
+    memory: Bytes = Quantity(0)
+    storage: Bytes = Quantity(0)
     disabled: StrictBool = False
     selfService: StrictBool = True
 
@@ -163,6 +192,14 @@ class Catalog(_Model):
         return self.model_dump(exclude={"plans": hidden, "addons": hidden})
 
     @model_validator(mode="after")
+    def _quotas_fit(self) -> Catalog:
+        """The quotas this catalog can produce, checked once here (see `hard`) rather than per HRQ."""
+        problems = worst_case_problems(self) + floor_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _eip_plans_exist(self) -> Catalog:
         unknown = sorted(set(self.eipQuota) - set(self.plans))
         if unknown:
@@ -175,13 +212,30 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    value = Decimal(loader.construct_scalar(node).replace("_", "").replace(".inf", "Inf").replace(".nan", "NaN"))
+    """A YAML float as an exact Decimal; `.inf`, `.NaN` (any case) and `1:30.5` (base 60) are refused."""
+    try:
+        value = Decimal(str(loader.construct_scalar(node)).replace("_", ""))
+    except InvalidOperation:
+        value = Decimal("NaN")  # `.inf` and `.nan` are YAML's spellings, not Decimal's; `1:30.5` is neither
     if not value.is_finite():
-        raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a finite number", node.start_mark)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a finite decimal number", node.start_mark
+        )
     return value
 
 
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """An integer; one too long for Python to read (over 4300 digits) is a YAML error, not a crash."""
+    try:
+        return int(loader.construct_yaml_int(node))
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value[:30]!r}... is too long a number ({len(node.value)} digits)", node.start_mark
+        ) from exc
+
+
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def parse_catalog(text: str) -> Catalog:

@@ -14,7 +14,14 @@ from typing import Final
 
 from orgquota.core import annotations as ann
 from orgquota.core.catalog import Catalog
-from orgquota.core.desired import Mode, QuotaSettings, desired_quota
+from orgquota.core.desired import (
+    Mode,
+    QuotaSettings,
+    addon_problem,
+    desired_quota,
+    plan_problem,
+    subscription_problem,
+)
 from orgquota.core.quantity import Quantity, QuantityError
 
 MAX_LISTED: Final = 10
@@ -25,37 +32,23 @@ def check_annotations(new: Mapping[str, str], old: Mapping[str, str], catalog: C
     """Problems with the billing annotations that this request sets or changes.
 
     Values left as they were are not judged again, so an organization whose annotations
-    predate a catalog change can still be edited, and the operator's own writes pass.
+    predate a catalog change can still be edited, and the operator's own writes pass. The
+    judgments and their words are the operator's own (`desired`): a value is taken exactly as
+    written, so `' '` or `'pro-pool '` is an unknown plan here as there.
     """
     changed = {key: value for key, value in new.items() if key.startswith(ann.PREFIX) and old.get(key) != value}
     problems: list[str] = []
     if ann.PLAN_ID in changed and catalog is not None:
-        plan_id = changed[ann.PLAN_ID].strip()
-        if plan_id and plan_id not in catalog.plans:
-            problems.append(
-                f"{ann.PLAN_ID}: {plan_id!r} is not a plan of the catalog (plans: {', '.join(sorted(catalog.plans))})"
-            )
+        problems.extend(filter(None, [plan_problem(changed[ann.PLAN_ID], catalog)]))
     if ann.SUBSCRIPTION in changed:
-        value = changed[ann.SUBSCRIPTION].strip()
-        if value and value not in set(ann.Subscription):
-            problems.append(
-                f"{ann.SUBSCRIPTION}: {value!r} is not one of {', '.join(s.value for s in ann.Subscription)}"
-            )
+        problems.extend(filter(None, [subscription_problem(changed[ann.SUBSCRIPTION])]))
     if ann.ADDONS in changed:
         parsed = ann.parse_addons(changed[ann.ADDONS])
         problems.extend(
             problem.removesuffix("; ignored").removesuffix("; no add-on is granted") for problem in parsed.problems
         )
         if catalog is not None:
-            for request in parsed.requests:
-                addon = catalog.addons.get(request.addon_id)
-                if addon is None:
-                    known = ", ".join(sorted(catalog.addons)) or "none"
-                    problems.append(
-                        f"{ann.ADDONS}: add-on {request.addon_id!r} is not in the catalog (add-ons: {known})"
-                    )
-                elif addon.disabled:
-                    problems.append(f"{ann.ADDONS}: add-on {request.addon_id!r} is disabled")
+            problems.extend(filter(None, (addon_problem(request.addon_id, catalog) for request in parsed.requests)))
     if ann.SUSPENDED_AT in changed:
         try:
             parse_rfc3339(changed[ann.SUSPENDED_AT])

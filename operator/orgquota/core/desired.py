@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from fractions import Fraction
 from typing import Final
 
 from orgquota.core import annotations as ann
-from orgquota.core.catalog import Catalog, LimitRangeValues, Plan
-from orgquota.core.quantity import BYTE, MI, MILLI, Quantity
+from orgquota.core.catalog import Catalog, LimitRangeValues
+from orgquota.core.hard import floor_hard, plan_hard
+from orgquota.core.limits import hard_out_of_range
+from orgquota.core.quantity import Quantity
 
 DEFAULT_PROJECTS_LIMIT: Final = 50
 
@@ -38,6 +39,8 @@ class Reason(StrEnum):
     PLAN_NOT_FOUND = "PlanNotFound"
     UNKNOWN_SUBSCRIPTION = "UnknownSubscription"
     INVALID_ADDONS = "InvalidAddons"
+    OUT_OF_RANGE = "QuotaOutOfRange"
+    """the plan's quota would exceed what Kubernetes holds exactly (see `limits`)"""
 
 
 READY_REASONS: Final = frozenset({Reason.APPLIED, Reason.NO_PLAN, Reason.SUSPENDED, Reason.CANCELED})
@@ -72,35 +75,47 @@ class DesiredQuota:
 
 
 def desired_quota(annotations: Mapping[str, str], catalog: Catalog, settings: QuotaSettings) -> DesiredQuota:
-    """The quota an Organization with these annotations gets (SPEC.md section 3, rules in order)."""
-    plan_id = annotations.get(ann.PLAN_ID, "").strip()
-    subscription = annotations.get(ann.SUBSCRIPTION, "").strip() or ann.Subscription.ACTIVE
-    plan = catalog.plans.get(plan_id)
+    """The quota an Organization with these annotations gets (SPEC.md section 3, rules in order).
+
+    Values are taken exactly as written: only an absent annotation means "not set", and
+    `' pro-pool'`, `''` or `' active'` are unknown values (the floor), never a guess.
+    """
+    plan_id = annotations.get(ann.PLAN_ID)
+    subscription = annotations.get(ann.SUBSCRIPTION, ann.Subscription.ACTIVE)
+    plan = catalog.plans.get(plan_id) if plan_id is not None else None
 
     def floor(reason: Reason, message: str) -> DesiredQuota:
         limit_range = _limit_range(plan.limitRange) if plan else None
-        return DesiredQuota(Mode.FLOOR, reason, message, plan_id, _floor_hard(catalog), limit_range)
+        return DesiredQuota(Mode.FLOOR, reason, message, plan_id or "", floor_hard(catalog.suspendedPlan), limit_range)
 
     if subscription in (ann.Subscription.SUSPENDED, ann.Subscription.CANCELED):
         reason = Reason.SUSPENDED if subscription == ann.Subscription.SUSPENDED else Reason.CANCELED
         return floor(reason, f"subscription is {subscription}: the suspended floor is enforced")
-    if not plan_id:
+    unknown_subscription = subscription_problem(subscription)
+    if unknown_subscription:  # before "no plan": a mistyped `suspended` must not remove the floor
+        return floor(Reason.UNKNOWN_SUBSCRIPTION, f"{unknown_subscription}: the suspended floor is enforced")
+    if plan_id is None:
         return DesiredQuota(Mode.NONE, Reason.NO_PLAN, f"no {ann.PLAN_ID} annotation: no quota is managed")
     if plan is None:
         return floor(
-            Reason.PLAN_NOT_FOUND,
-            f"plan {plan_id!r} is not in the catalog: the suspended floor is enforced until it is",
-        )
-    if subscription not in ann.FULL_PLAN_STATES:
-        states = ", ".join(sorted(ann.Subscription))
-        return floor(
-            Reason.UNKNOWN_SUBSCRIPTION,
-            f"subscription {subscription!r} is not one of {states}: the suspended floor is enforced",
+            Reason.PLAN_NOT_FOUND, f"{plan_problem(plan_id, catalog)}: the suspended floor is enforced until it is"
         )
 
     addons, problems = granted_addons(annotations.get(ann.ADDONS), catalog)
-    hard = _plan_hard(plan, addons, catalog, settings)
+    hard = plan_hard(
+        plan,
+        ((catalog.addons[addon_id], count) for addon_id, count in addons),
+        catalog.systemOverhead,
+        settings.projects_limit,
+    )
     granted = ", ".join(f"{count} x {addon_id}" for addon_id, count in addons) or "no add-ons"
+    too_large = hard_out_of_range(hard)
+    if too_large:  # the catalog's own check makes this unreachable unless the settings exceed their bounds
+        found = "; ".join(f"{key} would be {why}" for key, why in too_large.items())
+        return floor(
+            Reason.OUT_OF_RANGE,
+            f"plan {plan_id} with {granted} cannot be enforced ({found}): the suspended floor is enforced",
+        )
     if problems:
         message = f"plan {plan_id} with {granted} is enforced; ignored: " + "; ".join(problems)
         reason = Reason.INVALID_ADDONS
@@ -109,59 +124,43 @@ def desired_quota(annotations: Mapping[str, str], catalog: Catalog, settings: Qu
     return DesiredQuota(Mode.PLAN, reason, message, plan_id, hard, _limit_range(plan.limitRange), problems)
 
 
+def plan_problem(plan_id: str, catalog: Catalog) -> str | None:
+    """Why a present `plan-id` names no plan (shared with admission, so both say the same)."""
+    if plan_id in catalog.plans:
+        return None
+    return f"{ann.PLAN_ID}: {plan_id!r} is not a plan of the catalog (plans: {', '.join(sorted(catalog.plans))})"
+
+
+def subscription_problem(subscription: str) -> str | None:
+    """Why a present `subscription` is none of the known states (shared with admission)."""
+    if subscription in set(ann.Subscription):
+        return None
+    return f"{ann.SUBSCRIPTION}: {subscription!r} is not one of {', '.join(s.value for s in ann.Subscription)}"
+
+
+def addon_problem(addon_id: str, catalog: Catalog) -> str | None:
+    """Why an add-on of the `addons` annotation grants nothing (shared with admission)."""
+    addon = catalog.addons.get(addon_id)
+    if addon is None:
+        known = ", ".join(sorted(catalog.addons)) or "none"
+        return f"{ann.ADDONS}: add-on {addon_id!r} is not in the catalog (add-ons: {known})"
+    if addon.disabled:
+        return f"{ann.ADDONS}: add-on {addon_id!r} is disabled"
+    return None
+
+
 def granted_addons(raw: str | None, catalog: Catalog) -> tuple[list[tuple[str, int]], tuple[str, ...]]:
     """(add-on id, total quantity) of each add-on the `addons` annotation grants, and why the rest grant nothing."""
     parsed = ann.parse_addons(raw)
     problems = list(parsed.problems)
     counts: dict[str, int] = {}
     for request in parsed.requests:
-        addon = catalog.addons.get(request.addon_id)
-        if addon is None:
-            problems.append(f"add-on {request.addon_id!r} is not in the catalog; ignored")
-        elif addon.disabled:
-            problems.append(f"add-on {request.addon_id!r} is disabled; ignored")
+        problem = addon_problem(request.addon_id, catalog)
+        if problem:
+            problems.append(f"{problem}; ignored")
         else:
             counts[request.addon_id] = counts.get(request.addon_id, 0) + request.quantity
     return sorted(counts.items()), tuple(problems)
-
-
-def _plan_hard(
-    plan: Plan, addons: list[tuple[str, int]], catalog: Catalog, settings: QuotaSettings
-) -> dict[str, Quantity]:
-    overhead = catalog.systemOverhead
-    cpu, memory, storage = plan.requests.cpu, plan.requests.memory, plan.requests.storage
-    for addon_id, count in addons:
-        addon = catalog.addons[addon_id]
-        cpu, memory, storage = (
-            cpu + addon.cpu * count,
-            memory + addon.memory * count,
-            storage + addon.storage * count,
-        )
-    cpu += Quantity(Fraction(overhead.cpuPerProject * settings.projects_limit) * MILLI)
-    memory += Quantity(overhead.memPerProject * settings.projects_limit * MI, binary=True)
-    burst = Fraction(plan.burstRatio)
-    return {
-        "requests.cpu": cpu,
-        "limits.cpu": (cpu * burst).ceil(MILLI),
-        "requests.memory": memory,
-        "limits.memory": (memory * burst).ceil(BYTE),
-        "requests.storage": storage,
-        "pods": Quantity.count(plan.pods),
-        "services.loadbalancers": Quantity.count(plan.servicesLB),
-    }
-
-
-def _floor_hard(catalog: Catalog) -> dict[str, Quantity]:
-    floor = catalog.suspendedPlan
-    return {
-        "requests.cpu": floor.cpu,
-        "limits.cpu": floor.cpu,
-        "requests.memory": floor.memory,
-        "limits.memory": floor.memory,
-        "requests.storage": floor.storage,
-        "pods": Quantity.count(floor.pods),
-        "services.loadbalancers": Quantity.count(floor.servicesLB),
-    }
 
 
 def _limit_range(values: LimitRangeValues) -> tuple[LimitRangeItem, ...]:

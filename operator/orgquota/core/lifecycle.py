@@ -41,11 +41,13 @@ class ClockDecision:
 
 
 def grace_clock(annotations: Mapping[str, str], now: datetime, grace: timedelta, warning: timedelta) -> ClockDecision:
-    subscription = annotations.get(ann.SUBSCRIPTION, "").strip()
+    subscription = annotations.get(ann.SUBSCRIPTION, ann.Subscription.ACTIVE)
     raw = annotations.get(ann.SUSPENDED_AT)
     if subscription != ann.Subscription.SUSPENDED:
-        keep = subscription == ann.Subscription.CANCELED
-        return ClockDecision(Clock.CLEAR if raw is not None and not keep else Clock.NOTHING)
+        # Only a state that gives the plan back ends the clock: a canceled organization keeps it as
+        # a record, and an unknown value (`' suspended'`, a typo) must not restart the grace period.
+        back = subscription in ann.FULL_PLAN_STATES
+        return ClockDecision(Clock.CLEAR if raw is not None and back else Clock.NOTHING)
     try:
         started = parse_rfc3339(raw) if raw is not None else None
     except ValueError:

@@ -54,14 +54,18 @@ class Quantity:
         if isinstance(raw, Quantity):
             return raw
         if isinstance(raw, bool):
-            raise QuantityError(f"{raw!r} is not a quantity")
+            raise QuantityError(f"{_shown(raw)} is not a quantity")
         if isinstance(raw, int | Decimal):
             try:
-                return cls(Fraction(raw))
+                number = Decimal(raw)
             except (ValueError, InvalidOperation) as exc:
-                raise QuantityError(f"{raw!r} is not a quantity") from exc
+                raise QuantityError(f"{_shown(raw)} is not a quantity") from exc
+            if not number.is_finite():
+                raise QuantityError(f"{_shown(raw)} is not a quantity")
+            _within_magnitude(raw, number, 0)
+            return cls(Fraction(number))
         if not isinstance(raw, str):
-            raise QuantityError(f"{raw!r} is not a quantity")
+            raise QuantityError(f"{_shown(raw)} is not a quantity")
         return _parse_text(raw)
 
     def __add__(self, other: Quantity) -> Quantity:
@@ -117,6 +121,10 @@ def _decimal_si(value: Fraction) -> str:
     return f"{number}{_DECIMAL_SUFFIX_BY_EXPONENT[exponent]}"
 
 
+MAGNITUDE_LIMIT: Final = 4000
+"""Powers of ten beyond which a text is not even expanded into an exact number: `1e999999999`
+must not cost a gigabyte of digits (it keeps kube-apiserver busy for minutes). Quotas stop far
+lower, near 10^19: that rule (`limits`) judges the values that pass here."""
 MILLI: Final = Fraction(1, 1000)
 BYTE: Final = Fraction(1)
 MI: Final = 1024**2
@@ -128,12 +136,34 @@ def _parse_text(raw: str) -> Quantity:
     (Quantities are never changed in place, so one instance can serve them all)."""
     match = _SYNTAX.match(raw.strip())
     if not match:
-        raise QuantityError(f"{raw!r} is not a quantity")
-    number, suffix = Fraction(Decimal(match[1])), match[2]
+        raise QuantityError(f"{_shown(raw)} is not a quantity")
+    digits, suffix = Decimal(match[1]), match[2]
+    if suffix in _BINARY:
+        exponent = 3 * _BINARY[suffix]  # 1024^p is within a factor 1.2^p of 10^3p
+    elif suffix in _DECIMAL:
+        exponent = _DECIMAL[suffix]
+    elif suffix[:1] in ("e", "E") and len(suffix) <= 8:
+        exponent = int(suffix[1:])
+    elif suffix[:1] in ("e", "E"):
+        raise QuantityError(f"{_shown(raw)} is out of range (its exponent is far beyond 10^{MAGNITUDE_LIMIT})")
+    else:
+        raise QuantityError(f"{_shown(raw)} is not a quantity (unknown suffix {suffix!r})")
+    _within_magnitude(raw, digits, exponent)
+    number = Fraction(digits)
     if suffix in _BINARY:
         return Quantity(number * 1024 ** _BINARY[suffix], binary=True)
-    if suffix in _DECIMAL:
-        return Quantity(number * Fraction(10) ** _DECIMAL[suffix])
-    if suffix[:1] in ("e", "E"):
-        return Quantity(number * Fraction(10) ** int(suffix[1:]))
-    raise QuantityError(f"{raw!r} is not a quantity (unknown suffix {suffix!r})")
+    return Quantity(number * Fraction(10) ** exponent)
+
+
+def _within_magnitude(raw: object, digits: Decimal, exponent: int) -> None:
+    """Refuse `digits x 10^exponent` before it is expanded into an exact number, if it is absurd."""
+    if digits and abs(digits.adjusted() + exponent) > MAGNITUDE_LIMIT:
+        raise QuantityError(
+            f"{_shown(raw)} is out of range (beyond 10^{MAGNITUDE_LIMIT} or below 10^-{MAGNITUDE_LIMIT})"
+        )
+
+
+def _shown(raw: object) -> str:
+    """`raw` for a message: its repr, cut short when it is a wall of digits."""
+    text = repr(raw)
+    return text if len(text) <= 40 else f"{text[:30]}...({len(text)} characters)"

@@ -36,8 +36,8 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class Observed:
-    """What the last reconcile saw: usage (None without an HRQ) and whether workloads are stopped."""
+class Findings:
+    """What a reconcile found in the cluster: usage (None without an HRQ) and whether workloads are stopped."""
 
     usage: Mapping[str, Mapping[str, str]] | None = None
     workloads_stopped: bool = False
@@ -72,7 +72,7 @@ def over_quota(usage: Mapping[str, Mapping[str, str]] | None) -> list[str]:
     return over
 
 
-def quota_status(previous: Mapping[str, Any], verdict: Verdict, observed: Observed, now: datetime) -> dict[str, Any]:
+def quota_status(previous: Mapping[str, Any], verdict: Verdict, findings: Findings, now: datetime) -> dict[str, Any]:
     """The new status; other conditions and fields are kept, times move only on a change."""
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     flag = "True" if verdict.ready else "False"
@@ -82,15 +82,15 @@ def quota_status(previous: Mapping[str, Any], verdict: Verdict, observed: Observ
         "ready": verdict.ready,
         "mode": verdict.mode,
         "plan": verdict.plan,
-        "workloadsStopped": observed.workloads_stopped,
+        "workloadsStopped": findings.workloads_stopped,
     }
-    if observed.usage is None:
+    if findings.usage is None:
         status.pop("quotaUsage", None)
     else:
         old = previous.get("quotaUsage") or {}
-        same = {k: v for k, v in old.items() if k != "lastUpdated"} == dict(observed.usage)
-        status["quotaUsage"] = {**observed.usage, "lastUpdated": old.get("lastUpdated") if same else stamp}
-        over = over_quota(observed.usage)
+        same = {k: v for k, v in old.items() if k != "lastUpdated"} == dict(findings.usage)
+        status["quotaUsage"] = {**findings.usage, "lastUpdated": old.get("lastUpdated") if same else stamp}
+        over = over_quota(findings.usage)
         if over:
             conditions.append(_condition(previous, OVER_QUOTA, "True", "UsageAboveHard", ", ".join(over), stamp))
         else:

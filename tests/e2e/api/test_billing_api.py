@@ -8,30 +8,29 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
-from tests.e2e.api.conftest import EXAMPLES, BillingApi, eventually
+from tests.support import tree
+from tests.support.billing_api import BillingApi, eventually
+from tests.support.files import CATALOG_FILE
 from tests.support.oidc import bearer
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import assert_eq
 
 P = "billing.kube-dc.com/"
-CATALOG = EXAMPLES / "04-billing-plans-configmap.yaml"
+CATALOG = CATALOG_FILE
 
 
 @pytest.fixture
 def org(cluster: Cluster) -> Iterator[str]:
-    """A fresh organization on dev-pool, with one project namespace (HNC's tree labels written by hand)."""
+    """A fresh organization on dev-pool in a namespace of its own name."""
     name = f"api-{uuid.uuid4().hex[:6]}"
     manifests = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": _tree(name)}},
-        {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": f"{name}-dev", "labels": _tree(f"{name}-dev", name)},
-        },
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
         {
             "apiVersion": "kube-dc.com/v1",
             "kind": "Organization",
@@ -42,12 +41,6 @@ def org(cluster: Cluster) -> Iterator[str]:
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(manifests))
     yield name
     cluster.kubectl("delete", "organization", name, "-n", name, "--ignore-not-found", "--wait=false")
-
-
-def _tree(name: str, *ancestors: str) -> dict[str, str]:
-    labels = {f"{name}.tree.hnc.x-k8s.io/depth": "0"}
-    labels |= {f"{a}.tree.hnc.x-k8s.io/depth": str(i) for i, a in enumerate(ancestors, start=1)}
-    return labels
 
 
 def test_answers_follow_annotations_without_restart(billing_api: BillingApi, cluster: Cluster, org: str) -> None:
@@ -95,34 +88,43 @@ def test_catalog_edits_show_without_restart(billing_api: BillingApi, cluster: Cl
         cluster.kubectl("apply", "-f", str(CATALOG))
 
 
-def test_simulate_downgrade_against_hrq_usage(billing_api: BillingApi, cluster: Cluster, org: str) -> None:
+def test_simulate_downgrade_against_hrq_usage(billing_api: BillingApi, enforcing_cluster: Cluster, org: str) -> None:
+    """Usage is real: pods in a project namespace, counted by the controller-manager and summed by HNC."""
+    cluster = enforcing_cluster
     admin = billing_api.admin_of(org)
     cluster.kubectl("annotate", f"organization/{org}", "-n", org, f"{P}plan-id=pro-pool", "--overwrite")
     eventually(lambda: _hrq_plan(cluster, org, "pro-pool"))
-    # HNC's manager keeps HRQ usage; this control plane runs none, so the test writes what it would.
-    used = {"requests.cpu": "6", "requests.memory": "10Gi", "pods": "12"}
-    cluster.kubectl(
-        "patch", "hierarchicalresourcequotas.hnc.x-k8s.io", "plan-quota", "-n", org,
-        "--type=merge", "-p", json.dumps({"status": {"hard": {}, "used": used}}),
-    )  # fmt: skip
+    dev = tree.project(cluster, org, "dev")
+    eventually(lambda: tree.quota_ready(cluster, dev))
+    tree.admitted(cluster, *(tree.pod(dev, f"app-{i}", "2", memory) for i, memory in enumerate(["3Gi", "3Gi", "4Gi"])))
+    eventually(lambda: assert_eq(tree.hrq_used(cluster, org).get("requests.cpu"), "6"), timeout=60)
     simulate = billing_api.http.post
 
-    def judged() -> dict[str, object]:
+    def judged() -> dict[str, Any]:
         response = simulate("/api/billing/simulate-downgrade", headers=admin, json={"planId": "dev-pool"})
         assert response.status_code == 200, response.text
-        result: dict[str, object] = response.json()["data"]
+        result: dict[str, Any] = response.json()["data"]
         assert result["fits"] is False, result
         return result
 
     result = eventually(judged)
-    violations = {v["resource"]: (v["used"], v["newLimit"]) for v in result["violations"]}  # type: ignore[attr-defined]
+    violations = {v["resource"]: (v["used"], v["newLimit"]) for v in result["violations"]}
     assert violations["requests.cpu"] == ("6", "4300m")
     assert violations["requests.memory"] == ("10Gi", "8576Mi")
     fits = simulate("/api/billing/simulate-downgrade", headers=admin, json={"planId": "scale-pool"}).json()
     assert fits["data"] == {"fits": True, "violations": []}
     usage = billing_api.data("/quota-usage", admin)
-    assert usage["cpu"]["used"] == 6
-    assert usage["memory"]["used"] == 10
+    assert (usage["cpu"]["used"], usage["memory"]["used"], usage["pods"]["used"]) == (6, 10, 3)
+    projects = {p["namespace"]: p for p in billing_api.data("/projects", admin)}
+    assert set(projects) == {org, dev}
+    assert projects[dev]["usage"] == {"pods": 3, "cpu": 6, "memory": 10}
+    assert projects[dev]["organization"] == org
+    user = bearer(billing_api.issuer.token(org=org, namespaces=[dev]))
+    overview = billing_api.data(f"/project/{dev}/overview", user)
+    assert overview == {"namespace": dev, "compute": {"pods": 3, "cpu": 6, "memory": 10}, "billing": None}
+    denied = billing_api.get(f"/project/{org}/overview", user)
+    assert denied.status_code == 403
+    assert denied.json()["details"] == {"namespace": org, "availableNamespaces": [dev]}
 
 
 def _hrq_plan(cluster: Cluster, namespace: str, plan: str) -> None:
@@ -131,35 +133,6 @@ def _hrq_plan(cluster: Cluster, namespace: str, plan: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["metadata"]["labels"][P + "plan-id"] == plan
-
-
-def test_projects_and_overview_from_pods(billing_api: BillingApi, cluster: Cluster, org: str) -> None:
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": f"{org}-dev"},
-        "spec": {
-            "containers": [
-                {"name": "web", "image": "nginx", "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}}}
-            ]
-        },
-    }
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(pod))
-    admin = billing_api.admin_of(org)
-
-    def listed() -> None:
-        projects = {p["namespace"]: p for p in billing_api.data("/projects", admin)}
-        assert set(projects) == {org, f"{org}-dev"}
-        assert projects[f"{org}-dev"]["usage"] == {"pods": 1, "cpu": 0.25, "memory": 0.5}
-        assert projects[f"{org}-dev"]["organization"] == org
-
-    eventually(listed)
-    user = bearer(billing_api.issuer.token(org=org, namespaces=[f"{org}-dev"]))
-    overview = billing_api.data(f"/project/{org}-dev/overview", user)
-    assert overview == {"namespace": f"{org}-dev", "compute": {"pods": 1, "cpu": 0.25, "memory": 0.5}, "billing": None}
-    denied = billing_api.get(f"/project/{org}/overview", user)
-    assert denied.status_code == 403
-    assert denied.json()["details"] == {"namespace": org, "availableNamespaces": [f"{org}-dev"]}
 
 
 def test_apiserver_outage_is_503_then_recovers(

@@ -17,24 +17,12 @@ from localcluster.kubectl import Cluster
 from localcluster.procs import spawn
 from orgquota.kube.billing_annotations import write_billing_annotations
 from orgquota.kube.client import Kube, KubeError
-from tests.e2e.deploy.conftest import (
-    CATALOG_NAMESPACE,
-    EIP_CRD,
-    IDENTITY_KINDS,
-    NAMESPACE,
-    RELEASE,
-    TEST_VALUES,
-    apply,
-    apply_catalog,
-    can_i,
-    delete,
-    ensure_namespace,
-    establish,
-    new_org,
-    write_token_kubeconfig,
-)
-from tests.e2e.quota.conftest import eventually
+from tests.support.catalog import CATALOG_NAMESPACE, apply_catalog
+from tests.support.cluster import apply, delete, ensure_namespace, establish, new_org
+from tests.support.files import EIP_CRD
 from tests.support.oidc import Issuer
+from tests.support.release import IDENTITY_KINDS, NAMESPACE, RELEASE, TEST_VALUES, can_i, write_token_kubeconfig
+from tests.support.waiting import eventually
 
 API_SA = f"{RELEASE}-api"
 API_USER = f"system:serviceaccount:{NAMESPACE}:{API_SA}"

@@ -18,19 +18,10 @@ from typing import Any
 import pytest
 
 from localcluster.kubectl import Cluster
-from tests.e2e.deploy.conftest import (
-    PEERING,
-    Identity,
-    Replica,
-    apply_catalog,
-    assert_bad_catalog_rejected,
-    assert_cpu,
-    install_webhooks,
-    new_org,
-    replica,
-    set_catalog_cpu,
-)
-from tests.e2e.quota.conftest import eventually
+from tests.support.catalog import apply_catalog, assert_bad_catalog_rejected, set_catalog_cpu
+from tests.support.cluster import assert_cpu, new_org
+from tests.support.release import PEERING, Identity, Replica, install_webhooks, replica
+from tests.support.waiting import eventually
 
 PLAN = "billing.kube-dc.com/plan-id"
 # requests.cpu of each plan with the tests' 3 projects x 100m of overhead

@@ -16,14 +16,9 @@ import yaml
 
 from localcluster.chart import CHART_DIR, documents, helm
 from localcluster.kubectl import Cluster
-from tests.e2e.conftest import external_kubeconfig
-from tests.e2e.deploy.conftest import (
-    BILLING_GROUP,
-    CATALOG_NAMESPACE,
-    annotate_as_billing,
-    ensure_namespace,
-    forbidden,
-)
+from tests.support.catalog import CATALOG_NAMESPACE
+from tests.support.cluster import ensure_namespace, external_kubeconfig, forbidden
+from tests.support.release import BILLING_GROUP, annotate_as_billing
 
 RELEASE = "orgquota"
 NAMESPACE = "orgquota-system"

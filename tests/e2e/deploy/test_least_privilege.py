@@ -20,29 +20,23 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
-from tests.e2e.deploy.conftest import (
+from tests.support.catalog import CATALOG_NAMESPACE, apply_catalog, assert_bad_catalog_rejected, set_catalog_cpu
+from tests.support.cluster import assert_cpu, establish, forbidden, hrq_hard, new_org
+from tests.support.files import EIP_CRD
+from tests.support.operator_process import Webhooks
+from tests.support.release import (
     BILLING_GROUP,
-    CATALOG_NAMESPACE,
-    EIP_CRD,
     NAMESPACE,
     PEERING,
     SA_USER,
     Identity,
     Replica,
     annotate_as_billing,
-    apply_catalog,
-    assert_bad_catalog_rejected,
-    assert_cpu,
     can_i,
-    establish,
-    forbidden,
-    hrq_hard,
     install_webhooks,
-    new_org,
     replica,
-    set_catalog_cpu,
 )
-from tests.e2e.quota.conftest import Webhooks, eventually
+from tests.support.waiting import eventually
 
 PLAN = "billing.kube-dc.com/plan-id"
 MANAGED = "billing.kube-dc.com/auto-managed"

@@ -13,8 +13,8 @@ import yaml
 
 from localcluster.chart import PLAIN_MANIFEST, PLAIN_NAMESPACE, documents
 from localcluster.kubectl import Cluster
-from tests.e2e.conftest import external_kubeconfig
-from tests.e2e.deploy.conftest import CATALOG_NAMESPACE, ensure_namespace
+from tests.support.catalog import CATALOG_NAMESPACE
+from tests.support.cluster import ensure_namespace, external_kubeconfig
 
 
 def _exists(cluster: Cluster, doc: dict[str, Any]) -> None:

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
-from tests.e2e.conftest import external_kubeconfig
-from tests.e2e.deploy.conftest import apply_catalog, assert_bad_catalog_rejected, assert_cpu, forbidden, new_org
-from tests.e2e.quota.conftest import eventually
+from tests.support.catalog import apply_catalog, assert_bad_catalog_rejected
+from tests.support.cluster import assert_cpu, external_kubeconfig, forbidden, new_org
+from tests.support.waiting import eventually
 
 PLAN = "billing.kube-dc.com/plan-id"
 

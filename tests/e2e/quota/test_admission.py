@@ -8,18 +8,13 @@ from typing import Any
 import pytest
 
 from localcluster.kubectl import Cluster
-from tests.e2e.quota.conftest import (
-    CATALOG_FILE,
-    E2E_QUOTA_DIR,
-    OperatorProcess,
-    Orgs,
-    Webhooks,
-    apply_ok,
-    assert_eq,
-    catalog_yaml,
-    consistently,
-    eventually,
-)
+from tests.support.catalog import catalog_yaml
+from tests.support.cluster import apply_ok
+from tests.support.files import CATALOG_FILE, E2E_QUOTA_DIR
+from tests.support.operator_process import OperatorProcess, Webhooks
+from tests.support.orgs import Orgs
+from tests.support.tree import admitted, pod, quota_ready
+from tests.support.waiting import assert_eq, consistently, eventually
 
 TURBO = '[{"addonId":"turbo-x1","quantity":1}]'
 
@@ -70,20 +65,13 @@ def test_only_the_catalog_is_judged(cluster: Cluster, webhooks: Webhooks) -> Non
     assert code == 0, stderr
 
 
+@pytest.mark.usefixtures("enforcing_cluster")
 def test_catalog_change_preview(cluster: Cluster, orgs: Orgs, operator: OperatorProcess, webhooks: Webhooks) -> None:
     busy = orgs.create({"billing.kube-dc.com/plan-id": "dev-pool"})
     eventually(lambda: _has_hrq(orgs, busy))
-    # HNC keeps usage in the HRQ's status; write it the way HNC does.
-    orgs.cluster.kubectl(
-        "patch",
-        "hrq",
-        "plan-quota",
-        "-n",
-        busy,
-        "--type=merge",
-        "-p",
-        '{"status":{"used":{"requests.cpu":"3500m","pods":"12"}}}',
-    )
+    eventually(lambda: quota_ready(cluster, busy))
+    admitted(cluster, pod(busy, "a", cpu="1750m"), pod(busy, "b", cpu="1750m"))  # counted by HNC into the HRQ
+    eventually(lambda: assert_eq((orgs.status(busy).get("quotaUsage") or {}).get("used", {}).get("cpu"), "3500m"))
     operator.wait_idle()
     code, stderr = apply(cluster, catalog_yaml(set_cpu("dev-pool", "2")), "--dry-run=server")
     assert code == 0, stderr

@@ -9,16 +9,10 @@ import subprocess
 import yaml
 
 from localcluster.kubectl import Cluster
-from tests.e2e.quota.conftest import (
-    CATALOG_FILE,
-    EXAMPLES,
-    OperatorProcess,
-    Orgs,
-    assert_eq,
-    consistently,
-    eventually,
-    present,
-)
+from tests.support.files import CATALOG_FILE, EXAMPLES
+from tests.support.operator_process import OperatorProcess
+from tests.support.orgs import Orgs
+from tests.support.waiting import assert_eq, consistently, eventually, present
 
 MANAGED = "billing.kube-dc.com/auto-managed"
 PLAN_LABEL = "billing.kube-dc.com/plan-id"
@@ -66,7 +60,7 @@ def seed_manual_test() -> list[str]:
 
 
 def bash(cluster: Cluster, command: str) -> str:
-    from tests.e2e.conftest import REPO_ROOT
+    from tests.support.files import REPO_ROOT
 
     proc = subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, env=cluster.env, capture_output=True, text=True)
     assert proc.returncode == 0, f"{command}\n{proc.stderr}"

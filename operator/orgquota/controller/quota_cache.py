@@ -1,7 +1,7 @@
 """The managed objects (HRQ `plan-quota`, LimitRange `default-resource-limits`) as last seen.
 
 Filled from the watch and from the responses to the operator's own writes, primed by one LIST
-at start (and again after a watch outage or a pause: `Reconciler.prime`), so a reconcile reads
+at start (and again after a watch outage or a pause: `relisting.Relisting.prime`), so a reconcile reads
 nothing from the apiserver: it compares with this memory and writes only the difference
 (controller-runtime's informer cache). A stale entry costs at most one redundant, idempotent
 write: creates that meet an existing object and patches that meet a deleted one fall back to
@@ -29,7 +29,9 @@ def _trimmed(obj: Mapping[str, Any]) -> dict[str, Any]:
 SHARED_SPECS: Final = 16
 
 
-class ObservedObjects:
+class QuotaObjectCache:
+    """The managed HRQ and LimitRange of each namespace, trimmed to what reconciles compare."""
+
     def __init__(self) -> None:
         self._objects: dict[tuple[str, Slot], dict[str, Any]] = {}
         self._specs: dict[Slot, list[dict[str, Any]]] = {}

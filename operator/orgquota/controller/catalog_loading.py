@@ -1,0 +1,54 @@
+"""Adopting the plan catalog from its ConfigMap, or keeping the last good one and saying why."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from orgquota.controller import metrics
+from orgquota.controller.reconciler import Reconciler
+from orgquota.controller.reporting import Issue
+from orgquota.core.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
+from orgquota.kube.events import WARNING
+from orgquota.kube.last_good import LastGoodCatalog
+
+
+async def load_catalog(
+    reconciler: Reconciler,
+    last_good: LastGoodCatalog,
+    configmap: dict[str, Any] | None,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+) -> None:
+    """Adopt a valid catalog (and save it); for a bad or missing one keep the last good one and say why."""
+    config = reconciler.settings
+    where = f"ConfigMap {config.catalog_namespace}/{config.catalog_name}"
+    kept = "the last good catalog stays in force" if reconciler.catalog.catalog else "no quota is changed"
+    catalog, problem = None, None
+    if configmap is None:
+        problem = Issue("CatalogMissing", f"{where} does not exist: {kept}")
+    else:
+        try:
+            catalog = parse_configmap_data(configmap.get("data"))
+        except CatalogError as exc:
+            problem = Issue("CatalogInvalid", f"{where} is invalid ({exc}): {kept}")
+    metrics.CATALOG_VALID.set(0 if problem else 1)
+    if catalog is not None and configmap is not None:
+        await last_good.save(configmap["data"][CATALOG_KEY], catalog)
+    if (catalog is None or catalog == reconciler.catalog.catalog) and problem == reconciler.catalog.problem:
+        return
+    if problem:
+        logger.error("%s", problem.message)
+        if configmap is not None:
+            meta = configmap["metadata"]
+            ref = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "namespace": meta["namespace"],
+                "name": meta["name"],
+                "uid": meta["uid"],
+            }
+            await reconciler.events.record(ref, WARNING, problem.reason, problem.message)
+    else:
+        assert catalog is not None
+        logger.info("%s loaded: %d plans, %d add-ons", where, len(catalog.plans), len(catalog.addons))
+    reconciler.set_catalog(catalog, problem)

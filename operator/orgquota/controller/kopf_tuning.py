@@ -1,0 +1,59 @@
+"""Kopf's settings for this operator: where it keeps its own state, and what it watches, how.
+
+Kopf's defaults suit tens of objects, not tens of thousands: an unpaginated initial LIST, a
+task per object kept alive 5 s after its last event, and a deep copy of every body for a diff
+base no handler here reads. The figures that motivated each setting are in docs/design.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+import kopf
+
+from orgquota.controller.settings import Settings
+from orgquota.core import manifests
+from orgquota.core.topology import PUBLIC_EIP_LABEL
+
+STORAGE_PREFIX: Final = "orgquota.kube-dc.com"
+LIST_CHUNK: Final = 500
+KOPF_WORKERS: Final = 500
+KOPF_IDLE_SECONDS: Final = 0.1
+
+
+class NoDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """No essence at all: it serves only `on.create/update` handlers, which this operator has none of,
+    yet Kopf would deep-copy every body of every event to build it (measured: a sixth of its work)."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+
+def tune(settings: kopf.OperatorSettings, config: Settings) -> None:
+    """Set Kopf's `settings` for an operator configured by `config`."""
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=STORAGE_PREFIX)
+    settings.persistence.diffbase_storage = NoDiffBase(prefix=STORAGE_PREFIX)
+    settings.persistence.finalizer = f"{STORAGE_PREFIX}/finalizer"
+    settings.posting.level = logging.WARNING
+    # Every handler here returns at once, so a short idle time and a bound on live tasks cost
+    # nothing but memory (no indexes, so a limit below the object count cannot deadlock).
+    settings.watching.chunk_size = LIST_CHUNK
+    settings.queueing.worker_limit = KOPF_WORKERS
+    settings.queueing.idle_timeout = KOPF_IDLE_SECONDS
+    # Only the objects the operator acts on are sent at all: the catalog ConfigMap, not every
+    # ConfigMap of the cluster; the managed HRQ and LimitRange by name; public EIps only.
+    catalog_selector = f"metadata.namespace={config.catalog_namespace},metadata.name={config.catalog_name}"
+    settings.watching.field_selectors[("v1", "configmaps")] = catalog_selector
+    settings.watching.field_selectors[("v1", "limitranges")] = f"metadata.name={manifests.LIMIT_RANGE_NAME}"
+    settings.watching.field_selectors[("hnc.x-k8s.io", "hierarchicalresourcequotas")] = (
+        f"metadata.name={manifests.HRQ_NAME}"
+    )
+    settings.watching.label_selectors[("kube-dc.com", "eips")] = f"{PUBLIC_EIP_LABEL}=public"
+    if config.webhooks:
+        settings.admission.server = kopf.WebhookServer(
+            addr="0.0.0.0",
+            port=config.webhook_port,
+            certfile=config.webhook_cert,
+            pkeyfile=config.webhook_key,
+        )

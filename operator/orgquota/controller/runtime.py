@@ -1,0 +1,82 @@
+"""The operator's parts, built and started in order at start-up, and stopped at the end.
+
+Order matters: the catalog is read before any organization is reconciled (so none is judged
+without it; a bad or missing one has the saved last good one stand in), and what reconciles
+compare with is read before the first one: the managed objects (so a converged organization
+costs no request at all) and the public EIps usage depends on (or a restart would rewrite
+every status with partial counts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from orgquota.controller import metrics
+from orgquota.controller.catalog_loading import load_catalog
+from orgquota.controller.reconciler import Reconciler
+from orgquota.controller.settings import Settings
+from orgquota.core.topology import PUBLIC_EIP_LABEL
+from orgquota.kube.client import CONFIGMAP, EIP, ORGANIZATION, Kube, KubeError
+from orgquota.kube.events import EventRecorder
+from orgquota.kube.last_good import LastGoodCatalog
+
+Logger = logging.Logger | logging.LoggerAdapter[Any]
+
+
+@dataclass
+class Runtime:
+    """What the handlers and webhooks share (kept in Kopf's `memo`)."""
+
+    config: Settings
+    kube: Kube
+    reconciler: Reconciler
+    last_good: LastGoodCatalog
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+async def start(config: Settings, logger: Logger) -> Runtime:
+    kube = await Kube.connect(max_connections=config.workers * 2)
+    reconciler = Reconciler(kube, config, EventRecorder(kube))
+    runtime = Runtime(config, kube, reconciler, LastGoodCatalog(kube, config.catalog_namespace, config.last_good_name))
+    metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue) + len(reconciler.statuses))
+    metrics.count_organizations(reconciler.count_by_mode)
+
+    saved = await runtime.last_good.load()
+    if saved is not None:
+        reconciler.set_catalog(saved, None)
+    configmap = await kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
+    await load_catalog(reconciler, runtime.last_good, configmap, logger)
+    await reconciler.prime()
+    try:
+        for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
+            await reconciler.observe_eip(eip)
+    except KubeError as exc:
+        if exc.status != 404:  # 404: no EIp CRD in this cluster, so no public IPs to count
+            raise
+    try:
+        await reconciler.observe_initial_list(kube.pages(ORGANIZATION.path("")))
+    except KubeError as exc:
+        logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
+    runtime.tasks = [
+        asyncio.create_task(reconciler.run(), name="orgquota-workers"),
+        asyncio.create_task(reconciler.events.run(after=reconciler.queue.drained), name="orgquota-events"),
+    ]
+    logger.info(
+        "orgquota started: catalog %s/%s, projects limit %d, %d workers, webhooks %s",
+        config.catalog_namespace,
+        config.catalog_name,
+        config.projects_limit,
+        config.workers,
+        f"on port {config.webhook_port}" if config.webhooks else "off",
+    )
+    return runtime
+
+
+async def stop(runtime: Runtime) -> None:
+    for task in runtime.tasks:
+        task.cancel()
+    await asyncio.gather(*runtime.tasks, return_exceptions=True)
+    await runtime.kube.close()

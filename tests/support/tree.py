@@ -1,0 +1,93 @@
+"""Real usage for the quota tests: project namespaces made by HNC, and pods that count against quotas.
+
+Nothing schedules or runs the pods (there is no scheduler or kubelet), but a Pending pod counts
+against a ResourceQuota all the same, which is all that usage is made of here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any, Final
+
+from localcluster.kubectl import Cluster
+from tests.support.waiting import assert_eq, eventually
+
+HNC_QUOTA: Final = "hrq.hnc.x-k8s.io"  # the ResourceQuota HNC keeps in each namespace under an HRQ
+INHERITED_FROM: Final = "hnc.x-k8s.io/inherited-from"
+
+
+def project(cluster: Cluster, org: str, name: str) -> str:
+    """A project namespace `<org>-<name>` under the organization, made from a SubnamespaceAnchor."""
+    namespace = f"{org}-{name}"
+    anchor = {
+        "apiVersion": "hnc.x-k8s.io/v1alpha2",
+        "kind": "SubnamespaceAnchor",
+        "metadata": {"name": namespace, "namespace": org},
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(anchor))
+    eventually(lambda: assert_eq(_labels(cluster, namespace).get(f"{org}.tree.hnc.x-k8s.io/depth"), "1"))
+    return namespace
+
+
+def _labels(cluster: Cluster, namespace: str) -> dict[str, str]:
+    proc = cluster.kubectl("get", "namespace", namespace, "-o", "json", check=False)
+    assert proc.returncode == 0, proc.stderr
+    labels: dict[str, str] = json.loads(proc.stdout)["metadata"].get("labels", {})
+    return labels
+
+
+def pod(namespace: str, name: str, cpu: str, memory: str = "128Mi") -> dict[str, Any]:
+    """A pod whose requests equal its limits (so it counts the same for requests.* and limits.*)."""
+    resources = {"cpu": cpu, "memory": memory}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "registry.k8s.io/pause:3.10",
+                    "resources": {"requests": resources, "limits": resources},
+                }
+            ]
+        },
+    }
+
+
+def create(cluster: Cluster, *pods: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """`kubectl create` the pods (unchecked: a refusal is what some tests want to see)."""
+    return cluster.kubectl(
+        "create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}), check=False
+    )
+
+
+def admitted(cluster: Cluster, *pods: dict[str, Any]) -> None:
+    proc = create(cluster, *pods)
+    assert proc.returncode == 0, proc.stderr
+
+
+def refused(cluster: Cluster, pod_: dict[str, Any]) -> str:
+    """Assert that the pod is refused; return the apiserver's message."""
+    proc = create(cluster, pod_)
+    assert proc.returncode != 0, f"{pod_['metadata']['name']} was admitted"
+    return proc.stderr
+
+
+def quota_ready(cluster: Cluster, namespace: str) -> dict[str, Any]:
+    """HNC's ResourceQuota in `namespace`, once the controller-manager has computed its usage.
+
+    Until then the apiserver refuses every pod it covers ("status unknown for quota").
+    """
+    proc = cluster.kubectl("get", "resourcequota", HNC_QUOTA, "-n", namespace, "-o", "json", check=False)
+    assert proc.returncode == 0, proc.stderr
+    quota: dict[str, Any] = json.loads(proc.stdout)
+    assert quota.get("status", {}).get("hard"), f"{HNC_QUOTA} in {namespace} has no usage yet"
+    return quota
+
+
+def hrq_used(cluster: Cluster, org: str) -> dict[str, str]:
+    """What HNC reports the organization's tree uses (the HRQ's status.used)."""
+    used: dict[str, str] = cluster.get_json("hrq", "plan-quota", "-n", org).get("status", {}).get("used", {})
+    return used
