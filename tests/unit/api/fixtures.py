@@ -35,7 +35,7 @@ plans:
     price: 1
     selfService: false
     requests: {cpu: "1", memory: 1Gi, storage: 1Gi}
-    pods: 1
+    pods: 10
     servicesLB: 0
     limitRange: {}
 suspendedPlan: {cpu: 500m, memory: 1Gi, pods: 10, servicesLB: 0}
