@@ -61,6 +61,13 @@ test: venv
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# Billing API benchmark: p50/p99 and req/s of its busiest reads at 1/16/64 clients beside the framework's
+# bound, apiserver requests per API request, RSS; prints figures (bench/billing_api.py).
+#   make bench-api BENCH_API_ARGS='--orgs 1000 --seconds 5'
+.PHONY: bench-api
+bench-api: venv
+	$(BIN)/python -m bench.billing_api $(BENCH_API_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

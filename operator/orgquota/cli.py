@@ -1,4 +1,5 @@
-"""`orgquota run`: the operator against the current kubeconfig (or the in-cluster identity)."""
+"""`orgquota run`: the operator; `orgquota api`: the billing API; both against the current kubeconfig
+(or the in-cluster identity). Each command imports only what it runs: the API never loads Kopf."""
 
 from __future__ import annotations
 
@@ -9,13 +10,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import kopf
 import yaml
-
-from orgquota.controller.settings import Settings
 
 
 def print_webhook_config(url: str | None, service: str | None, ca_file: Path) -> None:
+    from orgquota.controller.settings import Settings
     from orgquota.controller.webhooks import webhook_configuration
 
     client: dict[str, Any] = {"caBundle": base64.b64encode(ca_file.read_bytes()).decode()}
@@ -39,13 +38,28 @@ def main(argv: list[str] | None = None) -> None:
     target.add_argument("--url", help="where the apiserver reaches the webhook server, e.g. https://127.0.0.1:9443")
     target.add_argument("--service", help="NAMESPACE/NAME[:PORT] of the webhook Service")
     hooks.add_argument("--ca-file", required=True, help="PEM CA that signed the webhook server's certificate")
+    api = commands.add_parser("api", help="run the billing API in the foreground")
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    api.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     args = parser.parse_args(argv)
     if args.command == "webhook-config":
         print_webhook_config(args.url, args.service, Path(args.ca_file))
         return
+    if args.command == "api":
+        from orgquota.api.server import run as run_api
+
+        run_api(args.host, args.port)
+        return
+    run_operator(args.log_format)
+
+
+def run_operator(log_format_name: str) -> None:
+    import kopf
+
+    from orgquota.controller.settings import Settings
 
     settings = Settings.from_env()  # fail fast on a bad setting, before connecting anywhere
-    log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.FULL
+    log_format = kopf.LogFormat.JSON if log_format_name == "json" else kopf.LogFormat.FULL
     kopf.configure(log_format=log_format, log_prefix=True)
     logging.getLogger().setLevel(settings.log_level.upper())
     if settings.log_level.upper() != "DEBUG":  # one line per watch event is noise, not news

@@ -13,6 +13,7 @@ from orgquota.core import annotations as ann
 from orgquota.core.desired import DesiredQuota, Mode
 from orgquota.core.lifecycle import Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
 from orgquota.core.topology import TREE_LABEL_SUFFIX
+from orgquota.kube.billing_annotations import write_billing_annotations
 from orgquota.kube.client import NAMESPACE_PATH, ORGANIZATION, Kube, Resource
 from orgquota.kube.events import NORMAL, WARNING, EventRecorder
 
@@ -101,9 +102,7 @@ class Suspension:
             await self._annotate(view, {ann.SUSPENDED_AT: None})
 
     async def _annotate(self, view: OrgView, changes: dict[str, str | None]) -> None:
-        await self._kube.merge_patch(
-            ORGANIZATION.path(view.namespace, view.name), {"metadata": {"annotations": changes}}
-        )
+        await write_billing_annotations(self._kube, view.namespace, view.name, changes)
         for key, value in changes.items():  # the watch event will say the same; act on it now
             if value is None:
                 view.annotations.pop(key, None)

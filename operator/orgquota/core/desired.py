@@ -101,7 +101,7 @@ def desired_quota(annotations: Mapping[str, str], catalog: Catalog, settings: Qu
             Reason.PLAN_NOT_FOUND, f"{plan_problem(plan_id, catalog)}: the suspended floor is enforced until it is"
         )
 
-    addons, problems = _granted_addons(annotations.get(ann.ADDONS), catalog)
+    addons, problems = granted_addons(annotations.get(ann.ADDONS), catalog)
     hard = plan_hard(
         plan,
         ((catalog.addons[addon_id], count) for addon_id, count in addons),
@@ -149,7 +149,8 @@ def addon_problem(addon_id: str, catalog: Catalog) -> str | None:
     return None
 
 
-def _granted_addons(raw: str | None, catalog: Catalog) -> tuple[list[tuple[str, int]], tuple[str, ...]]:
+def granted_addons(raw: str | None, catalog: Catalog) -> tuple[list[tuple[str, int]], tuple[str, ...]]:
+    """(add-on id, total quantity) of each add-on the `addons` annotation grants, and why the rest grant nothing."""
     parsed = ann.parse_addons(raw)
     problems = list(parsed.problems)
     counts: dict[str, int] = {}

@@ -171,6 +171,58 @@ class Kube:
         """Every item of a collection (see `pages`)."""
         return [item async for page in self.pages(path, page_size=page_size, **selectors) for item in page]
 
+    async def watch(
+        self, path: str, resource_version: str, *, timeout_seconds: int = 300, selectors: dict[str, str] | None = None
+    ) -> AsyncIterator[Manifest]:
+        """The watch events (`{"type", "object"}`) of a collection from `resource_version` on, until the
+        apiserver ends the stream (after `timeout_seconds`) or it breaks; an `ERROR` event (410 Gone:
+        the version is too old) is raised as a KubeError, as a failed request is."""
+        query = {
+            "watch": "1",
+            "resourceVersion": resource_version,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(timeout_seconds),
+            **(selectors or {}),
+        }
+        method, url, headers, _, _ = await self._api.param_serialize(
+            "GET",
+            path,
+            query_params=list(query.items()),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        # No total timeout (a watch is long); a silent connection is given up after the server's own end.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=timeout_seconds + 30)
+        response = (await self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)).response
+        try:
+            if not 200 <= response.status < 300:
+                text = (await response.read()).decode(errors="replace")
+                try:
+                    message = json.loads(text).get("message", text)
+                except ValueError:
+                    message = text.strip()
+                raise KubeError("WATCH", path, response.status, message)
+            buffer = b""
+            async for chunk in response.content.iter_any():  # lines can exceed aiohttp's readline limit
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if not line.strip():
+                        continue
+                    event: Manifest = json.loads(line)
+                    if event.get("type") == "ERROR":
+                        status = event.get("object") or {}
+                        raise KubeError(
+                            "WATCH",
+                            path,
+                            int(status.get("code") or 500),
+                            status.get("message", ""),
+                            status.get("reason", ""),
+                        )
+                    yield event
+        finally:
+            response.release()
+
     async def get(self, path: str) -> Manifest | None:
         """The object, or None if it does not exist."""
         try:

@@ -1,0 +1,84 @@
+"""The billing API application: routes, auth, errors, metrics, logs and the page, assembled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from fastapi import FastAPI
+
+from orgquota.api import routes
+from orgquota.api.answers import AnswerCache
+from orgquota.api.auth import TokenVerifier
+from orgquota.api.cluster import Cluster
+from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
+from orgquota.api.keys import KeySet
+from orgquota.api.logs import AccessLog
+from orgquota.api.metrics import MetricsMiddleware, metrics_endpoint
+from orgquota.api.page import mount_page
+from orgquota.api.providers import ProviderContext, provider_router
+from orgquota.api.settings import ApiSettings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = None, *, watch: bool = False) -> FastAPI:
+    """The application over `cluster`; with `watch`, its informers run for the app's lifetime."""
+    keys = keys or KeySet(settings.issuer_url, str(settings.jwks_url) if settings.jwks_url else None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.http = aiohttp.ClientSession(trust_env=True)
+        informers = asyncio.create_task(cluster.run(), name="informers") if watch else None
+        fetch = asyncio.create_task(keys.refresh(), name="first key fetch")
+        try:
+            yield
+        finally:
+            fetch.cancel()
+            if informers is not None:
+                informers.cancel()
+                await asyncio.gather(informers, return_exceptions=True)
+            await app.state.http.close()
+
+    app = FastAPI(
+        title="orgquota billing API",
+        version="1",
+        description="Plans, add-ons, an organization's subscription and quota usage (Bearer JWT from the OIDC issuer).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.cluster = cluster
+    app.state.answers = AnswerCache()
+    app.state.verifier = TokenVerifier(keys, settings.issuer_url, settings.audience)
+    install_error_handlers(app)
+    app.include_router(routes.router)
+    provider = provider_router(ProviderContext(settings, cluster, cluster.kube))
+    if provider is not None:
+        app.include_router(provider, prefix=API_PREFIX)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONBody:
+        """Liveness: the process serves requests (no token: for the kubelet)."""
+        return ok({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONBody:
+        """Readiness: every informer is current and a plan catalog is in force (no token: for the kubelet)."""
+        problems = cluster.problems()
+        if not cluster.catalog.loaded:
+            problems.append(f"catalog: {cluster.catalog.problem}")
+        if problems:
+            return error_response(503, "not ready", {"problems": problems})
+        return ok({"status": "ready"})
+
+    mount_page(app, settings)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(AccessLog)
+    return app

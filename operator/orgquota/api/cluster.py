@@ -1,0 +1,248 @@
+"""What the API knows of the cluster: informers of the objects it answers about, kept trimmed.
+
+Organizations, the managed HRQs and LimitRanges, namespaces (for the HNC tree), public EIps
+and pods (for per-project usage), and the catalog ConfigMap with the operator's saved last
+good copy. No request handler reads the apiserver; while the memory a route needs is not
+known to be current (never listed, or its watch broke), the route answers 503 instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Final
+
+from orgquota.api.catalog_view import CatalogView
+from orgquota.api.envelope import ApiError
+from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import MANAGED_LABEL, billing_annotations
+from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
+from orgquota.core.quantity import Quantity, QuantityError
+from orgquota.core.status import CONDITION_TYPE
+from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX
+from orgquota.kube.client import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, NAMESPACE_PATH, ORGANIZATION, Kube, Manifest
+from orgquota.kube.watch import WatchCache
+
+TERMINAL_PHASES: Final = frozenset({"Succeeded", "Failed"})
+
+
+@dataclass(frozen=True)
+class OrgRecord:
+    namespace: str
+    name: str
+    annotations: dict[str, str]
+    status: dict[str, Any]
+    created: str
+
+    @property
+    def condition(self) -> dict[str, Any]:
+        found = [c for c in self.status.get("conditions") or [] if c.get("type") == CONDITION_TYPE]
+        return found[0] if found else {}
+
+
+@dataclass(frozen=True)
+class HrqRecord:
+    hard: dict[str, str]
+    """status.hard as HNC reports it, else spec.hard"""
+    used: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PodUsage:
+    cpu: Fraction
+    memory: Fraction
+
+
+def org_record(body: Manifest) -> OrgRecord:
+    meta = body["metadata"]
+    status = body.get("status") or {}
+    kept = {k: status[k] for k in ("ready", "mode", "plan", "conditions") if k in status}
+    kept["lastUpdated"] = (status.get("quotaUsage") or {}).get("lastUpdated")
+    return OrgRecord(
+        meta.get("namespace", ""), meta["name"], billing_annotations(meta), kept, meta.get("creationTimestamp", "")
+    )
+
+
+def hrq_record(body: Manifest) -> HrqRecord:
+    status = body.get("status") or {}
+    hard = status.get("hard") or (body.get("spec") or {}).get("hard") or {}
+    return HrqRecord({k: str(v) for k, v in hard.items()}, {k: str(v) for k, v in (status.get("used") or {}).items()})
+
+
+def limit_range_managed(body: Manifest) -> bool:
+    return (body["metadata"].get("labels") or {}).get(MANAGED_LABEL) == "true"
+
+
+def namespace_tree(body: Manifest) -> dict[str, int]:
+    """The namespace's ancestors (and itself) with their depth above it, from HNC's tree labels."""
+    tree: dict[str, int] = {}
+    for key, value in (body["metadata"].get("labels") or {}).items():
+        if key.endswith(TREE_LABEL_SUFFIX):
+            try:
+                tree[key.removesuffix(TREE_LABEL_SUFFIX)] = int(value)
+            except ValueError:
+                continue
+    return tree
+
+
+def pod_usage(body: Manifest) -> PodUsage | None:
+    """The pod's requests (as the scheduler counts them); None once it has finished."""
+    if (body.get("status") or {}).get("phase") in TERMINAL_PHASES:
+        return None
+    spec = body.get("spec") or {}
+
+    def requests(containers: Iterable[Manifest], name: str) -> list[Fraction]:
+        values = []
+        for container in containers:
+            raw = ((container.get("resources") or {}).get("requests") or {}).get(name)
+            try:
+                values.append(Quantity.parse(raw).value if raw is not None else Fraction(0))
+            except QuantityError:
+                values.append(Fraction(0))
+        return values
+
+    def effective(name: str) -> Fraction:
+        main = sum(requests(spec.get("containers") or [], name), Fraction(0))
+        init = max(requests(spec.get("initContainers") or [], name), default=Fraction(0))
+        return max(main, init)
+
+    return PodUsage(effective("cpu"), effective("memory"))
+
+
+@dataclass
+class Cluster:
+    """The informers; built without a client (`kube=None`) they are filled by hand (tests)."""
+
+    settings: ApiSettings
+    kube: Kube | None = None
+    orgs: WatchCache[OrgRecord] = field(init=False)
+    hrqs: WatchCache[HrqRecord] = field(init=False)
+    limit_ranges: WatchCache[bool] = field(init=False)
+    namespaces: WatchCache[dict[str, int]] = field(init=False)
+    eips: WatchCache[bool] = field(init=False)
+    pods: WatchCache[PodUsage] = field(init=False)
+    catalog: CatalogView = field(init=False)
+    _members: dict[str, list[str]] = field(default_factory=dict)
+    _members_version: int = -1
+
+    def __post_init__(self) -> None:
+        kube, settings = self.kube, self.settings
+        self.orgs = WatchCache(kube, ORGANIZATION.path(""), org_record, name="organizations")
+        self.hrqs = WatchCache(
+            kube, HRQ.path(""), hrq_record, name="hierarchicalresourcequotas", fieldSelector=f"metadata.name={HRQ_NAME}"
+        )
+        self.limit_ranges = WatchCache(
+            kube,
+            LIMIT_RANGE.path(""),
+            limit_range_managed,
+            name="limitranges",
+            fieldSelector=f"metadata.name={LIMIT_RANGE_NAME}",
+        )
+        self.namespaces = WatchCache(kube, NAMESPACE_PATH, namespace_tree, name="namespaces")
+        self.eips = WatchCache(
+            kube, EIP.path(""), lambda _: True, name="public eips", labelSelector=f"{PUBLIC_EIP_LABEL}=public"
+        )
+        self.pods = WatchCache(kube, "/api/v1/pods", pod_usage, name="pods")
+        self.catalog = CatalogView(
+            WatchCache(
+                kube,
+                CONFIGMAP.path(settings.catalog_namespace),
+                _data,
+                name="catalog",
+                fieldSelector=f"metadata.name={settings.catalog_name}",
+            ),
+            WatchCache(
+                kube,
+                CONFIGMAP.path(settings.catalog_namespace),
+                _data,
+                name="last good catalog",
+                fieldSelector=f"metadata.name={settings.last_good_name}",
+            ),
+            settings.catalog_name,
+            settings.last_good_name,
+        )
+
+    @property
+    def caches(self) -> tuple[WatchCache[Any], ...]:
+        return (
+            self.orgs,
+            self.hrqs,
+            self.limit_ranges,
+            self.namespaces,
+            self.eips,
+            self.pods,
+            self.catalog.live,
+            self.catalog.last_good,
+        )
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for cache in self.caches:
+                group.create_task(cache.run(), name=f"watch {cache.name}")
+
+    # -- readiness --------------------------------------------------------------------------------
+
+    def problems(self, caches: Iterable[WatchCache[Any]] | None = None) -> list[str]:
+        """Why the memory cannot be trusted now (empty: it can)."""
+        problems = []
+        for cache in self.caches if caches is None else caches:
+            if not cache.healthy:
+                problems.append(f"{cache.name}: {cache.error or 'not listed yet'}")
+        return problems
+
+    def require(self, *caches: WatchCache[Any]) -> None:
+        """Raise 503 unless the given memories (all, when none are given) are current."""
+        problems = self.problems(caches or None)
+        if problems:
+            raise ApiError(
+                503,
+                "the Kubernetes API is unreachable or not yet read; try again shortly",
+                {"problems": problems},
+            )
+
+    # -- questions --------------------------------------------------------------------------------
+
+    def organization(self, org: str) -> OrgRecord:
+        """The caller's Organization (in the namespace of the same name); 404 if there is none."""
+        self.require(self.orgs)
+        record = self.orgs.get(org, org)
+        if record is None:
+            raise ApiError(404, f"organization {org!r} not found", {"organization": org})
+        return record
+
+    def members(self, org: str) -> list[str]:
+        """The namespaces of the organization's HNC tree (itself included when it exists), sorted."""
+        if self._members_version != self.namespaces.version:
+            index: dict[str, list[str]] = {}
+            for _, name, tree in self.namespaces.items():
+                for ancestor in set(tree) | {name}:
+                    index.setdefault(ancestor, []).append(name)
+            self._members = {ancestor: sorted(names) for ancestor, names in index.items()}
+            self._members_version = self.namespaces.version
+        return self._members.get(org, [])
+
+    def root_of(self, namespace: str) -> str:
+        """The top of the namespace's HNC tree: its organization ('' when the namespace is unknown)."""
+        tree = self.namespaces.get("", namespace)
+        if tree is None:
+            return ""
+        return max(tree.items(), key=lambda item: item[1])[0] if tree else namespace
+
+    def public_ips(self, org: str) -> int:
+        members = set(self.members(org)) | {org}
+        return sum(1 for namespace, _, _ in self.eips.items() if namespace in members)
+
+    def namespace_usage(self, namespace: str) -> tuple[int, Fraction, Fraction]:
+        """(pods, requested cpu cores, requested memory bytes) of the namespace's running pods."""
+        pods = self.pods.in_namespace(namespace).values()
+        return (
+            len(pods),
+            sum((pod.cpu for pod in pods), Fraction(0)),
+            sum((pod.memory for pod in pods), Fraction(0)),
+        )
+
+
+def _data(body: Manifest) -> dict[str, str]:
+    return dict(body.get("data") or {})

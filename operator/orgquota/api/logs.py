@@ -1,0 +1,93 @@
+"""JSON log lines, one object per line, with the caller's organization wherever there is one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Final
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from orgquota.api.auth import CURRENT_ORGANIZATION
+
+access_log: Final = logging.getLogger("orgquota.api.access")
+_RESERVED: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """A JSON object per line; a record's `fields` (a dict) are its extra keys, else any `extra=` attribute."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        line: dict[str, Any] = {
+            "time": f"{stamp}.{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        else:
+            line.update((k, v) for k, v in record.__dict__.items() if k not in _RESERVED and k not in line)
+        if "organization" not in line or not line["organization"]:
+            organization = CURRENT_ORGANIZATION.get()
+            if organization:
+                line["organization"] = organization
+            else:
+                line.pop("organization", None)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(noisy).handlers[:] = []
+        logging.getLogger(noisy).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # replaced by AccessLog, which knows the organization
+
+
+class AccessLog:
+    """One line per request: method, route, path, status, milliseconds, and the caller's organization
+    (INFO; WARNING for 401/403, ERROR for 5xx)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            state = scope.get("state") or {}
+            route, status, _ = state.get("orgquota.timing", ("", 500, 0.0))
+            caller = state.get("caller")
+            # Denials are warnings (an attack or a misconfigured client shows up), failures errors.
+            level = logging.ERROR if status >= 500 else logging.WARNING if status in (401, 403) else logging.INFO
+            if access_log.isEnabledFor(level):
+                access_log.log(
+                    level,
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "fields": {
+                            "route": route,
+                            "status": status,
+                            "ms": round((time.perf_counter() - start) * 1000, 2),
+                            "organization": getattr(caller, "org", ""),
+                            "role": getattr(getattr(caller, "role", None), "value", None),
+                        }
+                    },
+                )

@@ -1,0 +1,219 @@
+"""An organization's subscription, quota usage and quota status, from the informers' memory.
+
+Limits are computed with the operator's own `desired_quota` (same catalog, same projects
+limit), so the API can never show a quota the operator would not enforce; usage is what HNC
+reports in the HRQ's status.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Any
+
+from orgquota.api.cluster import Cluster, OrgRecord
+from orgquota.api.envelope import ApiError
+from orgquota.api.numbers import PEOPLE_UNITS, gib, number, parsed
+from orgquota.core import annotations as ann
+from orgquota.core.catalog import Catalog
+from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons
+from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
+from orgquota.core.quantity import Quantity
+from orgquota.core.status import USAGE_KEYS, over_quota, quota_usage
+
+
+def catalog_in_force(cluster: Cluster) -> Catalog:
+    catalog = cluster.catalog.catalog
+    if catalog is None:
+        cluster.require(cluster.catalog.live)
+        raise ApiError(
+            503,
+            f"no valid plan catalog has been read: {cluster.catalog.problem}",
+            {"catalog": cluster.settings.catalog_name},
+        )
+    return catalog
+
+
+class OrgFacts:
+    """What every organization route starts from, read once per request.
+
+    `inputs` are everything an answer is made of; the informers replace an object on every change,
+    so answers can be reused while each input is the very same object (`same_inputs`).
+    """
+
+    def __init__(self, cluster: Cluster, org: str, settings: QuotaSettings) -> None:
+        cluster.require(cluster.orgs, cluster.hrqs, cluster.limit_ranges, cluster.namespaces, cluster.eips)
+        self.cluster = cluster
+        self.settings = settings
+        self.record: OrgRecord = cluster.organization(org)
+        self.catalog = catalog_in_force(cluster)
+        self.hrq = cluster.hrqs.get(org, HRQ_NAME)
+        self.limit_range = cluster.limit_ranges.get(org, LIMIT_RANGE_NAME)
+        self.public_ips = cluster.public_ips(org)
+        self.inputs: tuple[object, ...] = (self.record, self.catalog, self.hrq, self.limit_range, self.public_ips)
+        self._desired: DesiredQuota | None = None
+
+    @property
+    def desired(self) -> DesiredQuota:
+        if self._desired is None:
+            self._desired = desired_quota(self.record.annotations, self.catalog, self.settings)
+        return self._desired
+
+    @property
+    def plan_id(self) -> str | None:
+        return self.record.annotations.get(ann.PLAN_ID)
+
+    def public_ip_limit(self) -> int | None:
+        if self.desired.mode == Mode.NONE:
+            return None
+        if self.desired.mode == Mode.FLOOR:
+            return 0
+        return self.catalog.eipQuota.get(self.desired.plan_id)
+
+    def limit(self, key: str) -> Fraction | None:
+        quantity = self.desired.hard.get(key)
+        return None if quantity is None else quantity.value
+
+    def used(self, key: str) -> Fraction:
+        return parsed(self.hrq.used.get(key)) if self.hrq else Fraction(0)
+
+
+def subscription(facts: OrgFacts) -> dict[str, Any]:
+    record, catalog, desired = facts.record, facts.catalog, facts.desired
+    annotations = record.annotations
+    plan_id = facts.plan_id
+    plan = catalog.plans.get(plan_id.strip()) if plan_id is not None else None
+    addons, _ = granted_addons(annotations.get(ann.ADDONS), catalog)
+    resources = cost = None
+    if plan is not None:
+        cpu, memory, storage = plan.requests.cpu.value, plan.requests.memory.value, plan.requests.storage.value
+        addon_cost = Fraction(0)
+        for addon_id, quantity in addons:
+            addon = catalog.addons[addon_id]
+            cpu += addon.cpu.value * quantity
+            memory += addon.memory.value * quantity
+            storage += addon.storage.value * quantity
+            addon_cost += Fraction(addon.price or 0) * quantity
+        resources = {"cpu": number(cpu), "memory": gib(memory), "storage": gib(storage)}
+        plan_cost = Fraction(plan.price or 0)
+        cost = {
+            "plan": number(plan_cost),
+            "addons": number(addon_cost),
+            "total": number(plan_cost + addon_cost),
+            "currency": plan.currency,
+        }
+    usage: dict[str, Any] = {}
+    for name in ("cpu", "memory", "storage", "pods"):
+        key, shown = USAGE_KEYS[name], PEOPLE_UNITS[name]
+        limit = facts.limit(key)
+        usage[name] = {"used": shown(facts.used(key)), "limit": None if limit is None else shown(limit)}
+    usage["publicIPv4"] = {"used": facts.public_ips, "limit": facts.public_ip_limit()}
+    subscription_state = annotations.get(ann.SUBSCRIPTION) or (ann.Subscription.ACTIVE.value if plan_id else None)
+    return {
+        "organization": record.name,
+        "planId": plan_id,
+        "planName": annotations.get(ann.PREFIX + "plan-name") or (plan.displayName or plan_id if plan else None),
+        "status": subscription_state,
+        "mode": record.status.get("mode") or desired.mode.value,
+        "ready": record.status.get("ready", desired.ready),
+        "since": record.condition.get("lastTransitionTime") or record.created or None,
+        "providerSubscriptionId": annotations.get(ann.PREFIX + "provider-subscription-id"),
+        "providerCustomerId": annotations.get(ann.PREFIX + "provider-customer-id"),
+        "addons": [{"addonId": addon_id, "quantity": quantity} for addon_id, quantity in addons],
+        "resources": resources,
+        "monthlyCost": cost,
+        "usage": usage,
+    }
+
+
+def usage(facts: OrgFacts) -> dict[str, Any]:
+    answer: dict[str, Any] = {}
+    for name, key in USAGE_KEYS.items():
+        shown = PEOPLE_UNITS[name]
+        used, limit = facts.used(key), facts.limit(key)
+        answer[name] = {
+            "used": shown(used),
+            "limit": None if limit is None else shown(limit),
+            "percent": percent(used, limit),
+        }
+    ip_limit = facts.public_ip_limit()
+    answer["publicIPv4"] = {
+        "used": facts.public_ips,
+        "limit": ip_limit,
+        "percent": percent(Fraction(facts.public_ips), None if ip_limit is None else Fraction(ip_limit)),
+    }
+    answer["lastUpdated"] = facts.record.status.get("lastUpdated")
+    return answer
+
+
+def status(facts: OrgFacts) -> dict[str, Any]:
+    record, desired, hrq = facts.record, facts.desired, facts.hrq
+    condition = record.condition
+    enforced = None if hrq is None else {"spec": {"hard": hrq.hard}, "status": {"hard": hrq.hard, "used": hrq.used}}
+    observed = quota_usage(enforced, facts.public_ips, facts.public_ip_limit())
+    names = {key: name for name, key in USAGE_KEYS.items()}
+    over = [line.split(" ", 1)[0] for line in over_quota(observed)]
+    return {
+        "quotaEnforced": hrq is not None and desired.mode != Mode.NONE,
+        "planId": facts.plan_id,
+        "mode": record.status.get("mode") or desired.mode.value,
+        "hrqExists": hrq is not None,
+        "limitRangeExists": bool(facts.limit_range),
+        "ready": record.status.get("ready", desired.ready),
+        "reason": condition.get("reason") or desired.reason.value,
+        "message": condition.get("message") or desired.message,
+        "overQuota": [names.get(name, name) for name in over],
+    }
+
+
+def simulate(
+    facts: OrgFacts, plan_id: str, addons: list[dict[str, Any]] | None, settings: QuotaSettings
+) -> dict[str, Any]:
+    """Whether the organization's current usage fits the quota `plan_id` (and `addons`) would get."""
+    catalog = facts.catalog
+    if plan_id not in catalog.plans:
+        raise ApiError(400, f"unknown plan {plan_id!r}", {"planId": plan_id, "availablePlans": sorted(catalog.plans)})
+    for entry in addons or []:
+        addon = catalog.addons.get(entry["addonId"])
+        if addon is None or addon.disabled:
+            raise ApiError(
+                400,
+                f"unknown add-on {entry['addonId']!r}",
+                {
+                    "addonId": entry["addonId"],
+                    "availableAddons": sorted(i for i, a in catalog.addons.items() if not a.disabled),
+                },
+            )
+    annotations = {ann.PLAN_ID: plan_id, ann.SUBSCRIPTION: ann.Subscription.ACTIVE.value}
+    raw_addons = json.dumps(addons) if addons is not None else facts.record.annotations.get(ann.ADDONS)
+    if raw_addons:
+        annotations[ann.ADDONS] = raw_addons
+    new = desired_quota(annotations, catalog, settings)
+    used = dict(facts.hrq.used) if facts.hrq else pod_usage(facts)
+    violations = []
+    for key, limit in new.hard.items():
+        if key in used and parsed(used[key]) > limit.value:
+            violations.append({"resource": key, "used": used[key], "newLimit": str(limit)})
+    ip_limit = catalog.eipQuota.get(plan_id)
+    if ip_limit is not None and facts.public_ips > ip_limit:
+        violations.append({"resource": "publicIPv4", "used": str(facts.public_ips), "newLimit": str(ip_limit)})
+    return {"fits": not violations, "violations": violations}
+
+
+def pod_usage(facts: OrgFacts) -> dict[str, str]:
+    """Usage summed from the pods of the organization's namespaces, for one without an HRQ (no plan yet)."""
+    pods, cpu, memory = 0, Fraction(0), Fraction(0)
+    for namespace in facts.cluster.members(facts.record.name):
+        n, c, m = facts.cluster.namespace_usage(namespace)
+        pods, cpu, memory = pods + n, cpu + c, memory + m
+    return {
+        "pods": str(pods),
+        "requests.cpu": str(Quantity(cpu)),
+        "requests.memory": str(Quantity(memory, binary=True)),
+    }
+
+
+def percent(used: Fraction, limit: Fraction | None) -> float | int | None:
+    if limit is None or (limit == 0 and used > 0):
+        return None
+    return 0 if limit == 0 else number(round(used / limit * 100, 1))

@@ -1,0 +1,203 @@
+"""The routes every provider mode has (quota-only mode is exactly these)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import aiohttp
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from orgquota.api import offers, organization
+from orgquota.api.answers import AnswerCache
+from orgquota.api.auth import AnyCaller, Caller, OrgAdmin, Role
+from orgquota.api.cluster import Cluster
+from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
+from orgquota.api.numbers import cores, gib
+from orgquota.api.settings import ApiSettings, Provider
+from orgquota.core.annotations import MAX_ADDON_QUANTITY
+
+router = APIRouter(prefix=API_PREFIX)
+PROXY_TIMEOUT_SECONDS = 5.0
+
+
+# The application's parts are read from `request.app.state` in each route rather than injected as
+# dependencies: FastAPI solves dependencies on every request, and these never vary.
+
+
+def cluster_of(request: Request) -> Cluster:
+    cluster: Cluster = request.app.state.cluster
+    return cluster
+
+
+def settings_of(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def answers_of(request: Request) -> AnswerCache:
+    answers: AnswerCache = request.app.state.answers
+    return answers
+
+
+def features(settings: ApiSettings) -> dict[str, Any]:
+    stripe = settings.provider == Provider.STRIPE
+    whmcs = settings.provider == Provider.WHMCS
+    return {
+        "provider": settings.provider.value,
+        "features": {
+            "quotas": True,
+            "plans": True,
+            "checkout": stripe,
+            "portal": stripe,
+            "webhooks": stripe or whmcs,
+            "addons": stripe,
+        },
+        "externalBillingUrl": str(settings.whmcs_client_area_url) if whmcs and settings.whmcs_client_area_url else None,
+    }
+
+
+@router.get("/config", summary="The active billing provider and what the page may offer")
+async def config(caller: AnyCaller, request: Request) -> JSONBody:
+    return JSONBody({"success": True, "config": features(settings_of(request))})
+
+
+@router.get("/health", summary="Whether the API can answer: the Kubernetes API and a plan catalog")
+async def health(caller: AnyCaller, request: Request) -> JSONBody:
+    cluster, settings = cluster_of(request), settings_of(request)
+    cluster.require()
+    catalog = organization.catalog_in_force(cluster)
+    view = cluster.catalog
+    answer: dict[str, Any] = {"valid": view.valid, "plans": len(catalog.plans)}
+    if not view.valid:
+        answer["problem"] = view.problem
+    return ok({"status": "ok", "provider": settings.provider.value, "catalog": answer})
+
+
+@router.get("/plans", summary="Self-service plans, cheapest first")
+async def plans(caller: AnyCaller, request: Request) -> JSONBody:
+    return ok(offers.plans(organization.catalog_in_force(cluster_of(request))))
+
+
+@router.get("/addons", summary="Enabled self-service add-ons")
+async def addons(caller: AnyCaller, request: Request) -> JSONBody:
+    return ok(offers.addons(organization.catalog_in_force(cluster_of(request))))
+
+
+@router.get("/organization-subscription", summary="The caller's organization: plan, cost, resources, usage")
+async def organization_subscription(caller: OrgAdmin, request: Request) -> Response:
+    return org_answer(request, caller, "subscription", organization.subscription)
+
+
+@router.get("/quota-usage", summary="The organization's usage against its enforced quota")
+async def quota_usage(caller: OrgAdmin, request: Request) -> Response:
+    return org_answer(request, caller, "usage", organization.usage)
+
+
+@router.get("/quota-status", summary="Whether and how the organization's quota is enforced")
+async def quota_status(caller: OrgAdmin, request: Request) -> Response:
+    return org_answer(request, caller, "status", organization.status)
+
+
+def org_answer(request: Request, caller: Caller, route: str, build: Callable[[organization.OrgFacts], Any]) -> Response:
+    facts = organization.OrgFacts(cluster_of(request), caller.org, settings_of(request).quota)
+    return answers_of(request).answer(route, facts, build)
+
+
+class AddonEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    addonId: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_ADDON_QUANTITY, strict=True)] = 1
+
+
+class DowngradeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    planId: Annotated[str, Field(min_length=1)]
+    addons: list[AddonEntry] | None = None
+    """the add-ons to count with the plan; omitted: the organization's current ones"""
+
+
+@router.post("/simulate-downgrade", summary="Whether current usage fits another plan's quota")
+async def simulate_downgrade(body: DowngradeRequest, caller: OrgAdmin, request: Request) -> JSONBody:
+    cluster, settings = cluster_of(request), settings_of(request)
+    facts = organization.OrgFacts(cluster, caller.org, settings.quota)
+    addons = None if body.addons is None else [entry.model_dump() for entry in body.addons]
+    return ok(organization.simulate(facts, body.planId, addons, settings.quota))
+
+
+def visible_namespaces(caller: Caller, cluster: Cluster) -> list[str]:
+    """The namespaces the caller may see: its organization's tree (org-admin), and its own namespaces."""
+    cluster.require(cluster.namespaces)
+    seen = set(cluster.members(caller.org)) if caller.role == Role.ORG_ADMIN else set()
+    seen |= {namespace for namespace in caller.namespaces if cluster.namespaces.get("", namespace) is not None}
+    return sorted(seen)
+
+
+def compute(cluster: Cluster, namespace: str) -> dict[str, Any]:
+    pods, cpu, memory = cluster.namespace_usage(namespace)
+    return {"pods": pods, "cpu": cores(cpu), "memory": gib(memory)}
+
+
+@router.get("/projects", summary="The namespaces the caller may see, with their usage")
+async def projects(caller: AnyCaller, request: Request) -> JSONBody:
+    cluster = cluster_of(request)
+    if caller.role == Role.GUEST:
+        raise ApiError(403, "no organization or project rights in the token", {"role": caller.role.value})
+    cluster.require(cluster.namespaces, cluster.pods)
+    return ok(
+        [
+            {
+                "namespace": namespace,
+                "organization": cluster.root_of(namespace) or caller.org,
+                "usage": compute(cluster, namespace),
+            }
+            for namespace in visible_namespaces(caller, cluster)
+        ]
+    )
+
+
+@router.get("/project/{namespace}/overview", summary="One project's compute usage and billing data")
+async def project_overview(namespace: str, request: Request, caller: AnyCaller) -> Response:
+    cluster, settings = cluster_of(request), settings_of(request)
+    allowed = visible_namespaces(caller, cluster)
+    if namespace not in allowed and namespace not in caller.namespaces:
+        raise ApiError(
+            403, f"access denied to namespace {namespace!r}", {"namespace": namespace, "availableNamespaces": allowed}
+        )
+    if settings.billing_api_url is not None:
+        return await proxy_overview(request, str(settings.billing_api_url).rstrip("/"), namespace)
+    cluster.require(cluster.namespaces, cluster.pods)
+    if cluster.namespaces.get("", namespace) is None:
+        raise ApiError(404, f"namespace {namespace!r} not found", {"namespace": namespace})
+    return ok({"namespace": namespace, "compute": compute(cluster, namespace), "billing": None})
+
+
+async def proxy_overview(request: Request, base: str, namespace: str) -> Response:
+    """The billing-dashboard service's answer, passed through (wrapped when it has no envelope)."""
+    session: aiohttp.ClientSession = request.app.state.http
+    url = f"{base}/api/project/{namespace}/overview"
+    headers = {"Accept": "application/json"}
+    if "authorization" in request.headers:
+        headers["Authorization"] = request.headers["authorization"]
+    try:
+        async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=PROXY_TIMEOUT_SECONDS)) as got:
+            payload = await got.json(content_type=None)
+            status = got.status
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        raise ApiError(
+            503, "Billing service unreachable", {"namespace": namespace, "reason": str(exc) or type(exc).__name__}
+        ) from exc
+    if status >= 400:
+        message = payload.get("error") if isinstance(payload, dict) else None
+        raise ApiError(
+            status if status < 500 else 502,
+            str(message or f"the billing service answered {status}"),
+            {"namespace": namespace},
+        )
+    if isinstance(payload, dict) and "success" in payload:
+        return JSONBody(payload)
+    return ok(payload)

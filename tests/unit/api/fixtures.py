@@ -1,0 +1,162 @@
+"""The in-memory cluster the unit tests answer from: organizations acme (pro-pool + 1 turbo-x1),
+beta (no plan) and gone (suspended), their HNC trees, quota objects, public EIps and pods."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orgquota.api.settings import ApiSettings
+
+CATALOG_TEXT = """
+plans:
+  dev-pool:
+    displayName: Dev Pool
+    description: For development
+    price: 49
+    currency: EUR
+    objectStorage: 20Gi
+    ipv4: 0
+    features: [Shared CPU]
+    requests: {cpu: "4", memory: 8Gi, storage: 60Gi}
+    pods: 100
+    servicesLB: 2
+    limitRange: {defaultCPU: 500m, defaultMemory: 512Mi, maxCPU: "2", maxMemory: 4Gi}
+  pro-pool:
+    displayName: Pro Pool
+    price: 199
+    currency: EUR
+    recommended: true
+    requests: {cpu: "8", memory: 24Gi, storage: 160Gi}
+    pods: 200
+    servicesLB: 100
+    limitRange: {defaultCPU: "1", defaultMemory: 1Gi, maxCPU: "4", maxMemory: 8Gi}
+  internal:
+    price: 1
+    selfService: false
+    requests: {cpu: "1", memory: 1Gi, storage: 1Gi}
+    pods: 10
+    servicesLB: 0
+    limitRange: {}
+suspendedPlan: {cpu: 500m, memory: 1Gi, pods: 10, servicesLB: 0}
+systemOverhead: {cpuPerProject: 100, memPerProject: 128}
+addons:
+  turbo-x1: {displayName: Turbo x1, price: 29, currency: EUR, cpu: "2", memory: 4Gi, storage: 20Gi}
+  turbo-x2: {displayName: Turbo x2, price: 49, currency: EUR, cpu: "4", memory: 8Gi, storage: 40Gi}
+  retired: {price: 1, cpu: "1", disabled: true}
+  hidden: {price: 1, cpu: "1", selfService: false}
+eipQuota: {pro-pool: 1, dev-pool: 0}
+"""
+
+P = "billing.kube-dc.com/"
+ACME_HARD = {
+    "requests.cpu": "10300m",
+    "limits.cpu": "10300m",
+    "requests.memory": "29056Mi",
+    "limits.memory": "29056Mi",
+    "requests.storage": "180Gi",
+    "pods": "200",
+    "services.loadbalancers": "100",
+}
+ACME_USED = {
+    "requests.cpu": "9",
+    "limits.cpu": "9",
+    "requests.memory": "12Gi",
+    "requests.storage": "45Gi",
+    "pods": "23",
+    "services.loadbalancers": "1",
+}
+
+
+def _ns(name: str, *ancestors: str) -> dict[str, Any]:
+    labels = {f"{name}.tree.hnc.x-k8s.io/depth": "0"}
+    labels |= {f"{a}.tree.hnc.x-k8s.io/depth": str(depth) for depth, a in enumerate(ancestors, start=1)}
+    return {"metadata": {"name": name, "labels": labels}}
+
+
+def _org(name: str, annotations: dict[str, str], status: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "namespace": name,
+            "name": name,
+            "annotations": {**annotations, "kubectl.kubernetes.io/last-applied-configuration": "{}"},
+            "creationTimestamp": "2026-11-01T10:00:00Z",
+        },
+        "status": status or {},
+    }
+
+
+def _pod(namespace: str, name: str, cpu: str, memory: str, phase: str = "Running") -> dict[str, Any]:
+    container = {"name": "c", "resources": {"requests": {"cpu": cpu, "memory": memory}}}
+    return {
+        "metadata": {"namespace": namespace, "name": name},
+        "spec": {"containers": [container]},
+        "status": {"phase": phase},
+    }
+
+
+def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
+    acme_status = {
+        "ready": True,
+        "mode": "plan",
+        "plan": "pro-pool",
+        "conditions": [
+            {
+                "type": "QuotaReady",
+                "status": "True",
+                "reason": "Applied",
+                "message": "plan pro-pool with 1 x turbo-x1 is enforced",
+                "lastTransitionTime": "2026-11-02T09:00:00Z",
+            }
+        ],
+        "quotaUsage": {"hard": {}, "used": {}, "lastUpdated": "2026-11-03T08:00:00Z"},
+    }
+    return {
+        "namespaces": [
+            _ns("acme"),
+            _ns("acme-dev", "acme"),
+            _ns("acme-prod", "acme"),
+            _ns("beta"),
+            _ns("beta-x", "beta"),
+            _ns("gone"),
+            {"metadata": {"name": "lonely"}},
+        ],
+        "orgs": [
+            _org(
+                "acme",
+                {
+                    P + "plan-id": "pro-pool",
+                    P + "subscription": "active",
+                    P + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
+                    P + "provider-subscription-id": "sub_123",
+                    P + "provider-customer-id": "cus_456",
+                },
+                acme_status,
+            ),
+            _org("beta", {}),
+            _org("gone", {P + "plan-id": "pro-pool", P + "subscription": "suspended"}),
+        ],
+        "hrqs": [
+            {
+                "metadata": {"namespace": "acme", "name": "plan-quota"},
+                "spec": {"hard": ACME_HARD},
+                "status": {"hard": ACME_HARD, "used": ACME_USED},
+            }
+        ],
+        "limit_ranges": [
+            {
+                "metadata": {
+                    "namespace": "acme",
+                    "name": "default-resource-limits",
+                    "labels": {P + "auto-managed": "true"},
+                }
+            }
+        ],
+        "eips": [{"metadata": {"namespace": "acme-dev", "name": "eip-1"}}],
+        "pods": [
+            _pod("acme-dev", "web", "500m", "1Gi"),
+            _pod("acme-dev", "db", "250m", "512Mi"),
+            _pod("acme-prod", "done", "4", "4Gi", phase="Succeeded"),
+            _pod("beta-x", "job", "3", "2Gi"),
+        ],
+    }

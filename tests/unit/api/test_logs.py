@@ -1,0 +1,52 @@
+"""Log lines are JSON objects carrying the caller's organization."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from orgquota.api.logs import JsonFormatter
+
+
+def test_access_lines_name_the_organization(
+    client: TestClient, admin: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="orgquota.api.access"):
+        client.get("/api/billing/quota-usage", headers=admin)
+    record = next(r for r in caplog.records if r.name == "orgquota.api.access")
+    line = json.loads(JsonFormatter().format(record))
+    assert line["organization"] == "acme"
+    assert (line["route"], line["status"], line["role"]) == ("/api/billing/quota-usage", 200, "org-admin")
+    assert line["message"] == "GET /api/billing/quota-usage 200"
+    assert line["time"].endswith("Z")
+
+
+def test_denials_are_warnings(
+    client: TestClient, project_user: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="orgquota.api.access"):
+        client.get("/api/billing/quota-usage", headers=project_user)
+        client.get("/api/billing/quota-usage")
+    levels = [(r.levelname, r.fields["status"]) for r in caplog.records if r.name == "orgquota.api.access"]  # type: ignore[attr-defined]
+    assert levels == [("WARNING", 403), ("WARNING", 401)]
+
+
+def test_other_lines_carry_their_extra_fields_and_the_organization() -> None:
+    from orgquota.api.auth import CURRENT_ORGANIZATION
+
+    record = logging.LogRecord("orgquota.api.keys", logging.WARNING, "x", 1, "keys %s", ("stale",), None)
+    record.issuer = "https://login.example.com"
+    token = CURRENT_ORGANIZATION.set("acme")
+    try:
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        CURRENT_ORGANIZATION.reset(token)
+    assert (line["message"], line["issuer"], line["organization"], line["level"]) == (
+        "keys stale",
+        "https://login.example.com",
+        "acme",
+        "WARNING",
+    )
