@@ -1,0 +1,152 @@
+"""What a payment provider tells us, and the billing annotations it leads to: one state machine for every provider.
+
+Stripe and WHMCS speak differently, but each of their messages comes down to one of a few billing
+facts (a subscription started, a cancellation was requested, a payment failed, ...). Providers
+translate their messages into facts; this module alone decides which annotations a fact writes, so
+both providers move an Organization through the same states.
+
+Deliveries arrive at least once and in any order. A fact carries the time the provider created it;
+one older than the last fact applied to the organization (`provider-event-created`) changes
+nothing, and applying a fact twice gives what applying it once gave, so a duplicate changes
+nothing either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from orgquota.core import annotations as ann
+from orgquota.core.annotations import AddonRequest, Subscription, parse_addons
+from orgquota.core.timestamps import format_rfc3339
+
+AnnotationPatch = dict[str, str | None]
+"""Billing annotations to set (a value) or remove (None): only those that change."""
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """A subscription started, was paid, or was resumed: the whole plan, with the add-ons bought."""
+
+    plan_id: str
+    plan_name: str
+    subscription_id: str
+    customer_id: str
+    addons: tuple[AddonRequest, ...] = ()
+    trialing: bool = False
+
+
+@dataclass(frozen=True)
+class CancelRequested:
+    """The subscription ends at the end of the period it is paid for: the plan is kept until then."""
+
+
+@dataclass(frozen=True)
+class PaymentFailed:
+    """A payment failed; the provider retries, and the plan is kept meanwhile."""
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The subscription is over: canceled if that was asked for, otherwise suspended (grace period)."""
+
+
+@dataclass(frozen=True)
+class PlanChanged:
+    plan_id: str
+    plan_name: str
+
+
+@dataclass(frozen=True)
+class Terminated:
+    """The provider removed the service: nothing to return to (WHMCS `terminate`)."""
+
+
+@dataclass(frozen=True)
+class Renewed:
+    """A period was paid as agreed: nothing changes."""
+
+
+BillingFact = Subscribed | CancelRequested | PaymentFailed | Ended | PlanChanged | Terminated | Renewed
+
+_ENDED_STATES = frozenset({Subscription.SUSPENDED.value, Subscription.CANCELED.value})
+
+
+def addons_annotation(addons: Sequence[AddonRequest]) -> str:
+    """The `addons` annotation's text, in one spelling, so equal add-ons always compare equal."""
+    merged: dict[str, int] = {}
+    for request in addons:
+        merged[request.addon_id] = merged.get(request.addon_id, 0) + request.quantity
+    return json.dumps(
+        [{"addonId": addon_id, "quantity": quantity} for addon_id, quantity in sorted(merged.items())],
+        separators=(",", ":"),
+    )
+
+
+def _wanted(current: Mapping[str, str], fact: BillingFact, now: datetime) -> AnnotationPatch:
+    """Every annotation the fact decides, whether or not it already has that value."""
+    state = current.get(ann.SUBSCRIPTION)
+    match fact:
+        case Subscribed():
+            return {
+                ann.SUBSCRIPTION: Subscription.TRIALING if fact.trialing else Subscription.ACTIVE,
+                ann.PLAN_ID: fact.plan_id,
+                ann.PLAN_NAME: fact.plan_name,
+                ann.PROVIDER_SUBSCRIPTION_ID: fact.subscription_id,
+                ann.PROVIDER_CUSTOMER_ID: fact.customer_id,
+                ann.ADDONS: addons_annotation(fact.addons),
+                ann.SUSPENDED_AT: None,
+            }
+        case CancelRequested():
+            return {} if state in _ENDED_STATES else {ann.SUBSCRIPTION: Subscription.CANCELING}
+        case PaymentFailed():
+            return {} if state in _ENDED_STATES else {ann.SUBSCRIPTION: Subscription.PAST_DUE}
+        case Ended():
+            if state in _ENDED_STATES:
+                return {}  # already ended: a second delivery must not restart the grace clock
+            if state == Subscription.CANCELING:
+                return {ann.SUBSCRIPTION: Subscription.CANCELED}
+            return {ann.SUBSCRIPTION: Subscription.SUSPENDED, ann.SUSPENDED_AT: format_rfc3339(now)}
+        case PlanChanged():
+            return {ann.PLAN_ID: fact.plan_id, ann.PLAN_NAME: fact.plan_name}
+        case Terminated():
+            return {
+                ann.SUBSCRIPTION: Subscription.CANCELED,
+                ann.PLAN_ID: None,
+                ann.PLAN_NAME: None,
+                ann.PROVIDER_SUBSCRIPTION_ID: None,
+                ann.PROVIDER_CUSTOMER_ID: None,
+            }
+        case Renewed():
+            return {}
+
+
+def _differs(current: Mapping[str, str], key: str, value: str | None) -> bool:
+    if key == ann.ADDONS and value is not None and key in current:
+        return parse_addons(current[key]).requests != parse_addons(value).requests
+    return current.get(key) != value
+
+
+def last_applied(current: Mapping[str, str]) -> int | None:
+    """When the last fact applied to this organization was created (provider time, Unix seconds)."""
+    raw = current.get(ann.PROVIDER_EVENT_CREATED)
+    return int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
+
+
+def apply_fact(current: Mapping[str, str], fact: BillingFact, *, created: int | None, now: datetime) -> AnnotationPatch:
+    """The annotations that change when `fact` (created at `created`, Unix seconds) meets `current`.
+
+    `created` None means the fact is not from an ordered stream (a user's own request, confirmed
+    with the provider): it is applied and does not move the ordering mark. An empty answer means
+    nothing is to be written.
+    """
+    last = last_applied(current)
+    if created is not None and last is not None and created < last:
+        return {}
+    wanted = {key: None if value is None else str(value) for key, value in _wanted(current, fact, now).items()}
+    patch = {key: value for key, value in wanted.items() if _differs(current, key, value)}
+    if patch and created is not None and (last is None or created > last):
+        patch[ann.PROVIDER_EVENT_CREATED] = str(created)
+    return patch
