@@ -111,7 +111,7 @@ async def _apply(context: ProviderContext, body: bytes, sent: int) -> Response:
         return calls.fact_of(checked, current)
 
     log: dict[str, Any] = {"provider": PROVIDER, "action": action, "organization": call.organization}
-    log |= {"serviceId": call.service_id, "created": sent}
+    log |= {"serviceId": call.service_id, "providerTime": sent}
     try:
         recorded = await record_fact(context.kube, call.organization, decide, created=sent, now=datetime.now(UTC))
     except OtherService as exc:

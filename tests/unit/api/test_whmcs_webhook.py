@@ -1,0 +1,127 @@
+"""The WHMCS webhook route over an in-memory apiserver: answers, the one-use rule, conflicts, failures.
+
+The real apiserver path is tested end to end (tests/e2e/quota/test_whmcs.py); here the apiserver
+is a dict, so that conflicts and failures can be made to happen on cue.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from orgquota.api.app import create_app
+from orgquota.api.cluster import Cluster
+from orgquota.api.settings import ApiSettings
+from orgquota.kube.client import ORGANIZATION, KubeError, Manifest
+from tests.support.whmcs_client import WEBHOOK_PATH, Signed, WhmcsModule, call_body
+from tests.unit.api.conftest import Issuer
+
+SECRET = "unit-secret"
+P = "billing.kube-dc.com/"
+
+
+class MemoryKube:
+    """Organizations by path; `conflicts` writes meet a concurrent change first, `broken` fails every request."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, Manifest] = {}
+        self.conflicts = 0
+        self.broken = False
+        self.patches: list[Manifest] = []
+
+    def add(self, name: str, annotations: dict[str, str]) -> None:
+        meta = {"name": name, "namespace": name, "resourceVersion": "1", "annotations": dict(annotations)}
+        self.objects[ORGANIZATION.path(name, name)] = {"metadata": meta}
+
+    def annotations(self, name: str) -> dict[str, str]:
+        return dict(self.objects[ORGANIZATION.path(name, name)]["metadata"]["annotations"])
+
+    async def get(self, path: str) -> Manifest | None:
+        if self.broken:
+            raise KubeError("GET", path, 500, "etcdserver: request timed out")
+        found = self.objects.get(path)
+        return copy.deepcopy(found) if found else None
+
+    async def merge_patch(self, path: str, body: Manifest) -> Manifest:
+        meta = self.objects[path]["metadata"]
+        if self.conflicts:
+            self.conflicts -= 1
+            meta["resourceVersion"] = str(int(meta["resourceVersion"]) + 1)
+            meta["annotations"][P + "subscription"] = "canceling"  # someone else's write
+        if body["metadata"].get("resourceVersion") not in (None, meta["resourceVersion"]):
+            raise KubeError("PATCH", path, 409, "the object has been modified", "Conflict")
+        self.patches.append(body)
+        for key, value in body["metadata"]["annotations"].items():
+            if value is None:
+                meta["annotations"].pop(key, None)
+            else:
+                meta["annotations"][key] = value
+        meta["resourceVersion"] = str(int(meta["resourceVersion"]) + 1)
+        return copy.deepcopy(self.objects[path])
+
+
+@pytest.fixture
+def settings(issuer: Issuer) -> ApiSettings:
+    return ApiSettings.from_env(
+        {"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs", "WHMCS_WEBHOOK_SECRET": SECRET}
+    )
+
+
+@pytest.fixture
+def kube() -> MemoryKube:
+    kube = MemoryKube()
+    kube.add("acme", {P + "plan-id": "pro-pool", P + "subscription": "active"})
+    return kube
+
+
+@pytest.fixture
+def module(settings: ApiSettings, cluster: Cluster, kube: MemoryKube) -> Iterator[WhmcsModule]:
+    cluster.kube = kube  # type: ignore[assignment]
+    with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
+        yield ClientModule(client)
+
+
+class ClientModule(WhmcsModule):
+    """The module, speaking to the app in this process."""
+
+    def __init__(self, client: TestClient) -> None:
+        super().__init__("", SECRET)
+        object.__setattr__(self, "client", client)
+
+    def send(self, request: Signed) -> Any:
+        from tests.support.whmcs_client import Answer
+
+        got = self.client.post(WEBHOOK_PATH, content=request.body, headers=request.headers)  # type: ignore[attr-defined]
+        return Answer(got.status_code, got.json())
+
+
+def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsModule, kube: MemoryKube) -> None:
+    kube.conflicts = 1
+    answer = module.call("suspend", "acme", int(time.time()))
+    assert answer.status == 200, answer.json
+    # Decided again on what was there: a cancellation was requested meanwhile, so the end is a cancellation.
+    assert kube.annotations("acme")[P + "subscription"] == "canceled"
+    assert len(kube.patches) == 1
+
+
+def test_a_kubernetes_failure_answers_503_and_the_call_may_be_sent_again(module: WhmcsModule, kube: MemoryKube) -> None:
+    kube.broken = True
+    request = module.signed(call_body("suspend", "acme"))
+    failed = module.send(request)
+    assert failed.status == 503
+    assert "nothing was written" in failed.json["error"]
+    assert kube.patches == []
+    kube.broken = False
+    assert module.send(request).status == 200  # not applied before: the same signed bytes are still good
+    assert module.send(request).status == 401
+
+
+def test_without_a_secret_the_provider_does_not_start(issuer: Issuer, cluster: Cluster) -> None:
+    settings = ApiSettings.from_env({"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs"})
+    with pytest.raises(SystemExit, match="WHMCS_WEBHOOK_SECRET: required with BILLING_PROVIDER=whmcs"):
+        create_app(settings, cluster)
