@@ -14,6 +14,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,12 +61,17 @@ class Answer:
     json: dict[str, Any]
 
 
+Transport = Callable[[str, "Signed"], Answer]
+"""How a request reaches the API (path, request) -> answer; HTTP by default."""
+
+
 @dataclass(frozen=True)
 class WhmcsModule:
     """The module's side: `api_url` is the billing API's base (`http://host:port`)."""
 
     api_url: str
     secret: str
+    transport: Transport | None = None
 
     def signed(self, payload: dict[str, Any] | bytes, timestamp: int | None = None) -> Signed:
         body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
@@ -78,6 +84,8 @@ class WhmcsModule:
         return Signed(body, headers)
 
     def send(self, request: Signed) -> Answer:
+        if self.transport is not None:
+            return self.transport(WEBHOOK_PATH, request)
         http = urllib.request.Request(self.api_url + WEBHOOK_PATH, request.body, request.headers, method="POST")
         try:
             with urllib.request.urlopen(http, timeout=30) as response:

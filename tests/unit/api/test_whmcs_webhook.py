@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +17,7 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 from orgquota.kube.client import ORGANIZATION, KubeError, Manifest
-from tests.support.whmcs_client import WEBHOOK_PATH, Signed, WhmcsModule, call_body
+from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
 from tests.unit.api.conftest import Issuer
 
 SECRET = "unit-secret"
@@ -83,21 +82,12 @@ def kube() -> MemoryKube:
 def module(settings: ApiSettings, cluster: Cluster, kube: MemoryKube) -> Iterator[WhmcsModule]:
     cluster.kube = kube  # type: ignore[assignment]
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
-        yield ClientModule(client)
 
+        def post(path: str, request: Signed) -> Answer:
+            got = client.post(path, content=request.body, headers=request.headers)
+            return Answer(got.status_code, got.json())
 
-class ClientModule(WhmcsModule):
-    """The module, speaking to the app in this process."""
-
-    def __init__(self, client: TestClient) -> None:
-        super().__init__("", SECRET)
-        object.__setattr__(self, "client", client)
-
-    def send(self, request: Signed) -> Any:
-        from tests.support.whmcs_client import Answer
-
-        got = self.client.post(WEBHOOK_PATH, content=request.body, headers=request.headers)  # type: ignore[attr-defined]
-        return Answer(got.status_code, got.json())
+        yield WhmcsModule("", SECRET, post)
 
 
 def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsModule, kube: MemoryKube) -> None:
