@@ -115,3 +115,26 @@ def test_without_a_secret_the_provider_does_not_start(issuer: Issuer, cluster: C
     settings = ApiSettings.from_env({"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs"})
     with pytest.raises(SystemExit, match="WHMCS_WEBHOOK_SECRET: required with BILLING_PROVIDER=whmcs"):
         create_app(settings, cluster)
+
+
+def test_an_oversized_body_is_refused_before_any_signature_is_computed(module: WhmcsModule, kube: MemoryKube) -> None:
+    body = call_body("renew", "acme", options={f"option {i}": "x" * 100 for i in range(700)})
+    answer = module.send(module.signed(body))
+    assert answer.status == 413
+    assert answer.json["error"] == "the request body is larger than 65536 bytes"
+
+
+def test_the_webhook_is_documented_with_its_headers_and_body(settings: ApiSettings, cluster: Cluster) -> None:
+    with TestClient(create_app(settings, cluster)) as client:
+        operation = client.get("/api/billing/openapi.json").json()["paths"]["/api/billing/webhook"]["post"]
+    assert [p["name"] for p in operation["parameters"]] == ["X-KubeDC-Timestamp", "X-KubeDC-Signature"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["action", "organization", "planId", "serviceId", "clientId"]
+    assert schema["properties"]["action"]["enum"] == [
+        "activate",
+        "unsuspend",
+        "suspend",
+        "terminate",
+        "change",
+        "renew",
+    ]

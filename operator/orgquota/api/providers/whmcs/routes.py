@@ -21,6 +21,7 @@ from orgquota.api.metrics import WEBHOOK_EVENTS
 from orgquota.api.organization import catalog_in_force
 from orgquota.api.providers import ProviderContext
 from orgquota.api.providers.whmcs import calls
+from orgquota.api.providers.whmcs.openapi import WEBHOOK_OPENAPI
 from orgquota.api.providers.whmcs.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 PROVIDER: Final = "whmcs"
 NOT_FOUND_CODE: Final = "ORG_NOT_FOUND"
+MAX_BODY_BYTES: Final = 64 * 1024
+"""far above any module call; the signature is only computed over bodies up to this size"""
 
 
 class OtherService(Exception):
@@ -65,9 +68,13 @@ def router(context: ProviderContext) -> APIRouter:
         "/webhook",
         summary="A WHMCS module call (signed with WHMCS_WEBHOOK_SECRET): activate, unsuspend, suspend, "
         "terminate, change or renew a service",
+        openapi_extra=WEBHOOK_OPENAPI,
     )
     async def webhook(request: Request) -> Response:
-        body = await request.body()
+        body = await _read_capped(request)
+        if body is None:
+            _count("", "invalid")
+            return error_response(413, f"the request body is larger than {MAX_BODY_BYTES} bytes", {})
         now = time.time()
         try:
             sent, digest = verify(
@@ -91,6 +98,16 @@ def router(context: ProviderContext) -> APIRouter:
                 guard.release(digest)
 
     return routes
+
+
+async def _read_capped(request: Request) -> bytes | None:
+    """The raw body, or None once it exceeds MAX_BODY_BYTES (read no further: nobody is verified yet)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
 
 
 async def _apply(context: ProviderContext, body: bytes, sent: int) -> Response:
