@@ -15,10 +15,8 @@ from orgquota.core.catalog import Catalog, parse_catalog
 from tests.support.whmcs_client import call_body
 from tests.unit.api.fixtures import CATALOG_TEXT
 
-CATALOG = parse_catalog(
-    CATALOG_TEXT
-    + '\nwhmcs:\n  configurableOptions: {"Turbo x1": turbo-x1, "Turbo x2": turbo-x2, "Extra x1": turbo-x1}\n'
-)
+OPTIONS = '{"Turbo x1": turbo-x1, "Turbo x2": turbo-x2, "Extra x1": turbo-x1, "Old turbo": retired}'
+CATALOG = parse_catalog(CATALOG_TEXT + f"\nwhmcs:\n  configurableOptions: {OPTIONS}\n")
 CURRENT = {ann.ADDONS: '[{"addonId":"turbo-x2","quantity":3}]', ann.PROVIDER_SUBSCRIPTION_ID: "whmcs-svc-42"}
 
 
@@ -126,6 +124,11 @@ def test_yes_no_options_count_as_one_or_none() -> None:
             call_body("activate", "acme", options={"Turbo x1": 60, "Extra x1": 41}),
             "configurableOptions: 101 x turbo-x1 in all, more than 100",
             {},
+        ),
+        (
+            call_body("activate", "acme", options={"Old turbo": 1}),
+            "configurableOptions.Old turbo: add-on 'retired' is disabled in the catalog",
+            {"addonId": "retired"},
         ),
     ],
 )

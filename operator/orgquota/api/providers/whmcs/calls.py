@@ -144,6 +144,11 @@ def addons_of(options: Mapping[str, Any], catalog: Catalog) -> tuple[tuple[Addon
             ignored.append(name)
             continue
         quantity = _quantity(name, value)
+        if quantity and catalog.addons[addon_id].disabled:
+            raise CallRejected(
+                f"configurableOptions.{name}: add-on {addon_id!r} is disabled in the catalog",
+                {"field": f"configurableOptions.{name}", "addonId": addon_id},
+            )
         if quantity:
             totals[addon_id] = totals.get(addon_id, 0) + quantity
     for addon_id, total in totals.items():
