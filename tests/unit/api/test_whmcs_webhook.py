@@ -10,6 +10,7 @@ import copy
 import time
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 from fastapi.testclient import TestClient
 
@@ -25,12 +26,12 @@ P = "billing.kube-dc.com/"
 
 
 class MemoryKube:
-    """Organizations by path; `conflicts` writes meet a concurrent change first, `broken` fails every request."""
+    """Organizations by path; `conflicts` writes meet a concurrent change first, `failure` fails every read."""
 
     def __init__(self) -> None:
         self.objects: dict[str, Manifest] = {}
         self.conflicts = 0
-        self.broken = False
+        self.failure: Exception | None = None
         self.patches: list[Manifest] = []
 
     def add(self, name: str, annotations: dict[str, str]) -> None:
@@ -41,8 +42,8 @@ class MemoryKube:
         return dict(self.objects[ORGANIZATION.path(name, name)]["metadata"]["annotations"])
 
     async def get(self, path: str) -> Manifest | None:
-        if self.broken:
-            raise KubeError("GET", path, 500, "etcdserver: request timed out")
+        if self.failure is not None:
+            raise self.failure
         found = self.objects.get(path)
         return copy.deepcopy(found) if found else None
 
@@ -99,14 +100,20 @@ def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsMo
     assert len(kube.patches) == 1
 
 
-def test_a_kubernetes_failure_answers_503_and_the_call_may_be_sent_again(module: WhmcsModule, kube: MemoryKube) -> None:
-    kube.broken = True
+@pytest.mark.parametrize(
+    "failure",
+    [KubeError("GET", "/apis/kube-dc.com/v1", 500, "etcdserver: request timed out"), aiohttp.ClientConnectionError()],
+)
+def test_a_kubernetes_failure_answers_503_and_the_call_may_be_sent_again(
+    module: WhmcsModule, kube: MemoryKube, failure: Exception
+) -> None:
+    kube.failure = failure
     request = module.signed(call_body("suspend", "acme"))
     failed = module.send(request)
     assert failed.status == 503
     assert "nothing was written" in failed.json["error"]
     assert kube.patches == []
-    kube.broken = False
+    kube.failure = None
     assert module.send(request).status == 200  # not applied before: the same signed bytes are still good
     assert module.send(request).status == 401
 

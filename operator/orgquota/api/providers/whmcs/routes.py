@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -148,10 +149,11 @@ async def _apply(context: ProviderContext, body: bytes, sent: int) -> Response:
                 "ignored": f"{call.subscription_id} is not the organization's subscription ({exc.own})",
             }
         )
-    except KubeError as exc:
+    except (KubeError, aiohttp.ClientError, TimeoutError) as exc:
         _count(action, "error")
         logger.error("WHMCS %s: the Kubernetes API failed: %s", action, exc, extra=log)
-        return error_response(503, "the Kubernetes API failed; nothing was written, try again", {"reason": str(exc)})
+        reason = str(exc) or type(exc).__name__
+        return error_response(503, "the Kubernetes API failed; nothing was written, try again", {"reason": reason})
     if recorded is None:
         _count(action, "not_found")
         logger.warning("WHMCS %s for an unknown organization", action, extra=log)
