@@ -1,1 +1,2 @@
-"""The billing API (`orgquota api`): reads from watches, writes only billing annotations."""
+"""The HTTP API edge (billing portal and integrations); a sibling of `orgquota.controller`, which it
+never imports (see `.importlinter`)."""

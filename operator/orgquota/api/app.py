@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from orgquota.api import routes
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
-from orgquota.api.envelope import API_PREFIX, install_error_handlers
+from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
 from orgquota.api.keys import KeySet
 from orgquota.api.logs import AccessLog
 from orgquota.api.metrics import MetricsMiddleware, metrics_endpoint
@@ -60,6 +60,22 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     if provider is not None:
         app.include_router(provider, prefix=API_PREFIX)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONBody:
+        """Liveness: the process serves requests (no token: for the kubelet)."""
+        return ok({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONBody:
+        """Readiness: every informer is current and a plan catalog is in force (no token: for the kubelet)."""
+        problems = cluster.problems()
+        if not cluster.catalog.loaded:
+            problems.append(f"catalog: {cluster.catalog.problem}")
+        if problems:
+            return error_response(503, "not ready", {"problems": problems})
+        return ok({"status": "ready"})
+
     mount_page(app, settings)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(AccessLog)

@@ -55,7 +55,9 @@ class KeySet:
         self._client: PyJWKClient | None = None
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = -float("inf")
+        self._missed_at = -float("inf")
         self._tried_at = -float("inf")
+        self._background: set[asyncio.Task[None]] = set()
         self._lifespan = lifespan
         self._cooldown = cooldown
         self._lock = asyncio.Lock()
@@ -66,16 +68,22 @@ class KeySet:
         return self._fetched_at > -float("inf")
 
     async def key(self, kid: str) -> PyJWK:
-        """The key with id `kid`; refreshes the set when it is old or does not hold `kid`."""
+        """The key with id `kid`. A key set older than `lifespan` is refreshed in the background (the
+        known keys answer meanwhile); an unknown `kid` waits for one refetch, at most every `cooldown`."""
         now = time.monotonic()
-        stale = now - self._fetched_at > self._lifespan
-        if kid not in self._keys or stale:
-            async with self._lock:  # one fetch at a time; the others then find its result
-                now = time.monotonic()
-                stale = now - self._fetched_at > self._lifespan
-                missing = kid not in self._keys
-                if (missing or stale) and now - self._tried_at >= (self._cooldown if missing else 0.0):
-                    await self._refresh()
+        found = self._keys.get(kid)
+        if found is not None:
+            if now - self._fetched_at > self._lifespan and now - self._tried_at >= self._cooldown:
+                self._tried_at = now
+                task = asyncio.get_running_loop().create_task(self.refresh())
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+            return found
+        async with self._lock:  # one fetch at a time; the others then find its result
+            now = time.monotonic()
+            if kid not in self._keys and now - self._missed_at >= self._cooldown:
+                self._missed_at = now  # a flood of unknown key ids costs one fetch per cooldown
+                await self._refresh()
         found = self._keys.get(kid)
         if found is not None:
             return found
@@ -89,7 +97,6 @@ class KeySet:
             await self._refresh()
 
     async def _refresh(self) -> None:
-        self._tried_at = time.monotonic()
         try:
             keys = await asyncio.to_thread(self._fetch)
         except (KeysUnavailable, jwt.PyJWKClientError, jwt.exceptions.PyJWKSetError) as exc:

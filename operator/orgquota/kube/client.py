@@ -16,13 +16,17 @@ from urllib.parse import quote
 
 import aiohttp
 from kubernetes.aio import client, config
-
-from orgquota.kube.metrics import WRITES
+from prometheus_client import Counter
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 RETRIES: Final = 5
 
 Manifest = dict[str, Any]
+
+WRITES: Final = Counter(
+    "orgquota_api_writes", "Write requests the operator sent to the apiserver", ["verb", "resource"]
+)
+"""counted here, where every request passes, whichever part of the operator sends it"""
 
 
 class KubeError(Exception):

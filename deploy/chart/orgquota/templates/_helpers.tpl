@@ -56,3 +56,16 @@ admissionReviewVersions: [v1]
 timeoutSeconds: 10
 matchPolicy: Equivalent
 {{- end -}}
+
+{{- define "orgquota.apiName" -}}
+{{- printf "%s-api" (include "orgquota.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "orgquota.apiSelectorLabels" -}}
+app.kubernetes.io/name: orgquota-api
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "orgquota.apiServiceAccountUser" -}}
+{{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "orgquota.apiName" .) -}}
+{{- end -}}

@@ -1,0 +1,43 @@
+"""The page: /env.js from the settings, files, the index fallback, and JSON 404s under /api."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from orgquota.api.app import create_app
+from orgquota.api.cluster import Cluster
+from orgquota.api.settings import ApiSettings
+
+
+def test_env_js_and_static_files(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<html>billing</html>")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "app.js").write_text("console.log(1)")
+    settings = ApiSettings.from_env(
+        {"OIDC_ISSUER_URL": "https://login.example.com/realms/kube-dc", "ORGQUOTA_UI_DIR": str(tmp_path)}
+    )
+    with TestClient(create_app(settings, Cluster(settings))) as client:
+        env = client.get("/env.js")
+        assert env.headers["content-type"].startswith("application/javascript")
+        assert env.text == (
+            'window.backendURL = "";\n'
+            'window.keycloakURL = "https://login.example.com/realms/kube-dc";\n'
+            'window.keycloakClientId = "kube-dc";\n'
+        )
+        assert client.get("/").text == "<html>billing</html>"
+        assert client.get("/billing/plans").text == "<html>billing</html>"  # a client route
+        assert client.get("/assets/app.js").text == "console.log(1)"
+        assert client.get("/../../etc/passwd").text == "<html>billing</html>"
+        missing = client.get("/api/nothing")
+        assert missing.status_code == 404
+        assert missing.json()["error"] == "no such route: GET /api/nothing"
+        assert client.get("/api/billing/nothing").json()["success"] is False
+
+
+def test_without_a_built_page_only_env_js(tmp_path: Path) -> None:
+    settings = ApiSettings.from_env({"OIDC_ISSUER_URL": "https://x.example", "ORGQUOTA_UI_DIR": str(tmp_path / "no")})
+    with TestClient(create_app(settings, Cluster(settings))) as client:
+        assert client.get("/env.js").status_code == 200
+        assert client.get("/").status_code == 404

@@ -1,0 +1,364 @@
+"""Every always-mounted route, for every role, answered from the in-memory cluster."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from orgquota.api.app import create_app
+from orgquota.api.cluster import Cluster
+from orgquota.api.settings import ApiSettings
+from tests.support.oidc import Issuer, bearer
+from tests.unit.api.fixtures import P
+from tests.unit.api.test_auth import assert_error
+
+API = "/api/billing"
+ORG_ROUTES = ["/organization-subscription", "/quota-usage", "/quota-status"]
+
+
+def data(response: Any) -> Any:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True
+    return body["data"]
+
+
+def test_config_in_quota_only_mode(client: TestClient, guest: dict[str, str]) -> None:
+    body = client.get(f"{API}/config", headers=guest).json()
+    assert body == {
+        "success": True,
+        "config": {
+            "provider": "none",
+            "features": {
+                "quotas": True,
+                "plans": True,
+                "checkout": False,
+                "portal": False,
+                "webhooks": False,
+                "addons": False,
+            },
+            "externalBillingUrl": None,
+        },
+    }
+
+
+def test_health(client: TestClient, guest: dict[str, str]) -> None:
+    assert data(client.get(f"{API}/health", headers=guest)) == {
+        "status": "ok",
+        "provider": "none",
+        "catalog": {"valid": True, "plans": 3},
+    }
+
+
+def test_plans_are_self_service_and_cheapest_first(client: TestClient, project_user: dict[str, str]) -> None:
+    plans = data(client.get(f"{API}/plans", headers=project_user))
+    assert [plan["id"] for plan in plans] == ["dev-pool", "pro-pool"]  # `internal` is not self-service
+    dev = plans[0]
+    assert dev["requests"] == {"cpu": "4", "memory": "8Gi", "storage": "60Gi"}
+    assert dev["resources"] == {"cpu": 4, "memory": 8, "storage": 60}
+    assert (dev["price"], dev["currency"], dev["objectStorage"], dev["ipv4"]) == (49, "EUR", "20Gi", 0)
+    assert set(dev) == {
+        *["id", "displayName", "description", "price", "currency", "recommended", "objectStorage", "ipv4", "features"],
+        *["requests", "pods", "servicesLB", "burstRatio", "resources"],
+    }
+
+
+def test_addons_are_enabled_and_self_service(client: TestClient, guest: dict[str, str]) -> None:
+    addons = data(client.get(f"{API}/addons", headers=guest))
+    assert [addon["id"] for addon in addons] == ["turbo-x1", "turbo-x2"]
+    assert addons[0] == {
+        "id": "turbo-x1",
+        "displayName": "Turbo x1",
+        "description": "",
+        "price": 29,
+        "currency": "EUR",
+        "cpu": "2",
+        "memory": "4Gi",
+        "storage": "20Gi",
+    }
+
+
+def test_organization_subscription(client: TestClient, admin: dict[str, str]) -> None:
+    sub = data(client.get(f"{API}/organization-subscription", headers=admin))
+    assert sub["organization"] == "acme"
+    assert (sub["planId"], sub["planName"], sub["status"], sub["mode"], sub["ready"]) == (
+        "pro-pool",
+        "Pro Pool",
+        "active",
+        "plan",
+        True,
+    )
+    assert (sub["providerSubscriptionId"], sub["providerCustomerId"]) == ("sub_123", "cus_456")
+    assert sub["since"] == "2026-11-02T09:00:00Z"
+    assert sub["addons"] == [{"addonId": "turbo-x1", "quantity": 1}]
+    assert sub["resources"] == {"cpu": 10, "memory": 28, "storage": 180}  # what was sold: no overhead
+    assert sub["monthlyCost"] == {"plan": 199, "addons": 29, "total": 228, "currency": "EUR"}
+    # limits as enforced: 3 projects x (100m, 128Mi) of overhead included (10300m, 29056Mi)
+    assert sub["usage"] == {
+        "cpu": {"used": 9, "limit": 10.3},
+        "memory": {"used": 12, "limit": 28.375},
+        "storage": {"used": 45, "limit": 180},
+        "pods": {"used": 23, "limit": 200},
+        "publicIPv4": {"used": 1, "limit": 1},
+    }
+
+
+def test_organization_without_plan(client: TestClient, issuer: Issuer) -> None:
+    sub = data(client.get(f"{API}/organization-subscription", headers=_admin_of(issuer, "beta")))
+    assert (sub["planId"], sub["status"], sub["mode"], sub["resources"], sub["monthlyCost"]) == (
+        None,
+        None,
+        "none",
+        None,
+        None,
+    )
+    assert sub["usage"]["cpu"] == {"used": 0, "limit": None}
+
+
+def test_suspended_organization_is_limited_to_the_floor(client: TestClient, issuer: Issuer) -> None:
+    usage = data(client.get(f"{API}/quota-usage", headers=_admin_of(issuer, "gone")))
+    assert usage["cpu"]["limit"] == 0.5
+    assert usage["publicIPv4"]["limit"] == 0
+    status = data(client.get(f"{API}/quota-status", headers=_admin_of(issuer, "gone")))
+    assert (status["mode"], status["reason"], status["hrqExists"], status["quotaEnforced"]) == (
+        "floor",
+        "Suspended",
+        False,
+        False,
+    )
+
+
+def test_quota_usage(client: TestClient, admin: dict[str, str]) -> None:
+    usage = data(client.get(f"{API}/quota-usage", headers=admin))
+    assert usage["cpu"] == {"used": 9, "limit": 10.3, "percent": 87.4}
+    assert usage["loadBalancers"] == {"used": 1, "limit": 100, "percent": 1}
+    assert usage["publicIPv4"] == {"used": 1, "limit": 1, "percent": 100}
+    assert usage["lastUpdated"] == "2026-11-03T08:00:00Z"
+
+
+def test_quota_status(client: TestClient, admin: dict[str, str]) -> None:
+    assert data(client.get(f"{API}/quota-status", headers=admin)) == {
+        "quotaEnforced": True,
+        "planId": "pro-pool",
+        "mode": "plan",
+        "hrqExists": True,
+        "limitRangeExists": True,
+        "ready": True,
+        "reason": "Applied",
+        "message": "plan pro-pool with 1 x turbo-x1 is enforced",
+        "overQuota": [],
+    }
+
+
+def test_over_quota_is_named(client: TestClient, cluster: Cluster, admin: dict[str, str]) -> None:
+    hrq = {
+        "metadata": {"namespace": "acme", "name": "plan-quota"},
+        "status": {"hard": {"requests.cpu": "1", "pods": "5"}, "used": {"requests.cpu": "2", "pods": "5"}},
+    }
+    cluster.hrqs.apply("MODIFIED", hrq)
+    assert data(client.get(f"{API}/quota-status", headers=admin))["overQuota"] == ["cpu"]
+
+
+@pytest.mark.parametrize("route", ORG_ROUTES)
+def test_org_routes_refuse_project_users_and_guests(
+    client: TestClient, route: str, project_user: dict[str, str], guest: dict[str, str]
+) -> None:
+    for headers, role in ((project_user, "project-user"), (guest, "guest")):
+        body = assert_error(client.get(API + route, headers=headers), 403, "organization administrators only")
+        assert body["details"]["role"] == role
+
+
+def test_org_admin_of_an_organization_that_does_not_exist(client: TestClient, issuer: Issuer) -> None:
+    body = assert_error(client.get(f"{API}/quota-usage", headers=_admin_of(issuer, "nowhere")), 404, "'nowhere'")
+    assert body["details"] == {"organization": "nowhere"}
+
+
+def test_simulate_downgrade(client: TestClient, admin: dict[str, str]) -> None:
+    result = data(client.post(f"{API}/simulate-downgrade", headers=admin, json={"planId": "dev-pool", "addons": []}))
+    assert result["fits"] is False
+    assert {v["resource"]: (v["used"], v["newLimit"]) for v in result["violations"]} == {
+        "requests.cpu": ("9", "4300m"),
+        "limits.cpu": ("9", "4300m"),
+        "requests.memory": ("12Gi", "8576Mi"),
+        "publicIPv4": ("1", "0"),
+    }
+    # the current add-on is counted when none are given: 4 + 2 + 0.3 cores
+    kept = data(client.post(f"{API}/simulate-downgrade", headers=admin, json={"planId": "dev-pool"}))
+    assert ("9", "6300m") in {(v["used"], v["newLimit"]) for v in kept["violations"]}
+    fits = data(
+        client.post(
+            f"{API}/simulate-downgrade",
+            headers=admin,
+            json={"planId": "pro-pool", "addons": [{"addonId": "turbo-x2", "quantity": 1}]},
+        )
+    )
+    assert fits == {"fits": True, "violations": []}
+
+
+def test_simulate_downgrade_bad_input(client: TestClient, admin: dict[str, str]) -> None:
+    def post(body: dict[str, Any]) -> Any:
+        return client.post(f"{API}/simulate-downgrade", headers=admin, **body)
+
+    body = assert_error(post({"json": {"planId": "gold"}}), 400, "unknown plan 'gold'")
+    assert body["details"]["availablePlans"] == ["dev-pool", "internal", "pro-pool"]
+    body = assert_error(post({"json": {"planId": "dev-pool", "addons": [{"addonId": "retired"}]}}), 400, "'retired'")
+    assert body["details"]["availableAddons"] == ["hidden", "turbo-x1", "turbo-x2"]
+    not_json = client.post(
+        f"{API}/simulate-downgrade", headers={**admin, "Content-Type": "application/json"}, content=b"{not json"
+    )
+    assert_error(not_json, 400, "not valid JSON")
+    body = assert_error(post({"json": {"addons": []}}), 422, "planId")
+    assert body["details"]["problems"][0]["field"] == "planId"
+    assert_error(post({"json": {"planId": "dev-pool", "addons": [{"addonId": "turbo-x1", "quantity": 0}]}}), 422)
+    assert_error(post({"json": {"planId": "dev-pool", "colour": "red"}}), 422, "colour")
+
+
+def test_projects_by_role(
+    client: TestClient, admin: dict[str, str], project_user: dict[str, str], guest: dict[str, str]
+) -> None:
+    projects = data(client.get(f"{API}/projects", headers=admin))
+    assert [p["namespace"] for p in projects] == ["acme", "acme-dev", "acme-prod"]
+    dev = projects[1]
+    assert dev == {"namespace": "acme-dev", "organization": "acme", "usage": {"pods": 2, "cpu": 0.75, "memory": 1.5}}
+    assert projects[2]["usage"] == {"pods": 0, "cpu": 0, "memory": 0}  # finished pods count for nothing
+    assert [p["namespace"] for p in data(client.get(f"{API}/projects", headers=project_user))] == ["acme-dev"]
+    assert_error(client.get(f"{API}/projects", headers=guest), 403, "no organization or project rights")
+
+
+def test_project_overview(client: TestClient, admin: dict[str, str], project_user: dict[str, str]) -> None:
+    expected = {"namespace": "acme-dev", "compute": {"pods": 2, "cpu": 0.75, "memory": 1.5}, "billing": None}
+    assert data(client.get(f"{API}/project/acme-dev/overview", headers=admin)) == expected
+    assert data(client.get(f"{API}/project/acme-dev/overview", headers=project_user)) == expected
+    body = assert_error(client.get(f"{API}/project/acme-prod/overview", headers=project_user), 403, "'acme-prod'")
+    assert body["details"] == {"namespace": "acme-prod", "availableNamespaces": ["acme-dev"]}
+    body = assert_error(client.get(f"{API}/project/beta-x/overview", headers=admin), 403, "access denied")
+    assert body["details"]["availableNamespaces"] == ["acme", "acme-dev", "acme-prod"]
+
+
+def test_project_overview_of_a_claimed_namespace_that_does_not_exist(client: TestClient, issuer: Issuer) -> None:
+    headers = bearer(issuer.token(namespaces=["ghost"]))
+    assert_error(client.get(f"{API}/project/ghost/overview", headers=headers), 404, "'ghost' not found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/organization-subscription"),
+        ("PUT", "/organization-subscription"),
+        ("DELETE", "/organization-subscription"),
+        ("POST", "/organization-subscription/addons"),
+        ("DELETE", "/organization-subscription/addons/turbo-x1"),
+        ("POST", "/customer-portal"),
+        ("GET", "/verify-checkout"),
+        ("POST", "/verify-checkout"),
+        ("POST", "/webhook"),
+        ("GET", "/no-such-thing"),
+    ],
+)
+def test_provider_routes_do_not_exist_in_quota_only_mode(
+    client: TestClient, admin: dict[str, str], method: str, path: str
+) -> None:
+    assert_error(client.request(method, API + path, headers=admin), 404, f"no such route: {method} {API}{path}")
+
+
+def test_catalog_edits_and_bad_catalogs(client: TestClient, cluster: Cluster, guest: dict[str, str]) -> None:
+    configmap = {"metadata": {"namespace": "kube-dc", "name": "billing-plans"}, "data": {"plans.yaml": "plans: {}"}}
+    cluster.catalog.live.apply("MODIFIED", configmap)
+    health = data(client.get(f"{API}/health", headers=guest))
+    assert health["catalog"]["valid"] is False
+    assert "plans" in health["catalog"]["problem"]
+    assert len(data(client.get(f"{API}/plans", headers=guest))) == 2  # the last good one stays in force
+
+
+def test_no_catalog_ever_is_503(settings: ApiSettings, cluster: Cluster, issuer: Issuer) -> None:
+    empty = Cluster(settings)
+    for cache in empty.caches:
+        cache.replace([])
+    with TestClient(create_app(settings, empty)) as client:
+        headers = bearer(issuer.token())
+        assert_error(client.get(f"{API}/health", headers=headers), 503, "no valid plan catalog", "missing")
+        assert_error(client.get(f"{API}/plans", headers=headers), 503, "no valid plan catalog")
+
+
+def test_saved_last_good_catalog_stands_in_after_a_restart(settings: ApiSettings, issuer: Issuer) -> None:
+    fresh = Cluster(settings)
+    for cache in fresh.caches:
+        cache.replace([])
+    live = {"metadata": {"namespace": "kube-dc", "name": "billing-plans"}, "data": {"plans.yaml": "{bad"}}
+    saved_text = json.dumps(
+        {
+            "plans": {
+                "p": {
+                    "requests": {"cpu": "1", "memory": "1Gi", "storage": "1Gi"},
+                    "pods": 1,
+                    "servicesLB": 0,
+                    "limitRange": {},
+                }
+            },
+            "suspendedPlan": {"cpu": "1", "memory": "1Gi", "pods": 1, "servicesLB": 0},
+        }
+    )
+    saved = {
+        "metadata": {"namespace": "kube-dc", "name": "billing-plans-last-good"},
+        "data": {"plans.yaml": saved_text},
+    }
+    fresh.catalog.live.replace([live])
+    fresh.catalog.last_good.replace([saved])
+    with TestClient(create_app(settings, fresh)) as client:
+        headers = bearer(issuer.token())
+        assert [p["id"] for p in data(client.get(f"{API}/plans", headers=headers))] == ["p"]
+        assert data(client.get(f"{API}/health", headers=headers))["catalog"]["valid"] is False
+
+
+def test_apiserver_unreachable_is_503(client: TestClient, cluster: Cluster, admin: dict[str, str]) -> None:
+    cluster.orgs.broken("ClientConnectorError: connection refused")
+    body = assert_error(client.get(f"{API}/quota-usage", headers=admin), 503, "Kubernetes API is unreachable")
+    assert body["details"]["problems"] == ["organizations: ClientConnectorError: connection refused"]
+    assert_error(client.get(f"{API}/health", headers=admin), 503)
+    cluster.orgs.replace(list(_orgs_of(cluster)))  # listed again: answers again
+    assert client.get(f"{API}/quota-usage", headers=admin).status_code == 200
+
+
+def test_annotation_changes_show_at_once(client: TestClient, cluster: Cluster, admin: dict[str, str]) -> None:
+    org = {"metadata": {"namespace": "acme", "name": "acme", "annotations": {P + "plan-id": "dev-pool"}}}
+    cluster.orgs.apply("MODIFIED", org)
+    sub = data(client.get(f"{API}/organization-subscription", headers=admin))
+    assert (sub["planId"], sub["addons"], sub["usage"]["cpu"]["limit"]) == ("dev-pool", [], 4.3)
+
+
+def test_openapi_and_docs(client: TestClient) -> None:
+    spec = client.get(f"{API}/openapi.json").json()
+    assert f"{API}/simulate-downgrade" in spec["paths"]
+    assert "swagger" in client.get(f"{API}/docs").text.lower()
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient, admin: dict[str, str]) -> None:
+    client.get(f"{API}/project/acme-dev/overview", headers=admin)
+    text = client.get("/metrics").text
+    assert (
+        'orgquota_http_requests_total{method="GET",route="/api/billing/project/{namespace}/overview",status="200"}'
+        in text
+    )
+    assert "orgquota_http_request_seconds_bucket" in text
+    assert "orgquota_webhook_events_total" in text or "# TYPE orgquota_webhook_events counter" in text
+
+
+def _admin_of(issuer: Issuer, org: str) -> dict[str, str]:
+    return bearer(issuer.token(org=org, groups=["org-admin"]))
+
+
+def _orgs_of(cluster: Cluster) -> Any:
+    from tests.unit.api.fixtures import cluster_objects
+
+    return cluster_objects(cluster.settings)["orgs"]
+
+
+def test_probes_need_no_token(client: TestClient, cluster: Cluster) -> None:
+    assert client.get("/healthz").json() == {"success": True, "data": {"status": "ok"}}
+    assert client.get("/readyz").status_code == 200
+    cluster.pods.broken("ServerDisconnectedError")
+    body = assert_error(client.get("/readyz"), 503, "not ready")
+    assert body["details"]["problems"] == ["pods: ServerDisconnectedError"]
