@@ -126,6 +126,36 @@ class BillingApi:
         return response.json()["data"]
 
 
+def start_billing_api(
+    cluster: Cluster, kubeconfig: Path, issuer: Issuer, workdir: Path, env: dict[str, str] | None = None
+) -> BillingApi:
+    """`orgquota api` on a free port, healthy, through `kubeconfig`; `env` adds or overrides settings."""
+    (port,) = free_ports(1)
+    settings = {
+        **cluster.env,
+        "KUBECONFIG": str(kubeconfig),
+        "OIDC_ISSUER_URL": issuer.url,
+        "ORGANIZATION_PROJECTS_LIMIT": str(PROJECTS_LIMIT),
+        **(env or {}),
+    }
+    log = workdir / "api.log"
+    process = Process([sys.executable, "-m", "orgquota", "api", "--port", str(port)], log, settings)
+    api = BillingApi(process, f"http://127.0.0.1:{port}", issuer)
+
+    def healthy() -> None:
+        process.alive()
+        assert api.get("/health", bearer(issuer.token())).status_code == 200
+
+    eventually(healthy, timeout=60)
+    return api
+
+
+def stop_billing_api(api: BillingApi) -> None:
+    api.http.close()
+    api.process.stop()
+    print(f"billing API log: {api.process.log_path}")
+
+
 @pytest.fixture(scope="module")
 def billing_api(
     cluster: Cluster,
@@ -134,23 +164,6 @@ def billing_api(
     issuer: Issuer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BillingApi]:
-    (port,) = free_ports(1)
-    env = {
-        **cluster.env,
-        "KUBECONFIG": str(apiserver_relay[1]),
-        "OIDC_ISSUER_URL": issuer.url,
-        "ORGANIZATION_PROJECTS_LIMIT": str(PROJECTS_LIMIT),
-    }
-    log = tmp_path_factory.mktemp("api") / "api.log"
-    process = Process([sys.executable, "-m", "orgquota", "api", "--port", str(port)], log, env)
-    api = BillingApi(process, f"http://127.0.0.1:{port}", issuer)
-
-    def healthy() -> None:
-        process.alive()
-        assert api.get("/health", bearer(issuer.token())).status_code == 200
-
-    eventually(healthy, timeout=60)
+    api = start_billing_api(cluster, apiserver_relay[1], issuer, tmp_path_factory.mktemp("api"))
     yield api
-    api.http.close()
-    process.stop()
-    print(f"billing API log: {log}")
+    stop_billing_api(api)

@@ -18,8 +18,8 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 from orgquota.kube.client import ORGANIZATION, KubeError, Manifest
+from tests.support.oidc import Issuer
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
-from tests.unit.api.conftest import Issuer
 
 SECRET = "unit-secret"
 P = "billing.kube-dc.com/"

@@ -1,23 +1,27 @@
 """WHMCS end to end: the module's signed calls -> `orgquota api` -> annotations -> the operator's HRQ.
 
-The API runs as a process with BILLING_PROVIDER=whmcs against the session's apiserver, beside the
-operator; the module is `tests.support.whmcs_client`, which signs as the PHP module does.
+The API runs as a process with BILLING_PROVIDER=whmcs against the session's apiserver (through the
+relay a test can cut), beside the operator; the module is `tests.support.whmcs_client`, which signs
+as the PHP module does.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from localcluster.kubectl import Cluster
-from tests.e2e.quota.conftest import OperatorProcess, Orgs, assert_eq, eventually
+from tests.e2e.api.conftest import BillingApi, Process, eventually, start_billing_api, stop_billing_api
 from tests.e2e.quota.test_quota import DEV_POOL, FLOOR, WORKED_EXAMPLE
-from tests.support.api_process import ApiProcess
+from tests.support.oidc import Issuer
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
-from tests.unit.api.conftest import Issuer
 
 SECRET = "e2e-whmcs-secret"
 CLIENT_AREA = "https://billing.example.com/clientarea.php"
@@ -25,35 +29,72 @@ P = "billing.kube-dc.com/"
 
 
 @pytest.fixture(scope="module")
-def api(cluster: Cluster, operator: OperatorProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
-    issuer = Issuer()
-    env = {
-        **cluster.env,
-        "BILLING_PROVIDER": "whmcs",
-        "WHMCS_WEBHOOK_SECRET": SECRET,
-        "WHMCS_CLIENT_AREA_URL": CLIENT_AREA,
-        "OIDC_ISSUER_URL": issuer.url,
-        "ORGANIZATION_PROJECTS_LIMIT": operator.env["ORGANIZATION_PROJECTS_LIMIT"],
-        "ORGQUOTA_LOG_LEVEL": "DEBUG",
-    }
-    token = issuer.token(org="acme", groups=["org-admin"], namespaces=[])
-    process = ApiProcess(env, tmp_path_factory.mktemp("api") / "api.log", token)
-    process.start()
-    yield process
-    process.stop()
-    issuer.close()
-    print(f"billing API log: {process.log_path}")
+def api(
+    cluster: Cluster,
+    quota_operator: Process,
+    apiserver_relay: tuple[TcpProxy, Path],
+    issuer: Issuer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[BillingApi]:
+    env = {"BILLING_PROVIDER": "whmcs", "WHMCS_WEBHOOK_SECRET": SECRET, "WHMCS_CLIENT_AREA_URL": CLIENT_AREA}
+    api = start_billing_api(cluster, apiserver_relay[1], issuer, tmp_path_factory.mktemp("whmcs-api"), env)
+    yield api
+    stop_billing_api(api)
 
 
 @pytest.fixture
-def module(api: ApiProcess) -> WhmcsModule:
+def module(api: BillingApi) -> WhmcsModule:
     return WhmcsModule(api.url, SECRET)
 
 
-def billing(orgs: Orgs, name: str) -> dict[str, str]:
-    org = orgs.get("organization", name, name)
-    assert org is not None
-    return {k: v for k, v in (org["metadata"].get("annotations") or {}).items() if k.startswith(P)}
+class Orgs:
+    """Organizations as kubectl sees them (never through the API under test)."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def create(self) -> str:
+        name = f"whmcs-{uuid.uuid4().hex[:6]}"
+        manifests = [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+            {
+                "apiVersion": "kube-dc.com/v1",
+                "kind": "Organization",
+                "metadata": {"name": name, "namespace": name},
+                "spec": {"email": f"admin@{name}.example"},
+            },
+        ]
+        self.cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(manifests))
+        return name
+
+    def billing(self, name: str) -> dict[str, str]:
+        org = self.cluster.get_json("organization", name, "-n", name)
+        return {k: v for k, v in (org["metadata"].get("annotations") or {}).items() if k.startswith(P)}
+
+    def hard(self, name: str) -> dict[str, str]:
+        hrq = self.cluster.get_json("hierarchicalresourcequotas.hnc.x-k8s.io", "plan-quota", "-n", name)
+        hard: dict[str, str] = hrq["spec"]["hard"]
+        return hard
+
+
+@pytest.fixture
+def orgs(cluster: Cluster) -> Orgs:
+    return Orgs(cluster)
+
+
+def metric(api: BillingApi, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` on the API's /metrics whose labels include `labels`."""
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    total = 0.0
+    for line in api.http.get("/metrics").text.splitlines():
+        sample = line.startswith(name + "{") or line.startswith(name + " ")
+        if sample and all(label in line for label in wanted):
+            total += float(line.split()[-1])
+    return total
+
+
+def hard_is(orgs: Orgs, name: str, expected: dict[str, str]) -> None:
+    assert orgs.hard(name) == expected
 
 
 def ok(answer: Answer) -> dict[str, Any]:
@@ -74,10 +115,10 @@ class Clock:
         return self.now
 
 
-def test_config_offers_no_checkout_and_links_the_client_area(api: ApiProcess) -> None:
-    status, body = api.get("/api/billing/config")
-    assert status == 200
-    assert body["config"] == {
+def test_config_offers_no_checkout_and_links_the_client_area(api: BillingApi) -> None:
+    response = api.get("/config", api.admin_of("acme"))
+    assert response.status_code == 200, response.text
+    assert response.json()["config"] == {
         "provider": "whmcs",
         "features": {
             "quotas": True,
@@ -91,13 +132,13 @@ def test_config_offers_no_checkout_and_links_the_client_area(api: ApiProcess) ->
     }
 
 
-def test_every_action_reaches_the_quota(module: WhmcsModule, api: ApiProcess, orgs: Orgs) -> None:
+def test_every_action_reaches_the_quota(module: WhmcsModule, api: BillingApi, orgs: Orgs) -> None:
     name = orgs.create()
     clock = Clock()
-    applied = api.metric("orgquota_webhook_events_total", provider="whmcs", type="activate", outcome="applied")
+    applied = metric(api, "orgquota_webhook_events_total", provider="whmcs", type="activate", outcome="applied")
 
     ok(module.call("activate", name, clock.tick(), options={"Turbo x1": "1", "Location": "Frankfurt"}))
-    after_activate = billing(orgs, name)
+    after_activate = orgs.billing(name)
     assert after_activate == {
         P + "subscription": "active",
         P + "plan-id": "pro-pool",
@@ -107,41 +148,41 @@ def test_every_action_reaches_the_quota(module: WhmcsModule, api: ApiProcess, or
         P + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
         P + "provider-event-created": str(clock.now),
     }
-    eventually(lambda: assert_eq(orgs.hard(name), WORKED_EXAMPLE))
-    assert api.metric("orgquota_webhook_events_total", type="activate", outcome="applied") == applied + 1
+    eventually(lambda: hard_is(orgs, name, WORKED_EXAMPLE))
+    assert metric(api, "orgquota_webhook_events_total", type="activate", outcome="applied") == applied + 1
 
     renewed = ok(module.call("renew", name, clock.tick()))
     assert renewed["changes"] == {}
-    assert billing(orgs, name) == after_activate
+    assert orgs.billing(name) == after_activate
 
     ok(module.call("change", name, clock.tick(), plan_id="dev-pool", options={}))
-    assert billing(orgs, name) == after_activate | {
+    assert orgs.billing(name) == after_activate | {
         P + "plan-id": "dev-pool",
         P + "plan-name": "Dev Pool",
         P + "addons": "[]",
         P + "provider-event-created": str(clock.now),
     }
-    eventually(lambda: assert_eq(orgs.hard(name), DEV_POOL))
+    eventually(lambda: hard_is(orgs, name, DEV_POOL))
 
     ok(module.call("suspend", name, clock.tick(), plan_id="dev-pool"))
-    suspended = billing(orgs, name)
+    suspended = orgs.billing(name)
     assert suspended[P + "subscription"] == "suspended"
     assert P + "suspended-at" in suspended
-    eventually(lambda: assert_eq(orgs.hard(name), FLOOR))
+    eventually(lambda: hard_is(orgs, name, FLOOR))
 
     ok(module.call("unsuspend", name, clock.tick(), plan_id="pro-pool", options={"Turbo x1": 1}))
-    resumed = billing(orgs, name)
+    resumed = orgs.billing(name)
     assert resumed[P + "subscription"] == "active"
     assert P + "suspended-at" not in resumed
-    eventually(lambda: assert_eq(orgs.hard(name), WORKED_EXAMPLE))
+    eventually(lambda: hard_is(orgs, name, WORKED_EXAMPLE))
 
     ok(module.call("terminate", name, clock.tick()))
-    assert billing(orgs, name) == {
+    assert orgs.billing(name) == {
         P + "subscription": "canceled",
         P + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
         P + "provider-event-created": str(clock.now),
     }
-    eventually(lambda: assert_eq(orgs.hard(name), FLOOR))
+    eventually(lambda: hard_is(orgs, name, FLOOR))
 
 
 def test_a_late_call_changes_nothing(module: WhmcsModule, orgs: Orgs) -> None:
@@ -149,17 +190,17 @@ def test_a_late_call_changes_nothing(module: WhmcsModule, orgs: Orgs) -> None:
     clock = Clock()
     earlier = clock.tick()
     ok(module.call("activate", name, clock.tick(), options={}))
-    before = billing(orgs, name)
+    before = orgs.billing(name)
     late = ok(module.call("suspend", name, earlier))  # delivered after a newer call
     assert late["changes"] == {}
-    assert billing(orgs, name) == before
+    assert orgs.billing(name) == before
 
 
-def test_refused_calls_write_nothing(module: WhmcsModule, api: ApiProcess, orgs: Orgs) -> None:
+def test_refused_calls_write_nothing(module: WhmcsModule, api: BillingApi, orgs: Orgs) -> None:
     name = orgs.create()
     now = int(time.time())
     ok(module.call("activate", name, now - 1, options={"Turbo x2": 2}))
-    before = billing(orgs, name)
+    before = orgs.billing(name)
     suspend = call_body("suspend", name)
 
     def refused(answer: Answer, status: int, message: str) -> dict[str, Any]:
@@ -197,12 +238,32 @@ def test_refused_calls_write_nothing(module: WhmcsModule, api: ApiProcess, orgs:
     other = ok(module.call("suspend", name, service_id=99))
     assert other["changes"] == {}
     assert "whmcs-svc-99 is not the organization's subscription" in other["ignored"]
-    assert billing(orgs, name) == before
+    assert orgs.billing(name) == before
 
     # A signed call is applied once: a copy within the window is refused, and after it too.
     renew = module.signed(call_body("renew", name), int(time.time()) - 296)
     assert ok(module.send(renew))["changes"] == {}
     refused(module.send(renew), 401, "already applied")
     eventually(lambda: refused(module.send(renew), 401, "too old"), timeout=15)
-    assert billing(orgs, name) == before
-    assert api.metric("orgquota_webhook_events_total", provider="whmcs", outcome="unauthorized") >= 5
+    assert orgs.billing(name) == before
+    assert metric(api, "orgquota_webhook_events_total", provider="whmcs", outcome="unauthorized") >= 5
+
+
+def test_an_apiserver_outage_answers_503_and_the_same_call_succeeds_after(
+    module: WhmcsModule, orgs: Orgs, apiserver_relay: tuple[TcpProxy, Path]
+) -> None:
+    name = orgs.create()
+    ok(module.call("activate", name, int(time.time()) - 2, options={}))
+    before = orgs.billing(name)
+    suspend = module.signed(call_body("suspend", name))
+    proxy, _ = apiserver_relay
+    proxy.stop()
+    try:
+        failed = module.send(suspend)
+    finally:
+        proxy.start()
+    assert failed.status == 503, failed.json
+    assert failed.json["error"] == "the Kubernetes API failed; nothing was written, try again"
+    assert orgs.billing(name) == before
+    # Not applied, so not remembered: WHMCS may send the very same signed call again.
+    assert ok(module.send(suspend))["changes"][P + "subscription"] == "suspended"
