@@ -100,6 +100,12 @@ def test_yes_no_options_count_as_one_or_none() -> None:
             "unknown action 'upgrade' (known: activate, unsuspend, suspend, terminate, change, renew)",
             {"action": "upgrade"},
         ),
+        ({**call_body("activate", "acme"), "action": ["activate"]}, "unknown action ['activate']", {}),
+        (
+            call_body("activate", "acme", options={"Turbo x1": "9" * 5000}),
+            "configurableOptions.Turbo x1: '99999",
+            {},
+        ),
         (call_body("activate", "Acme Corp"), "organization: 'Acme Corp' is not an Organization name", {}),
         (call_body("activate", "acme", plan_id=5), "planId: must be a string (got 5)", {}),  # type: ignore[arg-type]
         (call_body("activate", "acme", service_id=-1), "serviceId: must be a positive whole number (got -1)", {}),

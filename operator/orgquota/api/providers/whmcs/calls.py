@@ -71,11 +71,17 @@ class Call:
         return CLIENT_PREFIX + self.client_id
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A sent value for a message, cut short (a body may carry anything)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _id(field: str, value: Any) -> str:
     """A WHMCS id (a positive whole number, sent as a number or a string of digits)."""
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not _ID.match(text) or int(text) == 0:
-        raise CallRejected(f"{field}: must be a positive whole number (got {value!r})", {"field": field})
+        raise CallRejected(f"{field}: must be a positive whole number (got {_shown(value)})", {"field": field})
     return str(int(text))
 
 
@@ -91,15 +97,17 @@ def parse_call(body: bytes) -> Call:
     if missing:
         raise CallRejected(f"missing fields: {', '.join(missing)}", {"missing": missing})
     action = data["action"]
-    if action not in set(Action):
+    if not isinstance(action, str) or action not in set(Action):
         known = [a.value for a in Action]
-        raise CallRejected(f"unknown action {action!r} (known: {', '.join(known)})", {"action": action, "known": known})
+        raise CallRejected(
+            f"unknown action {_shown(action)} (known: {', '.join(known)})", {"action": action, "known": known}
+        )
     for field in ("organization", "planId"):
         if not isinstance(data[field], str):
-            raise CallRejected(f"{field}: must be a string (got {data[field]!r})", {"field": field})
+            raise CallRejected(f"{field}: must be a string (got {_shown(data[field])})", {"field": field})
     if not _ORGANIZATION.match(data["organization"]):
         raise CallRejected(
-            f"organization: {data['organization']!r} is not an Organization name (a DNS label)",
+            f"organization: {_shown(data['organization'])} is not an Organization name (a DNS label)",
             {"field": "organization"},
         )
     options = data.get("configurableOptions")
@@ -123,11 +131,11 @@ def _quantity(name: str, value: Any) -> int:
     """An option's value as a quantity: a whole number (also as a string), or a yes/no option's true/false."""
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 3:
         value = int(value.strip())
     if not isinstance(value, int) or not 0 <= value <= MAX_ADDON_QUANTITY:
         raise CallRejected(
-            f"configurableOptions.{name}: {value!r} is not a quantity from 0 to {MAX_ADDON_QUANTITY}",
+            f"configurableOptions.{name}: {_shown(value)} is not a quantity from 0 to {MAX_ADDON_QUANTITY}",
             {"field": f"configurableOptions.{name}"},
         )
     return value
@@ -166,7 +174,8 @@ def check_plan(call: Call, catalog: Catalog) -> str:
     if plan is None:
         if call.action in WRITES_PLAN:
             raise CallRejected(
-                f"planId: {call.plan_id!r} is not a plan of the catalog (plans: {', '.join(sorted(catalog.plans))})",
+                f"planId: {_shown(call.plan_id)} is not a plan of the catalog"
+                f" (plans: {', '.join(sorted(catalog.plans))})",
                 {"field": "planId", "planId": call.plan_id},
             )
         return call.plan_id
