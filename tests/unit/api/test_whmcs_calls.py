@@ -6,8 +6,19 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from orgquota.api.providers.whmcs.calls import Call, CallRejected, check, fact_of, other_service, parse_call
+from orgquota.api.providers.whmcs.calls import (
+    REQUIRED,
+    Call,
+    CallRejected,
+    Checked,
+    check,
+    fact_of,
+    other_service,
+    parse_call,
+)
 from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import Ended, PlanChanged, Renewed, Subscribed, Terminated
@@ -159,3 +170,26 @@ def test_only_activate_may_act_on_another_service_than_the_organizations() -> No
         assert other_service(parsed(action=action), CURRENT) is None
         assert other_service(parsed(action=action, serviceId=43), {}) is None
     assert other_service(parsed(action="activate", serviceId=43), CURRENT) is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+fields = st.sampled_from([*REQUIRED, "configurableOptions"])
+
+
+@given(st.dictionaries(fields, json_values) | json_values, st.booleans())
+def test_any_body_is_a_call_or_a_named_refusal(body: Any, complete: bool) -> None:
+    if complete and isinstance(body, dict):
+        body = {**call_body("activate", "acme"), **body}
+    outcome: Checked | CallRejected
+    try:
+        outcome = check(parse_call(json.dumps(body).encode()), CATALOG)
+    except CallRejected as exc:
+        outcome = exc
+    if isinstance(outcome, CallRejected):
+        assert (outcome.status, bool(outcome.message)) == (400, True)
+    else:
+        assert outcome.call.organization
