@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 import httpx
 
 from localcluster.controlplane import free_ports
+from localcluster.kubectl import Cluster
 from localcluster.procs import spawn
 from tests.support import waiting
 from tests.support.oidc import Issuer, bearer
+from tests.support.operator_process import PROJECTS_LIMIT
 
 T = TypeVar("T")
 
@@ -74,3 +76,19 @@ class BillingApi:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def start_billing_api(
+    cluster: Cluster, kubeconfig: Path, issuer: Issuer, workdir: Path, env: dict[str, str] | None = None
+) -> BillingApi:
+    """`orgquota api` through `kubeconfig`, ready; `env` adds or overrides settings (a provider's)."""
+    settings = {
+        **cluster.env,
+        "KUBECONFIG": str(kubeconfig),
+        "OIDC_ISSUER_URL": issuer.url,
+        "ORGANIZATION_PROJECTS_LIMIT": str(PROJECTS_LIMIT),
+        **(env or {}),
+    }
+    api = BillingApi(settings, workdir / "api.log", issuer)
+    api.wait_ready()
+    return api

@@ -104,6 +104,20 @@ def test_plan_change_writes_plan_id_and_name_only() -> None:
     }
 
 
+def test_plan_change_with_addons_writes_them_too() -> None:
+    change = PlanChanged("dev-pool", "Dev Pool", (AddonRequest("turbo-x2", 2),))
+    assert apply_fact(ACTIVE, change, created=1003, now=NOW) == {
+        ann.PLAN_ID: "dev-pool",
+        ann.PLAN_NAME: "Dev Pool",
+        ann.ADDONS: '[{"addonId":"turbo-x2","quantity":2}]',
+        ann.PROVIDER_EVENT_CREATED: "1003",
+    }
+    assert apply_fact(ACTIVE, PlanChanged("pro-pool", "Pro Pool", ()), created=1003, now=NOW) == {
+        ann.ADDONS: "[]",
+        ann.PROVIDER_EVENT_CREATED: "1003",
+    }
+
+
 def test_termination_cancels_and_forgets_the_plan_and_the_provider_ids() -> None:
     assert apply_fact(ACTIVE, Terminated(), created=None, now=NOW) == {
         ann.SUBSCRIPTION: "canceled",
@@ -137,6 +151,9 @@ def test_addons_spelled_otherwise_but_equal_are_not_rewritten() -> None:
 
 
 ids = st.sampled_from(["pro-pool", "dev-pool", "scale-pool"])
+addon_lists = st.lists(
+    st.builds(AddonRequest, st.sampled_from(["turbo-x1", "turbo-x2"]), st.integers(1, 5)), max_size=3
+).map(tuple)
 facts: st.SearchStrategy[BillingFact] = st.one_of(
     st.builds(
         Subscribed,
@@ -144,15 +161,14 @@ facts: st.SearchStrategy[BillingFact] = st.one_of(
         plan_name=st.text(max_size=8),
         subscription_id=st.sampled_from(["sub_1", "sub_2"]),
         customer_id=st.sampled_from(["cus_1", "cus_2"]),
-        addons=st.lists(
-            st.builds(AddonRequest, st.sampled_from(["turbo-x1", "turbo-x2"]), st.integers(1, 5)), max_size=3
-        ).map(tuple),
+        addons=addon_lists,
         trialing=st.booleans(),
     ),
     st.just(CancelRequested()),
     st.just(PaymentFailed()),
     st.just(Ended()),
     st.builds(PlanChanged, ids, st.text(max_size=8)),
+    st.builds(PlanChanged, ids, st.text(max_size=8), addon_lists),
     st.just(Terminated()),
     st.just(Renewed()),
 )

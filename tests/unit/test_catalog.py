@@ -149,3 +149,26 @@ def test_presentation_edits_enforce_the_same(path: str, value: object) -> None:
 )
 def test_quota_edits_enforce_something_else(path: str, value: object) -> None:
     assert parse_catalog(edited(path, value)).enforced() != parse_catalog(CATALOG).enforced()
+
+
+def test_whmcs_configurable_options_map_to_addons() -> None:
+    text = CATALOG + '\nwhmcs:\n  configurableOptions: {"Turbo x1 cores": turbo-x1, "Turbo x2": turbo-x2}\n'
+    assert parse_catalog(text).whmcs.configurableOptions == {"Turbo x1 cores": "turbo-x1", "Turbo x2": "turbo-x2"}
+    assert parse_catalog(CATALOG).whmcs.configurableOptions == {}
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ('{configurableOptions: {"Turbo": turbo-x9}}', "whmcs.configurableOptions.Turbo: 'turbo-x9' is not an add-on"),
+        (
+            '{configurableOptions: {"": turbo-x1}}',
+            "whmcs.configurableOptions..[key]: String should have at least 1 character",
+        ),
+        ("{configurableOptions: {Turbo: 3}}", "whmcs.configurableOptions.Turbo: Input should be a valid string"),
+        ("{options: {}}", "whmcs.options: unknown field"),
+    ],
+)
+def test_bad_whmcs_sections_are_named(section: str, expected: str) -> None:
+    problems = problems_of(CATALOG + f"\nwhmcs: {section}\n")
+    assert any(problem.startswith(expected) for problem in problems), problems

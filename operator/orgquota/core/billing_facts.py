@@ -55,8 +55,12 @@ class Ended:
 
 @dataclass(frozen=True)
 class PlanChanged:
+    """Another plan (and, when the provider says which, other add-ons) from now on; the state is kept."""
+
     plan_id: str
     plan_name: str
+    addons: tuple[AddonRequest, ...] | None = None
+    """None: the add-ons stay as they are (a provider that changes plans alone)"""
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,10 @@ def _wanted(current: Mapping[str, str], fact: BillingFact, now: datetime) -> Ann
                 return {ann.SUBSCRIPTION: Subscription.CANCELED}
             return {ann.SUBSCRIPTION: Subscription.SUSPENDED, ann.SUSPENDED_AT: format_rfc3339(now)}
         case PlanChanged():
-            return {ann.PLAN_ID: fact.plan_id, ann.PLAN_NAME: fact.plan_name}
+            changed: AnnotationPatch = {ann.PLAN_ID: fact.plan_id, ann.PLAN_NAME: fact.plan_name}
+            if fact.addons is not None:
+                changed[ann.ADDONS] = addons_annotation(fact.addons)
+            return changed
         case Terminated():
             return {
                 ann.SUBSCRIPTION: Subscription.CANCELED,

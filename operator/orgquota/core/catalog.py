@@ -179,12 +179,23 @@ class Addon(_Model):
     selfService: StrictBool = True
 
 
+OptionName = Annotated[str, Field(min_length=1)]
+
+
+class Whmcs(_Model):
+    """How a WHMCS product's configurable options map to add-ons (only the WHMCS provider reads it)."""
+
+    configurableOptions: dict[OptionName, Id] = Field(default_factory=dict)
+    """option name, as WHMCS sends it -> add-on id; the option's value is the quantity"""
+
+
 class Catalog(_Model):
     plans: Annotated[dict[Id, Plan], Field(min_length=1)]
     suspendedPlan: SuspendedPlan
     systemOverhead: SystemOverhead = SystemOverhead()
     addons: dict[Id, Addon] = Field(default_factory=dict)
     eipQuota: dict[str, Count] = Field(default_factory=dict)
+    whmcs: Whmcs = Whmcs()
 
     def enforced(self) -> dict[str, Any]:
         """The catalog without its presentation fields: two catalogs equal here enforce the same quotas."""
@@ -204,6 +215,18 @@ class Catalog(_Model):
         unknown = sorted(set(self.eipQuota) - set(self.plans))
         if unknown:
             raise ValueError("; ".join(f"eipQuota.{plan_id}: not a plan in plans" for plan_id in unknown))
+        return self
+
+    @model_validator(mode="after")
+    def _whmcs_addons_exist(self) -> Catalog:
+        options = self.whmcs.configurableOptions
+        unknown = sorted((name, addon) for name, addon in options.items() if addon not in self.addons)
+        if unknown:
+            raise ValueError(
+                "; ".join(
+                    f"whmcs.configurableOptions.{name}: {addon!r} is not an add-on in addons" for name, addon in unknown
+                )
+            )
         return self
 
 

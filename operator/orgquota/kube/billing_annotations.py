@@ -2,32 +2,91 @@
 
 Billing systems, the billing API and the operator's grace-period clock all speak to the quota
 logic through these annotations; writing them in one place keeps every write a merge patch of
-`metadata.annotations` alone (other annotations and fields untouched, no read-modify-write
-race) and keeps anything outside the prefix from ever being written by accident.
+`metadata.annotations` alone (other annotations and fields untouched) and keeps anything
+outside the prefix from ever being written by accident.
+
+A provider's billing fact depends on the annotations it meets (a suspension after a requested
+cancellation is a cancellation), so `record_fact` reads the Organization, lets the one state
+machine decide, and writes only if nothing changed the object meanwhile (resourceVersion
+precondition; a conflict is read again), so two deliveries at once cannot interleave.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
 
-from orgquota.core.annotations import PREFIX
-from orgquota.kube.client import ORGANIZATION, Kube, Manifest
+from orgquota.core.annotations import PREFIX, billing_annotations
+from orgquota.core.billing_facts import AnnotationPatch, BillingFact, apply_fact
+from orgquota.kube.client import ORGANIZATION, Kube, KubeError, Manifest
+
+CONFLICT_ATTEMPTS: Final = 5
 
 
 class NotBillingAnnotation(ValueError):
     """A key outside `billing.kube-dc.com/`: a programming error, refused before any request."""
 
 
-def billing_patch(changes: Mapping[str, str | None]) -> Manifest:
-    """The merge patch for `changes` (a None value removes the annotation)."""
+def billing_patch(changes: Mapping[str, str | None], resource_version: str | None = None) -> Manifest:
+    """The merge patch for `changes` (a None value removes the annotation); with `resource_version`,
+    the apiserver refuses it (409) unless the object is still at that version."""
     outside = sorted(key for key in changes if not key.startswith(PREFIX) or key == PREFIX)
     if outside:
         raise NotBillingAnnotation(f"not billing annotations (prefix {PREFIX}): {', '.join(outside)}")
-    return {"metadata": {"annotations": dict(changes)}}
+    metadata: Manifest = {"annotations": dict(changes)}
+    if resource_version is not None:
+        metadata["resourceVersion"] = resource_version
+    return {"metadata": metadata}
 
 
 async def write_billing_annotations(
-    kube: Kube, namespace: str, name: str, changes: Mapping[str, str | None]
+    kube: Kube, namespace: str, name: str, changes: Mapping[str, str | None], *, resource_version: str | None = None
 ) -> Manifest:
     """Set (or, with None, remove) billing annotations of the Organization; returns it as written."""
-    return await kube.merge_patch(ORGANIZATION.path(namespace, name), billing_patch(changes))
+    return await kube.merge_patch(ORGANIZATION.path(namespace, name), billing_patch(changes, resource_version))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a fact did to an Organization: `changes` empty means nothing was written."""
+
+    fact: BillingFact
+    changes: AnnotationPatch
+    before: dict[str, str]
+    """the billing annotations the fact met"""
+
+
+Decide = Callable[[Mapping[str, str]], BillingFact]
+"""The provider's message as a fact, given the organization's current billing annotations (it may
+refuse the message by raising)."""
+
+
+async def record_fact(
+    kube: Kube, organization: str, decide: Decide, *, created: int | None, now: datetime
+) -> Recorded | None:
+    """Apply the fact `decide` makes of the Organization `organization` (in the namespace of the
+    same name); None when there is no such Organization. A Kubernetes failure is raised (KubeError):
+    nothing is half-written, since every write is one merge patch."""
+    path = ORGANIZATION.path(organization, organization)
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        body = await kube.get(path)
+        if body is None:
+            return None
+        current = billing_annotations(body["metadata"])
+        fact = decide(current)
+        changes = apply_fact(current, fact, created=created, now=now)
+        if not changes:
+            return Recorded(fact, {}, current)
+        version = body["metadata"].get("resourceVersion")
+        try:
+            await write_billing_annotations(kube, organization, organization, changes, resource_version=version)
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            if exc.status == 409 and attempt < CONFLICT_ATTEMPTS:
+                continue  # written meanwhile: decide again on what is there now
+            raise
+        return Recorded(fact, changes, current)
+    raise AssertionError("unreachable")

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
-from tests.support.billing_api import BillingApi
+from tests.support.billing_api import BillingApi, start_billing_api
 from tests.support.files import CATALOG_FILE, EXAMPLES
 from tests.support.oidc import Issuer
-from tests.support.operator_process import PROJECTS_LIMIT, OperatorProcess, start_quota_operator
+from tests.support.operator_process import OperatorProcess, start_quota_operator
 from tests.support.tcp_proxy import TcpProxy
 
 
@@ -61,14 +61,7 @@ def billing_api(
     issuer: Issuer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BillingApi]:
-    env = {
-        **cluster.env,
-        "KUBECONFIG": str(apiserver_relay[1]),
-        "OIDC_ISSUER_URL": issuer.url,
-        "ORGANIZATION_PROJECTS_LIMIT": str(PROJECTS_LIMIT),
-    }
-    api = BillingApi(env, tmp_path_factory.mktemp("api") / "api.log", issuer)
-    api.wait_ready()
+    api = start_billing_api(cluster, apiserver_relay[1], issuer, tmp_path_factory.mktemp("api"))
     yield api
     api.stop()
     print(f"billing API log: {api.log_path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -57,10 +58,14 @@ def test_stripe_prices_by_id() -> None:
     assert settings.stripe_prices == {"PRO_POOL": "price_1", "TURBO_X1": "price_2"}
 
 
-def test_a_provider_this_version_lacks_stops_the_api() -> None:
+def test_a_provider_this_version_lacks_stops_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
     from orgquota.api.app import create_app
     from orgquota.api.cluster import Cluster
 
+    def not_built(name: str) -> None:  # a build without the provider's module
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    monkeypatch.setattr(importlib, "import_module", not_built)
     settings = ApiSettings.from_env({**ISSUER, "BILLING_PROVIDER": "whmcs"})
     with pytest.raises(SystemExit, match="BILLING_PROVIDER=whmcs: this version has no whmcs provider"):
         create_app(settings, Cluster(settings))
