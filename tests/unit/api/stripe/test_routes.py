@@ -1,0 +1,164 @@
+"""The Stripe routes against stripe-mock: every call they make to Stripe is checked by it (paths,
+parameters, idempotency keys), and what they refuse is refused before Stripe is called."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from orgquota.api.app import create_app
+from orgquota.api.cluster import Cluster
+from orgquota.api.settings import ApiSettings
+from tests.stripe_support import FIXTURE_PRICE
+from tests.unit.api.fixtures import ACME_HARD, P
+from tests.unit.api.stripe.conftest import Organizations, data, error
+
+API = "/api/billing"
+NOWHERE = "http://127.0.0.1:9"  # nothing listens: a Stripe call would answer 503
+
+
+def app_with(settings: ApiSettings, cluster: Cluster, orgs: Organizations, **changes: Any) -> TestClient:
+    cluster.kube = orgs  # type: ignore[assignment]
+    return TestClient(create_app(settings.model_copy(update=changes), cluster), raise_server_exceptions=False)
+
+
+def small_usage(cluster: Cluster) -> None:
+    used = {"requests.cpu": "1", "requests.memory": "1Gi", "requests.storage": "1Gi", "pods": "3"}
+    hrq = {"metadata": {"namespace": "acme", "name": "plan-quota"}, "status": {"hard": ACME_HARD, "used": used}}
+    cluster.hrqs.replace([hrq])
+    cluster.eips.replace([])
+
+
+def beta_admin(issuer: Any) -> dict[str, str]:
+    return {"Authorization": "Bearer " + issuer.token(org="beta", groups=["org-admin"])}
+
+
+def test_checkout_starts_a_subscription_session(client: TestClient, issuer: Any) -> None:
+    body = {"planId": "dev-pool", "addons": [{"addonId": "turbo-x1", "quantity": 2}]}
+    answer = data(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)))
+    assert answer["sessionId"].startswith("cs_")
+    assert answer["checkoutUrl"].startswith("https://checkout.stripe.com/")
+
+
+def test_checkout_is_refused_while_a_subscription_is_live(client: TestClient, admin: dict[str, str]) -> None:
+    body = error(client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409)
+    assert body["details"] == {"subscriptionId": "sub_123", "status": "active"}
+
+
+def test_unpriced_addon_cannot_be_bought(client: TestClient, issuer: Any, admin: dict[str, str]) -> None:
+    body = {"planId": "dev-pool", "addons": [{"addonId": "turbo-x2"}]}
+    refused = error(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409)
+    assert "STRIPE_PRICE_TURBO_X2 is not set" in refused["error"]
+    refused = error(
+        client.post(f"{API}/organization-subscription/addons", json={"addonId": "turbo-x2"}, headers=admin), 409
+    )
+    assert refused["details"] == {"addonId": "turbo-x2", "setting": "STRIPE_PRICE_TURBO_X2"}
+
+
+def test_unpriced_plan_cannot_be_bought(
+    settings: ApiSettings, cluster: Cluster, orgs: Organizations, issuer: Any
+) -> None:
+    prices = {key: value for key, value in settings.stripe_prices.items() if key != "DEV_POOL"}
+    with app_with(settings, cluster, orgs, stripe_prices=prices, stripe_api_base=NOWHERE) as client:
+        refused = error(
+            client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=beta_admin(issuer)),
+            409,
+        )
+    assert (
+        refused["error"]
+        == "plan 'dev-pool' cannot be bought: it has no Stripe price (STRIPE_PRICE_DEV_POOL is not set)"
+    )
+
+
+@pytest.mark.parametrize("plan", ["internal", "nope"])
+def test_a_plan_that_is_not_for_sale_is_a_bad_request(client: TestClient, issuer: Any, plan: str) -> None:
+    refused = error(
+        client.post(f"{API}/organization-subscription", json={"planId": plan}, headers=beta_admin(issuer)), 400
+    )
+    assert refused["details"]["availablePlans"] == ["dev-pool", "pro-pool"]
+
+
+def test_a_downgrade_that_does_not_fit_is_refused_before_stripe_is_called(
+    settings: ApiSettings, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+) -> None:
+    with app_with(settings, cluster, orgs, stripe_api_base=NOWHERE) as client:
+        refused = error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409)
+    assert refused["error"] == "current usage does not fit plan 'dev-pool': free resources first"
+    violations = {v["resource"]: v for v in refused["details"]["violations"]}
+    assert violations["requests.cpu"] == {"resource": "requests.cpu", "used": "9", "newLimit": "6300m"}  # add-ons kept
+    assert orgs.writes == 0
+
+
+def test_a_plan_change_that_fits_changes_the_subscription_item_price(
+    client: TestClient, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+) -> None:
+    small_usage(cluster)
+    answer = data(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin))
+    assert answer == {"subscriptionId": "sub_123", "planId": "dev-pool", "pending": True}
+    assert orgs.annotations("acme")[P + "plan-id"] == "pro-pool"  # the webhook confirms the change
+
+
+def test_cancel_sets_canceling_and_keeps_the_plan(
+    client: TestClient, orgs: Organizations, admin: dict[str, str]
+) -> None:
+    answer = data(client.delete(f"{API}/organization-subscription", headers=admin))
+    # stripe-mock's subscription is set to end at its fixture `cancel_at`
+    assert answer == {"status": "canceling", "periodEnd": "2009-02-13T23:31:30Z", "planId": "pro-pool"}
+    annotations = orgs.annotations("acme")
+    assert (annotations[P + "subscription"], annotations[P + "plan-id"]) == ("canceling", "pro-pool")
+    assert P + "provider-event-created" not in annotations
+
+
+def test_cancel_without_a_subscription_is_a_conflict(client: TestClient, issuer: Any) -> None:
+    error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
+
+
+def test_adding_an_addon_adds_an_item(client: TestClient, admin: dict[str, str]) -> None:
+    answer = data(client.post(f"{API}/organization-subscription/addons", json={"addonId": "turbo-x1"}, headers=admin))
+    assert answer == {"subscriptionId": "sub_123", "addonId": "turbo-x1", "quantity": 1, "pending": True}
+
+
+def test_removing_an_addon_the_subscription_lacks_is_not_found(
+    client: TestClient, cluster: Cluster, issuer: Any, admin: dict[str, str]
+) -> None:
+    small_usage(cluster)
+    error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 404)  # not in Stripe
+    error(client.delete(f"{API}/organization-subscription/addons/turbo-x2", headers=admin), 404)  # not granted
+
+
+def test_removing_an_addon_deletes_its_last_item_when_usage_fits(
+    settings: ApiSettings, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+) -> None:
+    prices = {"PRO_POOL": "price_pro_pool", "TURBO_X1": FIXTURE_PRICE}  # stripe-mock's item is now one turbo-x1
+    with app_with(settings, cluster, orgs, stripe_prices=prices) as client:
+        refused = error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 409)
+        assert refused["details"]["violations"][0]["resource"] == "requests.cpu"
+        small_usage(cluster)
+        answer = data(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin))
+    assert answer["quantity"] == 0
+
+
+def test_customer_portal(client: TestClient, issuer: Any, admin: dict[str, str]) -> None:
+    assert data(client.post(f"{API}/customer-portal", headers=admin))["url"].startswith("https://")
+    error(client.post(f"{API}/customer-portal", headers=beta_admin(issuer)), 409)
+
+
+def test_verify_checkout_reads_the_session_and_refuses_another_organizations(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    # stripe-mock's session names no organization: it is nobody's
+    refused = error(client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_1"}, headers=admin), 404)
+    assert refused["details"] == {"sessionId": "cs_test_1"}
+    error(client.post(f"{API}/verify-checkout", json={"sessionId": "cs_test_1"}, headers=admin), 404)
+    error(client.get(f"{API}/verify-checkout", params={"sessionId": "../customers"}, headers=admin), 400)
+
+
+def test_project_users_cannot_buy(client: TestClient, project_user: dict[str, str]) -> None:
+    error(client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=project_user), 403)
+
+
+def test_the_provider_needs_its_secrets(settings: ApiSettings, cluster: Cluster) -> None:
+    with pytest.raises(SystemExit, match="STRIPE_WEBHOOK_SECRET"):
+        create_app(settings.model_copy(update={"stripe_webhook_secret": None}), cluster)
