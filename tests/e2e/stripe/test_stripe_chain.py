@@ -1,0 +1,159 @@
+"""Stripe event → billing annotations → the operator's HRQ, on the real apiserver and operator, with
+the billing API's own calls to Stripe made against stripe-mock."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.e2e.quota.conftest import Orgs, assert_eq, eventually
+from tests.e2e.stripe.conftest import BillingApi, billing_of
+from tests.stripe_support import event, invoice, signature, subscription
+
+P = "billing.kube-dc.com/"
+PRO_WITH_TURBO = [("price_pro_pool", 1), ("price_turbo_x1", 1)]
+FLOOR_CPU = "500m"
+
+
+def created(api: BillingApi, org: str, subscription_id: str, when: int) -> bytes:
+    """Deliver `customer.subscription.created` (pro-pool + 1 turbo-x1); the delivered body."""
+    body = event(
+        "customer.subscription.created",
+        subscription(subscription_id, PRO_WITH_TURBO, organization=org, customer=f"cus_{org}"),
+        when,
+    )
+    answer = api.deliver(body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["outcome"] == "applied"
+    return body
+
+
+def version(orgs: Orgs, org: str) -> str:
+    found = orgs.get("organization", org, org)
+    assert found is not None
+    return str(found["metadata"]["resourceVersion"])
+
+
+def cpu(orgs: Orgs, org: str) -> str:
+    return orgs.hard(org)["requests.cpu"]
+
+
+def test_a_new_subscription_becomes_the_plan_quota(billing_api: BillingApi, orgs: Orgs) -> None:
+    org = orgs.create()
+    now = int(time.time())
+    delivered = created(billing_api, org, f"sub_{org}", now)
+    found = billing_of(orgs, org)
+    assert {k: found[k] for k in (P + "subscription", P + "plan-id", P + "addons", P + "provider-subscription-id")} == {
+        P + "subscription": "active",
+        P + "plan-id": "pro-pool",
+        P + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
+        P + "provider-subscription-id": f"sub_{org}",
+    }
+    eventually(lambda: assert_eq(cpu(orgs, org), "10300m"))  # 8 + 2 (turbo-x1) + 3 x 100m overhead
+
+    written = version(orgs, org)
+    assert billing_api.deliver(delivered).json()["data"]["outcome"] == "unchanged"  # delivered again
+    older = subscription(f"sub_{org}", PRO_WITH_TURBO, organization=org, status="past_due")
+    assert billing_api.deliver(event("customer.subscription.updated", older, now - 60)).json()["data"]["outcome"] == (
+        "unchanged"
+    )
+    assert version(orgs, org) == written
+    assert billing_of(orgs, org)[P + "subscription"] == "active"
+
+
+def test_cancel_keeps_the_plan_until_the_subscription_is_deleted(billing_api: BillingApi, orgs: Orgs) -> None:
+    org = orgs.create()
+    now = int(time.time())
+    created(billing_api, org, f"sub_{org}", now)
+    answer = billing_api.http.delete("/api/billing/organization-subscription", headers=billing_api.admin(org))
+    assert answer.status_code == 200, answer.text  # stripe-mock took cancel_at_period_end
+    assert billing_of(orgs, org)[P + "subscription"] == "canceling"
+    eventually(lambda: assert_eq(cpu(orgs, org), "10300m"))  # the plan is kept while canceling
+    deleted = subscription(f"sub_{org}", PRO_WITH_TURBO, organization=None, status="canceled")  # found by its id
+    assert (
+        billing_api.deliver(event("customer.subscription.deleted", deleted, now + 1)).json()["data"]["outcome"]
+        == "applied"
+    )
+    assert billing_of(orgs, org)[P + "subscription"] == "canceled"
+    eventually(lambda: assert_eq(cpu(orgs, org), FLOOR_CPU))
+
+
+def test_a_deleted_subscription_nobody_canceled_suspends(billing_api: BillingApi, orgs: Orgs) -> None:
+    org = orgs.create()
+    now = int(time.time())
+    created(billing_api, org, f"sub_{org}", now)
+    billing_api.deliver(event("invoice.payment_failed", invoice(f"sub_{org}", org), now + 1))
+    assert billing_of(orgs, org)[P + "subscription"] == "past_due"
+    deleted = subscription(f"sub_{org}", PRO_WITH_TURBO, organization=org, status="canceled")
+    billing_api.deliver(event("customer.subscription.deleted", deleted, now + 2))
+    found = billing_of(orgs, org)
+    assert found[P + "subscription"] == "suspended"
+    assert found[P + "suspended-at"].endswith("Z")
+    eventually(lambda: assert_eq(cpu(orgs, org), FLOOR_CPU))
+
+
+def test_bad_signatures_and_strangers_write_nothing(billing_api: BillingApi, orgs: Orgs) -> None:
+    org = orgs.create()
+    body = event(
+        "customer.subscription.created", subscription("sub_x", PRO_WITH_TURBO, organization=org), int(time.time())
+    )
+    for header in (None, signature(body, secret="whsec_wrong"), signature(body, timestamp=int(time.time()) - 400)):
+        assert billing_api.deliver(body, header).status_code == 400
+    assert P + "plan-id" not in billing_of(orgs, org)
+    stranger = event(
+        "customer.subscription.created",
+        subscription("sub_y", PRO_WITH_TURBO, organization="no-such-org"),
+        int(time.time()),
+    )
+    assert billing_api.deliver(stranger).json()["data"]["outcome"] == "unknown_organization"
+    assert (
+        billing_api.deliver(event("charge.refunded", {"id": "ch_1"}, int(time.time()))).json()["data"]["outcome"]
+        == "ignored"
+    )
+
+
+FREEZE = """
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: freeze-{org}}}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - {{apiGroups: [kube-dc.com], apiVersions: [v1], operations: [UPDATE], resources: [organizations]}}
+  validations:
+    - {{expression: "false", message: "organization frozen by the test"}}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: freeze-{org}}}
+spec:
+  policyName: freeze-{org}
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {org}}}}}
+"""
+
+
+def _frozen(orgs: Orgs, org: str) -> None:
+    proc = orgs.cluster.kubectl(
+        "annotate", f"organization/{org}", "-n", org, "probe=1", "--dry-run=server", check=False
+    )
+    assert proc.returncode != 0, "the freeze is not enforced yet"
+
+
+def test_a_kubernetes_failure_answers_5xx_and_stripe_retry_applies(billing_api: BillingApi, orgs: Orgs) -> None:
+    org = orgs.create()
+    body = event(
+        "customer.subscription.created", subscription(f"sub_{org}", PRO_WITH_TURBO, organization=org), int(time.time())
+    )
+    orgs.cluster.kubectl("apply", "-f", "-", input=FREEZE.format(org=org))
+    try:
+        eventually(lambda: _frozen(orgs, org))
+        answer: Any = billing_api.deliver(body)
+        assert answer.status_code == 503, answer.text
+        assert P + "plan-id" not in billing_of(orgs, org)
+    finally:
+        orgs.cluster.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", f"freeze-{org}")
+    eventually(lambda: assert_eq(billing_api.deliver(body).status_code, 200))  # Stripe's retry
+    assert billing_of(orgs, org)[P + "plan-id"] == "pro-pool"
