@@ -3,15 +3,18 @@ parameters, idempotency keys), and what they refuse is refused before Stripe is 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
+import stripe
 from fastapi.testclient import TestClient
+from stripe.checkout._session_service import SessionService
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
-from tests.stripe_support import FIXTURE_PRICE
+from tests.stripe_support import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET, checkout_session, subscription
 from tests.unit.api.fixtures import ACME_HARD, P
 from tests.unit.api.stripe.conftest import Organizations, data, error
 
@@ -31,8 +34,12 @@ def small_usage(cluster: Cluster) -> None:
     cluster.eips.replace([])
 
 
+def bearer_of(issuer: Any, org: str) -> dict[str, str]:
+    return {"Authorization": "Bearer " + issuer.token(org=org, groups=["org-admin"])}
+
+
 def beta_admin(issuer: Any) -> dict[str, str]:
-    return {"Authorization": "Bearer " + issuer.token(org="beta", groups=["org-admin"])}
+    return bearer_of(issuer, "beta")
 
 
 def test_checkout_starts_a_subscription_session(client: TestClient, issuer: Any) -> None:
@@ -162,3 +169,53 @@ def test_project_users_cannot_buy(client: TestClient, project_user: dict[str, st
 def test_the_provider_needs_its_secrets(settings: ApiSettings, cluster: Cluster) -> None:
     with pytest.raises(SystemExit, match="STRIPE_WEBHOOK_SECRET"):
         create_app(settings.model_copy(update={"stripe_webhook_secret": None}), cluster)
+
+
+def test_a_completed_checkout_is_written_at_once(
+    client: TestClient, orgs: Organizations, issuer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stripe-mock's sessions are never complete: here Stripe's answer is a completed session of beta's,
+    its subscription expanded (the rest of the route is as against stripe-mock)."""
+    session = checkout_session("cs_test_done", "sub_new", "beta")
+    session["subscription"] = subscription("sub_new", [("price_dev_pool", 1)], organization="beta", customer="cus_b")
+
+    async def retrieve(self: object, session_id: str, params: object = None, options: object = None) -> object:
+        assert (session_id, params) == ("cs_test_done", {"expand": ["subscription"]})
+        return stripe.checkout.Session.construct_from(session, "sk_test")
+
+    monkeypatch.setattr(SessionService, "retrieve_async", retrieve)
+    answer = data(
+        client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=beta_admin(issuer))
+    )
+    assert answer == {
+        "status": "complete",
+        "complete": True,
+        "planId": "dev-pool",
+        "planName": "Dev Pool",
+        "subscriptionStatus": "active",
+    }
+    written = orgs.annotations("beta")
+    assert (written[P + "subscription"], written[P + "plan-id"], written[P + "provider-subscription-id"]) == (
+        "active",
+        "dev-pool",
+        "sub_new",
+    )
+    assert P + "provider-event-created" not in written  # a person's confirmation does not order Stripe's events
+    error(
+        client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=bearer_of(issuer, "acme")),
+        404,
+    )
+
+
+def test_secrets_and_checkout_addresses_are_not_logged(
+    client: TestClient, issuer: Any, admin: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    checkout = data(
+        client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=beta_admin(issuer))
+    )
+    portal = data(client.post(f"{API}/customer-portal", headers=admin))
+    logged = caplog.text
+    assert "Checkout Session" in logged  # the checkout was logged, without its address
+    for secret in (checkout["checkoutUrl"], portal["url"], SECRET_KEY, WEBHOOK_SECRET):
+        assert secret not in logged

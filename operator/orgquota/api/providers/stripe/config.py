@@ -56,6 +56,8 @@ class StripeApi:
     """Stripe's official client on the event loop's own HTTP stack (aiohttp), closed with the app."""
 
     def __init__(self, config: StripeConfig) -> None:
+        # The SDK's own request log carries response bodies (checkout and portal addresses) at DEBUG.
+        logging.getLogger("stripe").setLevel(max(logging.WARNING, logging.getLogger("stripe").level))
         self.http = stripe.AIOHTTPClient(timeout=TIMEOUT_SECONDS)
         addresses: Any = {"api": config.api_base} if config.api_base else None
         self.client = stripe.StripeClient(

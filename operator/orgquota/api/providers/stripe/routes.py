@@ -308,7 +308,7 @@ def build(provider: StripeProvider) -> APIRouter:
             raise ApiError(409, f"organization {caller.org!r} has no Stripe customer yet: subscribe first")
         async with stripe_errors("opening the customer portal"):
             session = await client.v1.billing_portal.sessions.create_async(
-                {"customer": customer, "return_url": f"{console}/"}
+                {"customer": customer, "return_url": f"{console}/"}, idempotency_key("portal", caller.org)
             )
         return ok({"url": session.url})
 
