@@ -146,6 +146,11 @@ def subscription_facts(subscription: Mapping[str, Any], prices: PriceBook, catal
     return facts
 
 
+def needs_subscription(event_type: str, obj: Mapping[str, Any]) -> bool:
+    """Whether the event is a completed subscription checkout, whose facts are its subscription's."""
+    return event_type == CHECKOUT_COMPLETED and obj.get("mode") == "subscription" and obj.get("status") == "complete"
+
+
 def event_facts(
     event_type: str,
     obj: Mapping[str, Any],
@@ -156,7 +161,7 @@ def event_facts(
     """The facts of a handled event; `subscription` is the one a completed Checkout Session created
     (the session itself does not carry its items)."""
     if event_type == CHECKOUT_COMPLETED:
-        if obj.get("mode") != "subscription" or obj.get("status") != "complete" or subscription is None:
+        if not needs_subscription(event_type, obj) or subscription is None:
             return []
         return subscription_facts(subscription, prices, catalog)
     if event_type in SUBSCRIPTION_CHANGED:

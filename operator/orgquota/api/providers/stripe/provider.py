@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
+from stripe import RequestOptions
 
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import ApiError
@@ -80,6 +82,12 @@ class StripeProvider:
                 {"addonId": addon_id, "setting": setting_name(addon_id)},
             )
         return price
+
+
+def idempotency_key(action: str, organization: str) -> RequestOptions:
+    """A key per request: Stripe's client sends it again on its own retries, so a retried creating
+    request is done once."""
+    return {"idempotency_key": f"orgquota-{action}-{organization}-{uuid.uuid4().hex}"}
 
 
 def live_subscription(annotations: Mapping[str, str]) -> str | None:

@@ -122,13 +122,9 @@ async def handle(provider: StripeProvider, event: Mapping[str, Any]) -> tuple[st
     subject = events.subject(event_type, obj)
     catalog = provider.catalog()
     subscription: Any = None
-    if event_type == events.CHECKOUT_COMPLETED and obj.get("mode") == "subscription" and subject.subscription_id:
+    if events.needs_subscription(event_type, obj) and subject.subscription_id:
         async with stripe_errors("reading the subscription of a completed checkout"):
             subscription = (await provider.client.v1.subscriptions.retrieve_async(subject.subscription_id)).to_dict()
-        subject = events.Subject(
-            subject.organization or events.subject("customer.subscription.updated", subscription).organization,
-            subject.subscription_id,
-        )
     try:
         facts = events.event_facts(event_type, obj, provider.prices(catalog), catalog, subscription)
     except events.UnmappedPrice as exc:
