@@ -1,5 +1,6 @@
-"""The billing API as a process with BILLING_PROVIDER=stripe, against the real apiserver and operator
-and a real stripe-mock; tokens from a local issuer; Stripe's deliveries built and signed by the test.
+"""The billing API as a process with BILLING_PROVIDER=stripe, against the real apiserver, the quota
+suite's operator (one operator per session: two standalone ones would both act) and a real
+stripe-mock; tokens from a local issuer; Stripe's deliveries built and signed by the tests.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import pytest
 from localcluster.controlplane import free_ports
 from localcluster.kubectl import Cluster
 from localcluster.procs import spawn
-from tests.e2e.quota.conftest import PROJECTS_LIMIT, OperatorProcess, Orgs, catalog_applied, eventually, operator
+from tests.e2e.quota.conftest import PROJECTS_LIMIT, OperatorProcess, Orgs, eventually
 from tests.stripe_support import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET, signature, stripe_mock
 from tests.unit.api.conftest import Issuer
-
-__all__ = ["catalog_applied", "operator"]  # the operator's session fixtures, used here as they are
 
 PRICES = {
     "STRIPE_PRICE_PRO_POOL": "price_pro_pool",
@@ -79,14 +78,14 @@ class BillingApi:
                 self.proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def issuer() -> Iterator[Issuer]:
     issuer = Issuer()
     yield issuer
     issuer.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def billing_api(
     cluster: Cluster, operator: OperatorProcess, issuer: Issuer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BillingApi]:
@@ -107,11 +106,6 @@ def billing_api(
         yield api
         api.stop()
         print(f"billing API log: {api.log_path}")
-
-
-@pytest.fixture
-def orgs(cluster: Cluster, operator: OperatorProcess) -> Orgs:
-    return Orgs(cluster, operator)
 
 
 def billing_of(orgs: Orgs, name: str) -> dict[str, Any]:

@@ -7,12 +7,13 @@ import time
 from typing import Any
 
 from tests.e2e.quota.conftest import Orgs, assert_eq, eventually
-from tests.e2e.stripe.conftest import BillingApi, billing_of
+from tests.e2e.quota.stripe_api import BillingApi, billing_api, billing_of, issuer
 from tests.stripe_support import event, invoice, signature, subscription
 
 P = "billing.kube-dc.com/"
 PRO_WITH_TURBO = [("price_pro_pool", 1), ("price_turbo_x1", 1)]
 FLOOR_CPU = "500m"
+__all__ = ["billing_api", "issuer"]  # this module's fixtures
 
 
 def created(api: BillingApi, org: str, subscription_id: str, when: int) -> bytes:
