@@ -64,6 +64,17 @@ def test_a_wrong_secret_or_an_old_or_future_timestamp_is_refused(client: TestCli
     assert orgs.writes == 0
 
 
+def test_any_of_several_signatures_may_match_while_a_secret_is_rotated(client: TestClient) -> None:
+    body = updated(T0, cancel_at_period_end=True)
+    old, new = signature(body, secret="whsec_old"), signature(body)
+    assert data(post(client, body, f"{old},v1={new.split('v1=')[1]}"))["outcome"] == "applied"
+
+
+def test_an_oversized_body_is_refused_unread(client: TestClient, orgs: Organizations) -> None:
+    error(post(client, b"{" + b" " * (1 << 20) + b"}"), 413)
+    assert orgs.writes == 0
+
+
 def test_the_signature_covers_the_raw_bytes(client: TestClient, orgs: Organizations) -> None:
     body = updated(T0, cancel_at_period_end=True)
     reserialised = json.dumps(json.loads(body), indent=1).encode()  # same JSON, other bytes

@@ -29,6 +29,8 @@ from orgquota.core.billing_facts import BillingFact, Subscribed
 logger = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS: Final = 300
+MAX_BODY_BYTES: Final = 1 << 20
+"""Stripe's events are a few KiB; anyone may post here, so no more than this is read before the check"""
 PROVIDER: Final = "stripe"
 UNVERIFIED: Final = "unverified"
 """the type label of an event whose signature failed: its claimed type is not trusted"""
@@ -40,6 +42,19 @@ def signed_at(header: str) -> int | None:
         if key == "t" and value.isdigit():
             return int(value)
     return None
+
+
+async def raw_body(request: Request) -> bytes:
+    """The body as sent, refused (413) past MAX_BODY_BYTES without reading the rest."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"a Stripe event is at most {MAX_BODY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"a Stripe event is at most {MAX_BODY_BYTES} bytes")
+    return bytes(body)
 
 
 def verified_event(provider: StripeProvider, body: bytes, header: str | None) -> dict[str, Any]:
@@ -92,8 +107,8 @@ def build(provider: StripeProvider) -> APIRouter:
 
     @router.post("/webhook", summary="Stripe's webhook endpoint (signed with STRIPE_WEBHOOK_SECRET)")
     async def webhook(request: Request) -> JSONBody:
-        body = await request.body()
         try:
+            body = await raw_body(request)
             event = verified_event(provider, body, request.headers.get("stripe-signature"))
         except ApiError as exc:
             WEBHOOK_EVENTS.labels(PROVIDER, UNVERIFIED, "rejected").inc()
