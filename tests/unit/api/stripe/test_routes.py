@@ -49,6 +49,25 @@ def test_checkout_starts_a_subscription_session(client: TestClient, issuer: Any)
     assert answer["checkoutUrl"].startswith("https://checkout.stripe.com/")
 
 
+def test_checkout_of_a_plan_current_usage_does_not_fit_is_refused(
+    settings: ApiSettings, cluster: Cluster, orgs: Organizations, issuer: Any
+) -> None:
+    # beta has no plan (no HRQ): its usage is its pods', 6 cpu, over dev-pool's 4 + 3 x 100m
+    beta_pods = [
+        {
+            "metadata": {"namespace": "beta-x", "name": f"job-{i}"},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "2"}}}]},
+            "status": {"phase": "Running"},
+        }
+        for i in range(3)
+    ]
+    cluster.pods.replace(beta_pods)
+    with app_with(settings, cluster, orgs, stripe_api_base=NOWHERE) as client:
+        body = {"planId": "dev-pool"}
+        refused = error(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409)
+    assert refused["details"]["violations"][0] == {"resource": "requests.cpu", "used": "6", "newLimit": "4300m"}
+
+
 def test_checkout_is_refused_while_a_subscription_is_live(client: TestClient, admin: dict[str, str]) -> None:
     body = error(client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409)
     assert body["details"] == {"subscriptionId": "sub_123", "status": "active"}

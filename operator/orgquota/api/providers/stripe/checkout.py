@@ -17,6 +17,7 @@ from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineI
 
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import ApiError, JSONBody, ok
+from orgquota.api.organization import OrgFacts, simulate
 from orgquota.api.providers.apply import apply_facts
 from orgquota.api.providers.stripe.events import ORGANIZATION_KEY, subscription_facts
 from orgquota.api.providers.stripe.provider import (
@@ -25,7 +26,7 @@ from orgquota.api.providers.stripe.provider import (
     live_subscription,
     stripe_errors,
 )
-from orgquota.api.routes import AddonEntry
+from orgquota.api.routes import AddonEntry, SettingsDep
 from orgquota.core import annotations as ann
 from orgquota.core.billing_facts import Subscribed
 
@@ -53,9 +54,10 @@ def build(provider: StripeProvider) -> APIRouter:
     console = provider.config.console_url
 
     @router.post("/organization-subscription", summary="Start a Stripe Checkout for a plan (and add-ons)")
-    async def subscribe(body: CheckoutRequest, caller: OrgAdmin) -> JSONBody:
+    async def subscribe(body: CheckoutRequest, caller: OrgAdmin, settings: SettingsDep) -> JSONBody:
         org = caller.org
-        record = provider.cluster.organization(org)
+        facts = OrgFacts(provider.cluster, org, settings.quota)
+        record = facts.record
         current = live_subscription(record.annotations)
         if current is not None:
             raise ApiError(
@@ -63,7 +65,7 @@ def build(provider: StripeProvider) -> APIRouter:
                 f"organization {org!r} already has a subscription ({current}); change its plan instead",
                 {"subscriptionId": current, "status": record.annotations.get(ann.SUBSCRIPTION) or "active"},
             )
-        catalog = provider.catalog()
+        catalog = facts.catalog
         line_items: list[SessionCreateParamsLineItem] = [
             {"price": provider.plan_price(catalog, body.planId), "quantity": 1}
         ]
@@ -74,6 +76,14 @@ def build(provider: StripeProvider) -> APIRouter:
             if quantity > ann.MAX_ADDON_QUANTITY:
                 raise ApiError(422, f"at most {ann.MAX_ADDON_QUANTITY} of add-on {addon_id!r}", {"addonId": addon_id})
             line_items.append({"price": provider.addon_price(catalog, addon_id), "quantity": quantity})
+        addons = [{"addonId": addon_id, "quantity": quantity} for addon_id, quantity in sorted(quantities.items())]
+        fit = simulate(facts, body.planId, addons, settings.quota)
+        if not fit["fits"]:
+            raise ApiError(
+                409,
+                f"current usage does not fit plan {body.planId!r}: free resources or choose a larger plan",
+                {"planId": body.planId, "violations": fit["violations"]},
+            )
         metadata = {ORGANIZATION_KEY: org, "planId": body.planId}
         params: SessionCreateParams = {
             "mode": "subscription",
