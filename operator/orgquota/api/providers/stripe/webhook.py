@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 
 from orgquota.api.envelope import ApiError, JSONBody, ok
 from orgquota.api.metrics import WEBHOOK_EVENTS
-from orgquota.api.providers.apply import KubernetesUnavailable, OrganizationNotFound, apply_facts
+from orgquota.api.providers.apply import Guard, KubernetesUnavailable, OrganizationNotFound, apply_facts
 from orgquota.api.providers.stripe import events
 from orgquota.api.providers.stripe.provider import StripeProvider, stripe_errors
 from orgquota.core import annotations as ann
@@ -89,7 +89,7 @@ def _owner(provider: StripeProvider, subject: events.Subject) -> str | None:
     return None
 
 
-def about_this_subscription(subscription_id: str | None, facts: list[BillingFact]) -> Any:
+def about_this_subscription(subscription_id: str | None, facts: list[BillingFact]) -> Guard:
     """A guard: facts about a subscription other than the organization's own change nothing, unless
     they start one (a new purchase replaces an ended subscription)."""
 
@@ -135,16 +135,6 @@ async def handle(provider: StripeProvider, event: Mapping[str, Any]) -> tuple[st
         return "ignored", {}
     obj = (event.get("data") or {}).get("object") or {}
     subject = events.subject(event_type, obj)
-    catalog = provider.catalog()
-    subscription: Any = None
-    if events.needs_subscription(event_type, obj) and subject.subscription_id:
-        async with stripe_errors("reading the subscription of a completed checkout"):
-            subscription = (await provider.client.v1.subscriptions.retrieve_async(subject.subscription_id)).to_dict()
-    try:
-        facts = events.event_facts(event_type, obj, provider.prices(catalog), catalog, subscription)
-    except events.UnmappedPrice as exc:
-        logger.error("Stripe event %s: %s", event_id, exc, extra=log)
-        raise ApiError(422, str(exc), {"eventId": event_id}) from exc
     organization = _owner(provider, subject)
     if organization is None:
         logger.warning(
@@ -156,6 +146,16 @@ async def handle(provider: StripeProvider, event: Mapping[str, Any]) -> tuple[st
         )
         return "unknown_organization", {}
     log["organization"] = organization
+    catalog = provider.catalog()
+    subscription: Any = None
+    if events.needs_subscription(event_type, obj) and subject.subscription_id:
+        async with stripe_errors("reading the subscription of a completed checkout"):
+            subscription = (await provider.client.v1.subscriptions.retrieve_async(subject.subscription_id)).to_dict()
+    try:
+        facts = events.event_facts(event_type, obj, provider.prices(catalog), catalog, subscription)
+    except events.UnmappedPrice as exc:
+        logger.error("Stripe event %s: %s", event_id, exc, extra=log)
+        raise ApiError(422, str(exc), {"eventId": event_id}) from exc
     if not facts:
         return "ignored", {"organization": organization}
     try:
