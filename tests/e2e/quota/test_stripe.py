@@ -158,3 +158,22 @@ def test_a_kubernetes_failure_answers_5xx_and_stripe_retry_applies(billing_api: 
         orgs.cluster.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", f"freeze-{org}")
     eventually(lambda: assert_eq(billing_api.deliver(body).status_code, 200))  # Stripe's retry
     assert billing_of(orgs, org)[P + "plan-id"] == "pro-pool"
+
+
+def test_checkout_and_portal_from_the_running_api(billing_api: BillingApi, orgs: Orgs) -> None:
+    org = orgs.create()
+    headers = billing_api.admin(org)
+    started = billing_api.http.post(
+        "/api/billing/organization-subscription", json={"planId": "dev-pool"}, headers=headers
+    )
+    assert started.status_code == 200, started.text
+    assert started.json()["data"]["sessionId"].startswith("cs_")
+    assert billing_api.http.post("/api/billing/customer-portal", headers=headers).status_code == 409  # no customer yet
+    created(billing_api, org, f"sub_{org}", int(time.time()))
+    portal = billing_api.http.post("/api/billing/customer-portal", headers=headers)
+    assert portal.status_code == 200, portal.text
+    again = billing_api.http.post(
+        "/api/billing/organization-subscription", json={"planId": "dev-pool"}, headers=headers
+    )
+    assert again.status_code == 409
+    assert portal.json()["data"]["url"] not in billing_api.log()
