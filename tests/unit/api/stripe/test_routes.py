@@ -238,3 +238,14 @@ def test_secrets_and_checkout_addresses_are_not_logged(
     assert "Checkout Session" in logged  # the checkout was logged, without its address
     for secret in (checkout["checkoutUrl"], portal["url"], SECRET_KEY, WEBHOOK_SECRET):
         assert secret not in logged
+
+
+def test_config_offers_everything_stripe_does(client: TestClient, project_user: dict[str, str]) -> None:
+    config = client.get(f"{API}/config", headers=project_user).json()["config"]
+    assert config["provider"] == "stripe"
+    assert all(config["features"].values())
+
+
+def test_changing_to_the_current_plan_is_a_conflict(client: TestClient, admin: dict[str, str]) -> None:
+    refused = error(client.put(f"{API}/organization-subscription", json={"planId": "pro-pool"}, headers=admin), 409)
+    assert refused["error"] == "organization 'acme' is already on plan 'pro-pool'"
