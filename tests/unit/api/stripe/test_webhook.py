@@ -130,6 +130,14 @@ def test_an_event_about_another_subscription_of_the_organization_changes_nothing
     assert orgs.writes == 0
 
 
+def test_a_failed_payment_of_a_subscription_the_organization_does_not_hold_changes_nothing(
+    client: TestClient, orgs: Organizations
+) -> None:
+    first = event("invoice.payment_failed", invoice("sub_never_started", "beta"), T0)
+    assert data(post(client, first))["outcome"] == "unchanged"
+    assert orgs.writes == 0
+
+
 def test_payment_failed_is_past_due(client: TestClient, orgs: Organizations) -> None:
     assert data(post(client, event("invoice.payment_failed", invoice("sub_123", None), T0)))["outcome"] == "applied"
     assert orgs.annotations("acme")[P + "subscription"] == "past_due"

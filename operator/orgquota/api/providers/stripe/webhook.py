@@ -91,13 +91,14 @@ def _owner(provider: StripeProvider, subject: events.Subject) -> str | None:
 
 def about_this_subscription(subscription_id: str | None, facts: list[BillingFact]) -> Guard:
     """A guard: facts about a subscription other than the organization's own change nothing, unless
-    they start one (a new purchase replaces an ended subscription)."""
+    they start one (a new purchase replaces an ended subscription). A failed first payment, for
+    one, says nothing about an organization that holds no subscription yet."""
 
     def guard(current: Mapping[str, str]) -> bool:
-        held = current.get(ann.PROVIDER_SUBSCRIPTION_ID)
-        if any(isinstance(fact, Subscribed) for fact in facts) or not held or not subscription_id:
+        if any(isinstance(fact, Subscribed) for fact in facts):
             return True
-        return held == subscription_id
+        held = current.get(ann.PROVIDER_SUBSCRIPTION_ID)
+        return held is not None and held == subscription_id
 
     return guard
 
