@@ -135,7 +135,7 @@ def build(provider: StripeProvider) -> APIRouter:
         return ok(
             {
                 "status": status,
-                "complete": True,
+                "complete": sold is not None,  # False while the first payment is still pending
                 "planId": sold.plan_id if sold else None,
                 "planName": sold.plan_name if sold else None,
                 "subscriptionStatus": subscription.get("status"),
