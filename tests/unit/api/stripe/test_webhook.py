@@ -200,3 +200,19 @@ def test_a_kubernetes_failure_answers_5xx_and_writes_nothing(client: TestClient,
     orgs.failing = False
     assert orgs.writes == 0
     assert data(post(client, updated(T0, cancel_at_period_end=True)))["outcome"] == "applied"  # Stripe's retry
+
+
+def test_a_price_change_is_a_plan_change_and_an_item_change_is_an_addon_change(
+    client: TestClient, orgs: Organizations
+) -> None:
+    changed = subscription(
+        "sub_123", [("price_dev_pool", 1), ("price_turbo_x1", 2)], organization="acme", customer="cus_456"
+    )
+    answer = data(post(client, event("customer.subscription.updated", changed, T0)))
+    assert answer["changes"] == {
+        P + "plan-id": "dev-pool",
+        P + "plan-name": "Dev Pool",
+        P + "addons": '[{"addonId":"turbo-x1","quantity":2}]',
+        P + "provider-event-created": str(T0),
+    }
+    assert orgs.annotations("acme")[P + "subscription"] == "active"
