@@ -18,8 +18,8 @@ from typing import Final
 
 import aiohttp
 
-from orgquota.core.annotations import PROVIDER_EVENT_CREATED, billing_annotations
-from orgquota.core.billing_facts import AnnotationPatch, BillingFact, apply_fact
+from orgquota.core.annotations import billing_annotations
+from orgquota.core.billing_facts import AnnotationPatch, BillingFact, apply_in_order
 from orgquota.kube.billing_annotations import write_billing_annotations
 from orgquota.kube.client import ORGANIZATION, Kube, KubeError
 
@@ -49,25 +49,6 @@ Guard = Callable[[Mapping[str, str]], bool]
 """Whether the facts concern the organization as it is now (False: nothing is written)."""
 
 
-def decide(
-    current: Mapping[str, str], facts: Sequence[BillingFact], *, created: int | None, now: datetime
-) -> AnnotationPatch:
-    """The one patch that the facts, applied in order, make of `current`: only what differs at the end."""
-    view = dict(current)
-    touched: dict[str, None] = {}
-    for fact in facts:
-        for key, value in apply_fact(view, fact, created=created, now=now).items():
-            touched[key] = None
-            if value is None:
-                view.pop(key, None)
-            else:
-                view[key] = value
-    patch = {key: view.get(key) for key in touched if view.get(key) != current.get(key)}
-    if set(patch) <= {PROVIDER_EVENT_CREATED}:
-        return {}  # the facts undid each other: nothing to order either
-    return patch
-
-
 async def apply_facts(
     kube: Kube,
     organization: str,
@@ -89,7 +70,7 @@ async def apply_facts(
         current = billing_annotations(metadata)
         if guard is not None and not guard(current):
             return Applied(organization, {}, current)
-        patch = decide(current, facts, created=created, now=datetime.now(UTC))
+        patch = apply_in_order(current, facts, created=created, now=datetime.now(UTC))
         if not patch:
             return Applied(organization, {}, current)
         try:

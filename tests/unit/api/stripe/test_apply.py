@@ -1,5 +1,5 @@
-"""Facts applied to an Organization: one patch for several facts, and a decision taken again when
-the object changed between the read and the write."""
+"""Facts applied to an Organization: a decision taken again when the object changed between the
+read and the write."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from orgquota.api.providers.apply import apply_facts, decide
+from orgquota.api.providers.apply import apply_facts
 from orgquota.core import annotations as ann
 from orgquota.core.billing_facts import CancelRequested, Subscribed
 from orgquota.kube.client import Manifest
@@ -19,24 +19,6 @@ PAID = Subscribed("pro-pool", "Pro Pool", "sub_1", "cus_1")
 
 def org(annotations: dict[str, str]) -> Manifest:
     return {"metadata": {"namespace": "acme", "name": "acme", "annotations": annotations}}
-
-
-def test_facts_that_undo_each_other_write_nothing() -> None:
-    current = {
-        ann.SUBSCRIPTION: "canceling",
-        ann.PLAN_ID: "pro-pool",
-        ann.PLAN_NAME: "Pro Pool",
-        ann.PROVIDER_SUBSCRIPTION_ID: "sub_1",
-        ann.PROVIDER_CUSTOMER_ID: "cus_1",
-        ann.ADDONS: "[]",
-    }
-    assert decide(current, [PAID, CancelRequested()], created=5, now=NOW) == {}
-
-
-def test_several_facts_are_one_patch() -> None:
-    patch = decide({}, [PAID, CancelRequested()], created=5, now=NOW)
-    assert patch[ann.SUBSCRIPTION] == "canceling"
-    assert patch[ann.PROVIDER_EVENT_CREATED] == "5"
 
 
 class ChangedOnce(Organizations):
