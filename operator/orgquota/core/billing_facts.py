@@ -157,3 +157,26 @@ def apply_fact(current: Mapping[str, str], fact: BillingFact, *, created: int | 
     if patch and created is not None and (last is None or created > last):
         patch[ann.PROVIDER_EVENT_CREATED] = str(created)
     return patch
+
+
+def apply_in_order(
+    current: Mapping[str, str], facts: Sequence[BillingFact], *, created: int | None, now: datetime
+) -> AnnotationPatch:
+    """The one patch that `facts`, applied one after the other from `current`, amount to.
+
+    A provider message may say several things at once (a subscription that is paid and set to end
+    at the period's end); they are written together, so nobody ever sees the first without the
+    rest. Only what differs at the end is in the patch; facts that undo each other write nothing,
+    not even the ordering mark.
+    """
+    view = dict(current)
+    touched: list[str] = []
+    for fact in facts:
+        for key, value in apply_fact(view, fact, created=created, now=now).items():
+            touched.append(key)
+            if value is None:
+                view.pop(key, None)
+            else:
+                view[key] = value
+    patch = {key: view.get(key) for key in dict.fromkeys(touched) if view.get(key) != current.get(key)}
+    return {} if set(patch) <= {ann.PROVIDER_EVENT_CREATED} else patch

@@ -6,20 +6,20 @@ logic through these annotations; writing them in one place keeps every write a m
 outside the prefix from ever being written by accident.
 
 A provider's billing fact depends on the annotations it meets (a suspension after a requested
-cancellation is a cancellation), so `record_fact` reads the Organization, lets the one state
+cancellation is a cancellation), so `record_facts` reads the Organization, lets the one state
 machine decide, and writes only if nothing changed the object meanwhile (resourceVersion
 precondition; a conflict is read again), so two deliveries at once cannot interleave.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from orgquota.core.annotations import PREFIX, billing_annotations
-from orgquota.core.billing_facts import AnnotationPatch, BillingFact, apply_fact
+from orgquota.core.billing_facts import AnnotationPatch, BillingFact, apply_in_order
 from orgquota.kube.client import ORGANIZATION, Kube, KubeError, Manifest
 
 CONFLICT_ATTEMPTS: Final = 5
@@ -50,35 +50,33 @@ async def write_billing_annotations(
 
 @dataclass(frozen=True)
 class Recorded:
-    """What a fact did to an Organization: `changes` empty means nothing was written."""
+    """What billing facts did to an Organization: `changes` empty means nothing was written."""
 
-    fact: BillingFact
     changes: AnnotationPatch
     before: dict[str, str]
-    """the billing annotations the fact met"""
+    """the billing annotations the facts met"""
 
 
-Decide = Callable[[Mapping[str, str]], BillingFact]
-"""The provider's message as a fact, given the organization's current billing annotations (it may
-refuse the message by raising)."""
+Decide = Callable[[Mapping[str, str]], Sequence[BillingFact]]
+"""The provider's message as billing facts, given the organization's current billing annotations
+(none: the message does not concern the organization as it is now; it may refuse it by raising)."""
 
 
-async def record_fact(
+async def record_facts(
     kube: Kube, organization: str, decide: Decide, *, created: int | None, now: datetime
 ) -> Recorded | None:
-    """Apply the fact `decide` makes of the Organization `organization` (in the namespace of the
-    same name); None when there is no such Organization. A Kubernetes failure is raised (KubeError):
-    nothing is half-written, since every write is one merge patch."""
+    """Apply the facts `decide` makes of the Organization `organization` (in the namespace of the
+    same name); None when there is no such Organization. A Kubernetes failure is raised (KubeError,
+    aiohttp.ClientError): nothing is half-written, since every write is one merge patch."""
     path = ORGANIZATION.path(organization, organization)
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         body = await kube.get(path)
         if body is None:
             return None
         current = billing_annotations(body["metadata"])
-        fact = decide(current)
-        changes = apply_fact(current, fact, created=created, now=now)
+        changes = apply_in_order(current, decide(current), created=created, now=now)
         if not changes:
-            return Recorded(fact, {}, current)
+            return Recorded({}, current)
         version = body["metadata"].get("resourceVersion")
         try:
             await write_billing_annotations(kube, organization, organization, changes, resource_version=version)
@@ -88,5 +86,5 @@ async def record_fact(
             if exc.status == 409 and attempt < CONFLICT_ATTEMPTS:
                 continue  # written meanwhile: decide again on what is there now
             raise
-        return Recorded(fact, changes, current)
+        return Recorded(changes, current)
     raise AssertionError("unreachable")

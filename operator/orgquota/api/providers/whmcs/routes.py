@@ -32,7 +32,7 @@ from orgquota.api.providers.whmcs.signature import (
 )
 from orgquota.api.settings import ENVIRONMENT
 from orgquota.core.billing_facts import BillingFact
-from orgquota.kube.billing_annotations import record_fact
+from orgquota.kube.billing_annotations import record_facts
 from orgquota.kube.client import KubeError
 
 logger = logging.getLogger(__name__)
@@ -122,16 +122,16 @@ async def _apply(context: ProviderContext, body: bytes, sent: int) -> Response:
         logger.warning("WHMCS call refused: %s", exc.message, extra={"provider": PROVIDER, "action": action or None})
         return error_response(exc.status, exc.message, exc.details)
 
-    def decide(current: Mapping[str, str]) -> BillingFact:
+    def decide(current: Mapping[str, str]) -> list[BillingFact]:
         own = calls.other_service(call, current)
         if own is not None:
             raise OtherService(own)
-        return calls.fact_of(checked, current)
+        return [calls.fact_of(checked, current)]
 
     log: dict[str, Any] = {"provider": PROVIDER, "action": action, "organization": call.organization}
     log |= {"serviceId": call.service_id, "providerTime": sent}
     try:
-        recorded = await record_fact(context.kube, call.organization, decide, created=sent, now=datetime.now(UTC))
+        recorded = await record_facts(context.kube, call.organization, decide, created=sent, now=datetime.now(UTC))
     except OtherService as exc:
         _count(action, "other_service")
         logger.info(

@@ -1,0 +1,175 @@
+"""Stripe's events and objects, translated into the provider-neutral billing facts.
+
+Pure: the webhook route verifies, fetches and writes; this module only reads Stripe's JSON. A
+subscription object is translated as a whole (its status, its items' prices, whether it ends at the
+period's end), so an event about it says where the organization stands now, whatever came before.
+Ids may arrive as strings or as expanded objects; both are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from orgquota.api.providers.stripe.prices import Kind, PriceBook
+from orgquota.core.annotations import AddonRequest
+from orgquota.core.billing_facts import BillingFact, CancelRequested, Ended, PaymentFailed, Renewed, Subscribed
+from orgquota.core.catalog import Catalog
+
+CHECKOUT_COMPLETED: Final = "checkout.session.completed"
+SUBSCRIPTION_CHANGED: Final = frozenset({"customer.subscription.created", "customer.subscription.updated"})
+SUBSCRIPTION_DELETED: Final = "customer.subscription.deleted"
+PAYMENT_FAILED: Final = "invoice.payment_failed"
+INVOICE_PAID: Final = "invoice.paid"
+HANDLED: Final = (
+    frozenset({CHECKOUT_COMPLETED, SUBSCRIPTION_DELETED, PAYMENT_FAILED, INVOICE_PAID}) | SUBSCRIPTION_CHANGED
+)
+
+LIVE_STATUSES: Final = frozenset({"active", "trialing", "past_due", "unpaid"})
+"""a subscription in these states gives the whole plan (unpaid: Stripe stopped retrying, kept as past_due)"""
+ENDED_STATUSES: Final = frozenset({"canceled", "incomplete_expired", "paused"})
+"""over, or paused without payment: the organization is ended (suspended, or canceled if it asked)"""
+ORGANIZATION_KEY: Final = "organization"
+
+
+class UnmappedPrice(ValueError):
+    """A subscription item whose price no `STRIPE_PRICE_*` setting names (or two plan items)."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom an event is about: the organization our metadata names, and the subscription."""
+
+    organization: str | None
+    subscription_id: str | None
+
+
+def object_id(value: Any) -> str | None:
+    """The id of a reference that is a string or an expanded object."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, Mapping):
+        found = value.get("id")
+        return found if isinstance(found, str) and found else None
+    return None
+
+
+def _metadata_organization(obj: Mapping[str, Any] | None) -> str | None:
+    metadata = (obj or {}).get("metadata") or {}
+    value = metadata.get(ORGANIZATION_KEY) if isinstance(metadata, Mapping) else None
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(subscription id, organization) of an invoice, in the current shape (`parent.subscription_details`)
+    and the older one (`subscription`, `subscription_details`)."""
+    details = ((invoice.get("parent") or {}).get("subscription_details")) or invoice.get("subscription_details") or {}
+    subscription = details.get("subscription") or invoice.get("subscription")
+    return object_id(subscription), _metadata_organization(details) or _metadata_organization(
+        subscription if isinstance(subscription, Mapping) else None
+    )
+
+
+def subject(event_type: str, obj: Mapping[str, Any]) -> Subject:
+    if event_type == CHECKOUT_COMPLETED:
+        reference = obj.get("client_reference_id")
+        organization = _metadata_organization(obj) or (
+            reference.strip() or None if isinstance(reference, str) else None
+        )
+        return Subject(organization, object_id(obj.get("subscription")))
+    if event_type in SUBSCRIPTION_CHANGED or event_type == SUBSCRIPTION_DELETED:
+        return Subject(_metadata_organization(obj), object_id(obj))
+    subscription_id, organization = _invoice_subscription(obj)
+    return Subject(organization, subscription_id)
+
+
+def _price_id(item: Mapping[str, Any]) -> str | None:
+    return object_id(item.get("price")) or object_id(item.get("plan"))
+
+
+def subscribed(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) -> Subscribed:
+    """The plan and add-ons a subscription's items sell, by their prices."""
+    plans: list[str] = []
+    addons: list[AddonRequest] = []
+    unknown: list[str] = []
+    for item in (subscription.get("items") or {}).get("data") or []:
+        price = _price_id(item) or "<none>"
+        priced = prices.item_of(price)
+        quantity = item.get("quantity")
+        quantity = quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else 1
+        if priced is None:
+            unknown.append(price)
+        elif priced.kind == Kind.PLAN:
+            plans.append(priced.id)
+        else:
+            addons.append(AddonRequest(priced.id, quantity))
+    subscription_id = object_id(subscription) or "<unknown>"
+    if unknown:
+        raise UnmappedPrice(
+            f"subscription {subscription_id}: no STRIPE_PRICE_* setting names the price(s) {', '.join(unknown)}"
+        )
+    if len(plans) != 1:
+        raise UnmappedPrice(
+            f"subscription {subscription_id}: {len(plans)} plan prices ({', '.join(plans) or 'none'}); "
+            "exactly one plan is sold per subscription"
+        )
+    plan_id = plans[0]
+    plan = catalog.plans[plan_id]
+    return Subscribed(
+        plan_id=plan_id,
+        plan_name=plan.displayName or plan_id,
+        subscription_id=subscription_id,
+        customer_id=object_id(subscription.get("customer")) or "",
+        addons=tuple(addons),
+        trialing=subscription.get("status") == "trialing",
+    )
+
+
+def cancel_requested(subscription: Mapping[str, Any]) -> bool:
+    """Whether the subscription is set to end (at the period's end, or at a date)."""
+    return bool(subscription.get("cancel_at_period_end")) or bool(subscription.get("cancel_at"))
+
+
+def subscription_facts(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) -> list[BillingFact]:
+    """Where a subscription object stands, as facts applied in order (empty: not started yet)."""
+    status = subscription.get("status")
+    if status in ENDED_STATUSES:
+        return [Ended()]
+    if status not in LIVE_STATUSES:
+        return []  # incomplete: the first payment is not done; nothing is sold yet
+    facts: list[BillingFact] = [subscribed(subscription, prices, catalog)]
+    if status in ("past_due", "unpaid"):
+        facts.append(PaymentFailed())
+    elif cancel_requested(subscription):
+        facts.append(CancelRequested())
+    return facts
+
+
+def needs_subscription(event_type: str, obj: Mapping[str, Any]) -> bool:
+    """Whether the event is a completed subscription checkout, whose facts are its subscription's."""
+    return event_type == CHECKOUT_COMPLETED and obj.get("mode") == "subscription" and obj.get("status") == "complete"
+
+
+def event_facts(
+    event_type: str,
+    obj: Mapping[str, Any],
+    prices: PriceBook,
+    catalog: Catalog,
+    subscription: Mapping[str, Any] | None = None,
+) -> list[BillingFact]:
+    """The facts of a handled event; `subscription` is the one a completed Checkout Session created
+    (the session itself does not carry its items)."""
+    if event_type == CHECKOUT_COMPLETED:
+        if not needs_subscription(event_type, obj) or subscription is None:
+            return []
+        return subscription_facts(subscription, prices, catalog)
+    if event_type in SUBSCRIPTION_CHANGED:
+        return subscription_facts(obj, prices, catalog)
+    if event_type == SUBSCRIPTION_DELETED:
+        return [Ended()]
+    if event_type == PAYMENT_FAILED:
+        return [PaymentFailed()]
+    if event_type == INVOICE_PAID:
+        return [Renewed()]
+    return []

@@ -1,0 +1,133 @@
+"""What the Stripe routes share: settings, the Stripe client, the cluster, and the checks of what is for sale."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from stripe import RequestOptions
+
+from orgquota.api.cluster import Cluster
+from orgquota.api.envelope import ApiError
+from orgquota.api.organization import catalog_in_force
+from orgquota.api.providers import ProviderContext
+from orgquota.api.providers.apply import KubernetesUnavailable, OrganizationNotFound
+from orgquota.api.providers.stripe.config import StripeApi, StripeConfig
+from orgquota.api.providers.stripe.prices import PriceBook, setting_name
+from orgquota.core import annotations as ann
+from orgquota.core.catalog import Catalog
+from orgquota.core.desired import QuotaSettings
+from orgquota.kube.client import Kube
+
+logger = logging.getLogger(__name__)
+
+ENDED_STATES = frozenset({ann.Subscription.SUSPENDED.value, ann.Subscription.CANCELED.value})
+
+
+@dataclass
+class StripeProvider:
+    config: StripeConfig
+    api: StripeApi
+    cluster: Cluster
+    kube: Kube
+    quota: QuotaSettings
+
+    @classmethod
+    def from_context(cls, context: ProviderContext) -> StripeProvider:
+        config = StripeConfig.from_settings(context.settings)
+        return cls(config, StripeApi(config), context.cluster, context.kube, context.settings.quota)
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        return self.api.client
+
+    def catalog(self) -> Catalog:
+        return catalog_in_force(self.cluster)
+
+    def prices(self, catalog: Catalog) -> PriceBook:
+        book = PriceBook(self.config.prices, catalog)
+        for problem in book.problems:
+            logger.error("Stripe prices: %s", problem)
+        return book
+
+    def plan_price(self, catalog: Catalog, plan_id: str) -> str:
+        """The price to sell `plan_id` at: 400 if it is not a self-service plan, 409 if it has no price."""
+        plan = catalog.plans.get(plan_id)
+        if plan is None or not plan.selfService:
+            offered = sorted(i for i, p in catalog.plans.items() if p.selfService)
+            raise ApiError(400, f"unknown plan {plan_id!r}", {"planId": plan_id, "availablePlans": offered})
+        price = self.prices(catalog).plan_price(plan_id)
+        if price is None:
+            raise ApiError(
+                409,
+                f"plan {plan_id!r} cannot be bought: it has no Stripe price ({setting_name(plan_id)} is not set)",
+                {"planId": plan_id, "setting": setting_name(plan_id)},
+            )
+        return price
+
+    def addon_price(self, catalog: Catalog, addon_id: str) -> str:
+        """The price to sell `addon_id` at: 400 if it is not an enabled self-service add-on, 409 if unpriced."""
+        addon = catalog.addons.get(addon_id)
+        if addon is None or addon.disabled or not addon.selfService:
+            offered = sorted(i for i, a in catalog.addons.items() if a.selfService and not a.disabled)
+            raise ApiError(400, f"unknown add-on {addon_id!r}", {"addonId": addon_id, "availableAddons": offered})
+        price = self.prices(catalog).addon_price(addon_id)
+        if price is None:
+            raise ApiError(
+                409,
+                f"add-on {addon_id!r} cannot be bought: it has no Stripe price ({setting_name(addon_id)} is not set)",
+                {"addonId": addon_id, "setting": setting_name(addon_id)},
+            )
+        return price
+
+
+def idempotency_key(action: str, organization: str) -> RequestOptions:
+    """A key per request: Stripe's client sends it again on its own retries, so a retried creating
+    request is done once."""
+    return {"idempotency_key": f"orgquota-{action}-{organization}-{uuid.uuid4().hex}"}
+
+
+def live_subscription(annotations: Mapping[str, str]) -> str | None:
+    """The organization's Stripe subscription while it is live (not suspended or canceled)."""
+    subscription = annotations.get(ann.PROVIDER_SUBSCRIPTION_ID)
+    if not subscription or annotations.get(ann.SUBSCRIPTION) in ENDED_STATES:
+        return None
+    return subscription
+
+
+def require_live(annotations: Mapping[str, str], organization: str) -> str:
+    subscription = live_subscription(annotations)
+    if subscription is None:
+        raise ApiError(
+            409,
+            f"organization {organization!r} has no live Stripe subscription: subscribe first",
+            {"organization": organization, "status": annotations.get(ann.SUBSCRIPTION)},
+        )
+    return subscription
+
+
+@contextlib.asynccontextmanager
+async def stripe_errors(action: str) -> AsyncIterator[None]:
+    """Stripe's failures as API errors: 503 when it cannot be reached, 502 when it refuses; and the
+    apiserver's failures as 503 (nothing was written)."""
+    try:
+        yield
+    except stripe.APIConnectionError as exc:
+        logger.warning("Stripe unreachable while %s: %s", action, exc.user_message or exc)
+        raise ApiError(503, f"Stripe could not be reached while {action}; try again", {"action": action}) from exc
+    except stripe.StripeError as exc:
+        details: dict[str, Any] = {"action": action, "stripeStatus": exc.http_status, "stripeCode": exc.code}
+        logger.warning("Stripe refused %s: %s (%s)", action, exc.user_message or exc, exc.code)
+        raise ApiError(502, f"Stripe refused {action}: {exc.user_message or exc}", details) from exc
+    except OrganizationNotFound as exc:
+        raise ApiError(404, f"organization {exc.args[0]!r} not found", {"organization": exc.args[0]}) from exc
+    except KubernetesUnavailable as exc:
+        logger.error("Kubernetes failed while %s: %s", action, exc)
+        raise ApiError(
+            503, f"the Kubernetes API failed while {action}; nothing was written", {"action": action}
+        ) from exc

@@ -1,0 +1,251 @@
+"""The Stripe routes against stripe-mock: every call they make to Stripe is checked by it (paths,
+parameters, idempotency keys), and what they refuse is refused before Stripe is called."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+import stripe
+from fastapi.testclient import TestClient
+from stripe.checkout._session_service import SessionService
+
+from orgquota.api.app import create_app
+from orgquota.api.cluster import Cluster
+from orgquota.api.settings import ApiSettings
+from tests.support.stripe_events import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET, checkout_session, subscription
+from tests.unit.api.fixtures import ACME_HARD, P
+from tests.unit.api.stripe.conftest import Organizations, data, error
+
+API = "/api/billing"
+NOWHERE = "http://127.0.0.1:9"  # nothing listens: a Stripe call would answer 503
+
+
+def app_with(settings: ApiSettings, cluster: Cluster, orgs: Organizations, **changes: Any) -> TestClient:
+    cluster.kube = orgs  # type: ignore[assignment]
+    return TestClient(create_app(settings.model_copy(update=changes), cluster), raise_server_exceptions=False)
+
+
+def small_usage(cluster: Cluster) -> None:
+    used = {"requests.cpu": "1", "requests.memory": "1Gi", "requests.storage": "1Gi", "pods": "3"}
+    hrq = {"metadata": {"namespace": "acme", "name": "plan-quota"}, "status": {"hard": ACME_HARD, "used": used}}
+    cluster.hrqs.replace([hrq])
+    cluster.eips.replace([])
+
+
+def bearer_of(issuer: Any, org: str) -> dict[str, str]:
+    return {"Authorization": "Bearer " + issuer.token(org=org, groups=["org-admin"])}
+
+
+def beta_admin(issuer: Any) -> dict[str, str]:
+    return bearer_of(issuer, "beta")
+
+
+def test_checkout_starts_a_subscription_session(client: TestClient, issuer: Any) -> None:
+    body = {"planId": "dev-pool", "addons": [{"addonId": "turbo-x1", "quantity": 2}]}
+    answer = data(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)))
+    assert answer["sessionId"].startswith("cs_")
+    assert answer["checkoutUrl"].startswith("https://checkout.stripe.com/")
+
+
+def test_checkout_of_a_plan_current_usage_does_not_fit_is_refused(
+    settings: ApiSettings, cluster: Cluster, orgs: Organizations, issuer: Any
+) -> None:
+    # beta has no plan (no HRQ): its usage is its pods', 6 cpu, over dev-pool's 4 + 3 x 100m
+    beta_pods = [
+        {
+            "metadata": {"namespace": "beta-x", "name": f"job-{i}"},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "2"}}}]},
+            "status": {"phase": "Running"},
+        }
+        for i in range(3)
+    ]
+    cluster.pods.replace(beta_pods)
+    with app_with(settings, cluster, orgs, stripe_api_base=NOWHERE) as client:
+        body = {"planId": "dev-pool"}
+        refused = error(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409)
+    assert refused["details"]["violations"][0] == {"resource": "requests.cpu", "used": "6", "newLimit": "4300m"}
+
+
+def test_checkout_is_refused_while_a_subscription_is_live(client: TestClient, admin: dict[str, str]) -> None:
+    body = error(client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409)
+    assert body["details"] == {"subscriptionId": "sub_123", "status": "active"}
+
+
+def test_unpriced_addon_cannot_be_bought(client: TestClient, issuer: Any, admin: dict[str, str]) -> None:
+    body = {"planId": "dev-pool", "addons": [{"addonId": "turbo-x2"}]}
+    refused = error(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409)
+    assert "STRIPE_PRICE_TURBO_X2 is not set" in refused["error"]
+    refused = error(
+        client.post(f"{API}/organization-subscription/addons", json={"addonId": "turbo-x2"}, headers=admin), 409
+    )
+    assert refused["details"] == {"addonId": "turbo-x2", "setting": "STRIPE_PRICE_TURBO_X2"}
+
+
+def test_unpriced_plan_cannot_be_bought(
+    settings: ApiSettings, cluster: Cluster, orgs: Organizations, issuer: Any
+) -> None:
+    prices = {key: value for key, value in settings.stripe_prices.items() if key != "DEV_POOL"}
+    with app_with(settings, cluster, orgs, stripe_prices=prices, stripe_api_base=NOWHERE) as client:
+        refused = error(
+            client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=beta_admin(issuer)),
+            409,
+        )
+    assert (
+        refused["error"]
+        == "plan 'dev-pool' cannot be bought: it has no Stripe price (STRIPE_PRICE_DEV_POOL is not set)"
+    )
+
+
+@pytest.mark.parametrize("plan", ["internal", "nope"])
+def test_a_plan_that_is_not_for_sale_is_a_bad_request(client: TestClient, issuer: Any, plan: str) -> None:
+    refused = error(
+        client.post(f"{API}/organization-subscription", json={"planId": plan}, headers=beta_admin(issuer)), 400
+    )
+    assert refused["details"]["availablePlans"] == ["dev-pool", "pro-pool"]
+
+
+def test_a_downgrade_that_does_not_fit_is_refused_before_stripe_is_called(
+    settings: ApiSettings, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+) -> None:
+    with app_with(settings, cluster, orgs, stripe_api_base=NOWHERE) as client:
+        refused = error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409)
+    assert refused["error"] == "current usage does not fit plan 'dev-pool': free resources first"
+    violations = {v["resource"]: v for v in refused["details"]["violations"]}
+    assert violations["requests.cpu"] == {"resource": "requests.cpu", "used": "9", "newLimit": "6300m"}  # add-ons kept
+    assert orgs.writes == 0
+
+
+def test_a_plan_change_that_fits_changes_the_subscription_item_price(
+    client: TestClient, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+) -> None:
+    small_usage(cluster)
+    answer = data(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin))
+    assert answer == {"subscriptionId": "sub_123", "planId": "dev-pool", "pending": True}
+    assert orgs.annotations("acme")[P + "plan-id"] == "pro-pool"  # the webhook confirms the change
+
+
+def test_cancel_sets_canceling_and_keeps_the_plan(
+    client: TestClient, orgs: Organizations, admin: dict[str, str]
+) -> None:
+    answer = data(client.delete(f"{API}/organization-subscription", headers=admin))
+    # stripe-mock's subscription is set to end at its fixture `cancel_at`
+    assert answer == {"status": "canceling", "periodEnd": "2009-02-13T23:31:30Z", "planId": "pro-pool"}
+    annotations = orgs.annotations("acme")
+    assert (annotations[P + "subscription"], annotations[P + "plan-id"]) == ("canceling", "pro-pool")
+    assert P + "provider-event-created" not in annotations
+
+
+def test_cancel_without_a_subscription_is_a_conflict(client: TestClient, issuer: Any) -> None:
+    error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
+
+
+def test_adding_an_addon_adds_an_item(client: TestClient, admin: dict[str, str]) -> None:
+    answer = data(client.post(f"{API}/organization-subscription/addons", json={"addonId": "turbo-x1"}, headers=admin))
+    assert answer == {"subscriptionId": "sub_123", "addonId": "turbo-x1", "quantity": 1, "pending": True}
+
+
+def test_removing_an_addon_the_subscription_lacks_is_not_found(
+    client: TestClient, cluster: Cluster, issuer: Any, admin: dict[str, str]
+) -> None:
+    small_usage(cluster)
+    error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 404)  # not in Stripe
+    error(client.delete(f"{API}/organization-subscription/addons/turbo-x2", headers=admin), 404)  # not granted
+
+
+def test_removing_an_addon_deletes_its_last_item_when_usage_fits(
+    settings: ApiSettings, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+) -> None:
+    prices = {"PRO_POOL": "price_pro_pool", "TURBO_X1": FIXTURE_PRICE}  # stripe-mock's item is now one turbo-x1
+    with app_with(settings, cluster, orgs, stripe_prices=prices) as client:
+        refused = error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 409)
+        assert refused["details"]["violations"][0]["resource"] == "requests.cpu"
+        small_usage(cluster)
+        answer = data(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin))
+    assert answer["quantity"] == 0
+
+
+def test_customer_portal(client: TestClient, issuer: Any, admin: dict[str, str]) -> None:
+    assert data(client.post(f"{API}/customer-portal", headers=admin))["url"].startswith("https://")
+    error(client.post(f"{API}/customer-portal", headers=beta_admin(issuer)), 409)
+
+
+def test_verify_checkout_reads_the_session_and_refuses_another_organizations(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    # stripe-mock's session names no organization: it is nobody's
+    refused = error(client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_1"}, headers=admin), 404)
+    assert refused["details"] == {"sessionId": "cs_test_1"}
+    error(client.post(f"{API}/verify-checkout", json={"sessionId": "cs_test_1"}, headers=admin), 404)
+    error(client.get(f"{API}/verify-checkout", params={"sessionId": "../customers"}, headers=admin), 400)
+
+
+def test_project_users_cannot_buy(client: TestClient, project_user: dict[str, str]) -> None:
+    error(client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=project_user), 403)
+
+
+def test_the_provider_needs_its_secrets(settings: ApiSettings, cluster: Cluster) -> None:
+    with pytest.raises(SystemExit, match="STRIPE_WEBHOOK_SECRET"):
+        create_app(settings.model_copy(update={"stripe_webhook_secret": None}), cluster)
+
+
+def test_a_completed_checkout_is_written_at_once(
+    client: TestClient, orgs: Organizations, issuer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stripe-mock's sessions are never complete: here Stripe's answer is a completed session of beta's,
+    its subscription expanded (the rest of the route is as against stripe-mock)."""
+    session = checkout_session("cs_test_done", "sub_new", "beta")
+    session["subscription"] = subscription("sub_new", [("price_dev_pool", 1)], organization="beta", customer="cus_b")
+
+    async def retrieve(self: object, session_id: str, params: object = None, options: object = None) -> object:
+        assert (session_id, params) == ("cs_test_done", {"expand": ["subscription"]})
+        return stripe.checkout.Session.construct_from(session, "sk_test")
+
+    monkeypatch.setattr(SessionService, "retrieve_async", retrieve)
+    answer = data(
+        client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=beta_admin(issuer))
+    )
+    assert answer == {
+        "status": "complete",
+        "complete": True,
+        "planId": "dev-pool",
+        "planName": "Dev Pool",
+        "subscriptionStatus": "active",
+    }
+    written = orgs.annotations("beta")
+    assert (written[P + "subscription"], written[P + "plan-id"], written[P + "provider-subscription-id"]) == (
+        "active",
+        "dev-pool",
+        "sub_new",
+    )
+    assert P + "provider-event-created" not in written  # a person's confirmation does not order Stripe's events
+    error(
+        client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=bearer_of(issuer, "acme")),
+        404,
+    )
+
+
+def test_secrets_and_checkout_addresses_are_not_logged(
+    client: TestClient, issuer: Any, admin: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    checkout = data(
+        client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=beta_admin(issuer))
+    )
+    portal = data(client.post(f"{API}/customer-portal", headers=admin))
+    logged = caplog.text
+    assert "Checkout Session" in logged  # the checkout was logged, without its address
+    for secret in (checkout["checkoutUrl"], portal["url"], SECRET_KEY, WEBHOOK_SECRET):
+        assert secret not in logged
+
+
+def test_config_offers_everything_stripe_does(client: TestClient, project_user: dict[str, str]) -> None:
+    config = client.get(f"{API}/config", headers=project_user).json()["config"]
+    assert config["provider"] == "stripe"
+    assert all(config["features"].values())
+
+
+def test_changing_to_the_current_plan_is_a_conflict(client: TestClient, admin: dict[str, str]) -> None:
+    refused = error(client.put(f"{API}/organization-subscription", json={"planId": "pro-pool"}, headers=admin), 409)
+    assert refused["error"] == "organization 'acme' is already on plan 'pro-pool'"
