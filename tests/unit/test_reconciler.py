@@ -273,3 +273,41 @@ def test_a_suspended_organization_gets_the_floor_quota(catalog: Catalog) -> None
         assert (h.status("acme")["mode"], h.condition("acme")["reason"]) == ("floor", "Suspended")
 
     run(scenario)
+
+
+def test_a_new_listing_rereads_the_quota_objects_and_recreates_one_deleted_meanwhile(catalog: Catalog) -> None:
+    """A watch that was down reports no deletion: Kopf's next listing has the cache primed again."""
+
+    async def scenario() -> None:
+        h = Harness(catalog)
+        body = h.add_org("acme", PRO)
+        await h.converge()
+        h.kube.drop(hrq_path("acme"))  # no watch event arrives
+        h.reconciler.observe_org(body, listed=True)  # Kopf lists organizations anew
+        async with asyncio.timeout(5):
+            while h.kube.stored(hrq_path("acme")) is None:
+                await h.converge()
+                await asyncio.sleep(0.01)
+        assert h.events.reasons()[-1] == "QuotaCreated"
+
+    run(scenario)
+
+
+def test_kopfs_first_listing_right_after_the_startup_list_reconciles_nothing_again(catalog: Catalog) -> None:
+    async def scenario() -> None:
+        first = Harness(catalog)
+        first.add_org("acme", PRO)
+        await first.converge()
+        restarted = Harness(catalog, kube=first.kube)
+        await restarted.reconciler.prime()
+        await restarted.reconciler.observe_initial_list(first.kube.pages(ORGANIZATION.path("")))
+        await restarted.converge()
+        first.kube.reads.clear()
+        body = first.kube.stored(org_path("acme"))
+        assert body is not None
+        restarted.reconciler.observe_org(body, listed=True)
+        assert len(restarted.reconciler.queue) == 0
+        await restarted.converge()
+        assert first.kube.reads == []  # and no re-read of the quota objects either
+
+    run(scenario)
