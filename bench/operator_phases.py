@@ -14,7 +14,7 @@ from bench.report import log
 from bench.settling import settle, wait_reconciled
 from bench.single_change import single_changes
 from bench.watch import Watcher, exists, hrq_matches
-from orgquota.core import manifests as objects
+from orgquota.core import manifests
 from orgquota.kube.client import HRQ, LIMIT_RANGE, ORGANIZATION
 
 
@@ -27,8 +27,8 @@ async def execute(run: Run) -> None:
             operator.stop()
     await run.create_objects()
     await run.bare_client()
-    hrqs = Watcher(run.api, HRQ.path(""), f"metadata.name={objects.HRQ_NAME}")
-    limit_ranges = Watcher(run.api, LIMIT_RANGE.path(""), f"metadata.name={objects.LIMIT_RANGE_NAME}")
+    hrqs = Watcher(run.api, HRQ.path(""), f"metadata.name={manifests.HRQ_NAME}")
+    limit_ranges = Watcher(run.api, LIMIT_RANGE.path(""), f"metadata.name={manifests.LIMIT_RANGE_NAME}")
     await hrqs.start()
     await limit_ranges.start()
     try:

@@ -17,7 +17,7 @@ from bench.report import log
 from localcluster.controlplane import free_ports
 from localcluster.kubectl import Cluster
 from orgquota.controller.settings import Settings
-from orgquota.core import manifests as objects
+from orgquota.core import manifests
 from orgquota.core.annotations import PLAN_ID, SUBSCRIPTION
 from orgquota.core.catalog import Catalog, parse_configmap_data
 from orgquota.core.desired import DesiredQuota, desired_quota
@@ -188,24 +188,24 @@ class Run:
         kube = self.api.kube
         desired = self.desired(PLAN)
         after_fanout = self.desired(PLAN, edit_catalog(self.catalog_text, FANOUT_EDIT))
-        labels = objects.managed_labels(PLAN)
+        labels = manifests.managed_labels(PLAN)
         assert desired.limit_range is not None
-        owners = {name: objects.owner_reference(name, str(uuid.uuid4())) for name in self.bare}
-        sample = objects.hrq_manifest(desired.hard, labels, owners[self.bare[0]])
-        patch = objects.hard_patch(sample, after_fanout.hard, labels)
+        owners = {name: manifests.owner_reference(name, str(uuid.uuid4())) for name in self.bare}
+        sample = manifests.hrq_manifest(desired.hard, labels, owners[self.bare[0]])
+        patch = manifests.hard_patch(sample, after_fanout.hard, labels)
         assert patch, "the fan-out edit must change the HRQ"
         limit_range = desired.limit_range
 
         async def create(name: str) -> None:
-            await kube.create(HRQ.path(name), objects.hrq_manifest(desired.hard, labels, owners[name]))
-            await kube.create(LIMIT_RANGE.path(name), objects.limit_range_manifest(limit_range, labels, owners[name]))
+            await kube.create(HRQ.path(name), manifests.hrq_manifest(desired.hard, labels, owners[name]))
+            await kube.create(LIMIT_RANGE.path(name), manifests.limit_range_manifest(limit_range, labels, owners[name]))
 
         async def merge_patch(name: str) -> None:
-            await kube.merge_patch(HRQ.path(name, objects.HRQ_NAME), patch)
+            await kube.merge_patch(HRQ.path(name, manifests.HRQ_NAME), patch)
 
         async def delete(name: str) -> None:
-            await with_retries(lambda: kube.delete(HRQ.path(name, objects.HRQ_NAME)))
-            await with_retries(lambda: kube.delete(LIMIT_RANGE.path(name, objects.LIMIT_RANGE_NAME)))
+            await with_retries(lambda: kube.delete(HRQ.path(name, manifests.HRQ_NAME)))
+            await with_retries(lambda: kube.delete(LIMIT_RANGE.path(name, manifests.LIMIT_RANGE_NAME)))
 
         log(f"N={self.n}: bare client: {self.n} x (POST HRQ, POST LimitRange), {self.workers} workers")
         before = self.procs.snapshot()

@@ -1,4 +1,4 @@
-"""`make bench`: how orgquota scales with the number of Organizations (issue 7).
+"""`make bench`: how orgquota scales with the number of Organizations.
 
 For each `--orgs N` this starts a fresh local control plane (or uses $KUBECONFIG), installs the
 CRDs and the example plan catalog, runs the operator as a separate process (`python -m orgquota
@@ -45,7 +45,7 @@ from bench.phases import Run
 from bench.report import log, write_report
 from orgquota.controller.settings import Settings
 
-DESCRIPTION: Final = "How orgquota scales with the number of Organizations (issue 7); see bench/README.md."
+DESCRIPTION: Final = "How orgquota scales with the number of Organizations; see bench/README.md."
 RESULTS_DIR: Final = REPO_ROOT / "bench" / "results"
 
 
@@ -138,7 +138,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench/run.py", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=DESCRIPTION)
     parser.add_argument("--orgs", type=int, nargs="+", default=[1000], help="N organizations, one run each")
     parser.add_argument("--out", type=Path, help="JSON output (default bench/results/<timestamp>.json)")
     parser.add_argument("--workers", type=int, help="ORGQUOTA_WORKERS for the operator and the bare client")

@@ -1,6 +1,6 @@
 """`orgquota run` under tracemalloc: on SIGUSR1, what the operator's live memory was allocated by.
 
-Used by `bench/run.py --tracemalloc` (a separate run: tracing slows the operator several-fold).
+Used by `python -m bench.run --tracemalloc` (a separate run: tracing slows the operator several-fold).
 The report is JSON at the path given as the first argument: totals, and the live bytes grouped by
 the innermost frame, the innermost orgquota frame and the innermost kopf frame of each allocation.
 """

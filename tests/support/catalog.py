@@ -55,6 +55,7 @@ addons:
   retired: {cpu: "100", memory: 100Gi, storage: 100Gi, disabled: true}
 eipQuota: {pro-pool: 1}
 """
+"""the unit tests' catalog: three plans (one with an EIp quota), add-ons, one of them disabled"""
 
 
 def catalog_yaml(edit: Callable[[dict[str, Any]], object] | str) -> str:

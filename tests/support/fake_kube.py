@@ -109,6 +109,11 @@ class FakeKube(Kube):
         self.objects[Location(where.base, where.plural, where.namespace, where.name)] = stored
         return copy.deepcopy(stored)
 
+    def drop(self, path: str) -> None:
+        """Delete the object at `path` as if someone else did (not recorded as a write of the operator)."""
+        where = Location.of(path)
+        del self.objects[Location(where.base, where.plural, where.namespace, where.name)]
+
     def stored(self, path: str) -> Manifest | None:
         where = Location.of(path)
         found = self.objects.get(Location(where.base, where.plural, where.namespace, where.name))

@@ -4,7 +4,6 @@ what the status and Events say. (tests/e2e/quota runs the same against a real ap
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import pytest
 
@@ -12,7 +11,7 @@ from orgquota.controller.reporting import Issue
 from orgquota.core.annotations import MANAGED_LABEL, PLAN_ID, SUBSCRIPTION
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import QuotaSettings, desired_quota
-from orgquota.kube.client import ORGANIZATION, KubeError
+from orgquota.kube.client import KubeError
 from tests.support.controller_harness import Harness, hrq_path, limit_range_path, org_path, run
 
 PRO = {PLAN_ID: "pro-pool"}
@@ -55,26 +54,6 @@ def test_a_converged_organization_costs_no_request_when_looked_at_again(catalog:
         assert h.kube.reads == []
 
     run(scenario)
-
-
-def test_a_restart_on_a_converged_cluster_writes_nothing_and_logs_the_startup_line(
-    catalog: Catalog, caplog: pytest.LogCaptureFixture
-) -> None:
-    async def scenario() -> None:
-        first = Harness(catalog)
-        for name in ("acme", "globex"):
-            first.add_org(name, PRO)
-        await first.converge()
-        first.kube.writes.clear()
-        restarted = Harness(catalog, kube=first.kube)
-        await restarted.reconciler.prime()
-        await restarted.reconciler.observe_initial_list(first.kube.pages(ORGANIZATION.path("")))
-        await restarted.converge()
-        assert first.kube.writes == []
-        assert "startup: 2 organizations reconciled" in caplog.text
-
-    with caplog.at_level(logging.INFO):
-        run(scenario)
 
 
 def test_a_plan_change_patches_only_what_differs(catalog: Catalog) -> None:

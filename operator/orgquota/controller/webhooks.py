@@ -1,7 +1,7 @@
 """Validating webhooks: the catalog, Organization annotations, and public EIp quotas.
 
 Handlers read what they judge by from the API, not from the reconciler's memory: a paused
-peer (KOPF-NOTES.md, HA) serves webhooks too, and its memory may be stale or empty.
+peer (docs/design.md, "Peering and HA") serves webhooks too, and its memory may be stale or empty.
 The webhook configuration is the project's own (`webhook_configuration`), because Kopf's
 managed one cannot send only the catalog ConfigMap (matchConditions, namespaceSelector).
 """

@@ -17,7 +17,7 @@ from tests.support.waiting import assert_eq, consistently, eventually, present
 
 MANAGED = "billing.kube-dc.com/auto-managed"
 PLAN_LABEL = "billing.kube-dc.com/plan-id"
-WORKED_EXAMPLE = {  # SPEC.md: pro-pool + 1 x turbo-x1, overhead 100m/128Mi, projects limit 3
+WORKED_EXAMPLE = {  # the README's worked example: pro-pool + 1 x turbo-x1, overhead 100m/128Mi, projects limit 3
     "requests.cpu": "10300m",
     "limits.cpu": "10300m",
     "requests.memory": "29056Mi",
@@ -47,8 +47,9 @@ FLOOR = {
 TURBO = '[{"addonId":"turbo-x1","quantity":1}]'
 
 
-def seed_manual_test() -> list[str]:
-    """The seed's "Manual Testing (quota-only mode)" commands, as written there."""
+def quick_start_commands() -> list[str]:
+    """A first session by hand: the example catalog, shalb given dev-pool as in the README's opening
+    example, and what the operator made of it."""
     return [
         "kubectl apply -f examples/organization/04-billing-plans-configmap.yaml",
         "kubectl annotate organization/shalb -n shalb \\\n"
@@ -68,7 +69,7 @@ def bash(cluster: Cluster, command: str) -> str:
     return proc.stdout
 
 
-def test_examples_and_the_seeds_manual_test(cluster: Cluster, orgs: Orgs) -> None:
+def test_examples_and_the_quick_start_commands(cluster: Cluster, orgs: Orgs) -> None:
     cluster.kubectl("apply", "-f", str(EXAMPLES))
     # acme: pro-pool + turbo-x1, the worked example to the last digit, with the managed labels.
     eventually(lambda: assert_eq(orgs.hard("acme"), WORKED_EXAMPLE))
@@ -84,7 +85,7 @@ def test_examples_and_the_seeds_manual_test(cluster: Cluster, orgs: Orgs) -> Non
     eventually(lambda: orgs.reason("shalb", "NoPlan"))
     assert orgs.hrq("shalb") is None
 
-    outputs = [bash(cluster, command) for command in seed_manual_test()]
+    outputs = [bash(cluster, command) for command in quick_start_commands()]
     eventually(lambda: assert_eq(orgs.hard("shalb"), DEV_POOL))
     assert "plan-quota" in bash(cluster, "kubectl get hrq -n shalb")
     assert "default-resource-limits" in bash(cluster, "kubectl get limitrange -n shalb")
