@@ -1,5 +1,5 @@
 /** Turbo Add-ons: one card per add-on, "Active × N", Add Another / Remove 1. */
-import { Alert, Button, Card, CardBody, CardFooter, CardHeader, CardTitle, Content, Flex, FlexItem, Gallery, Label } from '@patternfly/react-core';
+import { Alert, Button, Card, CardBody, CardFooter, CardHeader, CardTitle, Content, Flex, FlexItem, Gallery } from '@patternfly/react-core';
 import PlusCircleIcon from '@patternfly/react-icons/dist/esm/icons/plus-circle-icon';
 import RocketIcon from '@patternfly/react-icons/dist/esm/icons/rocket-icon';
 import type { Addon } from '../api/types';
@@ -20,12 +20,10 @@ function AddonCard({ addon, data, onAdd, onRemove }: { addon: Addon; data: Billi
   const live = hasLiveSubscription(data.subscription);
   return (
     <Card isFullHeight className={n > 0 ? 'oq-card-current' : undefined} aria-labelledby={titleId} data-testid={`addon-${addon.id}`} component="article">
-      {n > 0 && (
-        <Label color="blue" variant="filled" className="oq-corner-badge">
-          Active × {n}
-        </Label>
-      )}
       <CardHeader>
+        {n > 0 && (
+          <span className="oq-corner-badge">Active × {n}</span>
+        )}
         <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsBaseline' }} flexWrap={{ default: 'nowrap' }}>
           <CardTitle component="h2" id={titleId} className="oq-plan-name">
             <RocketIcon aria-hidden /> {addon.displayName}

@@ -1,5 +1,5 @@
 /** Overview: current plan, monthly cost, active add-ons, resource usage bars, shortcuts. */
-import { Button, Card, CardBody, CardTitle, Content, Flex, FlexItem, Gallery, Grid, GridItem, Label, Progress } from '@patternfly/react-core';
+import { Button, Card, CardBody, CardTitle, Content, Flex, FlexItem, Grid, GridItem, Label, Progress } from '@patternfly/react-core';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
 import RocketIcon from '@patternfly/react-icons/dist/esm/icons/rocket-icon';
 import ShoppingCartIcon from '@patternfly/react-icons/dist/esm/icons/shopping-cart-icon';
@@ -55,8 +55,8 @@ export function OverviewTab({ data, onViewPlans, onManageAddons, onManagePayment
   const usage = sub.usage ?? {};
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <Gallery hasGutter minWidths={{ default: '260px' }}>
-        <Card>
+      <Grid hasGutter md={4}>
+        <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>
           <CardBody>
             <div className="oq-card-big">{sub.planName ?? (sub.planId ? sub.planId : 'No plan')}</div>
@@ -65,7 +65,7 @@ export function OverviewTab({ data, onViewPlans, onManageAddons, onManagePayment
             {!sub.planId && <Content component="p">No quota plan is assigned to {sub.organization}.</Content>}
           </CardBody>
         </Card>
-        <Card>
+        <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Monthly Cost</CardTitle>
           <CardBody>
             <div className="oq-card-huge" data-testid="monthly-total">{money(cost?.total ?? 0, currency)}</div>
@@ -74,7 +74,7 @@ export function OverviewTab({ data, onViewPlans, onManageAddons, onManagePayment
             </Content>
           </CardBody>
         </Card>
-        <Card>
+        <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Active Add-ons</CardTitle>
           <CardBody>
             {active.length === 0 && <Content component="p">None</Content>}
@@ -87,7 +87,7 @@ export function OverviewTab({ data, onViewPlans, onManageAddons, onManagePayment
             ))}
           </CardBody>
         </Card>
-      </Gallery>
+      </Grid>
       <Card>
         <CardTitle component="h2" className="oq-section-title">
           Resource Usage
@@ -113,7 +113,7 @@ export function OverviewTab({ data, onViewPlans, onManageAddons, onManagePayment
         <Button variant="secondary" icon={<RocketIcon />} onClick={onManageAddons}>
           Manage Add-ons
         </Button>
-        {config.features.portal && (
+        {config.features.portal && sub.providerCustomerId && (
           <Button variant="tertiary" icon={<CreditCardIcon />} onClick={onManagePayment}>
             Manage Payment
           </Button>

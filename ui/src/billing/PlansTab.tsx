@@ -1,5 +1,5 @@
 /** Available Plans: one card per self-service plan, the current one marked, Switch to / Subscribe. */
-import { Alert, Button, Card, CardBody, CardFooter, CardHeader, CardTitle, Content, Flex, FlexItem, Gallery, Label } from '@patternfly/react-core';
+import { Alert, Button, Card, CardBody, CardFooter, CardHeader, CardTitle, Content, Flex, FlexItem, Grid, Label } from '@patternfly/react-core';
 import CheckCircleIcon from '@patternfly/react-icons/dist/esm/icons/check-circle-icon';
 import type { Plan } from '../api/types';
 import { amount, gib, money } from './format';
@@ -30,12 +30,10 @@ function PlanCard({ plan, data, onChoose }: { plan: Plan; data: BillingData; onC
   const objectStorage = plan.objectStorage === null || plan.objectStorage === undefined ? null : gib(plan.objectStorage);
   return (
     <Card isFullHeight className={isCurrent ? 'oq-card-current' : undefined} aria-labelledby={titleId} data-testid={`plan-${plan.id}`} component="article">
-      {isCurrent && (
-        <Label color="blue" className="oq-corner-badge" variant="filled">
-          Current Plan
-        </Label>
-      )}
       <CardHeader>
+        {isCurrent && (
+          <span className="oq-corner-badge">Current Plan</span>
+        )}
         <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsBaseline' }} flexWrap={{ default: 'nowrap' }}>
           <CardTitle component="h2" id={titleId} className="oq-plan-name">
             {plan.displayName}
@@ -106,11 +104,11 @@ export function PlansTab({ data, onChoose }: PlansProps) {
         </Alert>
       )}
       {data.plans.length === 0 && <Content component="p">No plans are offered.</Content>}
-      <Gallery hasGutter minWidths={{ default: '300px' }} className="oq-cards-with-badges">
+      <Grid hasGutter md={6} xl={4} className="oq-cards-with-badges">
         {data.plans.map((p) => (
           <PlanCard key={p.id} plan={p} data={data} onChoose={onChoose} />
         ))}
-      </Gallery>
+      </Grid>
     </Flex>
   );
 }

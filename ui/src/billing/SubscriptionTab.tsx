@@ -65,7 +65,7 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
           Subscription
         </CardTitle>
         <CardBody>
-          <DescriptionList isHorizontal columnModifier={{ lg: '2Col' }} aria-label="Subscription details">
+          <DescriptionList isHorizontal horizontalTermWidthModifier={{ default: '22ch' }} columnModifier={{ lg: '2Col' }} aria-label="Subscription details">
             {term('Organization', sub.organization)}
             {term('Plan', sub.planName ?? sub.planId ?? 'No plan')}
             {term('Status', <StatusLabel status={sub.status} />)}
@@ -80,7 +80,7 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
         </CardBody>
         <CardFooter>
           <Flex spaceItems={{ default: 'spaceItemsMd' }}>
-            {config.features.portal && (
+            {config.features.portal && sub.providerCustomerId && (
               <Button variant="secondary" icon={<CreditCardIcon />} onClick={onManagePayment}>
                 Manage Payment
               </Button>
