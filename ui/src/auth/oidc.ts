@@ -9,15 +9,14 @@ import type { PageEnv } from '../env';
 const SIGNED_OUT_KEY = 'orgquota.signedOut';
 
 export interface Auth {
-  manager: UserManager;
   /** The user after a completed sign-in, or null: then the caller shows sign-in. */
-  start(): Promise<User | null>;
-  signIn(): Promise<void>;
-  signOut(): Promise<void>;
+  start: () => Promise<User | null>;
+  signIn: () => Promise<void>;
+  signOut: () => Promise<void>;
   /** True when the person signed out on purpose: do not send them straight back to the IdP. */
-  signedOutOnPurpose(): boolean;
+  signedOutOnPurpose: () => boolean;
   /** The current access token (renewed silently), for the API's Authorization header. */
-  accessToken(): string | null;
+  accessToken: () => string | null;
 }
 
 interface ReturnState {
@@ -49,7 +48,6 @@ export function createAuth(env: PageEnv, w: Window = window): Auth {
   });
 
   return {
-    manager,
     async start() {
       const url = new URL(w.location.href);
       if (isCallback(url)) {

@@ -21,7 +21,7 @@ function UsageBar({ label, unit, item }: { label: string; unit: string; item: Us
   const pct = usagePercent(item);
   const u = unit ? ` ${unit}` : '';
   if (pct === null) {
-    return <Progress title={label} value={0} label={`${amount(item.used)}${u} / no limit`} measureLocation="top" aria-label={`${label} usage, no limit`} />;
+    return <Progress title={label} value={0} label={`${amount(item.used)}${u} / no limit`} measureLocation="top" />;
   }
   const level = usageLevel(pct);
   const text = `${amount(item.used)} / ${amount(item.limit ?? 0)}${u} (${pct}%)`;
@@ -34,7 +34,6 @@ function UsageBar({ label, unit, item }: { label: string; unit: string; item: Us
       measureLocation="top"
       variant={level}
       hideStatusIcon={level === 'success'}
-      aria-label={`${label} usage`}
       data-level={level}
     />
   );

@@ -1,10 +1,13 @@
 /** How the page writes money, amounts, dates and usage levels. */
 import type { UsageItem } from '../api/types';
 
+/** The reader's language as the browser reports it (jsdom: en-US), for every Intl format. */
+const locale = (): string => (typeof navigator !== 'undefined' && navigator.language) || 'en-US';
+
 export function money(amount: number, currency: string): string {
   const whole = Number.isInteger(amount);
   try {
-    return new Intl.NumberFormat(undefined, {
+    return new Intl.NumberFormat(locale(), {
       style: 'currency',
       currency: currency || 'USD',
       minimumFractionDigits: whole ? 0 : 2,
@@ -24,7 +27,7 @@ export function date(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' }).format(d);
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(d);
 }
 
 export type UsageLevel = 'success' | 'warning' | 'danger';
