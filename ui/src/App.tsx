@@ -58,7 +58,7 @@ export function App({ auth, backendURL }: { auth: Auth; backendURL: string }) {
   if (phase.kind === 'signedOut') {
     return (
       <Shell>
-        {phase.error && <Alert isInline variant="danger" title={phase.error} className="oq-notice" />}
+        {phase.error && <Alert component="h2" isInline variant="danger" title={phase.error} className="oq-notice" />}
         <EmptyState titleText="You are signed out" headingLevel="h2">
           <EmptyStateBody>Sign in to see your organization&apos;s plan, usage and payments.</EmptyStateBody>
           <EmptyStateFooter>

@@ -21,7 +21,7 @@ try {
   const text = e instanceof EnvError ? e.message : String(e);
   root.render(
     <Shell>
-      <Alert variant="danger" isInline title="This page is not configured">
+      <Alert component="h2" variant="danger" isInline title="This page is not configured">
         {text}. The billing API writes /env.js from its settings.
       </Alert>
     </Shell>,

@@ -92,11 +92,11 @@ export function AddonsTab({ data, onAdd, onRemove }: AddonsProps) {
   const needsPlan = config.features.addons && !hasLiveSubscription(data.subscription);
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <Alert isInline variant="info" title="Turbo Add-ons" actionLinks={<ExternalBillingLink config={config} />}>
+      <Alert component="h2" isInline variant="info" title="Turbo Add-ons" actionLinks={<ExternalBillingLink config={config} />}>
         Need more resources? Add Turbo packages to boost your plan without upgrading. Add-ons apply to your whole organization, and the same
         add-on can be added several times to stack resources.
       </Alert>
-      {needsPlan && <Alert isInline variant="warning" title="Subscribe to a plan first: add-ons are billed with a subscription." />}
+      {needsPlan && <Alert component="h2" isInline variant="warning" title="Subscribe to a plan first: add-ons are billed with a subscription." />}
       {data.addons.length === 0 && <Content component="p">No add-ons are offered.</Content>}
       <Gallery hasGutter minWidths={{ default: '300px' }} maxWidths={{ default: '480px' }} className="oq-cards-with-badges">
         {data.addons.map((a) => (

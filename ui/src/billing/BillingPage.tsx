@@ -181,7 +181,7 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
   return (
     <>
       {notice && (
-        <Alert
+        <Alert component="h2"
           isInline
           variant={notice.variant}
           title={notice.title}

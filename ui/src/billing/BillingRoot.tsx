@@ -82,7 +82,7 @@ export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRoot
     case 'error': {
       const expired = view.error.status === 401;
       return (
-        <Alert
+        <Alert component="h2"
           variant="danger"
           isInline
           title={expired ? `Your session is no longer valid: ${view.error.message}` : view.error.message}

@@ -111,10 +111,10 @@ export function ChangeModal({ proposal, onClose }: { proposal: ChangeProposal; o
             </span>
           )}
           {check.state === 'done' && check.result.fits && (
-            <Alert isInline isPlain variant="success" title="Current usage fits the new limits." />
+            <Alert component="h2" isInline isPlain variant="success" title="Current usage fits the new limits." />
           )}
           {check.state === 'done' && !check.result.fits && (
-            <Alert isInline variant="danger" title="Current usage would no longer fit">
+            <Alert component="h2" isInline variant="danger" title="Current usage would no longer fit">
               <p>Free these resources first, then make the change:</p>
               <table className="oq-table" aria-label="Resources that would no longer fit">
                 <thead>
@@ -137,7 +137,7 @@ export function ChangeModal({ proposal, onClose }: { proposal: ChangeProposal; o
             </Alert>
           )}
           {check.state === 'failed' && (
-            <Alert isInline variant="warning" title="Current usage could not be checked">
+            <Alert component="h2" isInline variant="warning" title="Current usage could not be checked">
               {check.error}
             </Alert>
           )}

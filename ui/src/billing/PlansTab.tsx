@@ -96,10 +96,10 @@ export function PlansTab({ data, onChoose }: PlansProps) {
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
       {config.provider === 'whmcs' && (
-        <Alert isInline variant="info" title="Plans are bought and changed in WHMCS" actionLinks={<ExternalBillingLink config={config} />} />
+        <Alert component="h2" isInline variant="info" title="Plans are bought and changed in WHMCS" actionLinks={<ExternalBillingLink config={config} />} />
       )}
       {config.provider === 'none' && (
-        <Alert isInline variant="info" title="Plans are assigned by your platform administrator">
+        <Alert component="h2" isInline variant="info" title="Plans are assigned by your platform administrator">
           This platform has no online payment: ask an administrator to change your plan.
         </Alert>
       )}

@@ -13,7 +13,7 @@ function show(v: ProjectUsageValue | undefined, unit: string): string {
 export function ProjectsView({ projects }: { projects: Project[] }) {
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <Alert isInline variant="info" title="Organization billing is managed by your organization's administrators">
+      <Alert component="h2" isInline variant="info" title="Organization billing is managed by your organization's administrators">
         Your account works in projects, so plans, payments and add-ons are not shown here. These are the projects you can use.
       </Alert>
       <Card>

@@ -46,17 +46,17 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
       {sub.status === 'canceling' && (
-        <Alert isInline variant="warning" title={sub.periodEnd ? `Canceled: the subscription ends on ${date(sub.periodEnd)}` : 'Canceled: the subscription ends at the end of the current period'}>
+        <Alert component="h2" isInline variant="warning" title={sub.periodEnd ? `Canceled: the subscription ends on ${date(sub.periodEnd)}` : 'Canceled: the subscription ends at the end of the current period'}>
           Until then the plan stays in force. After that the organization falls back to the minimal suspended quota.
         </Alert>
       )}
       {sub.status === 'past_due' && (
-        <Alert isInline variant="warning" title="Payment failed">
+        <Alert component="h2" isInline variant="warning" title="Payment failed">
           The plan stays in force while the payment is retried. Update the payment method to keep it.
         </Alert>
       )}
       {(sub.status === 'suspended' || sub.status === 'canceled') && (
-        <Alert isInline variant="danger" title={`The subscription is ${sub.status}`}>
+        <Alert component="h2" isInline variant="danger" title={`The subscription is ${sub.status}`}>
           The organization runs on the minimal suspended quota until a plan is active again.
         </Alert>
       )}
