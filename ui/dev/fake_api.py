@@ -28,6 +28,22 @@ FEATURES = {
     "stripe": dict(quotas=True, plans=True, checkout=True, portal=True, webhooks=True, addons=True),
     "whmcs": dict(quotas=True, plans=True, checkout=False, portal=False, webhooks=True, addons=False),
 }
+# With --axe, env.js also runs axe-core in the page once it has settled and appends the
+# violations as JSON in <pre id="axe-result"> (read with chromium --dump-dom).
+AXE_RUNNER = """
+window.addEventListener('load', () => setTimeout(() => {
+  const s = document.createElement('script');
+  s.src = '/dev/axe.min.js';
+  s.onload = () => window.axe.run(document).then((r) => {
+    const pre = document.createElement('pre');
+    pre.id = 'axe-result';
+    pre.textContent = JSON.stringify(r.violations.map((v) => ({id: v.id, impact: v.impact,
+      nodes: v.nodes.map((n) => n.target.join(' ') + ' :: ' + n.failureSummary)})));
+    document.body.appendChild(pre);
+  });
+  document.head.appendChild(s);
+}, 3000));
+"""
 TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".woff2": "font/woff2"}
 
 
@@ -136,7 +152,11 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/env.js":
             js = (f"window.backendURL = '';\nwindow.keycloakURL = '{base}/fake-oidc';\n"
                   "window.keycloakClientId = 'kube-dc';\n")
+            if self.state.args.axe:
+                js += AXE_RUNNER
             return self.send(200, js.encode(), "text/javascript")
+        if url.path == "/dev/axe.min.js":
+            return self.send(200, (HERE.parent / "node_modules/axe-core/axe.min.js").read_bytes(), "text/javascript")
         if url.path.startswith("/fake-oidc"):
             return self.oidc(method, url.path.removeprefix("/fake-oidc"), query, base)
         if url.path == "/fake-portal":
@@ -263,6 +283,7 @@ def main() -> None:
     p.add_argument("--status", help="subscription status to start with (e.g. canceling, past_due)")
     p.add_argument("--no-plan", action="store_true", help="an organization without a plan")
     p.add_argument("--fail", action="store_true", help="GET /organization-subscription answers 503")
+    p.add_argument("--axe", action="store_true", help="run axe-core in the page (see AXE_RUNNER)")
     p.add_argument("--dist", type=Path, default=HERE.parent / "dist")
     args = p.parse_args()
     Handler.state = State(args)

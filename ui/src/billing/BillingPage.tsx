@@ -55,9 +55,19 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
   const [proposal, setProposal] = useState<ChangeProposal | null>(null);
   const sub = data.subscription;
 
+  // Each tab has its own address (#plans, ...): links work and Back returns to the last tab.
   const select = useCallback((key: TabKey) => {
     setTab(key);
-    window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}#${key}`);
+    if (window.location.hash !== `#${key}`) window.location.hash = key;
+  }, []);
+  useEffect(() => {
+    const follow = () => {
+      setTab(tabFromHash(window.location.hash));
+    };
+    window.addEventListener('hashchange', follow);
+    return () => {
+      window.removeEventListener('hashchange', follow);
+    };
   }, []);
 
   const reload = useCallback(async () => {

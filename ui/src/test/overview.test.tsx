@@ -77,3 +77,14 @@ describe('Overview tab', () => {
     expect(screen.getByText('No quota is enforced, so there is no usage to compare.')).toBeInTheDocument();
   });
 });
+
+describe('tab addresses', () => {
+  it('a tab click sets the hash and a hash change selects the tab', async () => {
+    await renderBilling();
+    await userEvent.click(screen.getByRole('tab', { name: 'Turbo Add-ons' }));
+    expect(window.location.hash).toBe('#addons');
+    window.location.hash = 'subscription';
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    expect(await screen.findByRole('tab', { name: 'Subscription', selected: true })).toBeInTheDocument();
+  });
+});
