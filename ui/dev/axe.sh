@@ -19,7 +19,7 @@ check() {  # check URL-PATH [fake_api args...]
 import html, json, re, sys
 m = re.search(r"<pre id=\"axe-result\">(.*?)</pre>", sys.stdin.read(), re.S)
 print(json.dumps(json.loads(html.unescape(m.group(1)))) if m else "axe did not run")')
-  kill "$pid"
+  kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "$path $*: $out"
   [[ $out == "[]" ]] || bad=1

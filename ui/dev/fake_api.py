@@ -11,15 +11,15 @@ everyone in at once, so the page's real sign-in code runs), and fixture JSON for
 from __future__ import annotations
 
 import argparse
-import base64
 import copy
 import json
-import time
 import urllib.parse
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import fake_oidc
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = json.loads((HERE / "fixtures.json").read_text())
@@ -28,27 +28,13 @@ FEATURES = {
     "stripe": dict(quotas=True, plans=True, checkout=True, portal=True, webhooks=True, addons=True),
     "whmcs": dict(quotas=True, plans=True, checkout=False, portal=False, webhooks=True, addons=False),
 }
-# With --axe, env.js also runs axe-core in the page once it has settled and appends the
-# violations as JSON in <pre id="axe-result"> (read with chromium --dump-dom).
-AXE_RUNNER = """
-window.addEventListener('load', () => setTimeout(() => {
-  const s = document.createElement('script');
-  s.src = '/dev/axe.min.js';
-  s.onload = () => window.axe.run(document).then((r) => {
-    const pre = document.createElement('pre');
-    pre.id = 'axe-result';
-    pre.textContent = JSON.stringify(r.violations.map((v) => ({id: v.id, impact: v.impact,
-      nodes: v.nodes.map((n) => n.target.join(' ') + ' :: ' + n.failureSummary)})));
-    document.body.appendChild(pre);
-  });
-  document.head.appendChild(s);
-}, 3000));
-"""
-TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".woff2": "font/woff2"}
-
-
-def b64(obj: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+TYPES = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+}
 
 
 class State:
@@ -58,9 +44,18 @@ class State:
         self.args = args
         self.sub: dict[str, Any] = copy.deepcopy(FIXTURES["subscription"])
         if args.no_plan:
-            self.sub.update(planId=None, planName=None, status=None, mode="none", since=None,
-                            providerSubscriptionId=None, providerCustomerId=None, addons=[], usage={},
-                            monthlyCost={"plan": 0, "addons": 0, "total": 0, "currency": "EUR"})
+            self.sub.update(
+                planId=None,
+                planName=None,
+                status=None,
+                mode="none",
+                since=None,
+                providerSubscriptionId=None,
+                providerCustomerId=None,
+                addons=[],
+                usage={},
+                monthlyCost={"plan": 0, "addons": 0, "total": 0, "currency": "EUR"},
+            )
         if args.status:
             self.sub["status"] = args.status
             if args.status == "canceling":
@@ -77,9 +72,13 @@ class State:
         assert plan is not None
         over = FIXTURES["overheadPerProject"]
         n = FIXTURES["projectsLimit"]
-        out = {"cpu": plan["resources"]["cpu"] + over["cpu"] * n,
-               "memory": plan["resources"]["memory"] + over["memory"] * n,
-               "storage": plan["resources"]["storage"], "pods": plan["pods"], "publicIPv4": plan["ipv4"]}
+        out = {
+            "cpu": plan["resources"]["cpu"] + over["cpu"] * n,
+            "memory": plan["resources"]["memory"] + over["memory"] * n,
+            "storage": plan["resources"]["storage"],
+            "pods": plan["pods"],
+            "publicIPv4": plan["ipv4"],
+        }
         for entry in addons:
             a = self.addon(entry["addonId"])
             if a:
@@ -97,7 +96,12 @@ class State:
         for key, limit in self.limits(plan["id"], self.sub["addons"]).items():
             self.sub["usage"].setdefault(key, {"used": 0})["limit"] = limit
         addon_cost = sum(self.addon(e["addonId"])["price"] * e["quantity"] for e in self.sub["addons"])  # type: ignore[index]
-        self.sub["monthlyCost"] = {"plan": plan["price"], "addons": addon_cost, "total": plan["price"] + addon_cost, "currency": "EUR"}
+        self.sub["monthlyCost"] = {
+            "plan": plan["price"],
+            "addons": addon_cost,
+            "total": plan["price"] + addon_cost,
+            "currency": "EUR",
+        }
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -107,8 +111,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt: str, *args: Any) -> None:  # quieter than the default
         print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
 
-    # -- plumbing ---------------------------------------------------------------------------
-    def send(self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    # -- plumbing --------------------------------------------------------------------------
+    def send(
+        self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -150,10 +156,12 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(url.query))
         base = f"http://{self.headers.get('Host')}"
         if url.path == "/env.js":
-            js = (f"window.backendURL = '';\nwindow.keycloakURL = '{base}/fake-oidc';\n"
-                  "window.keycloakClientId = 'kube-dc';\n")
+            js = (
+                f"window.backendURL = '';\nwindow.keycloakURL = '{base}/fake-oidc';\n"
+                "window.keycloakClientId = 'kube-dc';\n"
+            )
             if self.state.args.axe:
-                js += AXE_RUNNER
+                js += (HERE / "axe-runner.js").read_text()
             return self.send(200, js.encode(), "text/javascript")
         if url.path == "/dev/axe.min.js":
             return self.send(200, (HERE.parent / "node_modules/axe-core/axe.min.js").read_bytes(), "text/javascript")
@@ -168,27 +176,12 @@ class Handler(BaseHTTPRequestHandler):
     def oidc(self, method: str, path: str, query: dict[str, str], base: str) -> None:
         issuer = f"{base}/fake-oidc"
         if path == "/.well-known/openid-configuration":
-            return self.send(200, json.dumps({
-                "issuer": issuer, "authorization_endpoint": f"{issuer}/auth", "token_endpoint": f"{issuer}/token",
-                "end_session_endpoint": f"{issuer}/logout", "jwks_uri": f"{issuer}/jwks",
-                "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
-            }).encode())
+            return self.send(200, json.dumps(fake_oidc.discovery(issuer)).encode())
         if path == "/auth":
-            code = b64({"nonce": query.get("nonce")})
-            sep = "&" if "?" in query["redirect_uri"] else "?"
-            return self.redirect(f"{query['redirect_uri']}{sep}code={code}&state={query['state']}")
+            return self.redirect(fake_oidc.authorize_redirect(query))
         if path == "/token" and method == "POST":
             form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()))
-            nonce = json.loads(base64.urlsafe_b64decode(form.get("code", "e30") + "==")).get("nonce")
-            now = int(time.time())
-            role = self.state.args.role
-            claims = {"iss": issuer, "aud": form.get("client_id", "kube-dc"), "sub": f"{role}-user", "iat": now, "exp": now + 3600,
-                      "preferred_username": {"admin": "alice", "project": "bob", "guest": "guest"}[role]}
-            if nonce:
-                claims["nonce"] = nonce
-            token = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}.fake"
-            return self.send(200, json.dumps({"access_token": token, "id_token": token, "token_type": "Bearer",
-                                              "expires_in": 3600, "scope": "openid profile"}).encode())
+            return self.send(200, json.dumps(fake_oidc.tokens(issuer, form, self.state.args.role)).encode())
         if path == "/logout":
             return self.redirect(query.get("post_logout_redirect_uri", "/"))
         return self.fail(404, f"Unknown fake OIDC path {path}")
@@ -218,24 +211,36 @@ class Handler(BaseHTTPRequestHandler):
             if not st.plan(b.get("planId")):
                 return self.fail(400, f"Unknown plan {b.get('planId')!r}")
             limits = st.limits(b["planId"], b.get("addons") or [])
-            violations = [{"resource": k, "used": st.sub["usage"][k]["used"], "newLimit": v}
-                          for k, v in limits.items() if k in st.sub["usage"] and st.sub["usage"][k]["used"] > v]
+            violations = [
+                {"resource": k, "used": st.sub["usage"][k]["used"], "newLimit": v}
+                for k, v in limits.items()
+                if k in st.sub["usage"] and st.sub["usage"][k]["used"] > v
+            ]
             return self.ok({"fits": not violations, "violations": violations})
         if provider != "stripe":
             return self.fail(404, f"Route not found: {method} /api/billing{path}")
         if (method, path) == ("POST", "/organization-subscription"):
-            return self.ok({"checkoutUrl": f"/?sessionId=cs_test_{self.body().get('planId')}#overview", "sessionId": "cs_test"})
+            return self.ok(
+                {"checkoutUrl": f"/?sessionId=cs_test_{self.body().get('planId')}#overview", "sessionId": "cs_test"}
+            )
         if (method, path) == ("GET", "/verify-checkout"):
             plan = st.plan(query.get("sessionId", "").removeprefix("cs_test_"))
             if plan:
                 st.sub.update(planId=plan["id"], status="active", providerSubscriptionId="sub_fakeNew")
                 st.refresh()
-            return self.ok({"status": "complete", "planId": plan and plan["id"], "planName": plan and plan["displayName"]})
+            return self.ok(
+                {"status": "complete", "planId": plan and plan["id"], "planName": plan and plan["displayName"]}
+            )
         if (method, path) == ("PUT", "/organization-subscription"):
-            plan_id = self.body().get("planId")
+            plan_id = str(self.body().get("planId"))
+            if not st.plan(plan_id):
+                return self.fail(400, f"Unknown plan {plan_id!r}")
             limits = st.limits(plan_id, st.sub["addons"])
-            violations = [{"resource": k, "used": st.sub["usage"][k]["used"], "newLimit": v}
-                          for k, v in limits.items() if st.sub["usage"].get(k, {}).get("used", 0) > v]
+            violations = [
+                {"resource": k, "used": st.sub["usage"][k]["used"], "newLimit": v}
+                for k, v in limits.items()
+                if st.sub["usage"].get(k, {}).get("used", 0) > v
+            ]
             if violations:
                 return self.fail(409, "Current usage does not fit the new plan", {"violations": violations})
             st.sub["planId"] = plan_id

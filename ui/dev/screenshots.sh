@@ -16,7 +16,7 @@ shoot() {  # shoot NAME URL-PATH [fake_api args...]
   for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/env.js" >/dev/null && break; sleep 0.1; done
   "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=8000 \
     --window-size=1400,${HEIGHT:-1000} --screenshot="$PWD/$OUT/$name.png" "http://127.0.0.1:$PORT$path" >/dev/null 2>&1
-  kill "$pid"
+  kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "$OUT/$name.png"
 }

@@ -1,5 +1,5 @@
 /** Available Plans: one card per self-service plan, the current one marked, Switch to / Subscribe. */
-import { Alert, Button, Card, CardBody, CardFooter, CardHeader, CardTitle, Content, Flex, FlexItem, Grid, Label } from '@patternfly/react-core';
+import { Alert, Button, Card, CardBody, CardFooter, CardHeader, CardTitle, Content, Flex, FlexItem, Grid } from '@patternfly/react-core';
 import CheckCircleIcon from '@patternfly/react-icons/dist/esm/icons/check-circle-icon';
 import type { Plan } from '../api/types';
 import { amount, gib, money } from './format';
@@ -31,9 +31,8 @@ function PlanCard({ plan, data, onChoose }: { plan: Plan; data: BillingData; onC
   return (
     <Card isFullHeight className={isCurrent ? 'oq-card-current' : undefined} aria-labelledby={titleId} data-testid={`plan-${plan.id}`} component="article">
       <CardHeader>
-        {isCurrent && (
-          <span className="oq-corner-badge">Current Plan</span>
-        )}
+        {isCurrent && <span className="oq-corner-badge">Current Plan</span>}
+        {plan.recommended && !isCurrent && <span className="oq-corner-badge oq-corner-badge--recommended">Recommended</span>}
         <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsBaseline' }} flexWrap={{ default: 'nowrap' }}>
           <CardTitle component="h2" id={titleId} className="oq-plan-name">
             {plan.displayName}
@@ -44,7 +43,6 @@ function PlanCard({ plan, data, onChoose }: { plan: Plan; data: BillingData; onC
           </FlexItem>
         </Flex>
         {plan.description && <Content component="p" className="oq-plan-desc">{plan.description}</Content>}
-        {plan.recommended && !isCurrent && <Label color="purple" isCompact>Recommended</Label>}
       </CardHeader>
       <CardBody>
         <dl className="oq-specs" aria-label={`${plan.displayName} resources`}>
