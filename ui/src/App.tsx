@@ -32,11 +32,11 @@ export function App({ auth, backendURL }: { auth: Auth; backendURL: string }) {
       .then((user) => {
         if (user) {
           setPhase({ kind: 'signedIn', user });
-        } else if (auth.signedOutOnPurpose()) {
-          setPhase({ kind: 'signedOut' });
-        } else {
+        } else if (auth.shouldAutoSignIn()) {
           setPhase({ kind: 'redirecting' });
           return auth.signIn();
+        } else {
+          setPhase({ kind: 'signedOut' });
         }
       })
       .catch((e: unknown) => {

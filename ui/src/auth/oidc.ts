@@ -13,8 +13,8 @@ export interface Auth {
   start: () => Promise<User | null>;
   signIn: () => Promise<void>;
   signOut: () => Promise<void>;
-  /** True when the person signed out on purpose: do not send them straight back to the IdP. */
-  signedOutOnPurpose: () => boolean;
+  /** False after a deliberate sign-out, or inside the silent-renew frame: then show "signed out" instead. */
+  shouldAutoSignIn: () => boolean;
   /** The current access token (renewed silently), for the API's Authorization header. */
   accessToken: () => string | null;
 }
@@ -50,6 +50,11 @@ export function createAuth(env: PageEnv, w: Window = window): Auth {
   return {
     async start() {
       const url = new URL(w.location.href);
+      if (isCallback(url) && w.parent !== w) {
+        // The hidden frame of a silent renew (no refresh token): hand the answer to the page.
+        await manager.signinSilentCallback();
+        return null;
+      }
       if (isCallback(url)) {
         const user = await manager.signinRedirectCallback();
         w.sessionStorage.removeItem(SIGNED_OUT_KEY);
@@ -82,8 +87,8 @@ export function createAuth(env: PageEnv, w: Window = window): Auth {
     accessToken() {
       return token;
     },
-    signedOutOnPurpose() {
-      return w.sessionStorage.getItem(SIGNED_OUT_KEY) === '1';
+    shouldAutoSignIn() {
+      return w.sessionStorage.getItem(SIGNED_OUT_KEY) !== '1' && w.parent === w;
     },
   };
 }

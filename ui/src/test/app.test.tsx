@@ -10,7 +10,7 @@ function fakeAuth(start: () => Promise<null>, onPurpose = false) {
     start,
     signIn: vi.fn(() => Promise.resolve()),
     signOut: vi.fn(() => Promise.resolve()),
-    signedOutOnPurpose: () => onPurpose,
+    shouldAutoSignIn: () => !onPurpose,
     accessToken: () => null,
   } satisfies Auth;
   return auth;
