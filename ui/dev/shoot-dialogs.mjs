@@ -70,6 +70,11 @@ try {
   await until('cancel modal', () => has('Cancel the subscription?'));
   await sleep(500);
   await shot('dialog-cancel');
+  await click('Keep subscription');
+  await click('Sign out');
+  await until('signed-out page', () => has('You are signed out'));
+  await sleep(500);
+  await shot('signed-out');
   ws.close();
 } finally {
   chrome.kill();
