@@ -7,6 +7,7 @@ import type { UsageItem, UsageKey } from '../api/types';
 import { amount, date, money, usageLevel, usagePercent } from './format';
 import type { BillingData } from './model';
 import { StatusLabel } from './StatusLabel';
+import { SubscriptionAlerts } from './SubscriptionAlerts';
 import { ExternalBillingLink } from './ExternalBillingLink';
 
 const BARS: { key: UsageKey; label: string; unit: string }[] = [
@@ -54,6 +55,7 @@ export function OverviewTab({ data, onViewPlans, onManageAddons, onManagePayment
   const usage = sub.usage ?? {};
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
+      <SubscriptionAlerts sub={sub} />
       <Grid hasGutter md={4}>
         <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>

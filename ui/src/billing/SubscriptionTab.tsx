@@ -1,7 +1,6 @@
 /** Subscription: status, provider ids, when a canceling subscription ends, and Cancel. */
 import { useState } from 'react';
 import {
-  Alert,
   Button,
   Card,
   CardBody,
@@ -21,6 +20,7 @@ import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-i
 import { date, money } from './format';
 import { hasLiveSubscription, type BillingData } from './model';
 import { StatusLabel } from './StatusLabel';
+import { SubscriptionAlerts } from './SubscriptionAlerts';
 import { ExternalBillingLink } from './ExternalBillingLink';
 
 const PROVIDERS: Record<string, string> = { none: 'None (quotas only)', stripe: 'Stripe', whmcs: 'WHMCS' };
@@ -45,21 +45,7 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
   );
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      {sub.status === 'canceling' && (
-        <Alert component="h2" isInline variant="warning" title={sub.periodEnd ? `Canceled: the subscription ends on ${date(sub.periodEnd)}` : 'Canceled: the subscription ends at the end of the current period'}>
-          Until then the plan stays in force. After that the organization falls back to the minimal suspended quota.
-        </Alert>
-      )}
-      {sub.status === 'past_due' && (
-        <Alert component="h2" isInline variant="warning" title="Payment failed">
-          The plan stays in force while the payment is retried. Update the payment method to keep it.
-        </Alert>
-      )}
-      {(sub.status === 'suspended' || sub.status === 'canceled') && (
-        <Alert component="h2" isInline variant="danger" title={`The subscription is ${sub.status}`}>
-          The organization runs on the minimal suspended quota until a plan is active again.
-        </Alert>
-      )}
+      <SubscriptionAlerts sub={sub} />
       <Card>
         <CardTitle component="h2" className="oq-section-title">
           Subscription

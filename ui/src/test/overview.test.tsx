@@ -88,3 +88,17 @@ describe('tab addresses', () => {
     expect(await screen.findByRole('tab', { name: 'Subscription', selected: true })).toBeInTheDocument();
   });
 });
+
+describe('subscription state on the Overview', () => {
+  it('says a payment failed', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ status: 'past_due' }) });
+    expect(screen.getByRole('heading', { name: /Payment failed/ })).toBeInTheDocument();
+    expect(screen.getByTestId('status-label')).toHaveTextContent('Past due');
+  });
+
+  it('a suspended subscription is a danger alert', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ status: 'suspended' }) });
+    const title = screen.getByRole('heading', { name: /The subscription is suspended/ });
+    expect(title.closest('.pf-v6-c-alert')).toHaveClass('pf-m-danger');
+  });
+});
