@@ -2,7 +2,7 @@
  * The org admin's "Billing & Subscriptions": four tabs over one loaded state, the
  * confirmations every payment action goes through, and the outcome of a checkout return.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, AlertActionCloseButton, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
 import MoneyBillIcon from '@patternfly/react-icons/dist/esm/icons/money-bill-icon';
@@ -20,6 +20,9 @@ import { AddonsTab } from './AddonsTab';
 
 export const TABS = ['overview', 'subscription', 'plans', 'addons'] as const;
 export type TabKey = (typeof TABS)[number];
+
+/** When to read the subscription again after a change the provider confirms asynchronously. */
+export const RELOAD_AFTER_MS = [3000, 10000];
 
 export interface Notice {
   variant: 'success' | 'danger' | 'warning' | 'info';
@@ -101,12 +104,23 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
     );
   }, [api, reload]);
 
+  // A payment provider confirms changes by webhook, a little later: look again after a while.
+  const later = useRef<number[]>([]);
+  useEffect(
+    () => () => {
+      later.current.forEach((t) => {
+        window.clearTimeout(t);
+      });
+    },
+    [],
+  );
   const act = async (what: string, run: () => Promise<Notice | null>) => {
     try {
       const n = await run();
       if (n) setNotice(n);
       setProposal(null);
       await reload();
+      for (const ms of RELOAD_AFTER_MS) later.current.push(window.setTimeout(() => void reload(), ms));
     } catch (e) {
       setProposal(null);
       setNotice(noticeOf(e, what));

@@ -1,6 +1,6 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { renderBilling } from './render';
 import { ok, subscriptionFixture } from './fakeApi';
 
@@ -64,5 +64,25 @@ describe('Turbo Add-ons tab', () => {
     await renderBilling({ tab: 'addons', waitFor: 'Turbo x1', provider: 'none' });
     expect(card('turbo-x1').getByText('Active × 3')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /Add|Remove/ })).not.toBeInTheDocument();
+  });
+});
+
+describe('after a change', () => {
+  it('reads the subscription again when the provider has had time to confirm it', async () => {
+    const fake = await renderBilling({ tab: 'addons', waitFor: 'Turbo x1' });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      await userEvent.click(screen.getByRole('button', { name: 'Add another Turbo x2' }));
+      await userEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Add Turbo x2' }));
+      await screen.findByText('Turbo x2 added');
+      const reads = () => fake.called('GET', '/organization-subscription').length;
+      const before = reads();
+      await vi.advanceTimersByTimeAsync(3000);
+      expect(reads()).toBe(before + 1);
+      await vi.advanceTimersByTimeAsync(7000);
+      expect(reads()).toBe(before + 2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
