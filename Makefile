@@ -52,6 +52,7 @@ e2e: venv
 	$(BIN)/pytest tests/e2e
 
 test: venv
+	$(MAKE) ui-test
 	$(BIN)/pytest tests
 
 # Scale benchmark, not part of `make test`: a fresh local control plane per N (or the cluster of
@@ -74,6 +75,7 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
+	$(MAKE) ui-lint
 
 # Install and operate (deploy/): the Helm chart and the plain manifest rendered from it. Helm is built
 # from hack/helm/ (pinned Go module) once per machine into ~/.cache/orgquota/helm/. `make test` lints,
@@ -125,3 +127,20 @@ kind-e2e: venv
 
 clean: cluster-down keycloak-down
 	rm -rf $(VENV) $(CLUSTER_DIR)
+
+# The billing page (ui/, React + PatternFly, built with Vite into ui/dist, served by `orgquota api`).
+# npm ci runs again only when node_modules is missing or the lock file changed.
+UI_DEPS := ui/node_modules/.orgquota-installed
+.PHONY: ui ui-lint ui-test
+$(UI_DEPS): ui/package-lock.json ui/package.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+ui: $(UI_DEPS)
+	cd ui && npm run build
+
+ui-lint: $(UI_DEPS)
+	cd ui && npm run lint
+
+ui-test: $(UI_DEPS)
+	cd ui && npm test

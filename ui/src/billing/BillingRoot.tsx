@@ -1,0 +1,104 @@
+/**
+ * Loads what the signed-in person may see and picks the view: the org admin's billing
+ * tabs, a project user's projects, or a guest's "no access". The API decides the role
+ * (403 on the org routes, then on /projects); the page never guesses from the token.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, AlertActionLink, Bullseye, Spinner } from '@patternfly/react-core';
+import { ApiError, type BillingApi } from '../api/client';
+import type { BillingConfig, OrganizationSubscription, Project } from '../api/types';
+import type { BillingData } from './model';
+import { BillingPage, type TabKey } from './BillingPage';
+import { ProjectsView } from './ProjectsView';
+import { NoAccess } from './NoAccess';
+
+type View =
+  | { kind: 'loading' }
+  | { kind: 'admin'; data: BillingData }
+  | { kind: 'project'; config: BillingConfig; projects: Project[] }
+  | { kind: 'guest' }
+  | { kind: 'error'; error: ApiError };
+
+const isForbidden = (e: unknown) => e instanceof ApiError && e.status === 403;
+
+async function load(api: BillingApi): Promise<View> {
+  const config = await api.config();
+  try {
+    const [subscription, plans, addons] = await Promise.all([api.subscription(), api.plans(), api.addons()]);
+    return { kind: 'admin', data: { config, subscription, plans, addons } };
+  } catch (e) {
+    if (!isForbidden(e)) throw e;
+  }
+  try {
+    return { kind: 'project', config, projects: await api.projects() };
+  } catch (e) {
+    if (isForbidden(e)) return { kind: 'guest' };
+    throw e;
+  }
+}
+
+export interface BillingRootProps {
+  api: BillingApi;
+  onSignIn: () => void;
+  navigate?: (url: string) => void;
+  initialTab?: TabKey;
+}
+
+export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRootProps) {
+  const [view, setView] = useState<View>({ kind: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    load(api).then(
+      (v) => {
+        if (live) setView(v);
+      },
+      (e: unknown) => {
+        if (live) setView({ kind: 'error', error: e instanceof ApiError ? e : new ApiError(String(e), 0) });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, attempt]);
+
+  const retry = () => {
+    setView({ kind: 'loading' });
+    setAttempt((n) => n + 1);
+  };
+
+  const onSubscription = useCallback((subscription: OrganizationSubscription) => {
+    setView((v) => (v.kind === 'admin' ? { kind: 'admin', data: { ...v.data, subscription } } : v));
+  }, []);
+
+  switch (view.kind) {
+    case 'loading':
+      return (
+        <Bullseye className="oq-loading">
+          <Spinner aria-label="Loading billing data" />
+        </Bullseye>
+      );
+    case 'error': {
+      const expired = view.error.status === 401;
+      return (
+        <Alert component="h2"
+          variant="danger"
+          isInline
+          title={expired ? `Your session is no longer valid: ${view.error.message}` : view.error.message}
+          actionLinks={
+            expired ? <AlertActionLink onClick={onSignIn}>Sign in again</AlertActionLink> : <AlertActionLink onClick={retry}>Try again</AlertActionLink>
+          }
+        >
+          {view.error.status > 0 && `HTTP ${view.error.status}`}
+        </Alert>
+      );
+    }
+    case 'guest':
+      return <NoAccess />;
+    case 'project':
+      return <ProjectsView projects={view.projects} />;
+    case 'admin':
+      return <BillingPage api={api} data={view.data} onSubscription={onSubscription} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />;
+  }
+}

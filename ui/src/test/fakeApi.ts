@@ -1,0 +1,79 @@
+/**
+ * A fake billing API behind a fetch function: the fixture organization (dev/fixtures.json,
+ * the same data the dev server serves), real envelopes, and every call recorded so a test
+ * can assert what the page asked for.
+ */
+import fixtures from '../../dev/fixtures.json';
+import { BillingApi, type FetchLike } from '../api/client';
+import type { BillingFeatures, OrganizationSubscription, Provider } from '../api/types';
+
+export interface Call {
+  method: string;
+  path: string;
+  body: unknown;
+  authorization: string | null;
+}
+
+type Answer = [status: number, json: unknown];
+type Handler = (body: unknown, query: URLSearchParams) => Answer;
+
+const FEATURES: Record<Provider, BillingFeatures> = {
+  none: { quotas: true, plans: true, checkout: false, portal: false, webhooks: false, addons: false },
+  stripe: { quotas: true, plans: true, checkout: true, portal: true, webhooks: true, addons: true },
+  whmcs: { quotas: true, plans: true, checkout: false, portal: false, webhooks: true, addons: false },
+};
+
+export const ok = (data: unknown): Answer => [200, { success: true, data }];
+export const fail = (status: number, error: string, details: Record<string, unknown> = {}): Answer => [
+  status,
+  { success: false, error, details, timestamp: '2026-11-29T12:00:00Z' },
+];
+
+export function subscriptionFixture(patch: Partial<OrganizationSubscription> = {}): OrganizationSubscription {
+  return { ...structuredClone(fixtures.subscription), ...patch };
+}
+
+export interface FakeOptions {
+  provider?: Provider;
+  subscription?: OrganizationSubscription;
+  /** "METHOD /path" → answer; replaces the default route. */
+  routes?: Record<string, Handler>;
+}
+
+export function fakeBilling(opts: FakeOptions = {}) {
+  const provider = opts.provider ?? 'stripe';
+  const calls: Call[] = [];
+  const defaults: Record<string, Handler> = {
+    'GET /config': () => [
+      200,
+      { success: true, config: { provider, features: FEATURES[provider], externalBillingUrl: provider === 'whmcs' ? 'https://whmcs.example/clientarea' : null } },
+    ],
+    'GET /plans': () => ok(fixtures.plans),
+    'GET /addons': () => ok(fixtures.addons),
+    'GET /organization-subscription': () => ok(opts.subscription ?? subscriptionFixture()),
+    'GET /projects': () => ok(fixtures.projects),
+    'POST /simulate-downgrade': () => ok({ fits: true, violations: [] }),
+    'PUT /organization-subscription': (b) => ok(b),
+    'POST /organization-subscription': () => ok({ checkoutUrl: 'https://checkout.example/cs_1', sessionId: 'cs_1' }),
+    'DELETE /organization-subscription': () => ok({ status: 'canceling', periodEnd: '2026-12-31T00:00:00Z' }),
+    'POST /organization-subscription/addons': (b) => ok(b),
+    'POST /customer-portal': () => ok({ url: 'https://portal.example/session' }),
+    'GET /verify-checkout': () => ok({ status: 'complete', planId: 'pro-pool', planName: 'Pro Pool' }),
+  };
+  const routes = { ...defaults, ...opts.routes };
+  const fetchFn: FetchLike = (input, init) => {
+    const url = new URL(input, 'http://page.test');
+    const path = url.pathname.replace(/^\/api\/billing/, '');
+    const method = init?.method ?? 'GET';
+    const body: unknown = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
+    const headers = (init?.headers ?? {}) as Record<string, string>;
+    calls.push({ method, path, body, authorization: headers.Authorization ?? null });
+    const key = `${method} ${path}`;
+    const handler = routes[key] ?? (method === 'DELETE' && path.startsWith('/organization-subscription/addons/') ? () => ok({}) : undefined);
+    const [status, json] = handler ? handler(body, url.searchParams) : fail(404, `Route not found: ${key}`);
+    return Promise.resolve(new Response(JSON.stringify(json), { status, headers: { 'Content-Type': 'application/json' } }));
+  };
+  const api = new BillingApi('', () => 'test-token', fetchFn);
+  const called = (method: string, path: string) => calls.filter((c) => c.method === method && c.path === path);
+  return { api, calls, called, fetchFn };
+}

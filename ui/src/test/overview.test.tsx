@@ -1,0 +1,104 @@
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { renderBilling } from './render';
+import { subscriptionFixture } from './fakeApi';
+
+function bar(name: string) {
+  const el = screen.getByRole('progressbar', { name });
+  return { el, progress: el.closest('.pf-v6-c-progress') };
+}
+
+describe('Overview tab', () => {
+  it('shows the plan, since when, the monthly cost split and the active add-ons', async () => {
+    await renderBilling();
+    expect(screen.getByText('Scale Pool')).toBeInTheDocument();
+    expect(screen.getByText('Since Feb 11, 2026')).toBeInTheDocument();
+    expect(screen.getByTestId('monthly-total')).toHaveTextContent('€158');
+    expect(screen.getByText('Plan €99 + Add-ons €59')).toBeInTheDocument();
+    expect(screen.getByText('Turbo x1')).toBeInTheDocument();
+    expect(screen.getByLabelText('quantity 3')).toHaveTextContent('×3');
+    expect(screen.getByLabelText('quantity 2')).toHaveTextContent('×2');
+  });
+
+  it('draws used / limit (pct%) per resource, coloured by level', async () => {
+    await renderBilling();
+    const cpu = bar('CPU');
+    expect(cpu.el).toHaveAttribute('aria-valuenow', '56');
+    expect(cpu.progress).toHaveTextContent('19.7 / 35 cores (56%)');
+    expect(cpu.progress).toHaveClass('pf-m-success');
+    const memory = bar('Memory');
+    expect(memory.progress).toHaveTextContent('70.4 / 90.3 Gi (78%)');
+    expect(memory.progress).toHaveClass('pf-m-warning');
+    expect(bar('Storage').progress).toHaveTextContent('266 / 460 Gi (58%)');
+    expect(bar('Pods').progress).toHaveTextContent('23 / 500 (5%)');
+    const ipv4 = bar('Public IPv4');
+    expect(ipv4.progress).toHaveTextContent('3 / 3 (100%)');
+    expect(ipv4.progress).toHaveClass('pf-m-danger');
+  });
+
+  it('caps an over-quota bar at 100 but says the real percentage', async () => {
+    const sub = subscriptionFixture();
+    sub.usage = { cpu: { used: 12, limit: 8 } };
+    await renderBilling({ subscription: sub });
+    const cpu = bar('CPU');
+    expect(cpu.el).toHaveAttribute('aria-valuenow', '100');
+    expect(cpu.progress).toHaveTextContent('12 / 8 cores (150%)');
+    expect(cpu.progress).toHaveClass('pf-m-danger');
+  });
+
+  it('offers View Plans, Manage Add-ons and, with a payment portal, Manage Payment', async () => {
+    const { navigate } = await renderBilling();
+    await userEvent.click(screen.getByRole('button', { name: 'Manage Payment' }));
+    expect(navigate).toHaveBeenCalledWith('https://portal.example/session');
+    await userEvent.click(screen.getByRole('button', { name: 'View Plans' }));
+    expect(screen.getByRole('tab', { name: 'Available Plans' })).toHaveAttribute('aria-selected', 'true');
+    expect(await screen.findByTestId('plan-dev-pool')).toBeInTheDocument();
+  });
+
+  it('has neither Manage Payment nor a WHMCS link without a provider', async () => {
+    await renderBilling({ provider: 'none' });
+    expect(screen.getByRole('button', { name: 'View Plans' })).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Manage Payment' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('link', { name: /Manage in WHMCS/ })).not.toBeInTheDocument();
+  });
+
+  it('links to the WHMCS client area instead of payment buttons', async () => {
+    await renderBilling({ provider: 'whmcs' });
+    expect(screen.queryByRole('button', { name: 'Manage Payment' })).not.toBeInTheDocument();
+    expect(screen.getByRole('link', { name: /Manage in WHMCS/ })).toHaveAttribute('href', 'https://whmcs.example/clientarea');
+  });
+
+  it('says when there is no plan at all', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ planId: null, planName: null, addons: [], usage: {}, since: null }) });
+    const card = screen.getByText('Current Plan').closest('.pf-v6-c-card');
+    expect(card).not.toBeNull();
+    expect(within(card as HTMLElement).getByText('No plan')).toBeInTheDocument();
+    expect(screen.getByText('No quota is enforced, so there is no usage to compare.')).toBeInTheDocument();
+  });
+});
+
+describe('tab addresses', () => {
+  it('a tab click sets the hash and a hash change selects the tab', async () => {
+    await renderBilling();
+    await userEvent.click(screen.getByRole('tab', { name: 'Turbo Add-ons' }));
+    expect(window.location.hash).toBe('#addons');
+    window.location.hash = 'subscription';
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    expect(await screen.findByRole('tab', { name: 'Subscription', selected: true })).toBeInTheDocument();
+  });
+});
+
+describe('subscription state on the Overview', () => {
+  it('says a payment failed', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ status: 'past_due' }) });
+    expect(screen.getByRole('heading', { name: /Payment failed/ })).toBeInTheDocument();
+    expect(screen.getByTestId('status-label')).toHaveTextContent('Past due');
+  });
+
+  it('a suspended subscription is a danger alert', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ status: 'suspended' }) });
+    const title = screen.getByRole('heading', { name: /The subscription is suspended/ });
+    expect(title.closest('.pf-v6-c-alert')).toHaveClass('pf-m-danger');
+  });
+});
