@@ -127,6 +127,10 @@ def test_cancel_keeps_the_plan_until_the_subscription_is_deleted(billing_api: Bi
     org = orgs.create()
     now = int(time.time())
     created(billing_api, org, f"sub_{org}", now)
+    # the API decides from its watch of Organizations, a moment behind the webhook's write
+    eventually(
+        lambda: assert_eq(billing_api.data("/organization-subscription", billing_api.admin_of(org))["status"], "active")
+    )
     answer = billing_api.http.delete("/api/billing/organization-subscription", headers=billing_api.admin_of(org))
     assert answer.status_code == 200, answer.text  # stripe-mock took cancel_at_period_end
     assert billing_of(orgs, org)[P + "subscription"] == "canceling"
