@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,10 +66,9 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.chmod(0o600)
 
 
-def _name(cn: str, org: str | None = None) -> x509.Name:
+def _name(cn: str, orgs: Sequence[str] = ()) -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if org:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    attrs += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org) for org in orgs]
     return x509.Name(attrs)
 
 
@@ -87,7 +87,7 @@ def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivate
 
 def _leaf(
     cn: str,
-    org: str | None,
+    orgs: Sequence[str],
     usage: x509.ObjectIdentifier,
     ca_name: x509.Name,
     ca_key: ec.EllipticCurvePrivateKey,
@@ -95,7 +95,7 @@ def _leaf(
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = _key()
     builder = (
-        _builder(_name(cn, org), ca_name, key)
+        _builder(_name(cn, orgs), ca_name, key)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -155,12 +155,12 @@ def generate_pki(directory: Path) -> Pki:
         x509.DNSName("localhost"),
         x509.DNSName("kubernetes.default.svc"),
     ]
-    serving, serving_key = _leaf("kube-apiserver", None, ExtendedKeyUsageOID.SERVER_AUTH, ca_name, ca_key, sans)
+    serving, serving_key = _leaf("kube-apiserver", (), ExtendedKeyUsageOID.SERVER_AUTH, ca_name, ca_key, sans)
     _write_cert(pki.serving_cert, serving)
     _write_key(pki.serving_key, serving_key)
 
     # O=system:masters: the built-in group that bypasses RBAC, as kubeadm's admin.conf does.
-    admin, admin_key = _leaf("localcluster-admin", "system:masters", ExtendedKeyUsageOID.CLIENT_AUTH, ca_name, ca_key)
+    admin, admin_key = _leaf("localcluster-admin", ["system:masters"], ExtendedKeyUsageOID.CLIENT_AUTH, ca_name, ca_key)
     _write_cert(pki.admin_cert, admin)
     _write_key(pki.admin_key, admin_key)
 
@@ -170,6 +170,23 @@ def generate_pki(directory: Path) -> Pki:
         sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return pki
+
+
+def issue_client_cert(pki: Pki, name: str, user: str, groups: Sequence[str]) -> tuple[Path, Path]:
+    """A client certificate from the cluster's CA for `user` in `groups`, as `<name>.crt`/`<name>.key`.
+
+    The apiserver takes the CN as the user name and each O as a group, so a process can act as a
+    service account (e.g. HNC, whose webhooks let only its own service accounts' group edit tree labels).
+    """
+    ca_key = serialization.load_pem_private_key((pki.dir / "ca.key").read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TypeError(f"{pki.dir / 'ca.key'} is not the EC key generate_pki writes")
+    ca = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    cert, key = _leaf(user, groups, ExtendedKeyUsageOID.CLIENT_AUTH, ca.subject, ca_key)
+    paths = pki.dir / f"{name}.crt", pki.dir / f"{name}.key"
+    _write_cert(paths[0], cert)
+    _write_key(paths[1], key)
+    return paths
 
 
 @dataclass(frozen=True)
@@ -197,7 +214,7 @@ def generate_serving_cert(directory: Path, hosts: list[str]) -> ServingCert:
             sans.append(x509.IPAddress(ipaddress.ip_address(host)))
         except ValueError:
             sans.append(x509.DNSName(host))
-    leaf, leaf_key = _leaf(hosts[0], None, ExtendedKeyUsageOID.SERVER_AUTH, ca_name, ca_key, sans)
+    leaf, leaf_key = _leaf(hosts[0], (), ExtendedKeyUsageOID.SERVER_AUTH, ca_name, ca_key, sans)
     result = ServingCert(directory / "ca.crt", directory / "tls.crt", directory / "tls.key")
     _write_cert(result.ca_cert, ca)
     _write_cert(result.cert, leaf)

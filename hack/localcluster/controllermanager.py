@@ -25,12 +25,12 @@ NAME: Final = "kube-controller-manager"
 # Only what the platform slice needs: quotas counted, owned objects collected, namespaces emptied and
 # removed, `default` service accounts and their legacy tokens, aggregated ClusterRoles (HNC's admin role).
 CONTROLLERS: Final = (
-    "resourcequota",
-    "garbagecollector",
-    "namespace",
-    "serviceaccount",
-    "serviceaccount-token",
-    "clusterrole-aggregation",
+    "resourcequota-controller",
+    "garbage-collector-controller",
+    "namespace-controller",
+    "serviceaccount-controller",
+    "serviceaccount-token-controller",
+    "clusterrole-aggregation-controller",
 )
 
 

@@ -1,8 +1,9 @@
 """Start and stop a real etcd + kube-apiserver on 127.0.0.1, envtest-style.
 
-No kubelet, scheduler or controller-manager: pods never run, namespaces never finish terminating and
-service accounts get no tokens, but everything the API server itself does (schema validation, RBAC,
-admission, watches) is the real thing, and it is ready in seconds.
+No kubelet, scheduler or controller-manager here: pods never run, namespaces never finish terminating
+and service accounts get no tokens, but everything the API server itself does (schema validation, RBAC,
+admission, watches) is the real thing, and it is ready in seconds. `platform.Platform` adds
+kube-controller-manager and HNC on top.
 """
 
 from __future__ import annotations
@@ -61,8 +62,14 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
         return "(no log)"
 
 
-def write_kubeconfig(path: Path, server: str, pki: Pki) -> None:
-    """Admin kubeconfig with certificates embedded, so it stays valid when copied elsewhere."""
+def write_kubeconfig(
+    path: Path, server: str, pki: Pki, client: tuple[Path, Path] | None = None, user: str = "localcluster-admin"
+) -> None:
+    """Kubeconfig with certificates embedded, so it stays valid when copied elsewhere.
+
+    The admin's unless `client` gives another (certificate, key) pair, named `user` in the file.
+    """
+    cert, key = client or (pki.admin_cert, pki.admin_key)
 
     def b64(p: Path) -> str:
         return base64.b64encode(p.read_bytes()).decode()
@@ -78,17 +85,14 @@ def write_kubeconfig(path: Path, server: str, pki: Pki) -> None:
         ],
         "users": [
             {
-                "name": "localcluster-admin",
-                "user": {
-                    "client-certificate-data": b64(pki.admin_cert),
-                    "client-key-data": b64(pki.admin_key),
-                },
+                "name": user,
+                "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)},
             }
         ],
         "contexts": [
             {
                 "name": "localcluster",
-                "context": {"cluster": "localcluster", "user": "localcluster-admin", "namespace": "default"},
+                "context": {"cluster": "localcluster", "user": user, "namespace": "default"},
             }
         ],
         "current-context": "localcluster",

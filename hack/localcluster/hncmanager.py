@@ -19,6 +19,7 @@ from .gotool import cached_tool, check_pin
 from .versions import HNC_EXCLUDED_NAMESPACES, HNC_MODULE, HNC_MODULE_DIR, HNC_NAMESPACE, HNC_VERSION
 
 NAME: Final = "hnc-manager"
+SERVICE_ACCOUNT: Final = "default"  # what upstream's Deployment runs as, and its RBAC binds
 # controller-runtime's webhook server reads tls.crt/tls.key from here under $TMPDIR (v1.1.0 has no flag).
 CERT_SUBDIR: Final = Path("k8s-webhook-server") / "serving-certs"
 

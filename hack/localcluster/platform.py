@@ -21,10 +21,11 @@ import yaml
 
 from . import controllermanager, hncmanager, hncmanifests
 from .binaries import log
-from .certs import generate_serving_cert
-from .controlplane import ControlPlane, ControlPlaneError, free_ports, log_tail
+from .certs import generate_serving_cert, issue_client_cert
+from .controlplane import ControlPlane, ControlPlaneError, free_ports, log_tail, write_kubeconfig
 from .kubectl import Cluster, KubectlError, wait_established
 from .procs import POLL, pid_alive, pid_cmdline, spawn, stop_child, stop_pid
+from .versions import HNC_NAMESPACE
 
 # Stop order: HNC first (its webhooks would otherwise fail closed while it still gets calls).
 PROCESSES: Final = (hncmanager.NAME, controllermanager.NAME)
@@ -82,10 +83,11 @@ class Platform:
         wait_established(self.cluster, hncmanifests.crds(), self.start_timeout)
         tmp = self.workdir / "hnc" / "tmp"
         cert = generate_serving_cert(tmp / hncmanager.CERT_SUBDIR, ["127.0.0.1"])
-        hnc_args = hncmanager.args(
-            hnc_bin, kubeconfig=kubeconfig, webhook_port=webhook_port, metrics_port=metrics_port, probe_port=probe_port
-        )
-        self._launch(hncmanager.NAME, hnc_args, env={**self.cluster.env, "TMPDIR": str(tmp)})
+        hnc_kubeconfig = self._hnc_kubeconfig()
+        ports = {"webhook_port": webhook_port, "metrics_port": metrics_port, "probe_port": probe_port}
+        hnc_args = hncmanager.args(hnc_bin, kubeconfig=hnc_kubeconfig, **ports)
+        env = {**self.cluster.env, "KUBECONFIG": str(hnc_kubeconfig), "TMPDIR": str(tmp)}
+        self._launch(hncmanager.NAME, hnc_args, env=env)
         self._wait(hncmanager.NAME, lambda: hncmanager.ready(probe_port))
         self.hnc_webhook_url = f"https://127.0.0.1:{webhook_port}"
         self._apply(hncmanifests.webhook_configurations(self.hnc_webhook_url, cert.ca_cert))
@@ -93,6 +95,15 @@ class Platform:
         self._wait(hncmanager.NAME, lambda: self._try_apply([hncmanifests.hnc_configuration()]))
         self._wait(hncmanager.NAME, self._limitranges_propagated)
         self._wait(controllermanager.NAME, lambda: controllermanager.healthy(kcm_port))
+
+    def _hnc_kubeconfig(self) -> Path:
+        """HNC acts as its Deployment's service account would (so with the RBAC from its module): its
+        webhooks let only that account's group change the tree labels its controllers write."""
+        user = f"system:serviceaccount:{HNC_NAMESPACE}:{hncmanager.SERVICE_ACCOUNT}"
+        client = issue_client_cert(self.plane.pki, "hnc", user, [f"system:serviceaccounts:{HNC_NAMESPACE}"])
+        path = self.workdir / "hnc" / "kubeconfig"
+        write_kubeconfig(path, self.plane.server, self.plane.pki, client, user="hnc")
+        return path
 
     def stop(self) -> None:
         """Stop HNC, then the controller-manager (TERM, then KILL after a timeout); idempotent."""
@@ -103,11 +114,8 @@ class Platform:
                 (self.workdir / f"{name}.pid").unlink(missing_ok=True)
 
     def healthy(self) -> bool:
+        """Both processes still running (HNC's webhooks fail closed: namespace writes need it alive)."""
         return len(self._procs) == len(PROCESSES) and all(p.poll() is None for p in self._procs.values())
-
-    def hnc_configuration(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.cluster.get_json("hncconfiguration", "config")
-        return result
 
     def _limitranges_propagated(self) -> bool:
         proc = self.cluster.kubectl("get", "hncconfiguration", "config", "-o", "json", check=False)

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from localcluster import platform
+from localcluster.cli import platform_wanted
 from localcluster.controlplane import ControlPlane, ControlPlaneError, stop_detached
 from localcluster.kubectl import Cluster
 from localcluster.procs import pid_alive, wait_until
@@ -142,7 +144,8 @@ def test_cli_up_is_idempotent_and_down_leaves_no_processes(tmp_path: Path) -> No
         up = _localcluster("up", "--dir", str(workdir))
         assert up.returncode == 0, up.stderr
         assert up.stdout.strip() == str(workdir / "kubeconfig")
-        pids = {name: int((workdir / f"{name}.pid").read_text()) for name in ("etcd", "kube-apiserver")}
+        names = ("etcd", "kube-apiserver", *(platform.PROCESSES if platform_wanted() else ()))
+        pids = {name: int((workdir / f"{name}.pid").read_text()) for name in names}
         assert all(pid_alive(pid) for pid in pids.values())
         assert Cluster(workdir / "kubeconfig").kubectl("get", "--raw", "/readyz").stdout == "ok"
 
@@ -157,6 +160,7 @@ def test_cli_up_is_idempotent_and_down_leaves_no_processes(tmp_path: Path) -> No
         assert not list(workdir.glob("*.pid"))
         assert _localcluster("down", "--dir", str(workdir)).returncode == 0  # nothing left: still fine
     finally:
+        platform.stop_detached(workdir)
         stop_detached(workdir)
 
 

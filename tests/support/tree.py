@@ -10,7 +10,9 @@ import json
 import subprocess
 from typing import Any, Final
 
+from localcluster.cli import platform_wanted
 from localcluster.kubectl import Cluster
+from tests.support.cluster import external_kubeconfig
 from tests.support.waiting import assert_eq, eventually
 
 HNC_QUOTA: Final = "hrq.hnc.x-k8s.io"  # the ResourceQuota HNC keeps in each namespace under an HRQ
@@ -18,16 +20,29 @@ INHERITED_FROM: Final = "hnc.x-k8s.io/inherited-from"
 
 
 def project(cluster: Cluster, org: str, name: str) -> str:
-    """A project namespace `<org>-<name>` under the organization, made from a SubnamespaceAnchor."""
+    """A project namespace `<org>-<name>` under the organization, made from a SubnamespaceAnchor.
+
+    Without HNC (LOCALCLUSTER_PLATFORM=0) it is a namespace with the tree label HNC would give it.
+    """
     namespace = f"{org}-{name}"
+    depth = f"{org}.tree.hnc.x-k8s.io/depth"
+    if not hnc_runs():
+        cluster.kubectl("create", "namespace", namespace)
+        cluster.kubectl("label", "namespace", namespace, f"{depth}=1")
+        return namespace
     anchor = {
         "apiVersion": "hnc.x-k8s.io/v1alpha2",
         "kind": "SubnamespaceAnchor",
         "metadata": {"name": namespace, "namespace": org},
     }
     cluster.kubectl("apply", "-f", "-", input=json.dumps(anchor))
-    eventually(lambda: assert_eq(_labels(cluster, namespace).get(f"{org}.tree.hnc.x-k8s.io/depth"), "1"))
+    eventually(lambda: assert_eq(_labels(cluster, namespace).get(depth), "1"))
     return namespace
+
+
+def hnc_runs() -> bool:
+    """HNC manages the tree: ours with the platform slice, and any $KUBECONFIG cluster (the operator needs HNC)."""
+    return external_kubeconfig() is not None or platform_wanted()
 
 
 def _labels(cluster: Cluster, namespace: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from tests.support.files import CATALOG_FILE, E2E_QUOTA_DIR
 from tests.support.operator_process import OperatorProcess, Webhooks
 from tests.support.orgs import Orgs
 from tests.support.tree import admitted, pod, quota_ready
+from tests.support.tree import project as make_project
 from tests.support.waiting import assert_eq, consistently, eventually
 
 TURBO = '[{"addonId":"turbo-x1","quantity":1}]'
@@ -78,7 +79,8 @@ def test_catalog_change_preview(cluster: Cluster, orgs: Orgs, operator: Operator
     changed = [line for line in stderr.splitlines() if "this catalog changes the quota of" in line]
     assert changed, stderr
     assert busy in changed[0]
-    assert f"would be over their new quota: {busy} (requests.cpu used 3500m > 2300m)" in stderr
+    over = f"would be over their new quota: {busy} (requests.cpu used 3500m > 2300m, limits.cpu used 3500m > 2300m)"
+    assert over in stderr
     code, stderr = apply(
         cluster, catalog_yaml(lambda p: p["plans"]["dev-pool"].update(displayName="Dev")), "--dry-run=server"
     )
@@ -162,9 +164,7 @@ def eip_crd(cluster: Cluster) -> None:
 
 def test_public_eips_are_limited_by_the_plan(cluster: Cluster, orgs: Orgs, webhooks: Webhooks, eip_crd: None) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool"})  # eipQuota: pro-pool 1
-    project = f"{name}-web"  # a project namespace, labelled as HNC labels its tree
-    cluster.kubectl("create", "namespace", project)
-    cluster.kubectl("label", "namespace", project, f"{name}.tree.hnc.x-k8s.io/depth=1")
+    project = make_project(cluster, name, "web")
     eventually(lambda: apply_ok(cluster, eip(project, "first")))  # the webhook may still be learning the CRD
     code, stderr = apply(cluster, eip(name, "second"))
     assert code != 0

@@ -22,7 +22,8 @@ from tests.support.cluster import apply_ok
 from tests.support.files import E2E_QUOTA_DIR
 from tests.support.operator_process import GRACE_SECONDS, USAGE_INTERVAL_SECONDS, OperatorProcess
 from tests.support.orgs import Orgs
-from tests.support.tree import admitted, hrq_used, pod, project, quota_ready
+from tests.support.tree import admitted, hrq_used, pod, quota_ready
+from tests.support.tree import project as make_project
 from tests.support.waiting import assert_eq, eventually, present
 
 SUBSCRIPTION = "billing.kube-dc.com/subscription"
@@ -74,9 +75,7 @@ def test_grace_period_cancels_stops_workloads_and_reactivation_restores_them(
     cluster: Cluster, orgs: Orgs, operator: OperatorProcess
 ) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "pro-pool", SUBSCRIPTION: "active"})
-    project = f"{name}-web"
-    cluster.kubectl("create", "namespace", project)
-    cluster.kubectl("label", "namespace", project, f"{name}.tree.hnc.x-k8s.io/depth=1")
+    project = make_project(cluster, name, "web")
     for manifest in (
         workload("Deployment", name, "api", replicas=3),
         workload("StatefulSet", project, "db", replicas=2),
@@ -191,14 +190,13 @@ def public_eip(namespace: str, name: str) -> str:
     )
 
 
-@pytest.mark.usefixtures("enforcing_cluster")
 def test_public_eips_in_project_namespaces_count_for_their_organization(
     cluster: Cluster, orgs: Orgs, eips: None
 ) -> None:
     name = orgs.create({"billing.kube-dc.com/plan-id": "scale-pool"})
     other = orgs.create({"billing.kube-dc.com/plan-id": "scale-pool"})
     eventually(lambda: _usage(orgs, name, "publicIPv4", "0"))
-    web = project(cluster, name, "web")  # HNC labels it as part of the organization's tree
+    web = make_project(cluster, name, "web")  # HNC labels it as part of the organization's tree
     eventually(lambda: apply_ok(cluster, public_eip(web, "ip1")))
     eventually(lambda: apply_ok(cluster, public_eip(web, "ip2")))
     eventually(lambda: _usage(orgs, name, "publicIPv4", "2"))
