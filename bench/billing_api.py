@@ -183,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orgs", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per scenario")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 16, 64])
+    parser.add_argument(
+        "--access-log", choices=["all", "errors"], default="all", help="ORGQUOTA_ACCESS_LOG of the API (default all)"
+    )
     parser.add_argument("--serve-constant", nargs=2, metavar=("PORT", "BODIES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_constant:
@@ -197,14 +200,19 @@ def main(argv: list[str] | None = None) -> None:
         began = time.monotonic()
         names = asyncio.run(populate(cp.kubeconfig, args.orgs))
         log(f"{len(names)} organizations with HRQs created in {time.monotonic() - began:.1f}s")
-        run(cluster, names, workdir, args.seconds, args.clients)
+        run(cluster, names, workdir, args.seconds, args.clients, args.access_log)
 
 
-def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clients: list[int]) -> None:
+def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clients: list[int], access_log: str) -> None:
     issuer = Issuer()
     tokens = [issuer.token(org=name, groups=["org-admin"]) for name in names]
     api_port, constant_port = free_ports(2)
-    env = {**cluster.env, "OIDC_ISSUER_URL": issuer.url, "ORGANIZATION_PROJECTS_LIMIT": "3"}
+    env = {
+        **cluster.env,
+        "OIDC_ISSUER_URL": issuer.url,
+        "ORGANIZATION_PROJECTS_LIMIT": "3",
+        "ORGQUOTA_ACCESS_LOG": access_log,
+    }
     api_log = workdir / "api.log"
     api = spawn([sys.executable, "-m", "orgquota", "api", "--port", str(api_port)], api_log, detached=False, env=env)
     constant = None
@@ -215,7 +223,7 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
         base = f"http://127.0.0.1:{api_port}/api/billing"
         bodies = {}
         for route in ROUTES:
-            request = aiohttp_get(base + route, tokens[0])
+            request = fetch_body(base + route, tokens[0])
             bodies[route] = request
         bodies_file = workdir / "bodies.json"
         bodies_file.write_text(json.dumps(bodies))
@@ -240,7 +248,7 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
                 per_request = max(0.0, after - before - 1) / max(requests, 1)  # less the scrape itself
                 rows.append((route, n, measured, bound, per_request, len(bodies[route])))
                 log(f"{route} x{n}: {measured['rps']:.0f} req/s (bound {bound['rps']:.0f})")
-        print_table(rows, rss_mb(api.pid), len(names))
+        print_table(rows, rss_mb(api.pid), len(names), access_log)
     finally:
         for proc in (api, constant):
             if proc is not None and proc.poll() is None:
@@ -249,7 +257,7 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
         issuer.close()
 
 
-def aiohttp_get(url: str, token: str) -> str:
+def fetch_body(url: str, token: str) -> str:
     import urllib.request
 
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
@@ -258,11 +266,10 @@ def aiohttp_get(url: str, token: str) -> str:
 
 
 def print_table(
-    rows: list[tuple[str, int, dict[str, float], dict[str, float], float, int]], rss: float, orgs: int
+    rows: list[tuple[str, int, dict[str, float], dict[str, float], float, int]], rss: float, orgs: int, access_log: str
 ) -> None:
-    print(
-        f"\nbilling API, {orgs} organizations; bound = same FastAPI + uvicorn serving a constant body of the same size"
-    )
+    print(f"\nbilling API, {orgs} organizations, ORGQUOTA_ACCESS_LOG={access_log}")
+    print("bound = the same FastAPI + uvicorn configuration serving a constant body of the same size")
     print(
         f"{'route':28} {'clients':>7} {'bytes':>6} {'req/s':>8} {'bound':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'bound p99':>9} {'apiserver req/req':>17} {'errors':>6}"

@@ -16,8 +16,7 @@ from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
 from orgquota.api.keys import KeySet
-from orgquota.api.logs import AccessLog
-from orgquota.api.metrics import MetricsMiddleware, metrics_endpoint
+from orgquota.api.metrics import ObservedRequests, metrics_endpoint
 from orgquota.api.page import mount_page
 from orgquota.api.providers import ProviderContext, provider_router
 from orgquota.api.settings import ApiSettings
@@ -79,6 +78,5 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
         return ok({"status": "ready"})
 
     mount_page(app, settings)
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(AccessLog)
+    app.add_middleware(ObservedRequests, every_request=settings.access_log == "all")
     return app

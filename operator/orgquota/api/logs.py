@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any, Final
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from orgquota.api.auth import CURRENT_ORGANIZATION
 
@@ -51,43 +51,35 @@ def configure(level: str) -> None:
     for noisy in ("uvicorn", "uvicorn.error"):
         logging.getLogger(noisy).handlers[:] = []
         logging.getLogger(noisy).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True  # replaced by AccessLog, which knows the organization
+    logging.getLogger("uvicorn.access").disabled = True  # replaced by access_line, which knows the organization
 
 
-class AccessLog:
-    """One line per request: method, route, path, status, milliseconds, and the caller's organization
-    (INFO; WARNING for 401/403, ERROR for 5xx)."""
+def access_line(scope: Scope, route: str, status: int, seconds: float, every_request: bool) -> None:
+    """One line for a request: method, path, route, status, milliseconds, role and organization.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            state = scope.get("state") or {}
-            route, status, _ = state.get("orgquota.timing", ("", 500, 0.0))
-            caller = state.get("caller")
-            # Denials are warnings (an attack or a misconfigured client shows up), failures errors.
-            level = logging.ERROR if status >= 500 else logging.WARNING if status in (401, 403) else logging.INFO
-            if access_log.isEnabledFor(level):
-                access_log.log(
-                    level,
-                    "%s %s %s",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    extra={
-                        "fields": {
-                            "route": route,
-                            "status": status,
-                            "ms": round((time.perf_counter() - start) * 1000, 2),
-                            "organization": getattr(caller, "org", ""),
-                            "role": getattr(getattr(caller, "role", None), "value", None),
-                        }
-                    },
-                )
+    Denials are warnings (an attack or a misconfigured client shows up), failures errors; other
+    requests are INFO when `every_request` (ORGQUOTA_ACCESS_LOG=all), else only their metrics count
+    them, except writes (any method but GET), which are always logged.
+    """
+    level = logging.ERROR if status >= 500 else logging.WARNING if status in (401, 403) else logging.INFO
+    if level == logging.INFO and not every_request and scope["method"] == "GET" and status < 400:
+        return
+    if not access_log.isEnabledFor(level):
+        return
+    caller = (scope.get("state") or {}).get("caller")
+    access_log.log(
+        level,
+        "%s %s %s",
+        scope["method"],
+        scope["path"],
+        status,
+        extra={
+            "fields": {
+                "route": route,
+                "status": status,
+                "ms": round(seconds * 1000, 2),
+                "organization": getattr(caller, "org", ""),
+                "role": getattr(getattr(caller, "role", None), "value", None),
+            }
+        },
+    )

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the billing API, and the ASGI middleware that counts every request.
+"""Prometheus metrics of the billing API, and the ASGI middleware that counts (and logs) every request.
 
 Requests are labelled by route template (`/api/billing/project/{namespace}/overview`), never
 by the raw path, so label values stay few whatever callers send.
@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orgquota.api.logs import access_line
 
 REQUESTS: Final = Counter(
     "orgquota_http_requests", "Billing API requests by route template, method and status", ["route", "method", "status"]
@@ -45,11 +47,12 @@ def route_template(scope: Scope) -> str:
     return UNMATCHED
 
 
-class MetricsMiddleware:
-    """Counts and times every HTTP request (pure ASGI: no per-request task or body copy)."""
+class ObservedRequests:
+    """Counts, times and logs every HTTP request (pure ASGI: no per-request task or body copy)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, every_request: bool = True) -> None:
         self.app = app
+        self.every_request = every_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,7 +74,7 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - start
             REQUESTS.labels(route, scope["method"], str(status)).inc()
             LATENCY.labels(route).observe(elapsed)
-            scope.setdefault("state", {})["orgquota.timing"] = (route, status, elapsed)
+            access_line(scope, route, status, elapsed, self.every_request)
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -38,7 +38,7 @@ class OrgFacts:
     """What every organization route starts from, read once per request.
 
     `inputs` are everything an answer is made of; the informers replace an object on every change,
-    so answers can be reused while each input is the very same object (`same_inputs`).
+    so answers can be reused while each input is the very same object (`answers.AnswerCache`).
     """
 
     def __init__(self, cluster: Cluster, org: str, settings: QuotaSettings) -> None:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -36,6 +36,7 @@ ENVIRONMENT: Final = {
     "console_url": "CONSOLE_URL",
     "ui_dir": "ORGQUOTA_UI_DIR",
     "log_level": "ORGQUOTA_LOG_LEVEL",
+    "access_log": "ORGQUOTA_ACCESS_LOG",
     "stripe_secret_key": "STRIPE_SECRET_KEY",
     "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
     "stripe_api_base": "STRIPE_API_BASE",
@@ -65,6 +66,8 @@ class ApiSettings(BaseModel):
     console_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
     ui_dir: Path | None = None
     log_level: str = "INFO"
+    access_log: Literal["all", "errors"] = "all"
+    """`all`: a line per request; `errors`: denials, failures and writes only (reads are in the metrics)"""
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: AnyHttpUrl | None = None

@@ -35,7 +35,7 @@ def settings(issuer: Issuer) -> ApiSettings:
 def cluster(settings: ApiSettings) -> Cluster:
     cluster = Cluster(settings)
     for cache, objects in cluster_objects(settings).items():
-        getattr(cluster, cache).replace(objects) if cache != "catalog" else None
+        getattr(cluster, cache).replace(objects)
     cluster.catalog.live.replace([_configmap(settings.catalog_name, CATALOG_TEXT)])
     cluster.catalog.last_good.replace([])
     return cluster

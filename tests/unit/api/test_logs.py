@@ -8,7 +8,11 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
+from orgquota.api.app import create_app
+from orgquota.api.cluster import Cluster
 from orgquota.api.logs import JsonFormatter
+from orgquota.api.settings import ApiSettings
+from tests.support.oidc import Issuer, bearer
 
 
 def test_access_lines_name_the_organization(
@@ -50,3 +54,16 @@ def test_other_lines_carry_their_extra_fields_and_the_organization() -> None:
         "acme",
         "WARNING",
     )
+
+
+def test_errors_mode_logs_denials_failures_and_writes_only(
+    settings: ApiSettings, cluster: Cluster, issuer: Issuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    quiet = settings.model_copy(update={"access_log": "errors"})
+    admin = bearer(issuer.token(org="acme", groups=["org-admin"]))
+    with TestClient(create_app(quiet, cluster)) as client, caplog.at_level(logging.INFO, logger="orgquota.api.access"):
+        client.get("/api/billing/quota-usage", headers=admin)
+        client.get("/api/billing/quota-usage")
+        client.post("/api/billing/simulate-downgrade", headers=admin, json={"planId": "dev-pool"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "orgquota.api.access"]
+    assert lines == ["GET /api/billing/quota-usage 401", "POST /api/billing/simulate-downgrade 200"]

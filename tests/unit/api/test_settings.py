@@ -69,3 +69,16 @@ def test_a_provider_this_version_lacks_stops_the_api(monkeypatch: pytest.MonkeyP
     settings = ApiSettings.from_env({**ISSUER, "BILLING_PROVIDER": "whmcs"})
     with pytest.raises(SystemExit, match="BILLING_PROVIDER=whmcs: this version has no whmcs provider"):
         create_app(settings, Cluster(settings))
+
+
+def test_the_api_never_loads_kopf() -> None:
+    """`orgquota api` imports the API and the CLI, never the operator's Kopf machinery."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, orgquota.cli, orgquota.api.server, orgquota.api.app; "
+        "print(sorted(m for m in sys.modules if m == 'kopf' or m.startswith(('kopf.', 'orgquota.controller'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
