@@ -92,3 +92,32 @@ def assert_bad_catalog_rejected(cluster: Cluster) -> None:
     assert proc.returncode != 0
     assert 'admission webhook "catalog.orgquota.kube-dc.com" denied the request' in proc.stderr, proc.stderr
     assert "plans.dev-pool.burstRatio" in proc.stderr, proc.stderr
+
+
+FLOOR: Final = {  # the example catalog's suspendedPlan as an HRQ's spec.hard
+    "requests.cpu": "500m",
+    "limits.cpu": "500m",
+    "requests.memory": "1Gi",
+    "limits.memory": "1Gi",
+    "requests.storage": "0",
+    "pods": "10",
+    "services.loadbalancers": "0",
+}
+WORKED_EXAMPLE: Final = {  # the README's worked example: pro-pool + 1 x turbo-x1, overhead 100m/128Mi, projects limit 3
+    "requests.cpu": "10300m",
+    "limits.cpu": "10300m",
+    "requests.memory": "29056Mi",
+    "limits.memory": "29056Mi",
+    "requests.storage": "180Gi",
+    "pods": "200",
+    "services.loadbalancers": "100",
+}
+DEV_POOL: Final = {  # the example catalog's dev-pool, projects limit 3
+    "requests.cpu": "4300m",
+    "limits.cpu": "4300m",
+    "requests.memory": "8576Mi",
+    "limits.memory": "8576Mi",
+    "requests.storage": "60Gi",
+    "pods": "100",
+    "services.loadbalancers": "2",
+}

@@ -15,18 +15,9 @@ from orgquota.core.desired import Mode, QuotaSettings, Reason, desired_quota
 from orgquota.core.lifecycle import Clock, grace_clock
 from orgquota.core.limits import INT64_MAX
 from orgquota.core.quantity import Quantity, QuantityError
-from tests.support.catalog import CATALOG
+from tests.support.catalog import CATALOG, FLOOR
 
 THREE = QuotaSettings(projects_limit=3)
-FLOOR = {
-    "requests.cpu": "500m",
-    "limits.cpu": "500m",
-    "requests.memory": "1Gi",
-    "limits.memory": "1Gi",
-    "requests.storage": "0",
-    "pods": "10",
-    "services.loadbalancers": "0",
-}
 BOUNDLESS = """
 plans:
   big:

@@ -6,17 +6,9 @@ from orgquota.core.annotations import ADDONS, MAX_ADDON_QUANTITY, PLAN_ID, SUBSC
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, Reason, desired_quota
 from orgquota.core.quantity import Quantity
+from tests.support.catalog import FLOOR
 
 THREE_PROJECTS = QuotaSettings(projects_limit=3)
-FLOOR = {
-    "requests.cpu": "500m",
-    "limits.cpu": "500m",
-    "requests.memory": "1Gi",
-    "limits.memory": "1Gi",
-    "requests.storage": "0",
-    "pods": "10",
-    "services.loadbalancers": "0",
-}
 
 
 def quota(catalog: Catalog, settings: QuotaSettings = THREE_PROJECTS, **annotations: str) -> DesiredQuota:

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
-from tests.e2e.quota.test_quota import DEV_POOL, FLOOR, WORKED_EXAMPLE
 from tests.support.billing_api import BillingApi, eventually, start_billing_api
+from tests.support.catalog import DEV_POOL, FLOOR, WORKED_EXAMPLE
 from tests.support.oidc import Issuer
 from tests.support.operator_process import OperatorProcess
 from tests.support.tcp_proxy import TcpProxy

@@ -10,6 +10,7 @@ import yaml
 
 from localcluster.kubectl import Cluster
 from orgquota.core.quantity import Quantity
+from tests.support.catalog import DEV_POOL, FLOOR, WORKED_EXAMPLE
 from tests.support.files import CATALOG_FILE, EXAMPLES
 from tests.support.operator_process import OperatorProcess
 from tests.support.orgs import Orgs
@@ -17,33 +18,6 @@ from tests.support.waiting import assert_eq, consistently, eventually, present
 
 MANAGED = "billing.kube-dc.com/auto-managed"
 PLAN_LABEL = "billing.kube-dc.com/plan-id"
-WORKED_EXAMPLE = {  # the README's worked example: pro-pool + 1 x turbo-x1, overhead 100m/128Mi, projects limit 3
-    "requests.cpu": "10300m",
-    "limits.cpu": "10300m",
-    "requests.memory": "29056Mi",
-    "limits.memory": "29056Mi",
-    "requests.storage": "180Gi",
-    "pods": "200",
-    "services.loadbalancers": "100",
-}
-DEV_POOL = {
-    "requests.cpu": "4300m",
-    "limits.cpu": "4300m",
-    "requests.memory": "8576Mi",
-    "limits.memory": "8576Mi",
-    "requests.storage": "60Gi",
-    "pods": "100",
-    "services.loadbalancers": "2",
-}
-FLOOR = {
-    "requests.cpu": "500m",
-    "limits.cpu": "500m",
-    "requests.memory": "1Gi",
-    "limits.memory": "1Gi",
-    "requests.storage": "0",
-    "pods": "10",
-    "services.loadbalancers": "0",
-}
 TURBO = '[{"addonId":"turbo-x1","quantity":1}]'
 
 
