@@ -24,6 +24,7 @@ from localcluster.kubectl import Cluster, install_crds
 from localcluster.platform import Platform
 from localcluster.stripe_mock import StripeMock, stripe_mock_path
 from tests.support.cluster import external_kubeconfig
+from tests.support.oidc import Issuer
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -108,3 +109,11 @@ def enforcing_cluster(cluster: Cluster) -> Cluster:
     elif not platform_wanted():
         pytest.skip(f"{PLATFORM_ENV}=0: no kube-controller-manager or HNC to enforce quotas")
     return cluster
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[Issuer]:
+    """A local OIDC issuer (its key set on a loopback port) that mints the tokens a test needs."""
+    issuer = Issuer()
+    yield issuer
+    issuer.close()

@@ -18,13 +18,6 @@ from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture(scope="module")
-def issuer() -> Iterator[Issuer]:
-    issuer = Issuer()
-    yield issuer
-    issuer.close()
-
-
-@pytest.fixture(scope="module")
 def apiserver_relay(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TcpProxy, Path]]:
     """A relay to the apiserver and a kubeconfig that goes through it."""
     config = yaml.safe_load(cluster.kubeconfig.read_text())

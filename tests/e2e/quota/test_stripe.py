@@ -35,13 +35,6 @@ PRICES = {
 
 
 @pytest.fixture(scope="module")
-def issuer() -> Iterator[Issuer]:
-    issuer = Issuer()
-    yield issuer
-    issuer.close()
-
-
-@pytest.fixture(scope="module")
 def billing_api(
     cluster: Cluster,
     operator: OperatorProcess,
@@ -74,7 +67,6 @@ def billing_of(orgs: Orgs, name: str) -> dict[str, Any]:
 P = "billing.kube-dc.com/"
 PRO_WITH_TURBO = [("price_pro_pool", 1), ("price_turbo_x1", 1)]
 FLOOR_CPU = "500m"
-__all__ = ["billing_api", "issuer"]  # this module's fixtures
 
 
 def created(api: BillingApi, org: str, subscription_id: str, when: int) -> bytes:
