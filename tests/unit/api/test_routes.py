@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from tests.support.envelope import assert_error
 from tests.support.oidc import Issuer, bearer
 from tests.unit.api.fixtures import P
-from tests.unit.api.test_auth import assert_error
 
 API = "/api/billing"
 ORG_ROUTES = ["/organization-subscription", "/quota-usage", "/quota-status"]
