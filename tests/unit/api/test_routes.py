@@ -332,6 +332,8 @@ def test_annotation_changes_show_at_once(client: TestClient, cluster: Cluster, a
 def test_openapi_and_docs(client: TestClient) -> None:
     spec = client.get(f"{API}/openapi.json").json()
     assert f"{API}/simulate-downgrade" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert spec["paths"][f"{API}/quota-usage"]["get"]["security"] == [{"bearer": []}]
     assert "swagger" in client.get(f"{API}/docs").text.lower()
 
 
