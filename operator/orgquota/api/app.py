@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from fastapi import FastAPI
@@ -61,6 +62,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     if provider is not None:
         app.include_router(provider, prefix=API_PREFIX)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    declare_bearer_auth(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONBody:
@@ -80,3 +82,27 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     mount_page(app, settings)
     app.add_middleware(ObservedRequests, every_request=settings.access_log == "all")
     return app
+
+
+def declare_bearer_auth(app: FastAPI) -> None:
+    """The OpenAPI document says every /api/billing route takes a bearer JWT (so /docs can send one).
+
+    Declared in the document only: the check itself is the routes' token dependency, and a FastAPI
+    security dependency would cost a dependency level on every request.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes["bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            for path, operations in schema.get("paths", {}).items():
+                if path == f"{API_PREFIX}/webhook":
+                    continue  # signed by the provider, not by a user's token
+                for operation in operations.values():
+                    operation.setdefault("security", [{"bearer": []}])
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

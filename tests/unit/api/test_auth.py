@@ -16,20 +16,10 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from tests.support.envelope import assert_error
 from tests.support.oidc import Issuer, bearer
 
 ROUTE = "/api/billing/config"
-
-
-def assert_error(response: Any, status: int, *words: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["success"] is False
-    assert set(body) == {"success", "error", "details", "timestamp"}
-    assert body["timestamp"].endswith("Z")
-    for word in words:
-        assert word in body["error"], body["error"]
-    return dict(body)
 
 
 def _b64(data: dict[str, Any]) -> str:

@@ -15,9 +15,9 @@ from localcluster.controlplane import free_ports
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from tests.support.envelope import assert_error
 from tests.support.oidc import Issuer
 from tests.unit.api.fixtures import CATALOG_TEXT, cluster_objects
-from tests.unit.api.test_auth import assert_error
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from tests.support.envelope import assert_error
 from tests.support.oidc import Issuer, bearer
 from tests.unit.api.fixtures import P
-from tests.unit.api.test_auth import assert_error
 
 API = "/api/billing"
 ORG_ROUTES = ["/organization-subscription", "/quota-usage", "/quota-status"]
@@ -332,6 +332,8 @@ def test_annotation_changes_show_at_once(client: TestClient, cluster: Cluster, a
 def test_openapi_and_docs(client: TestClient) -> None:
     spec = client.get(f"{API}/openapi.json").json()
     assert f"{API}/simulate-downgrade" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert spec["paths"][f"{API}/quota-usage"]["get"]["security"] == [{"bearer": []}]
     assert "swagger" in client.get(f"{API}/docs").text.lower()
 
 

@@ -1,0 +1,17 @@
+"""The billing API's error envelope, as tests check it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def assert_error(response: Any, status: int, *words: str) -> dict[str, Any]:
+    """The response is `status` in the error envelope and its message names each of `words`; its body."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["success"] is False
+    assert set(body) == {"success", "error", "details", "timestamp"}
+    assert body["timestamp"].endswith("Z")
+    for word in words:
+        assert word in body["error"], body["error"]
+    return dict(body)
