@@ -154,6 +154,10 @@ class Keycloak:
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
+    def running(self) -> bool:
+        """Started and still alive."""
+        return self._proc is not None and self._proc.poll() is None
+
     def __enter__(self) -> Keycloak:
         return self.start()
 
