@@ -201,7 +201,13 @@ class Stack:
     def _operator(self, stack: contextlib.ExitStack, kubeconfig: Path) -> int:
         """Launch the operator (not waited for here: it reconciles while Keycloak starts); its metrics port."""
         (metrics_port,) = free_ports(1)
-        env = _loopback_env({"KUBECONFIG": str(kubeconfig), "ORGQUOTA_METRICS_PORT": str(metrics_port)})
+        env = _loopback_env(
+            {
+                "KUBECONFIG": str(kubeconfig),
+                "ORGQUOTA_METRICS_PORT": str(metrics_port),
+                "ORGQUOTA_METRICS_HOST": "127.0.0.1",
+            }
+        )
         self.out.follow("operator", self.workdir / "operator.log")
         child = _Child("operator", [sys.executable, "-m", "orgquota", "run"], self.workdir / "operator.log", env)
         self._children.append(child)

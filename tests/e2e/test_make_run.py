@@ -1,6 +1,7 @@
 """`make run` as a user runs it (`localcluster run`, hack/localcluster/stack.py), from a fresh work dir:
 it prints the page's address, the page and an API that accepts a Keycloak token answer there, and after
-Ctrl-C not one process it started is left.
+Ctrl-C not one process it started is left; meanwhile none of them listens beyond 127.0.0.1 (but
+HNC's webhook server, which cannot be told to).
 
 It starts a control plane with the platform slice and a Keycloak of its own, beside the session's
 (or uses the cluster of $KUBECONFIG, as `make run` does): 60-90 s on a busy 2-core machine, most of it
@@ -26,7 +27,7 @@ from localcluster.oidc import password_token
 from localcluster.procs import spawn
 from tests.support.cluster import external_kubeconfig
 from tests.support.files import EXAMPLES, REPO_ROOT
-from tests.support.proctree import ProcessInfo, descendants, still_running
+from tests.support.proctree import ProcessInfo, descendants, is_loopback, listening_addresses, still_running
 from tests.support.waiting import eventually
 
 PAGE_INDEX: Final = REPO_ROOT / "ui" / "dist" / "index.html"
@@ -48,6 +49,13 @@ def _addresses(proc: subprocess.Popen[bytes], log: Path) -> tuple[str, str]:
     return page[1], issuer[1]
 
 
+def _hnc_webhook(address: str, command: str) -> bool:
+    """HNC v1.1.0's manager has a flag for its webhook server's port but none for its address: the one
+    socket of the stack that listens on every interface (TLS, a random port, our own CA)."""
+    port = address.rsplit(":", 1)[1]
+    return "/hnc-manager " in command and f"--webhook-server-port={port} " in command
+
+
 @pytest.mark.timeout(START_TIMEOUT + STOP_TIMEOUT + 60)
 def test_make_run_serves_page_and_api_and_ctrl_c_leaves_nothing(tmp_path: Path, keycloak_dist: Path) -> None:
     assert PAGE_INDEX.is_file(), f"{PAGE_INDEX} is missing: build the page with `make ui` (`make test` does)"
@@ -67,6 +75,14 @@ def test_make_run_serves_page_and_api_and_ctrl_c_leaves_nothing(tmp_path: Path, 
             expected |= CONTROL_PLANE | (PLATFORM if platform_wanted() else {})
         for what, marker in expected.items():
             assert any(marker in p.command for p in started), f"no {what} among {[p.command for p in started]}"
+        listening = listening_addresses(started)
+        assert listening, "no listening socket found: the check below would prove nothing"
+        exposed = {
+            address: command
+            for address, command in listening.items()
+            if not is_loopback(address) and not _hnc_webhook(address, command)
+        }
+        assert not exposed, f"listening beyond 127.0.0.1: {exposed}"
 
         token = password_token(issuer, CLIENT_ID, "acme-admin", "acme-admin")
         with httpx.Client(base_url=page, timeout=10, trust_env=False) as http:

@@ -4,6 +4,7 @@ supervisor and must show that nothing it started outlived it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv6Address, ip_address
 from pathlib import Path
 
 
@@ -53,3 +54,45 @@ def still_running(process: ProcessInfo) -> bool:
     """True if that very process (same pid and start time) exists and is not a zombie."""
     stat = _stat(process.pid)
     return stat is not None and stat[1] == process.start_time and stat[2] != "Z"
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = str(fd.readlink())
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        pass
+    return inodes
+
+
+def _address(hex_address: str) -> str:
+    """/proc/net/tcp{,6}'s local address (host-order 32-bit words in hex, port) as `ip:port`."""
+    host, port = hex_address.split(":")
+    words = [bytes.fromhex(host[i : i + 8])[::-1] for i in range(0, len(host), 8)]
+    raw = b"".join(words)
+    return f"{ip_address(raw)}:{int(port, 16)}"
+
+
+def listening_addresses(processes: list[ProcessInfo]) -> dict[str, str]:
+    """`ip:port` -> command of every TCP socket in LISTEN state the processes hold."""
+    owners = {inode: p.command for p in processes for inode in _socket_inodes(p.pid)}
+    found: dict[str, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in owners:  # 0A: LISTEN
+                found[_address(fields[1])] = owners[fields[9]]
+    return found
+
+
+def is_loopback(address: str) -> bool:
+    ip = ip_address(address.rsplit(":", 1)[0])
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
