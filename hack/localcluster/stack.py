@@ -252,12 +252,12 @@ class Stack:
             if self._keycloak is not None and not self._keycloak.running():
                 raise StackError(f"Keycloak exited; last log lines:\n{log_tail(self._keycloak.log_path)}")
             if self._plane is not None and not self._plane.running():
-                raise StackError(f"etcd or kube-apiserver exited; logs in {self._plane.workdir / 'logs'}")
+                raise StackError(f"etcd or kube-apiserver exited; logs in {self._plane_logs()}")
             if self._platform is not None and not self._platform.healthy():
                 raise StackError(f"kube-controller-manager or HNC exited; logs in {self._plane_logs()}")
 
     def _plane_logs(self) -> Path:
-        return self.workdir / "cluster" / "logs"
+        return self.workdir / "cluster" / "logs"  # ControlPlane.log_path's directory
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
