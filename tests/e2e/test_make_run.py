@@ -4,8 +4,8 @@ Ctrl-C not one process it started is left; meanwhile none of them listens beyond
 HNC's webhook server, which cannot be told to).
 
 It starts a control plane with the platform slice and a Keycloak of its own, beside the session's
-(or uses the cluster of $KUBECONFIG, as `make run` does): 60-90 s on a busy 2-core machine, most of it
-Keycloak.
+(or uses the cluster of $KUBECONFIG, as `make run` does): measured 29 s on a quiet 2-core machine and
+37-105 s on a busy one, most of it Keycloak.
 """
 
 from __future__ import annotations
