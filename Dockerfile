@@ -1,5 +1,15 @@
-# The operator image: `orgquota run` on a slim Python of a pinned release, as a non-root user.
+# The orgquota image: the operator (`orgquota run`, the default) and the billing API (`orgquota api`,
+# serving the billing page built in the first stage) on a slim Python of a pinned release, non-root.
 # Build: docker build -t orgquota:0.1.0 .   (the Helm chart's default image is orgquota:<appVersion>)
+
+# The page: the Node release `make ui` is run with here; exact dependencies from the lock file.
+FROM node:20.20.2-bookworm-slim AS ui
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /ui
+COPY ui/package.json ui/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY ui/ ./
+RUN npm run build
 
 FROM python:3.13.7-slim-trixie AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -19,12 +29,16 @@ RUN groupadd --system --gid 65532 orgquota \
     && useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin orgquota
 COPY --from=build /opt/orgquota /opt/orgquota
-# The root filesystem is read-only in the chart: no bytecode written at run time.
+COPY --from=ui /ui/dist /opt/orgquota/ui
+# The root filesystem is read-only in the chart: no bytecode written at run time. `orgquota api` serves
+# the page from ORGQUOTA_UI_DIR at / (with /env.js written from its settings).
 ENV PATH=/opt/orgquota/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    ORGQUOTA_UI_DIR=/opt/orgquota/ui
 USER 65532:65532
-# webhooks, metrics, Kopf's /healthz (ORGQUOTA_WEBHOOK_PORT, ORGQUOTA_METRICS_PORT, ORGQUOTA_HEALTH_PORT)
+# webhooks, metrics, Kopf's /healthz (ORGQUOTA_WEBHOOK_PORT, ORGQUOTA_METRICS_PORT, ORGQUOTA_HEALTH_PORT);
+# the API listens where `orgquota api --port` says (the chart: api.port)
 EXPOSE 9443 8080 8081
 ENTRYPOINT ["orgquota"]
 CMD ["run"]

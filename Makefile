@@ -8,6 +8,10 @@ CLUSTER_DIR := .cluster
 # otherwise `make run` starts the local control plane and uses its kubeconfig.
 LOCAL_KUBECONFIG := $(CURDIR)/$(CLUSTER_DIR)/kubeconfig
 RUN_KUBECONFIG := $(or $(KUBECONFIG),$(LOCAL_KUBECONFIG))
+# The billing page's npm install stamp and build (rules at the end; here because prerequisites expand early).
+UI_DEPS := ui/node_modules/.orgquota-installed
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json
+UI_BUILT := ui/dist/index.html
 
 .PHONY: venv run test unit e2e lint cluster-up cluster-down keycloak-up keycloak-down install-crds examples clean
 
@@ -42,16 +46,19 @@ install-crds: cluster-up
 examples: install-crds
 	$$($(BIN)/localcluster binaries)/kubectl --kubeconfig $(RUN_KUBECONFIG) apply -f examples/organization/
 
-run: examples
-	KUBECONFIG=$(RUN_KUBECONFIG) $(BIN)/orgquota run
+# Everything in the foreground (hack/localcluster/stack.py): the control plane + platform slice (or the
+# cluster of KUBECONFIG), the CRDs and examples, Keycloak, the operator and the billing API serving the
+# page; prints the addresses and demo users; Ctrl-C stops all. State and logs in .cluster/run/.
+run: venv $(UI_BUILT)
+	$(BIN)/localcluster run --dir $(CLUSTER_DIR)/run --apply examples/organization/
 
 unit: venv
 	$(BIN)/pytest tests/unit
 
-e2e: venv
+e2e: venv $(UI_BUILT)
 	$(BIN)/pytest tests/e2e
 
-test: venv
+test: venv $(UI_BUILT)
 	$(MAKE) ui-test
 	$(BIN)/pytest tests
 
@@ -130,11 +137,14 @@ clean: cluster-down keycloak-down
 
 # The billing page (ui/, React + PatternFly, built with Vite into ui/dist, served by `orgquota api`).
 # npm ci runs again only when node_modules is missing or the lock file changed.
-UI_DEPS := ui/node_modules/.orgquota-installed
 .PHONY: ui ui-lint ui-test
 $(UI_DEPS): ui/package-lock.json ui/package.json
 	cd ui && npm ci --no-audit --no-fund
 	touch $@
+
+# `make run` and `make test` build the page only when a source changed since the last build.
+$(UI_BUILT): $(UI_DEPS) $(UI_SOURCES)
+	cd ui && npm run build
 
 ui: $(UI_DEPS)
 	cd ui && npm run build

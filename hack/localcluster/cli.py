@@ -22,6 +22,7 @@ from .hncmanifests import hnc_configuration
 from .keycloak import CLIENT_ID, Keycloak, KeycloakError, demo_users, detached_issuer
 from .keycloak import stop_detached as stop_detached_keycloak
 from .kubectl import Cluster, KubectlError, install_crds
+from .stack import StackOptions, run_stack
 
 PLATFORM_ENV = "LOCALCLUSTER_PLATFORM"
 
@@ -52,6 +53,27 @@ def _up(args: argparse.Namespace) -> int:
         return 1
     print(kubeconfig)
     return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    kubeconfig = os.environ.get("KUBECONFIG") or None
+    if kubeconfig is not None and os.pathsep in kubeconfig:
+        log(f"run: KUBECONFIG={kubeconfig} names several files; name one")
+        return 2
+    missing = [str(path) for path in args.apply if not path.exists()]
+    if missing:
+        log(f"run: --apply {', '.join(missing)}: no such file or directory")
+        return 2
+    options = StackOptions(
+        workdir=args.dir,
+        api_port=args.api_port,
+        apply=tuple(args.apply),
+        kubeconfig=Path(kubeconfig) if kubeconfig else None,
+        with_platform=platform_wanted(args.no_platform),
+        cluster_logs=args.cluster_logs,
+        ui_dir=args.ui_dir,
+    )
+    return run_stack(options)
 
 
 def _down(args: argparse.Namespace) -> int:
@@ -166,6 +188,24 @@ def main(argv: list[str] | None = None) -> int:
         help=f"etcd + kube-apiserver only: no quota enforcement, GC or HNC (also {PLATFORM_ENV}=0)",
     )
     up.set_defaults(func=_up)
+    run = sub.add_parser(
+        "run",
+        help="`make run`: control plane + platform (or $KUBECONFIG's cluster), Keycloak, the operator and the "
+        "billing API with the page, in the foreground; Ctrl-C stops all",
+    )
+    run.add_argument("--dir", type=Path, default=Path(".cluster/run"), help="state and logs (default .cluster/run)")
+    run.add_argument(
+        "--api-port", type=int, default=None, help="the API's and page's port (default 8000 if free; 0: any free)"
+    )
+    run.add_argument(
+        "--apply", type=Path, action="append", default=[], help="kubectl apply this before the operator; repeatable"
+    )
+    run.add_argument("--no-platform", action="store_true", help=f"no kube-controller-manager or HNC ({PLATFORM_ENV}=0)")
+    run.add_argument(
+        "--cluster-logs", action="store_true", help="also print etcd's, kube-apiserver's, HNC's... logs, prefixed"
+    )
+    run.add_argument("--ui-dir", type=Path, default=None, help="the built page (default ui/dist of this checkout)")
+    run.set_defaults(func=_run)
     down = sub.add_parser("down", help="stop what `up` started")
     down.add_argument("--dir", type=Path, default=Path(".cluster"), help="state dir (default .cluster)")
     down.set_defaults(func=_down)

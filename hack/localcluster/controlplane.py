@@ -193,6 +193,10 @@ class ControlPlane:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def running(self) -> bool:
+        """Both processes started and still alive (no HTTP call: cheap enough to poll)."""
+        return len(self._procs) == 2 and all(p.poll() is None for p in self._procs.values())
+
     def healthy(self) -> bool:
         """Both processes alive and /readyz ok."""
         return all(p.poll() is None for p in self._procs.values()) and readyz(self.server, self.pki)

@@ -154,6 +154,10 @@ class Keycloak:
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
+    def running(self) -> bool:
+        """Started and still alive."""
+        return self._proc is not None and self._proc.poll() is None
+
     def __enter__(self) -> Keycloak:
         return self.start()
 
@@ -197,6 +201,9 @@ class Keycloak:
             "start",
             "--optimized",
             "--import-realm",
+            # A run-time option (`kc.sh build` ignores it): without it a production start clusters with
+            # JGroups, listening on every interface (7800, 57800) and taking seconds to form a cluster of one.
+            "--cache=local",
             "--http-enabled=true",
             "--hostname-strict=false",  # the issuer follows the URL asked: http://127.0.0.1:<port>
             "--http-host=127.0.0.1",

@@ -70,7 +70,7 @@ def run_operator(log_format_name: str) -> None:
         metrics,
     )
 
-    metrics.serve(settings.metrics_port)
+    metrics.serve(settings.metrics_port, str(settings.metrics_host))
 
     if settings.webhooks:
         from orgquota.controller import webhooks  # noqa: F401 - registers the admission handlers

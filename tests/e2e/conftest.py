@@ -47,7 +47,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             controller_manager_path()
             hnc_manager_path()
     fixtures = {name for item in session.items for name in getattr(item, "fixturenames", ())}
-    if "keycloak" in fixtures:
+    if fixtures & {"keycloak", "keycloak_dist"}:
         keycloak_home()  # first run: 15-30 s Maven fetch + 25-50 s `kc.sh build`
     if "stripe_mock" in fixtures:
         stripe_mock_path()  # first run: a Go build, 3 s with a warm Go build cache, ~70 s cold
@@ -87,6 +87,12 @@ def keycloak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keycloak]:
     """A Keycloak serving a freshly imported kube-dc realm (demo users and the kube-dc client)."""
     with Keycloak(tmp_path_factory.mktemp("keycloak")) as kc:
         yield kc
+
+
+@pytest.fixture(scope="session")
+def keycloak_dist() -> Path:
+    """Keycloak's built distribution, for tests that start Keycloak through something else (`make run`)."""
+    return keycloak_home()
 
 
 @pytest.fixture(scope="session")

@@ -28,10 +28,10 @@ WEBHOOK_DECISIONS: Final = Counter(
 )
 
 
-def serve(port: int) -> None:
-    """Serve /metrics on `port` from a thread of its own; 0 serves nothing."""
+def serve(port: int, host: str = "0.0.0.0") -> None:
+    """Serve /metrics on `host`:`port` from a thread of its own; port 0 serves nothing."""
     if port:
-        start_http_server(port)
+        start_http_server(port, addr=host)
 
 
 class _OrganizationsByMode(Collector):

@@ -6,9 +6,10 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from ipaddress import IPv4Address
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, IPvAnyAddress, ValidationError
 
 from orgquota.core.desired import DEFAULT_PROJECTS_LIMIT, QuotaSettings
 from orgquota.core.limits import MAX_PROJECTS_LIMIT
@@ -23,6 +24,7 @@ ENVIRONMENT = {
     "webhook_key": "ORGQUOTA_WEBHOOK_KEY",
     "webhook_port": "ORGQUOTA_WEBHOOK_PORT",
     "metrics_port": "ORGQUOTA_METRICS_PORT",
+    "metrics_host": "ORGQUOTA_METRICS_HOST",
     "health_port": "ORGQUOTA_HEALTH_PORT",
     "peering": "ORGQUOTA_PEERING",
     "grace_period": "ORGQUOTA_GRACE_PERIOD",
@@ -58,6 +60,8 @@ class Settings(BaseModel):
     webhook_port: Annotated[int, Field(ge=1, le=65535)] = 9443
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
     """Prometheus metrics; 0 turns them off"""
+    metrics_host: IPvAnyAddress = IPv4Address("0.0.0.0")
+    """the address the metrics server listens on: every interface in a pod, loopback for `make run`"""
     health_port: Annotated[int, Field(ge=0, le=65535)] = 0
     """Kopf's liveness endpoint `/healthz`; 0 turns it off"""
     peering: str = ""
