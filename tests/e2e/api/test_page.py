@@ -137,7 +137,11 @@ def quota_api(
     enforcing_cluster: Cluster,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BillingApi]:
-    """Quota-only mode (BILLING_PROVIDER=none), through the relay the outage test cuts."""
+    """Quota-only mode (BILLING_PROVIDER=none), through the relay the outage test cuts.
+
+    OIDC_ISSUER_URL names Keycloak, so the API trusts only its tokens; `issuer` (the local one) is
+    there for BillingApi's own token helpers, which these tests do not use.
+    """
     env = {"OIDC_ISSUER_URL": page_keycloak.issuer, "ORGQUOTA_UI_DIR": str(UI_DIST)}
     workdir = tmp_path_factory.mktemp("page-api")
     api = start_billing_api(enforcing_cluster, apiserver_relay[1], issuer, workdir, env, port=api_ports[0])
@@ -252,8 +256,8 @@ def test_every_tab_is_accessible_and_shot(context: BrowserContext, quota_api: Bi
             expect(page.get_by_test_id("plan-dev-pool").get_by_text("Current Plan")).to_have_count(0)
             expect(page.get_by_text("Plans are assigned by your platform administrator")).to_be_visible()
         if key == "addons":
-            expect(page.get_by_test_id("addon-turbo-x1")).to_contain_text("1")
-            expect(page.get_by_test_id("addon-turbo-x2")).to_be_visible()
+            expect(page.get_by_test_id("addon-turbo-x1")).to_contain_text("Active \u00d7 1")  # the multiplication sign
+            expect(page.get_by_test_id("addon-turbo-x2")).not_to_contain_text("Active")
         shoot(page, f"admin-{key}")
         found[key] = serious_axe_violations(page)
     sizes = bundle_gzip_kb()
@@ -378,3 +382,14 @@ def test_stripe_subscribe_goes_to_checkout(
     assert made.value.status == 200  # its body is gone once the browser has left for Checkout
     page.wait_for_url("https://checkout.stripe.com/**")
     assert "created for plan scale-pool" in stripe_api.log()
+
+
+def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingApi, live_acme: str) -> None:
+    """The API process ends under an open page (the module's last use of it): the next call is named."""
+    page = signed_in(context, stripe_api, "acme-admin")
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+    stripe_api.stop()
+    page.get_by_role("button", name="Manage Payment").click()
+    expect(page.get_by_text(re.compile(r"Cannot reach the billing API \(POST .*/customer-portal\)"))).to_be_visible()
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()  # what was shown stays
+    shoot(page, "api-stopped")
