@@ -296,6 +296,7 @@ def test_apiserver_outage_is_a_message(
         expect(alert).to_contain_text("Kubernetes API", timeout=WAIT_MS)
         expect(page.get_by_role("button", name="Try again")).to_be_visible()
         shoot(page, "outage")
+        assert serious_axe_violations(page) == []
     finally:
         proxy.start()
     token = password_token(page_keycloak.issuer, CLIENT_ID, "acme-admin", demo_users()["acme-admin"])
@@ -333,6 +334,7 @@ def test_stripe_buttons_call_the_api_and_tell_the_outcome(
     expect(page.get_by_text("Plan change to Scale Pool requested")).to_be_visible()
     assert "subscription sub_page: plan change to scale-pool requested" in stripe_api.log()  # Stripe answered
     shoot(page, "stripe-plan-change")
+    assert serious_axe_violations(page) == []
 
     open_tab(page, "addons")
     page.get_by_role("button", name="Add another Turbo x1").click()
@@ -362,6 +364,7 @@ def test_stripe_buttons_call_the_api_and_tell_the_outcome(
     assert cancel.value.status == 200, cancel.value.text()
     expect(page.get_by_text(re.compile("Subscription canceled"))).to_be_visible()
     shoot(page, "stripe-canceled")
+    assert serious_axe_violations(page) == []
     assert json.loads(cancel.value.text())["data"]["status"] == "canceling"
     assert "subscription sub_page: cancellation at period end requested" in stripe_api.log()
 
@@ -393,3 +396,4 @@ def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingAp
     expect(page.get_by_text(re.compile(r"Cannot reach the billing API \(POST .*/customer-portal\)"))).to_be_visible()
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()  # what was shown stays
     shoot(page, "api-stopped")
+    assert serious_axe_violations(page) == []
