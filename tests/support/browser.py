@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
+from localcluster.keycloak import demo_users
 from tests.support.files import REPO_ROOT
 
 CHROMIUM: Final = Path("/usr/bin/chromium")
@@ -25,6 +26,7 @@ CHROMIUM_ARGS: Final = [
     "--disable-sync",
     "--no-first-run",
 ]
+SHOTS: Final = REPO_ROOT / "test-output" / "page"
 UI_DIR: Final = REPO_ROOT / "ui"
 UI_DIST: Final = UI_DIR / "dist"
 AXE_JS: Final = UI_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -106,3 +108,30 @@ def serious_axe_violations(page: Page) -> list[dict[str, Any]]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def signed_in(context: BrowserContext, url: str, user: str) -> Page:
+    """A new tab of `context` signed in at `url` as the demo user `user`."""
+    page = context.new_page()
+    sign_in(page, url, user, demo_users()[user])
+    return page
+
+
+def bar(page: Page, name: str) -> tuple[str, str]:
+    """A usage bar's text and colour level, once it is shown."""
+    progress = page.get_by_role("progressbar", name=name)
+    expect(progress).to_be_visible()
+    root = page.locator(".pf-v6-c-progress").filter(has=progress)
+    text = progress.get_attribute("aria-valuetext") or ""
+    classes = root.get_attribute("class") or ""
+    level = next((lv for lv in ("warning", "danger") if f"pf-m-{lv}" in classes), "success")
+    return text, level
+
+
+def shoot(page: Page, name: str) -> Path:
+    """A full-page screenshot into test-output/page/ (gitignored); its path is printed."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path

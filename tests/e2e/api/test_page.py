@@ -16,45 +16,34 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-import yaml
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from localcluster.controlplane import free_ports
 from localcluster.keycloak import CLIENT_ID, Keycloak, demo_users
 from localcluster.kubectl import Cluster
 from localcluster.oidc import password_token
 from localcluster.stripe_mock import StripeMock
-from tests.support import tree
 from tests.support.billing_api import BillingApi, eventually, start_billing_api
 from tests.support.browser import (
     TABS,
     UI_DIST,
     WAIT_MS,
+    bar,
     bundle_gzip_kb,
     open_tab,
     serious_axe_violations,
-    sign_in,
+    shoot,
+    signed_in,
 )
-from tests.support.files import EIP_CRD, REPO_ROOT
 from tests.support.oidc import Issuer, bearer
 from tests.support.operator_process import OperatorProcess
-from tests.support.stripe_events import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET
+from tests.support.page_stack import ORG, PRICES, P, clear_acme, seed_acme
+from tests.support.stripe_events import SECRET_KEY, WEBHOOK_SECRET
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import assert_eq
 
 # Keycloak's start (46-170 s on a busy 2-core machine) is paid by the first test.
 pytestmark = pytest.mark.timeout(900)
 
-P: Final = "billing.kube-dc.com/"
-ORG: Final = "acme"  # the realm's demo users belong to acme
-SHOTS: Final = REPO_ROOT / "test-output" / "page"
-PRICES: Final = {
-    "STRIPE_PRICE_PRO_POOL": "price_pro_pool",
-    "STRIPE_PRICE_DEV_POOL": FIXTURE_PRICE,
-    "STRIPE_PRICE_SCALE_POOL": "price_scale_pool",
-    "STRIPE_PRICE_TURBO_X1": "price_turbo_x1",
-    "STRIPE_PRICE_TURBO_X2": "price_turbo_x2",
-}
 PAYMENT_BUTTONS: Final = re.compile(r"Subscribe|Switch to|Cancel Subscription|Add another|Remove 1|Manage Payment")
 
 
@@ -78,53 +67,9 @@ def page_keycloak(api_ports: tuple[int, int], tmp_path_factory: pytest.TempPathF
 def acme(enforcing_cluster: Cluster, api_operator: OperatorProcess) -> Iterator[str]:
     """acme on pro-pool with one turbo-x1 and real usage in its project acme-dev, counted by HNC:
     6 of 10.3 cores (success), 22 of 28.375 GiB (warning), 60 of 180 GiB storage, its 1 public IPv4 (danger)."""
-    cluster = enforcing_cluster
-    cluster.kubectl("apply", "-f", str(EIP_CRD))
-    organization = {
-        "apiVersion": "kube-dc.com/v1",
-        "kind": "Organization",
-        "metadata": {
-            "name": ORG,
-            "namespace": ORG,
-            "annotations": {
-                P + "plan-id": "pro-pool",
-                P + "subscription": "active",
-                P + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
-            },
-        },
-        "spec": {"email": "ops@acme.example", "displayName": "ACME Corp"},
-    }
-    cluster.kubectl("apply", "-f", "-", input=json.dumps(organization))
-    eventually(
-        lambda: assert_eq(cluster.get_json("hrq", "plan-quota", "-n", ORG)["spec"]["hard"]["requests.cpu"], "10300m")
-    )
-    dev = tree.project(cluster, ORG, "dev")
-    eventually(lambda: tree.quota_ready(cluster, dev), timeout=60)
-    pods = [tree.pod(dev, f"web-{i}", "2", memory) for i, memory in enumerate(["8Gi", "8Gi", "6Gi"])]
-    claim = {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": "data", "namespace": dev},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "60Gi"}}},
-    }
-    eip = {
-        "apiVersion": "kube-dc.com/v1",
-        "kind": "EIp",
-        "metadata": {
-            "name": "web",
-            "namespace": dev,
-            "labels": {"network.kube-dc.com/external-network-type": "public"},
-        },
-    }
-    tree.admitted(cluster, *pods)
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all([claim, eip]))
-    used = {"requests.cpu": "6", "requests.memory": "22Gi", "requests.storage": "60Gi"}
-    eventually(lambda: assert_eq({k: tree.hrq_used(cluster, ORG).get(k) for k in used}, used), timeout=90)
+    dev = seed_acme(enforcing_cluster)
     yield ORG
-    for kind in ("pods", "pvc", "eips.kube-dc.com"):
-        cluster.kubectl("delete", kind, "--all", "-n", dev, "--wait=false", check=False)
-    # HNC deletes the project namespace with its anchor; acme stays as examples/ describe it
-    cluster.kubectl("delete", "subnamespaceanchors.hnc.x-k8s.io", dev, "-n", ORG, "--wait=false", check=False)
+    clear_acme(enforcing_cluster, dev)
 
 
 @pytest.fixture(scope="module")
@@ -187,31 +132,6 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx.close()
 
 
-def signed_in(context: BrowserContext, api: BillingApi, user: str) -> Page:
-    page = context.new_page()
-    sign_in(page, api.url + "/", user, demo_users()[user])
-    return page
-
-
-def bar(page: Page, name: str) -> tuple[str, str]:
-    """A usage bar's text and colour level, once it is shown."""
-    progress = page.get_by_role("progressbar", name=name)
-    expect(progress).to_be_visible()
-    root = page.locator(".pf-v6-c-progress").filter(has=progress)
-    text = progress.get_attribute("aria-valuetext") or ""
-    classes = root.get_attribute("class") or ""
-    level = next((lv for lv in ("warning", "danger") if f"pf-m-{lv}" in classes), "success")
-    return text, level
-
-
-def shoot(page: Page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
-    return path
-
-
 def test_admin_sees_plan_cost_and_real_usage(context: BrowserContext, quota_api: BillingApi) -> None:
     page = context.new_page()
     began = time.monotonic()
@@ -245,7 +165,7 @@ def test_admin_sees_plan_cost_and_real_usage(context: BrowserContext, quota_api:
 
 
 def test_every_tab_is_accessible_and_shot(context: BrowserContext, quota_api: BillingApi) -> None:
-    page = signed_in(context, quota_api, "acme-admin")
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
     found: dict[str, object] = {}
     for key in TABS:
@@ -266,7 +186,7 @@ def test_every_tab_is_accessible_and_shot(context: BrowserContext, quota_api: Bi
 
 
 def test_project_user_sees_no_organization_billing(context: BrowserContext, quota_api: BillingApi) -> None:
-    page = signed_in(context, quota_api, "acme-dev")
+    page = signed_in(context, quota_api.url + "/", "acme-dev")
     expect(page.get_by_text("Organization billing is managed by your organization's administrators")).to_be_visible()
     expect(page.get_by_role("table", name="Your projects")).to_contain_text("acme-dev")
     expect(page.get_by_role("tab", name="Overview")).to_have_count(0)
@@ -276,7 +196,7 @@ def test_project_user_sees_no_organization_billing(context: BrowserContext, quot
 
 
 def test_guest_is_told_there_is_no_access(context: BrowserContext, quota_api: BillingApi) -> None:
-    page = signed_in(context, quota_api, "guest")
+    page = signed_in(context, quota_api.url + "/", "guest")
     expect(page.get_by_text("No access to billing")).to_be_visible()
     expect(page.get_by_role("tab")).to_have_count(0)
     shoot(page, "guest")
@@ -287,7 +207,7 @@ def test_apiserver_outage_is_a_message(
     context: BrowserContext, quota_api: BillingApi, apiserver_relay: tuple[TcpProxy, Path], page_keycloak: Keycloak
 ) -> None:
     proxy, _ = apiserver_relay
-    page = signed_in(context, quota_api, "acme-admin")
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
     proxy.stop()
     try:
@@ -321,7 +241,7 @@ def live_acme(acme: str, enforcing_cluster: Cluster) -> Iterator[str]:
 def test_stripe_buttons_call_the_api_and_tell_the_outcome(
     context: BrowserContext, stripe_api: BillingApi, live_acme: str
 ) -> None:
-    page = signed_in(context, stripe_api, "acme-admin")
+    page = signed_in(context, stripe_api.url + "/", "acme-admin")
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
     expect(page.get_by_role("button", name="Manage Payment")).to_be_visible()
 
@@ -373,7 +293,7 @@ def test_stripe_subscribe_goes_to_checkout(
     context: BrowserContext, stripe_api: BillingApi, acme: str, enforcing_cluster: Cluster
 ) -> None:
     """No live subscription: Subscribe asks the API for a Checkout session and the browser goes there."""
-    page = signed_in(context, stripe_api, "acme-admin")
+    page = signed_in(context, stripe_api.url + "/", "acme-admin")
     page.route("https://checkout.stripe.com/**", lambda route: route.fulfill(body="<title>Checkout</title>"))
     open_tab(page, "plans")
     page.get_by_role("button", name="Subscribe to Scale Pool").click()
@@ -389,7 +309,7 @@ def test_stripe_subscribe_goes_to_checkout(
 
 def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingApi, live_acme: str) -> None:
     """The API process ends under an open page (the module's last use of it): the next call is named."""
-    page = signed_in(context, stripe_api, "acme-admin")
+    page = signed_in(context, stripe_api.url + "/", "acme-admin")
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
     stripe_api.stop()
     page.get_by_role("button", name="Manage Payment").click()
