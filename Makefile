@@ -154,3 +154,10 @@ ui-lint: $(UI_DEPS)
 
 ui-test: $(UI_DEPS)
 	cd ui && npm test
+
+# The browser of the page's e2e tests (tests/e2e/api/test_page.py): Debian's Chromium, driven by Playwright
+# through executable_path; `playwright install` (a browser download) is never used. Needs root; idempotent.
+.PHONY: browser
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "/usr/bin/chromium is installed"; else \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core; fi

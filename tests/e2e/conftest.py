@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from localcluster.binaries import bin_dir
 from localcluster.cli import PLATFORM_ENV, platform_wanted
@@ -23,6 +24,7 @@ from localcluster.keycloak_dist import keycloak_home
 from localcluster.kubectl import Cluster, install_crds
 from localcluster.platform import Platform
 from localcluster.stripe_mock import StripeMock, stripe_mock_path
+from tests.support.browser import ensure_ui_built, launch_chromium
 from tests.support.cluster import external_kubeconfig
 from tests.support.oidc import Issuer
 
@@ -47,10 +49,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             controller_manager_path()
             hnc_manager_path()
     fixtures = {name for item in session.items for name in getattr(item, "fixturenames", ())}
-    if fixtures & {"keycloak", "keycloak_dist"}:
+    if fixtures & {"keycloak", "keycloak_dist", "page_keycloak"}:
         keycloak_home()  # first run: 15-30 s Maven fetch + 25-50 s `kc.sh build`
     if "stripe_mock" in fixtures:
         stripe_mock_path()  # first run: a Go build, 3 s with a warm Go build cache, ~70 s cold
+    if "browser" in fixtures:
+        ensure_ui_built()  # `make ui` when ui/dist is missing or older than ui/src: npm ci + 20-60 s of Vite
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +104,15 @@ def stripe_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripeMock
     """stripe-mock on a loopback port; point a Stripe client's API base at `.api_base`."""
     with StripeMock(tmp_path_factory.mktemp("stripe-mock")) as sm:
         yield sm
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium (/usr/bin/chromium, `make browser`) under Playwright; fails when it is missing."""
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -35,8 +35,9 @@ def eventually(check: Callable[[], T], timeout: float = 30.0) -> T:
 class BillingApi:
     """`python -m orgquota api` on a free loopback port, its log in a file; `stop()` ends it."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, issuer: Issuer) -> None:
-        (port,) = free_ports(1)
+    def __init__(self, env: dict[str, str], log_path: Path, issuer: Issuer, port: int | None = None) -> None:
+        if port is None:
+            (port,) = free_ports(1)
         self.issuer = issuer
         self.log_path = log_path
         self.url = f"http://127.0.0.1:{port}"
@@ -79,9 +80,15 @@ class BillingApi:
 
 
 def start_billing_api(
-    cluster: Cluster, kubeconfig: Path, issuer: Issuer, workdir: Path, env: dict[str, str] | None = None
+    cluster: Cluster,
+    kubeconfig: Path,
+    issuer: Issuer,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> BillingApi:
-    """`orgquota api` through `kubeconfig`, ready; `env` adds or overrides settings (a provider's)."""
+    """`orgquota api` through `kubeconfig`, ready; `env` adds or overrides settings (a provider's, or
+    OIDC_ISSUER_URL for a real Keycloak); `port` when it must be known beforehand (a web origin)."""
     settings = {
         **cluster.env,
         "KUBECONFIG": str(kubeconfig),
@@ -89,6 +96,6 @@ def start_billing_api(
         "ORGANIZATION_PROJECTS_LIMIT": str(PROJECTS_LIMIT),
         **(env or {}),
     }
-    api = BillingApi(settings, workdir / "api.log", issuer)
+    api = BillingApi(settings, workdir / "api.log", issuer, port)
     api.wait_ready()
     return api

@@ -1,0 +1,319 @@
+"""The billing page in Debian's Chromium against the real stack: Keycloak's login form, `orgquota api`
+serving the built page, the operator, HNC counting real usage, and stripe-mock behind the Stripe provider.
+
+What a person sees is checked by role and text: the plan, the cost, usage bars with their numbers and
+colours, which buttons exist in each mode, what each role is told, and that an outage is a message.
+Screenshots of every tab go to test-output/page/ (printed); axe-core finds nothing serious on any tab.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect
+
+from localcluster.controlplane import free_ports
+from localcluster.keycloak import CLIENT_ID, Keycloak, demo_users
+from localcluster.kubectl import Cluster
+from localcluster.oidc import password_token
+from localcluster.stripe_mock import StripeMock
+from tests.support.billing_api import BillingApi, eventually, start_billing_api
+from tests.support.browser import (
+    TABS,
+    UI_DIST,
+    WAIT_MS,
+    bar,
+    bundle_gzip_kb,
+    open_tab,
+    serious_axe_violations,
+    shoot,
+    signed_in,
+)
+from tests.support.oidc import Issuer, bearer
+from tests.support.operator_process import OperatorProcess
+from tests.support.page_stack import ORG, PRICES, P, clear_acme, seed_acme
+from tests.support.stripe_events import SECRET_KEY, WEBHOOK_SECRET
+from tests.support.tcp_proxy import TcpProxy
+
+# Keycloak's start (46-170 s on a busy 2-core machine) is paid by the first test.
+pytestmark = pytest.mark.timeout(900)
+
+PAYMENT_BUTTONS: Final = re.compile(r"Subscribe|Switch to|Cancel Subscription|Add another|Remove 1|Manage Payment")
+
+
+@pytest.fixture(scope="module")
+def api_ports() -> tuple[int, int]:
+    """The two APIs' ports, known before Keycloak starts: its client must list their origins for CORS."""
+    quota, stripe = free_ports(2)
+    return quota, stripe
+
+
+@pytest.fixture(scope="module")
+def page_keycloak(api_ports: tuple[int, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keycloak]:
+    """Keycloak whose kube-dc client allows both APIs' origins (the page's token call is cross-origin)."""
+    origins = [f"http://127.0.0.1:{port}" for port in api_ports]
+    with Keycloak(tmp_path_factory.mktemp("page-keycloak"), web_origins=origins) as kc:
+        print(f"Keycloak started in {kc.start_seconds:.1f} s")
+        yield kc
+
+
+@pytest.fixture(scope="module")
+def acme(enforcing_cluster: Cluster, api_operator: OperatorProcess) -> Iterator[str]:
+    """acme on pro-pool with one turbo-x1 and real usage in its project acme-dev, counted by HNC:
+    6 of 10.3 cores (success), 22 of 28.375 GiB (warning), 60 of 180 GiB storage, its 1 public IPv4 (danger)."""
+    dev = seed_acme(enforcing_cluster)
+    yield ORG
+    clear_acme(enforcing_cluster, dev)
+
+
+@pytest.fixture(scope="module")
+def quota_api(
+    acme: str,
+    apiserver_relay: tuple[TcpProxy, Path],
+    issuer: Issuer,
+    page_keycloak: Keycloak,
+    api_ports: tuple[int, int],
+    enforcing_cluster: Cluster,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[BillingApi]:
+    """Quota-only mode (BILLING_PROVIDER=none), through the relay the outage test cuts.
+
+    OIDC_ISSUER_URL names Keycloak, so the API trusts only its tokens; `issuer` (the local one) is
+    there for BillingApi's own token helpers, which these tests do not use.
+    """
+    env = {"OIDC_ISSUER_URL": page_keycloak.issuer, "ORGQUOTA_UI_DIR": str(UI_DIST)}
+    workdir = tmp_path_factory.mktemp("page-api")
+    api = start_billing_api(enforcing_cluster, apiserver_relay[1], issuer, workdir, env, port=api_ports[0])
+    yield api
+    api.stop()
+    print(f"billing API log: {api.log_path}")
+
+
+@pytest.fixture(scope="module")
+def stripe_api(
+    acme: str,
+    issuer: Issuer,
+    page_keycloak: Keycloak,
+    stripe_mock: StripeMock,
+    api_ports: tuple[int, int],
+    enforcing_cluster: Cluster,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[BillingApi]:
+    env = {
+        "OIDC_ISSUER_URL": page_keycloak.issuer,
+        "ORGQUOTA_UI_DIR": str(UI_DIST),
+        "BILLING_PROVIDER": "stripe",
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_mock.api_base,
+        "ORGQUOTA_LOG_LEVEL": "DEBUG",
+        **PRICES,
+    }
+    cluster = enforcing_cluster
+    workdir = tmp_path_factory.mktemp("page-stripe-api")
+    api = start_billing_api(cluster, cluster.kubeconfig, issuer, workdir, env, port=api_ports[1])
+    yield api
+    api.stop()
+    print(f"billing API (stripe) log: {api.log_path}")
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile per test: its own Keycloak session and sessionStorage."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(WAIT_MS)
+    yield ctx
+    ctx.close()
+
+
+def test_admin_sees_plan_cost_and_real_usage(context: BrowserContext, quota_api: BillingApi) -> None:
+    page = context.new_page()
+    began = time.monotonic()
+    page.goto(quota_api.url + "/")
+    expect(page.locator("#kc-login")).to_be_visible()
+    form_shown = time.monotonic() - began
+    page.locator("#username").fill("acme-admin")
+    page.locator("#password").fill(demo_users()["acme-admin"])
+    submitted = time.monotonic()
+    page.locator("#kc-login").click()
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+    done = time.monotonic()
+    print(f"Keycloak form shown in {form_shown:.2f} s; submit to usage bars {done - submitted:.2f} s")
+
+    expect(page.get_by_role("tab", name="Overview")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("Pro Pool", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("monthly-total")).to_have_text("$228")  # 199 + one turbo-x1 at 29
+    expect(page.get_by_text("Turbo x1", exact=True)).to_be_visible()
+    expect(page.get_by_label("quantity 1")).to_be_visible()
+    bars = {name: bar(page, name) for name in ("CPU", "Memory", "Storage", "Pods", "Public IPv4")}
+    print(f"usage bars: {bars}")
+    assert bars["CPU"] == ("6 / 10.3 cores (58%)", "success")
+    assert bars["Memory"] == ("22 / 28.4 Gi (78%)", "warning")  # 24 + 4 GiB + 3 projects x 128 Mi
+    assert bars["Storage"] == ("60 / 180 Gi (33%)", "success")
+    assert bars["Pods"] == ("3 / 200 (2%)", "success")
+    assert bars["Public IPv4"] == ("1 / 1 (100%)", "danger")
+    # quota-only: nothing to pay with, anywhere
+    for key in TABS:
+        open_tab(page, key)
+        expect(page.get_by_role("button", name=PAYMENT_BUTTONS)).to_have_count(0)
+
+
+def test_every_tab_is_accessible_and_shot(context: BrowserContext, quota_api: BillingApi) -> None:
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+    found: dict[str, object] = {}
+    for key in TABS:
+        open_tab(page, key)
+        if key == "plans":
+            current = page.get_by_test_id("plan-pro-pool")
+            expect(current.get_by_text("Current Plan")).to_be_visible()
+            expect(page.get_by_test_id("plan-dev-pool").get_by_text("Current Plan")).to_have_count(0)
+            expect(page.get_by_text("Plans are assigned by your platform administrator")).to_be_visible()
+        if key == "addons":
+            expect(page.get_by_test_id("addon-turbo-x1")).to_contain_text("Active \u00d7 1")  # the multiplication sign
+            expect(page.get_by_test_id("addon-turbo-x2")).not_to_contain_text("Active")
+        shoot(page, f"admin-{key}")
+        found[key] = serious_axe_violations(page)
+    sizes = bundle_gzip_kb()
+    print(f"page weight gzipped: JS {sizes['js']:.1f} kB + CSS {sizes['css']:.1f} kB")
+    assert found == {key: [] for key in TABS}, found
+
+
+def test_project_user_sees_no_organization_billing(context: BrowserContext, quota_api: BillingApi) -> None:
+    page = signed_in(context, quota_api.url + "/", "acme-dev")
+    expect(page.get_by_text("Organization billing is managed by your organization's administrators")).to_be_visible()
+    expect(page.get_by_role("table", name="Your projects")).to_contain_text("acme-dev")
+    expect(page.get_by_role("tab", name="Overview")).to_have_count(0)
+    expect(page.get_by_role("progressbar", name="CPU")).to_have_count(0)
+    shoot(page, "project-user")
+    assert serious_axe_violations(page) == []
+
+
+def test_guest_is_told_there_is_no_access(context: BrowserContext, quota_api: BillingApi) -> None:
+    page = signed_in(context, quota_api.url + "/", "guest")
+    expect(page.get_by_text("No access to billing")).to_be_visible()
+    expect(page.get_by_role("tab")).to_have_count(0)
+    shoot(page, "guest")
+    assert serious_axe_violations(page) == []
+
+
+def test_apiserver_outage_is_a_message(
+    context: BrowserContext, quota_api: BillingApi, apiserver_relay: tuple[TcpProxy, Path], page_keycloak: Keycloak
+) -> None:
+    proxy, _ = apiserver_relay
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+    proxy.stop()
+    try:
+        page.reload()  # the API still serves the page; the data behind it is gone
+        alert = page.locator(".pf-v6-c-alert.pf-m-danger")
+        expect(alert).to_contain_text("Kubernetes API", timeout=WAIT_MS)
+        expect(page.get_by_role("button", name="Try again")).to_be_visible()
+        shoot(page, "outage")
+        assert serious_axe_violations(page) == []
+    finally:
+        proxy.start()
+    token = password_token(page_keycloak.issuer, CLIENT_ID, "acme-admin", demo_users()["acme-admin"])
+    eventually(lambda: quota_api.data("/organization-subscription", bearer(token)), timeout=90)  # watches again
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+
+
+@pytest.fixture
+def live_acme(acme: str, enforcing_cluster: Cluster) -> Iterator[str]:
+    """acme with a live Stripe subscription and customer (stripe-mock answers for any id); restored after."""
+    cluster = enforcing_cluster
+
+    def annotate(*pairs: str) -> None:
+        cluster.kubectl("annotate", f"organization/{ORG}", "-n", ORG, *pairs, "--overwrite")
+
+    annotate(f"{P}provider-subscription-id=sub_page", f"{P}provider-customer-id=cus_page", f"{P}subscription=active")
+    yield ORG
+    annotate(f"{P}provider-subscription-id-", f"{P}provider-customer-id-", f"{P}subscription=active")
+
+
+def test_stripe_buttons_call_the_api_and_tell_the_outcome(
+    context: BrowserContext, stripe_api: BillingApi, live_acme: str
+) -> None:
+    page = signed_in(context, stripe_api.url + "/", "acme-admin")
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+    expect(page.get_by_role("button", name="Manage Payment")).to_be_visible()
+
+    open_tab(page, "plans")
+    page.get_by_role("button", name="Switch to Scale Pool").click()
+    dialog = page.get_by_role("dialog", name="Upgrade to Scale Pool")
+    with page.expect_response(lambda r: r.request.method == "PUT" and "/organization-subscription" in r.url) as put:
+        dialog.get_by_role("button", name="Switch to Scale Pool").click()
+    assert put.value.status == 200, put.value.text()
+    expect(page.get_by_text("Plan change to Scale Pool requested")).to_be_visible()
+    assert "subscription sub_page: plan change to scale-pool requested" in stripe_api.log()  # Stripe answered
+    shoot(page, "stripe-plan-change")
+    assert serious_axe_violations(page) == []
+
+    open_tab(page, "addons")
+    page.get_by_role("button", name="Add another Turbo x1").click()
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/addons")) as added:
+        page.get_by_role("dialog", name="Add Turbo x1").get_by_role("button", name="Add Turbo x1").click()
+    assert added.value.status == 200, added.value.text()
+    expect(page.get_by_text("Turbo x1 added")).to_be_visible()
+
+    # stripe-mock keeps nothing: its subscription never has the add-on, and the page says what the API said
+    page.get_by_role("button", name="Remove 1 Turbo x1").click()
+    dialog = page.get_by_role("dialog", name="Remove one Turbo x1")
+    confirm = dialog.get_by_role("button", name="Remove 1")
+    expect(confirm).to_be_enabled()  # the simulation found that usage fits without it
+    with page.expect_response(lambda r: r.request.method == "DELETE" and "/addons/turbo-x1" in r.url) as removed:
+        confirm.click()
+    assert removed.value.status == 404, removed.value.text()
+    expect(page.get_by_text("the subscription has no add-on 'turbo-x1'")).to_be_visible()
+
+    open_tab(page, "subscription")
+    page.get_by_role("button", name="Cancel Subscription").click()
+    with page.expect_response(
+        lambda r: r.request.method == "DELETE" and r.url.endswith("/organization-subscription")
+    ) as cancel:
+        page.get_by_role("dialog", name="Cancel the subscription?").get_by_role(
+            "button", name="Cancel at period end"
+        ).click()
+    assert cancel.value.status == 200, cancel.value.text()
+    expect(page.get_by_text(re.compile("Subscription canceled"))).to_be_visible()
+    shoot(page, "stripe-canceled")
+    assert serious_axe_violations(page) == []
+    assert json.loads(cancel.value.text())["data"]["status"] == "canceling"
+    assert "subscription sub_page: cancellation at period end requested" in stripe_api.log()
+
+
+def test_stripe_subscribe_goes_to_checkout(
+    context: BrowserContext, stripe_api: BillingApi, acme: str, enforcing_cluster: Cluster
+) -> None:
+    """No live subscription: Subscribe asks the API for a Checkout session and the browser goes there."""
+    page = signed_in(context, stripe_api.url + "/", "acme-admin")
+    page.route("https://checkout.stripe.com/**", lambda route: route.fulfill(body="<title>Checkout</title>"))
+    open_tab(page, "plans")
+    page.get_by_role("button", name="Subscribe to Scale Pool").click()
+    dialog = page.get_by_role("dialog", name="Subscribe to Scale Pool")
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/organization-subscription")
+    ) as made:
+        dialog.get_by_role("button", name="Continue to checkout").click()
+    assert made.value.status == 200  # its body is gone once the browser has left for Checkout
+    page.wait_for_url("https://checkout.stripe.com/**")
+    assert "created for plan scale-pool" in stripe_api.log()
+
+
+def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingApi, live_acme: str) -> None:
+    """The API process ends under an open page (the module's last use of it): the next call is named."""
+    page = signed_in(context, stripe_api.url + "/", "acme-admin")
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+    stripe_api.stop()
+    page.get_by_role("button", name="Manage Payment").click()
+    expect(page.get_by_text(re.compile(r"Cannot reach the billing API \(POST .*/customer-portal\)"))).to_be_visible()
+    expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()  # what was shown stays
+    shoot(page, "api-stopped")
+    assert serious_axe_violations(page) == []
