@@ -106,9 +106,12 @@ def stripe_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripeMock
         yield sm
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium (/usr/bin/chromium, `make browser`) under Playwright; fails when it is missing."""
+    """Debian's Chromium (/usr/bin/chromium, `make browser`) under Playwright; fails when it is missing.
+
+    Module-scoped: Playwright's synchronous API keeps an event loop running in the main thread while
+    it lives, and every later test that calls `asyncio.run` would fail beside it."""
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         yield chromium
