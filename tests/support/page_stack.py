@@ -11,6 +11,7 @@ import yaml
 from localcluster.kubectl import Cluster
 from tests.support import tree
 from tests.support.billing_api import eventually
+from tests.support.cluster import apply_ok
 from tests.support.files import EIP_CRD
 from tests.support.stripe_events import FIXTURE_PRICE
 from tests.support.waiting import assert_eq
@@ -68,7 +69,9 @@ def seed_acme(cluster: Cluster) -> str:
         },
     }
     tree.admitted(cluster, *pods)
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all([claim, eip]))
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(claim))
+    # the operator's EIp webhook answers 404 until it has learned the EIp CRD after its start
+    eventually(lambda: apply_ok(cluster, yaml.safe_dump(eip)), timeout=60)
     used = {"requests.cpu": "6", "requests.memory": "22Gi", "requests.storage": "60Gi"}
     eventually(lambda: assert_eq({k: tree.hrq_used(cluster, ORG).get(k) for k in used}, used), timeout=90)
     return dev
