@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Annotated, Any, Final
 
@@ -27,22 +27,12 @@ from pydantic import (
     model_validator,
 )
 
-from orgquota.core.annotations import MAX_ADDON_QUANTITY, is_label_value
-from orgquota.core.hard import plan_hard
-from orgquota.core.limits import MAX_PROJECTS_LIMIT, Unit, above_maximum, hard_out_of_range
+from orgquota.core.annotations import is_label_value
+from orgquota.core.hard import floor_problems, worst_case_problems
+from orgquota.core.limits import Unit, above_maximum
 from orgquota.core.quantity import Quantity, QuantityError
 
 CATALOG_KEY: Final = "plans.yaml"
-_FIELD_OF: Final = {
-    "requests.cpu": "requests.cpu",
-    "limits.cpu": "requests.cpu",
-    "requests.memory": "requests.memory",
-    "limits.memory": "requests.memory",
-    "requests.storage": "requests.storage",
-    "pods": "pods",
-    "services.loadbalancers": "servicesLB",
-}
-"""The plan field each HRQ key grows from, to name it when the arithmetic goes out of range."""
 
 
 class CatalogError(ValueError):
@@ -202,22 +192,11 @@ class Catalog(_Model):
         return self.model_dump(exclude={"plans": hidden, "addons": hidden})
 
     @model_validator(mode="after")
-    def _worst_case_fits(self) -> Catalog:
-        """Every plan's quota, with every enabled add-on at its largest quantity and the largest
-        projects limit, must be one Kubernetes holds exactly: so no organization's HRQ can be out
-        of range, whatever its annotations and the operator's settings."""
-        enabled = sorted(addon_id for addon_id, addon in self.addons.items() if not addon.disabled)
-        worst = f"with {MAX_ADDON_QUANTITY} x each enabled add-on ({', '.join(enabled) or 'none'})"
-        worst += f" and the overhead of {MAX_PROJECTS_LIMIT} projects"
-        addons = [(self.addons[addon_id], MAX_ADDON_QUANTITY) for addon_id in enabled]
-        problems: dict[str, str] = {}
-        for plan_id, plan in self.plans.items():
-            hard = plan_hard(plan, addons, self.systemOverhead, MAX_PROJECTS_LIMIT)
-            for key, why in hard_out_of_range(hard).items():  # one message per field
-                field = f"plans.{plan_id}.{_FIELD_OF[key]}"
-                problems[field] = f"{field}: {worst}, {key} (burstRatio {plan.burstRatio}) would be {why}"
+    def _quotas_fit(self) -> Catalog:
+        """The quotas this catalog can produce, checked once here (see `hard`) rather than per HRQ."""
+        problems = worst_case_problems(self) + floor_problems(self)
         if problems:
-            raise ValueError("; ".join(problems.values()))
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -233,9 +212,15 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    value = Decimal(loader.construct_scalar(node).replace("_", "").replace(".inf", "Inf").replace(".nan", "NaN"))
+    """A YAML float as an exact Decimal; `.inf`, `.NaN` (any case) and `1:30.5` (base 60) are refused."""
+    try:
+        value = Decimal(str(loader.construct_scalar(node)).replace("_", ""))
+    except InvalidOperation:
+        value = Decimal("NaN")  # `.inf` and `.nan` are YAML's spellings, not Decimal's; `1:30.5` is neither
     if not value.is_finite():
-        raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a finite number", node.start_mark)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a finite decimal number", node.start_mark
+        )
     return value
 
 
