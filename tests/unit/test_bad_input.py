@@ -93,6 +93,17 @@ def test_repeating_an_add_on_cannot_lift_its_bound_of_100(catalog: Catalog) -> N
     assert str(desired_quota({PLAN_ID: "pro-pool", ADDONS: hundred}, catalog, THREE).hard["requests.cpu"]) == "208300m"
 
 
+@pytest.mark.parametrize("raw", ["[" * 100_000, '[{"addonId": "turbo-x1", "quantity": ' + "9" * 5000 + "}]", "", "  "])
+def test_an_unreadable_addons_value_grants_nothing_and_crashes_nothing(catalog: Catalog, raw: str) -> None:
+    result = desired_quota({PLAN_ID: "pro-pool", ADDONS: raw}, catalog, THREE)
+    assert result.hard == desired_quota({PLAN_ID: "pro-pool"}, catalog, THREE).hard
+    if raw.strip():
+        assert "billing.kube-dc.com/addons cannot be read" in result.message
+        assert check_annotations({ADDONS: raw}, {}, catalog) == [
+            f"{ADDONS} cannot be read ({'RecursionError' if raw[1] == '[' else 'ValueError'})"
+        ]
+
+
 def test_admission_says_what_the_operator_says(catalog: Catalog) -> None:
     for given in ({PLAN_ID: " "}, {PLAN_ID: "pro-pool "}, {PLAN_ID: ""}, {SUBSCRIPTION: " active"}):
         problems = check_annotations(given, {}, catalog)

@@ -76,6 +76,8 @@ def parse_addons(raw: str | None) -> ParsedAddons:
         entries = json.loads(raw)
     except json.JSONDecodeError as exc:
         return ParsedAddons((), (f"{ADDONS} is not valid JSON ({exc.msg}); no add-on is granted",))
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, `[[[[...` nested 100000 deep
+        return ParsedAddons((), (f"{ADDONS} cannot be read ({type(exc).__name__}); no add-on is granted",))
     if not isinstance(entries, list):
         return ParsedAddons((), (f"{ADDONS} must be a JSON list of {{addonId, quantity}}; no add-on is granted",))
     requests: list[AddonRequest] = []
