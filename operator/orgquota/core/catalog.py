@@ -61,7 +61,7 @@ def _quantity_in(unit: Unit) -> Callable[[Any], Quantity]:
 def _count(raw: int) -> int:
     problem = above_maximum(Unit.COUNT, Fraction(raw))
     if problem:
-        raise ValueError(f"{raw} is {problem}")
+        raise ValueError(f"{shown(raw)} is {problem}")
     return raw
 
 
@@ -76,7 +76,7 @@ def _ratio(raw: Decimal) -> Decimal:
 def _label_value(key: str) -> str:
     if not is_label_value(key):
         raise ValueError(
-            f"{key!r} cannot be used as an id: it becomes a label value "
+            f"{shown(key)} cannot be used as an id: it becomes a label value "
             "(at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"
         )
     return key
