@@ -10,7 +10,7 @@ import pytest
 
 from orgquota.core.annotations import ADDONS, PLAN_ID, SUBSCRIPTION, SUSPENDED_AT
 from orgquota.core.catalog import Catalog, CatalogError, parse_catalog
-from orgquota.core.checks import check_annotations
+from orgquota.core.checks import check_annotations, unknown_keys
 from orgquota.core.desired import Mode, QuotaSettings, Reason, desired_quota
 from orgquota.core.lifecycle import Clock, grace_clock
 from orgquota.core.limits import INT64_MAX
@@ -262,3 +262,13 @@ def test_absurd_exponents_are_refused_at_once(raw: str) -> None:
     with pytest.raises(QuantityError, match="out of range"):
         Quantity.parse(raw)
     assert time.monotonic() - started < 0.5
+
+
+def test_a_mistyped_annotation_key_is_warned_about_at_admission() -> None:
+    warnings = unknown_keys({"billing.kube-dc.com/plan_id": "pro-pool", "billing.kube-dc.com/plan-name": "Pro"}, {})
+    assert warnings == [
+        "billing.kube-dc.com/plan_id is not a billing annotation, nothing reads it (known: addons, plan-id, "
+        "plan-name, provider-customer-id, provider-event-created, provider-subscription-id, subscription, "
+        "suspended-at)"
+    ]
+    assert unknown_keys({"billing.kube-dc.com/plan_id": "x"}, {"billing.kube-dc.com/plan_id": "y"}) == []

@@ -19,6 +19,12 @@ SUBSCRIPTION: Final = PREFIX + "subscription"
 ADDONS: Final = PREFIX + "addons"
 SUSPENDED_AT: Final = PREFIX + "suspended-at"
 
+READ_BY_BILLING: Final = frozenset(
+    PREFIX + name
+    for name in ("plan-name", "provider-subscription-id", "provider-customer-id", "provider-event-created")
+)
+"""Written by billing providers for people and for their own bookkeeping; the operator reads none of them."""
+
 MANAGED_LABEL: Final = PREFIX + "auto-managed"
 PLAN_LABEL: Final = PREFIX + "plan-id"
 

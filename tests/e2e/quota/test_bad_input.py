@@ -156,6 +156,8 @@ def test_with_the_webhooks_on_the_same_input_is_refused_in_the_same_words(
         assert proc.returncode != 0, annotation
         assert 'admission webhook "organizations.orgquota.kube-dc.com" denied the request' in proc.stderr
         assert text.removesuffix("; ignored") in proc.stderr, proc.stderr
+    proc = cluster.kubectl("annotate", f"organization/{name}", "-n", name, "billing.kube-dc.com/plan_id=dev-pool")
+    assert "Warning: billing.kube-dc.com/plan_id is not a billing annotation, nothing reads it" in proc.stderr
     for _, edit, problem in CATALOG_MISTAKES:
         proc = cluster.kubectl("apply", "-f", "-", input=catalog_yaml(edit), check=False)
         assert proc.returncode != 0
