@@ -10,7 +10,7 @@ import pytest
 
 from orgquota.core.annotations import ADDONS, PLAN_ID, SUBSCRIPTION, SUSPENDED_AT
 from orgquota.core.catalog import Catalog, CatalogError, parse_catalog
-from orgquota.core.checks import check_annotations
+from orgquota.core.checks import check_annotations, unknown_keys
 from orgquota.core.desired import Mode, QuotaSettings, Reason, desired_quota
 from orgquota.core.lifecycle import Clock, grace_clock
 from orgquota.core.limits import INT64_MAX
@@ -84,6 +84,17 @@ def test_repeating_an_add_on_cannot_lift_its_bound_of_100(catalog: Catalog) -> N
     assert str(desired_quota({PLAN_ID: "pro-pool", ADDONS: hundred}, catalog, THREE).hard["requests.cpu"]) == "208300m"
 
 
+@pytest.mark.parametrize("raw", ["[" * 100_000, '[{"addonId": "turbo-x1", "quantity": ' + "9" * 5000 + "}]", "", "  "])
+def test_an_unreadable_addons_value_grants_nothing_and_crashes_nothing(catalog: Catalog, raw: str) -> None:
+    result = desired_quota({PLAN_ID: "pro-pool", ADDONS: raw}, catalog, THREE)
+    assert result.hard == desired_quota({PLAN_ID: "pro-pool"}, catalog, THREE).hard
+    if raw.strip():
+        assert "billing.kube-dc.com/addons cannot be read" in result.message
+        assert check_annotations({ADDONS: raw}, {}, catalog) == [
+            f"{ADDONS} cannot be read ({'RecursionError' if raw[1] == '[' else 'ValueError'})"
+        ]
+
+
 def test_admission_says_what_the_operator_says(catalog: Catalog) -> None:
     for given in ({PLAN_ID: " "}, {PLAN_ID: "pro-pool "}, {PLAN_ID: ""}, {SUBSCRIPTION: " active"}):
         problems = check_annotations(given, {}, catalog)
@@ -132,7 +143,7 @@ def test_the_64_bit_limits_are_accepted_exactly() -> None:
         (boundless(pods="9223372036854776"), "plans.big.pods: 9223372036854776 is above 9223372036854775"),
         (boundless(cpu="1e999999999"), "plans.big.requests.cpu: '1e999999999' is out of range"),
         (boundless(cpu="1e-999999999"), "plans.big.requests.cpu: '1e-999999999' is out of range"),
-        (boundless(pods="9" * 5000), "plans.yaml: not valid YAML: '999999999999999999999999999999'... is too long"),
+        (boundless(pods="9" * 5000), "is too long a number (5000 digits)"),
         (
             boundless().replace("limitRange: {}", "limitRange: {maxCPU: 1e30}"),
             "plans.big.limitRange.maxCPU: '1e30' is above",
@@ -222,9 +233,33 @@ def test_the_computation_itself_falls_to_the_floor_when_a_quota_would_overflow(c
     assert "requests.cpu would be 10000000000000000008, above 9223372036854775807m" in result.message
 
 
+def test_a_yaml_alias_bomb_gets_a_short_message_at_once() -> None:
+    """1.6 KB of YAML aliases is ten million strings: the message about it must not spell them out."""
+    bomb = "x0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    for level in range(1, 8):
+        bomb += f"x{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 10) + "]\n"
+    text = "lols:\n" + "".join(f"  {line}\n" for line in bomb.splitlines())
+    text += CATALOG.replace("displayName: Dev Pool", "displayName: Dev Pool\n    features: *l7")
+    started = time.monotonic()
+    problems = problems_of(text)
+    assert time.monotonic() - started < 2
+    assert "lols: unknown field" in problems
+    assert sum(len(p) for p in problems) < 10_000
+
+
 @pytest.mark.parametrize("raw", ["1e999999999", "1e" + "9" * 5000, "9" * 5000, "1e-999999999", "8E99999999"])
 def test_absurd_exponents_are_refused_at_once(raw: str) -> None:
     started = time.monotonic()
     with pytest.raises(QuantityError, match="out of range"):
         Quantity.parse(raw)
     assert time.monotonic() - started < 0.5
+
+
+def test_a_mistyped_annotation_key_is_warned_about_at_admission() -> None:
+    warnings = unknown_keys({"billing.kube-dc.com/plan_id": "pro-pool", "billing.kube-dc.com/plan-name": "Pro"}, {})
+    assert warnings == [
+        "billing.kube-dc.com/plan_id is not a billing annotation, nothing reads it (known: addons, plan-id, "
+        "plan-name, provider-customer-id, provider-event-created, provider-subscription-id, subscription, "
+        "suspended-at)"
+    ]
+    assert unknown_keys({"billing.kube-dc.com/plan_id": "x"}, {"billing.kube-dc.com/plan_id": "y"}) == []

@@ -87,7 +87,10 @@ def bad_addons(draw: st.DrawFn, entries: list[dict[str, Any]]) -> str:
         return json.dumps([{**entries[0], "addonId": draw(mistyped(entries[0]["addonId"]))}])
     index = draw(st.integers(0, len(entries) - 1))
     entry = dict(entries[index])
-    kind = draw(st.sampled_from(["id", "quantity", "repeat", "json"]))
+    kind = draw(st.sampled_from(["id", "quantity", "repeat", "json", "unreadable"]))
+    if kind == "unreadable":  # valid-looking JSON that Python's reader gives up on
+        deep = "[" * draw(st.integers(1000, 100_000))
+        return draw(st.sampled_from([deep, json.dumps(entries)[:-1] + "," + "9" * 5000 + "]"]))
     if kind == "id":
         entry["addonId"] = draw(mistyped(entry["addonId"]))
     elif kind == "quantity":

@@ -78,6 +78,7 @@ async def validate_organization(body: kopf.Body, memo: Any, warnings: list[str],
         _annotations(kwargs.get("old")),
         catalog,
     )
+    warnings.extend(admission.unknown_keys(_annotations(body), _annotations(kwargs.get("old"))))
     if problems:
         raise kopf.AdmissionError("; ".join(problems), code=422)
 

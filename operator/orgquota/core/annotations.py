@@ -23,6 +23,12 @@ PROVIDER_SUBSCRIPTION_ID: Final = PREFIX + "provider-subscription-id"
 PROVIDER_CUSTOMER_ID: Final = PREFIX + "provider-customer-id"
 PROVIDER_EVENT_CREATED: Final = PREFIX + "provider-event-created"
 
+READ_BY_BILLING: Final = frozenset(
+    PREFIX + name
+    for name in ("plan-name", "provider-subscription-id", "provider-customer-id", "provider-event-created")
+)
+"""Written by billing providers for people and for their own bookkeeping; the operator reads none of them."""
+
 MANAGED_LABEL: Final = PREFIX + "auto-managed"
 PLAN_LABEL: Final = PREFIX + "plan-id"
 
@@ -80,6 +86,8 @@ def parse_addons(raw: str | None) -> ParsedAddons:
         entries = json.loads(raw)
     except json.JSONDecodeError as exc:
         return ParsedAddons((), (f"{ADDONS} is not valid JSON ({exc.msg}); no add-on is granted",))
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, `[[[[...` nested 100000 deep
+        return ParsedAddons((), (f"{ADDONS} cannot be read ({type(exc).__name__}); no add-on is granted",))
     if not isinstance(entries, list):
         return ParsedAddons((), (f"{ADDONS} must be a JSON list of {{addonId, quantity}}; no add-on is granted",))
     requests: list[AddonRequest] = []

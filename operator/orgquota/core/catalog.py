@@ -30,7 +30,7 @@ from pydantic import (
 from orgquota.core.annotations import is_label_value
 from orgquota.core.hard import floor_problems, worst_case_problems
 from orgquota.core.limits import Unit, above_maximum
-from orgquota.core.quantity import Quantity, QuantityError
+from orgquota.core.quantity import Quantity, QuantityError, shown
 
 CATALOG_KEY: Final = "plans.yaml"
 
@@ -49,10 +49,10 @@ def _quantity_in(unit: Unit) -> Callable[[Any], Quantity]:
     def validate(raw: Any) -> Quantity:
         quantity = Quantity.parse(raw)
         if quantity.value < 0:
-            raise ValueError(f"{raw!r} is negative")
+            raise ValueError(f"{shown(raw)} is negative")
         problem = above_maximum(unit, quantity.value)
         if problem:
-            raise ValueError(f"{raw!r} is {problem}")
+            raise ValueError(f"{shown(raw)} is {problem}")
         return quantity
 
     return validate
@@ -61,7 +61,7 @@ def _quantity_in(unit: Unit) -> Callable[[Any], Quantity]:
 def _count(raw: int) -> int:
     problem = above_maximum(Unit.COUNT, Fraction(raw))
     if problem:
-        raise ValueError(f"{raw} is {problem}")
+        raise ValueError(f"{shown(raw)} is {problem}")
     return raw
 
 
@@ -76,7 +76,7 @@ def _ratio(raw: Decimal) -> Decimal:
 def _label_value(key: str) -> str:
     if not is_label_value(key):
         raise ValueError(
-            f"{key!r} cannot be used as an id: it becomes a label value "
+            f"{shown(key)} cannot be used as an id: it becomes a label value "
             "(at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"
         )
     return key
@@ -242,7 +242,7 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decima
         value = Decimal("NaN")  # `.inf` and `.nan` are YAML's spellings, not Decimal's; `1:30.5` is neither
     if not value.is_finite():
         raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value!r} is not a finite decimal number", node.start_mark
+            None, None, f"{shown(node.value)} is not a finite decimal number", node.start_mark
         )
     return value
 
@@ -253,7 +253,7 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
         return int(loader.construct_yaml_int(node))
     except ValueError as exc:
         raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value[:30]!r}... is too long a number ({len(node.value)} digits)", node.start_mark
+            None, None, f"{shown(node.value)} is too long a number ({len(node.value)} digits)", node.start_mark
         ) from exc
 
 
@@ -293,4 +293,4 @@ def _describe(error: Any) -> str:
         return f"{where}: unknown field"
     if kind in ("value_error", "assertion_error"):
         return f"{where}: {message}"
-    return f"{where}: {message} (got {error.get('input')!r})"
+    return f"{where}: {message} (got {shown(error.get('input'))})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import reprlib
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Final
@@ -54,18 +55,18 @@ class Quantity:
         if isinstance(raw, Quantity):
             return raw
         if isinstance(raw, bool):
-            raise QuantityError(f"{_shown(raw)} is not a quantity")
+            raise QuantityError(f"{shown(raw)} is not a quantity")
         if isinstance(raw, int | Decimal):
             try:
                 number = Decimal(raw)
             except (ValueError, InvalidOperation) as exc:
-                raise QuantityError(f"{_shown(raw)} is not a quantity") from exc
+                raise QuantityError(f"{shown(raw)} is not a quantity") from exc
             if not number.is_finite():
-                raise QuantityError(f"{_shown(raw)} is not a quantity")
+                raise QuantityError(f"{shown(raw)} is not a quantity")
             _within_magnitude(raw, number, 0)
             return cls(Fraction(number))
         if not isinstance(raw, str):
-            raise QuantityError(f"{_shown(raw)} is not a quantity")
+            raise QuantityError(f"{shown(raw)} is not a quantity")
         return _parse_text(raw)
 
     def __add__(self, other: Quantity) -> Quantity:
@@ -136,7 +137,7 @@ def _parse_text(raw: str) -> Quantity:
     (Quantities are never changed in place, so one instance can serve them all)."""
     match = _SYNTAX.match(raw.strip())
     if not match:
-        raise QuantityError(f"{_shown(raw)} is not a quantity")
+        raise QuantityError(f"{shown(raw)} is not a quantity")
     digits, suffix = Decimal(match[1]), match[2]
     if suffix in _BINARY:
         exponent = 3 * _BINARY[suffix]  # 1024^p is within a factor 1.2^p of 10^3p
@@ -145,9 +146,9 @@ def _parse_text(raw: str) -> Quantity:
     elif suffix[:1] in ("e", "E") and len(suffix) <= 8:
         exponent = int(suffix[1:])
     elif suffix[:1] in ("e", "E"):
-        raise QuantityError(f"{_shown(raw)} is out of range (its exponent is far beyond 10^{MAGNITUDE_LIMIT})")
+        raise QuantityError(f"{shown(raw)} is out of range (its exponent is far beyond 10^{MAGNITUDE_LIMIT})")
     else:
-        raise QuantityError(f"{_shown(raw)} is not a quantity (unknown suffix {suffix!r})")
+        raise QuantityError(f"{shown(raw)} is not a quantity (unknown suffix {suffix!r})")
     _within_magnitude(raw, digits, exponent)
     number = Fraction(digits)
     if suffix in _BINARY:
@@ -159,11 +160,24 @@ def _within_magnitude(raw: object, digits: Decimal, exponent: int) -> None:
     """Refuse `digits x 10^exponent` before it is expanded into an exact number, if it is absurd."""
     if digits and abs(digits.adjusted() + exponent) > MAGNITUDE_LIMIT:
         raise QuantityError(
-            f"{_shown(raw)} is out of range (beyond 10^{MAGNITUDE_LIMIT} or below 10^-{MAGNITUDE_LIMIT})"
+            f"{shown(raw)} is out of range (beyond 10^{MAGNITUDE_LIMIT} or below 10^-{MAGNITUDE_LIMIT})"
         )
 
 
-def _shown(raw: object) -> str:
-    """`raw` for a message: its repr, cut short when it is a wall of digits."""
-    text = repr(raw)
-    return text if len(text) <= 40 else f"{text[:30]}...({len(text)} characters)"
+def shown(raw: object) -> str:
+    """`raw` for a message, bounded: a YAML alias bomb in a catalog field is a few hundred bytes
+    whose full repr is gigabytes (measured: 1.6 KB of YAML, a 722 MB message, 65 s)."""
+    try:
+        return _SHORT_REPR.repr(raw)
+    except ValueError:  # an int beyond Python's 4300-digit conversion limit
+        return f"<{type(raw).__name__} too long to show>"
+
+
+def _short_repr() -> reprlib.Repr:
+    short = reprlib.Repr()  # Python 3.11: no keyword arguments yet
+    short.maxlevel, short.maxlist, short.maxtuple, short.maxdict, short.maxset = 3, 4, 4, 4, 4
+    short.maxstring, short.maxother, short.maxlong = 40, 40, 40
+    return short
+
+
+_SHORT_REPR: Final = _short_repr()
