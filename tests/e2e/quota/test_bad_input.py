@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from localcluster.kubectl import Cluster
-from tests.support.catalog import catalog_yaml
+from tests.support.catalog import FLOOR, WORKED_EXAMPLE, catalog_yaml
 from tests.support.files import CATALOG_FILE
 from tests.support.operator_process import OperatorProcess, Webhooks, webhooks_off
 from tests.support.orgs import Orgs
@@ -23,24 +23,6 @@ PLAN = "billing.kube-dc.com/plan-id"
 SUBSCRIPTION = "billing.kube-dc.com/subscription"
 ADDONS = "billing.kube-dc.com/addons"
 TURBO = json.dumps([{"addonId": "turbo-x1", "quantity": 1}])
-WORKED_EXAMPLE = {  # pro-pool + 1 x turbo-x1, overhead 100m/128Mi, projects limit 3
-    "requests.cpu": "10300m",
-    "limits.cpu": "10300m",
-    "requests.memory": "29056Mi",
-    "limits.memory": "29056Mi",
-    "requests.storage": "180Gi",
-    "pods": "200",
-    "services.loadbalancers": "100",
-}
-FLOOR = {
-    "requests.cpu": "500m",
-    "limits.cpu": "500m",
-    "requests.memory": "1Gi",
-    "limits.memory": "1Gi",
-    "requests.storage": "0",
-    "pods": "10",
-    "services.loadbalancers": "0",
-}
 PLAN_ALONE = WORKED_EXAMPLE | {
     "requests.cpu": "8300m",
     "limits.cpu": "8300m",
