@@ -159,5 +159,10 @@ ui-test: $(UI_DEPS)
 # through executable_path; `playwright install` (a browser download) is never used. Needs root; idempotent.
 .PHONY: browser
 browser:
-	@if [ -x /usr/bin/chromium ]; then echo "/usr/bin/chromium is installed"; else \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core; fi
+	.ci/apt-install chromium fonts-dejavu-core
+
+# Prometheus (with promtool) and Alertmanager from Debian, for `make run` and the usage-history tests
+# (docs/history.md); run as our own children, never as system services. Needs root; idempotent.
+.PHONY: prometheus
+prometheus:
+	.ci/apt-install prometheus prometheus-alertmanager
