@@ -10,6 +10,7 @@ from typing import Any, Final
 import yaml
 
 from localcluster.kubectl import Cluster
+from orgquota.core.catalog import Catalog, parse_configmap_data
 from tests.support.files import CATALOG_FILE
 
 CATALOG_NAMESPACE: Final = "kube-dc"
@@ -56,6 +57,11 @@ addons:
 eipQuota: {pro-pool: 1}
 """
 """the unit tests' catalog: three plans (one with an EIp quota), add-ons, one of them disabled"""
+
+
+def example_catalog() -> Catalog:
+    """The example catalog (priced in USD: pro-pool 199, turbo-x1 29), as the operator reads it."""
+    return parse_configmap_data(yaml.safe_load(CATALOG_FILE.read_text())["data"])
 
 
 def catalog_yaml(edit: Callable[[dict[str, Any]], object] | str) -> str:

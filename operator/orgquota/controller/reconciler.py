@@ -17,6 +17,7 @@ from typing import Any
 from orgquota.controller.apply import QuotaWriter
 from orgquota.controller.catalog_state import CatalogState
 from orgquota.controller.inventory import Inventory, OrgKey, OrgView, org_log
+from orgquota.controller.org_metrics import OrganizationMetrics
 from orgquota.controller.quota_cache import QuotaObjectCache, Slot
 from orgquota.controller.relisting import Relisting
 from orgquota.controller.reporting import Change, Issue, Reporter, verdict
@@ -28,6 +29,7 @@ from orgquota.core.catalog import Catalog
 from orgquota.core.desired import Mode
 from orgquota.core.status import Findings, Verdict, quota_usage
 from orgquota.core.topology import Topology, is_public
+from orgquota.core.usage_series import org_series
 from orgquota.kube.client import NAMESPACE_PATH, Kube, KubeError
 from orgquota.kube.events import EventRecorder
 
@@ -50,6 +52,7 @@ class Reconciler:
         self.relisting = Relisting(kube, self.cache, self.observe_managed_object)
         self.startup = StartupProgress(lambda: len(self.inventory))
         self.suspension = Suspension(kube, events, settings, self.queue.add_after)
+        self.org_metrics = OrganizationMetrics()
 
     async def run(self) -> None:
         """Reconcile, and write the statuses reconciles decide, until cancelled."""
@@ -135,6 +138,7 @@ class Reconciler:
         view = self.inventory.get(key)
         log = org_log(*key)
         if view is None:
+            self.org_metrics.forget(key)
             if self.inventory.removal_pending(key):
                 if not self.inventory.in_namespace(key[0]):  # else another organization lives there
                     await self.writer.remove(key[0], log)
@@ -165,4 +169,5 @@ class Reconciler:
         issues = [found for found in (issue, self.catalog.problem) if found]
         limit = 0 if desired.mode == Mode.FLOOR else catalog.eipQuota.get(desired.plan_id)
         usage = quota_usage(hrq, self.topology.public_ips(view.namespace), limit)
+        self.org_metrics.update(key, org_series(desired, view.annotations, catalog, usage))
         await self.reporter.report(view, verdict(desired, issues), log, Findings(usage, stopped))

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from orgquota.controller import metrics
+from orgquota.controller import metrics, org_metrics
 from orgquota.controller.catalog_loading import load_catalog
 from orgquota.controller.reconciler import Reconciler
 from orgquota.controller.settings import Settings
@@ -43,6 +43,7 @@ async def start(config: Settings, logger: Logger) -> Runtime:
     runtime = Runtime(config, kube, reconciler, LastGoodCatalog(kube, config.catalog_namespace, config.last_good_name))
     metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue) + len(reconciler.statuses))
     metrics.count_organizations(reconciler.count_by_mode)
+    org_metrics.export(reconciler.org_metrics)
 
     saved = await runtime.last_good.load()
     if saved is not None:
