@@ -47,8 +47,9 @@ examples: install-crds
 	$$($(BIN)/localcluster binaries)/kubectl --kubeconfig $(RUN_KUBECONFIG) apply -f examples/organization/
 
 # Everything in the foreground (hack/localcluster/stack.py): the control plane + platform slice (or the
-# cluster of KUBECONFIG), the CRDs and examples, Keycloak, the operator and the billing API serving the
-# page; prints the addresses and demo users; Ctrl-C stops all. State and logs in .cluster/run/.
+# cluster of KUBECONFIG), the CRDs and examples, Keycloak, the operator, Prometheus (`make prometheus`;
+# without it, no usage history) and the billing API serving the page; prints the addresses and demo
+# users; Ctrl-C stops all. State and logs in .cluster/run/.
 run: venv $(UI_BUILT)
 	$(BIN)/localcluster run --dir $(CLUSTER_DIR)/run --apply examples/organization/
 

@@ -22,6 +22,7 @@ from .hncmanifests import hnc_configuration
 from .keycloak import CLIENT_ID, Keycloak, KeycloakError, demo_users, detached_issuer
 from .keycloak import stop_detached as stop_detached_keycloak
 from .kubectl import Cluster, KubectlError, install_crds
+from .prometheus import SCRAPE_INTERVAL
 from .stack import StackOptions, run_stack
 
 PLATFORM_ENV = "LOCALCLUSTER_PLATFORM"
@@ -72,6 +73,7 @@ def _run(args: argparse.Namespace) -> int:
         with_platform=platform_wanted(args.no_platform),
         cluster_logs=args.cluster_logs,
         ui_dir=args.ui_dir,
+        scrape_interval=args.scrape_interval,
     )
     return run_stack(options)
 
@@ -190,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(func=_up)
     run = sub.add_parser(
         "run",
-        help="`make run`: control plane + platform (or $KUBECONFIG's cluster), Keycloak, the operator and the "
-        "billing API with the page, in the foreground; Ctrl-C stops all",
+        help="`make run`: control plane + platform (or $KUBECONFIG's cluster), Keycloak, the operator, Prometheus "
+        "and the billing API with the page, in the foreground; Ctrl-C stops all",
     )
     run.add_argument("--dir", type=Path, default=Path(".cluster/run"), help="state and logs (default .cluster/run)")
     run.add_argument(
@@ -205,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         "--cluster-logs", action="store_true", help="also print etcd's, kube-apiserver's, HNC's... logs, prefixed"
     )
     run.add_argument("--ui-dir", type=Path, default=None, help="the built page (default ui/dist of this checkout)")
+    run.add_argument(
+        "--scrape-interval",
+        default=SCRAPE_INTERVAL,
+        help=f"how often Prometheus scrapes the operator and the API (default {SCRAPE_INTERVAL})",
+    )
     run.set_defaults(func=_run)
     down = sub.add_parser("down", help="stop what `up` started")
     down.add_argument("--dir", type=Path, default=Path(".cluster"), help="state dir (default .cluster)")

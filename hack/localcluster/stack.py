@@ -1,7 +1,8 @@
 """`localcluster run` (`make run`): the whole local stack in the foreground, supervised by this process.
 
 The control plane with the platform slice (or the cluster of $KUBECONFIG), the CRDs and examples,
-Keycloak with the kube-dc realm, the operator and the billing API serving the page, all on 127.0.0.1.
+Keycloak with the kube-dc realm, the operator, Prometheus scraping it and the billing API serving the
+page, all on 127.0.0.1.
 Every process is a child spawned from the main thread with PDEATHSIG (`procs.spawn`), so none outlives
 this one, even killed; their logs are followed here with a `[name]` prefix. Ctrl-C or SIGTERM stops
 them in reverse order; a child that dies stops the rest and makes the exit code 1.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,6 +34,7 @@ from .kubectl import Cluster, KubectlError, install_crds
 from .logfollow import LogFollower
 from .platform import Platform
 from .procs import spawn, stop_child, wait_started, wait_until
+from .prometheus import SCRAPE_INTERVAL, Prometheus, PrometheusError, debian_binary
 from .stack_banner import banner
 from .versions import REPO_ROOT
 
@@ -43,7 +46,15 @@ READY_TIMEOUT: Final = 120.0
 APPLY_TIMEOUT: Final = 60.0
 SUPERVISE_INTERVAL: Final = 0.5
 _OPENER: Final = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-_ERRORS: Final = (ControlPlaneError, KeycloakError, BinariesError, KubectlError, HncError, TimeoutError)
+_ERRORS: Final = (
+    ControlPlaneError,
+    KeycloakError,
+    BinariesError,
+    KubectlError,
+    HncError,
+    PrometheusError,
+    TimeoutError,
+)
 
 
 class StackError(RuntimeError):
@@ -64,6 +75,8 @@ class StackOptions:
     cluster_logs: bool = False
     """also follow etcd's, kube-apiserver's, kube-controller-manager's and HNC's logs"""
     ui_dir: Path | None = None
+    scrape_interval: str = SCRAPE_INTERVAL
+    """how often Prometheus scrapes the operator and the API"""
 
 
 def _port_free(port: int) -> bool:
@@ -132,6 +145,7 @@ class Stack:
         self._plane: ControlPlane | None = None
         self._platform: Platform | None = None
         self._keycloak: Keycloak | None = None
+        self._prometheus: Prometheus | None = None
         self._children: list[_Child] = []
 
     def run(self) -> int:
@@ -147,9 +161,12 @@ class Stack:
                 api_port = choose_api_port(self.options.api_port)
                 kubeconfig = self._cluster(stack)
                 operator_metrics = self._operator(stack, kubeconfig)
+                prometheus = self._prometheus_up(stack, [f"127.0.0.1:{operator_metrics}"], f"127.0.0.1:{api_port}")
                 issuer = self._keycloak_up(stack, f"http://127.0.0.1:{api_port}")
-                self._api(stack, kubeconfig, issuer, api_port)
-                self.out.say("", banner(api_port, issuer, kubeconfig, operator_metrics, self.workdir, began))
+                self._api(stack, kubeconfig, issuer, api_port, prometheus)
+                self.out.say(
+                    "", banner(api_port, issuer, kubeconfig, operator_metrics, prometheus, self.workdir, began)
+                )
                 self._supervise()
             except KeyboardInterrupt:
                 self.out.say("run", "signal received: stopping everything")
@@ -214,6 +231,24 @@ class Stack:
         stack.callback(child.stop)
         return metrics_port
 
+    def _prometheus_up(self, stack: contextlib.ExitStack, operator: list[str], api: str) -> str | None:
+        """Prometheus scraping the operator and the API (which starts later: its first scrapes fail); its URL,
+        or None when it is not installed (the rest runs without usage history)."""
+        try:
+            debian_binary("prometheus")
+        except PrometheusError as exc:
+            self.out.say("run", f"{exc}: no usage history")
+            return None
+        self._prometheus = Prometheus(
+            self.workdir / "prometheus",
+            targets={"orgquota-operator": operator, "orgquota-api": [api]},
+            scrape_interval=self.options.scrape_interval,
+        )
+        shutil.rmtree(self._prometheus.data_dir, ignore_errors=True)  # the cluster is new: so is its history
+        self.out.follow("prometheus", self._prometheus.log_path)
+        stack.enter_context(self._prometheus)
+        return self._prometheus.url
+
     def _keycloak_up(self, stack: contextlib.ExitStack, api_origin: str) -> str:
         self.out.say("run", "starting Keycloak (first run: Maven fetch and `kc.sh build`, about a minute)")
         self._keycloak = Keycloak(self.workdir / "keycloak", web_origins=[api_origin])
@@ -221,7 +256,9 @@ class Stack:
         stack.enter_context(self._keycloak)
         return self._keycloak.issuer
 
-    def _api(self, stack: contextlib.ExitStack, kubeconfig: Path, issuer: str, port: int) -> None:
+    def _api(
+        self, stack: contextlib.ExitStack, kubeconfig: Path, issuer: str, port: int, prometheus: str | None
+    ) -> None:
         operator = self._children[0]
         operator.wait_ready(lambda: OPERATOR_STARTED in operator.log_path.read_text(errors="replace"), "start-up")
         ui_dir = self.options.ui_dir or DEFAULT_UI_DIR
@@ -230,6 +267,8 @@ class Stack:
         origin = f"http://127.0.0.1:{port}"
         env = _loopback_env({"KUBECONFIG": str(kubeconfig), "OIDC_ISSUER_URL": issuer})
         env.setdefault("CONSOLE_URL", origin)
+        if prometheus is not None:
+            env["PROMETHEUS_URL"] = prometheus
         if self.options.ui_dir is not None:
             env["ORGQUOTA_UI_DIR"] = str(self.options.ui_dir)
         self.out.follow("api", self.workdir / "api.log")
@@ -249,6 +288,8 @@ class Stack:
                         f"{child.name} exited with code {child.proc.returncode}; last log lines:\n"
                         f"{log_tail(child.log_path)}"
                     )
+            if self._prometheus is not None and not self._prometheus.running():
+                raise StackError(f"Prometheus exited; last log lines:\n{log_tail(self._prometheus.log_path)}")
             if self._keycloak is not None and not self._keycloak.running():
                 raise StackError(f"Keycloak exited; last log lines:\n{log_tail(self._keycloak.log_path)}")
             if self._plane is not None and not self._plane.running():

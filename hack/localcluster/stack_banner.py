@@ -30,7 +30,9 @@ def demo_user_lines(realm_file: Path = REALM_FILE) -> list[str]:
     return lines
 
 
-def banner(api_port: int, issuer: str, kubeconfig: Path, metrics_port: int, workdir: Path, began: float) -> str:
+def banner(
+    api_port: int, issuer: str, kubeconfig: Path, metrics_port: int, prometheus: str | None, workdir: Path, began: float
+) -> str:
     origin = f"http://127.0.0.1:{api_port}"
     grant = " ".join(
         f"-d {shlex.quote(f'{key}={value}')}"
@@ -51,6 +53,7 @@ def banner(api_port: int, issuer: str, kubeconfig: Path, metrics_port: int, work
             f"  Keycloak       {issuer}",
             f"  kubeconfig     {kubeconfig}",
             f"  operator       metrics http://127.0.0.1:{metrics_port}/metrics",
+            f"  Prometheus     {prometheus or 'not installed (`make prometheus`): no usage history'}",
             f"  logs           {workdir}",
             "Demo users (password = user name):",
             *demo_user_lines(),

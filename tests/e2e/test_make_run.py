@@ -1,5 +1,6 @@
 """`make run` as a user runs it (`localcluster run`, hack/localcluster/stack.py), from a fresh work dir:
-it prints the page's address, the page and an API that accepts a Keycloak token answer there, and after
+it prints the page's address, the page and an API that accepts a Keycloak token answer there, Prometheus
+scrapes the operator and the API, and after
 Ctrl-C not one process it started is left; meanwhile none of them listens beyond 127.0.0.1 (but
 HNC's webhook server, which cannot be told to).
 
@@ -33,7 +34,12 @@ from tests.support.waiting import eventually
 PAGE_INDEX: Final = REPO_ROOT / "ui" / "dist" / "index.html"
 START_TIMEOUT: Final = 330.0  # Keycloak alone has taken up to 170 s on this machine under load
 STOP_TIMEOUT: Final = 90.0
-ALWAYS: Final = {"operator": "-m orgquota run", "billing API": "-m orgquota api", "Keycloak's JVM": "java"}
+ALWAYS: Final = {
+    "operator": "-m orgquota run",
+    "billing API": "-m orgquota api",
+    "Keycloak's JVM": "java",
+    "Prometheus": "/prometheus --config.file=",
+}
 CONTROL_PLANE: Final = {"etcd": "/etcd ", "kube-apiserver": "/kube-apiserver "}
 PLATFORM: Final = {"kube-controller-manager": "/kube-controller-manager ", "HNC": "/hnc-manager "}
 
@@ -47,6 +53,20 @@ def _addresses(proc: subprocess.Popen[bytes], log: Path) -> tuple[str, str]:
     assert page, "no address printed yet"
     assert issuer, "no issuer printed yet"
     return page[1], issuer[1]
+
+
+def _prometheus(log: Path) -> str:
+    found = re.search(r"^  Prometheus +(http://127\.0\.0\.1:\d+)$", log.read_text(errors="replace"), re.MULTILINE)
+    assert found, "no Prometheus address printed"
+    return found[1]
+
+
+def _scraped(prometheus: str, query: str) -> float:
+    """The value of a PromQL query of one series, once Prometheus has it."""
+    with httpx.Client(base_url=prometheus, timeout=10, trust_env=False) as http:
+        result = http.get("/api/v1/query", params={"query": query}).json()["data"]["result"]
+    assert len(result) == 1, f"{query}: {result}"
+    return float(result[0]["value"][1])
 
 
 def _hnc_webhook(address: str, command: str) -> bool:
@@ -98,6 +118,10 @@ def test_make_run_serves_page_and_api_and_ctrl_c_leaves_nothing(tmp_path: Path, 
             assert index.text == PAGE_INDEX.read_text()
             env_js = http.get("env.js").text
             assert f'window.keycloakURL = "{issuer}";' in env_js
+        prometheus = _prometheus(log)
+        assert eventually(lambda: _scraped(prometheus, 'up{job="orgquota-api"}')) == 1
+        cpu = 'orgquota_organization_quota_hard{job="orgquota-operator",organization="acme",resource="cpu"}'
+        assert eventually(lambda: _scraped(prometheus, cpu)) == usage.json()["data"]["cpu"]["limit"]
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGINT)
