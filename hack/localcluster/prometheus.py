@@ -25,9 +25,8 @@ import yaml
 from .binaries import log
 from .controlplane import free_ports, log_tail
 from .procs import spawn, stop_child, wait_started
-from .versions import REPO_ROOT
+from .versions import PROMETHEUS_RULES
 
-RULES_DIR: Final = REPO_ROOT / "deploy" / "prometheus" / "rules"
 SCRAPE_INTERVAL: Final = "5s"
 RETENTION: Final = "400d"
 """beyond the longest history the API answers (400 days), so backfilled blocks are kept"""
@@ -74,7 +73,7 @@ class Prometheus:
         *,
         targets: Mapping[str, Sequence[str]] | None = None,
         scrape_interval: str = SCRAPE_INTERVAL,
-        rules_dir: Path | None = RULES_DIR,
+        rules_dir: Path | None = PROMETHEUS_RULES,
         data_dir: Path | None = None,
         retention: str = RETENTION,
         start_timeout: float = 60.0,

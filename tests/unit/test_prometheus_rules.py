@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from localcluster.prometheus import RULES_DIR
+from localcluster.versions import PROMETHEUS_RULES
 from tests.support.promtool import promtool
 
-RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
+RULE_FILES = sorted(PROMETHEUS_RULES.glob("*.yml"))
 RULE_TESTS = sorted((Path(__file__).parent / "prometheus").glob("*.test.yml"))
 
 
 def test_there_are_rule_files_and_rule_tests() -> None:
-    assert RULE_FILES, f"no rule file in {RULES_DIR}"
+    assert RULE_FILES, f"no rule file in {PROMETHEUS_RULES}"
     assert RULE_TESTS
 
 
