@@ -6,13 +6,16 @@ against a ResourceQuota all the same, which is all that usage is made of here.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from typing import Any, Final
 
 from localcluster.cli import platform_wanted
 from localcluster.kubectl import Cluster
+from orgquota.core.annotations import PLAN_ID
 from tests.support.cluster import external_kubeconfig
+from tests.support.orgs import Orgs
 from tests.support.waiting import assert_eq, eventually
 
 HNC_QUOTA: Final = "hrq.hnc.x-k8s.io"  # the ResourceQuota HNC keeps in each namespace under an HRQ
@@ -106,3 +109,13 @@ def hrq_used(cluster: Cluster, org: str) -> dict[str, str]:
     """What HNC reports the organization's tree uses (the HRQ's status.used)."""
     used: dict[str, str] = cluster.get_json("hrq", "plan-quota", "-n", org).get("status", {}).get("used", {})
     return used
+
+
+def org_with_projects(cluster: Cluster, orgs: Orgs, plan: str, *projects: str) -> tuple[str, list[str]]:
+    """An organization on `plan` with project namespaces, once HNC enforces its HRQ in all of them."""
+    name = orgs.create({PLAN_ID: plan})
+    eventually(lambda: orgs.reason(name, "Applied"))
+    namespaces = [project(cluster, name, p) for p in projects]
+    for namespace in (name, *namespaces):
+        eventually(functools.partial(quota_ready, cluster, namespace))
+    return name, namespaces

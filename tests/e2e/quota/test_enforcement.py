@@ -8,7 +8,6 @@ operator copies into the Organization's status. Pods stay Pending (no scheduler)
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
@@ -19,9 +18,8 @@ from tests.support.tree import (
     INHERITED_FROM,
     admitted,
     hrq_used,
+    org_with_projects,
     pod,
-    project,
-    quota_ready,
     refused,
 )
 from tests.support.waiting import assert_eq, eventually, present
@@ -54,16 +52,6 @@ def used(orgs: Orgs, name: str) -> dict[str, str]:
 
 def pick(values: dict[str, str], *keys: str) -> list[str | None]:
     return [values.get(k) for k in keys]
-
-
-def org_with_projects(cluster: Cluster, orgs: Orgs, plan: str, *projects: str) -> tuple[str, list[str]]:
-    """An organization on `plan` with project namespaces, once HNC enforces its HRQ in all of them."""
-    name = orgs.create({PLAN: plan})
-    eventually(lambda: orgs.reason(name, "Applied"))
-    namespaces = [project(cluster, name, p) for p in projects]
-    for namespace in (name, *namespaces):
-        eventually(functools.partial(quota_ready, cluster, namespace))
-    return name, namespaces
 
 
 def test_pods_fit_up_to_the_plan_and_a_plan_change_or_suspension_moves_the_limit(
