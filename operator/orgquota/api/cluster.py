@@ -21,7 +21,7 @@ from orgquota.core.annotations import MANAGED_LABEL, billing_annotations
 from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
 from orgquota.core.quantity import Quantity, QuantityError
 from orgquota.core.status import CONDITION_TYPE
-from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX
+from orgquota.core.topology import PUBLIC_EIP_LABEL, tree_depths
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, NAMESPACE_PATH, ORGANIZATION, Kube, Manifest
 from orgquota.kube.watch import WatchCache
 
@@ -76,15 +76,7 @@ def limit_range_managed(body: Manifest) -> bool:
 
 
 def namespace_tree(body: Manifest) -> dict[str, int]:
-    """The namespace's ancestors (and itself) with their depth above it, from HNC's tree labels."""
-    tree: dict[str, int] = {}
-    for key, value in (body["metadata"].get("labels") or {}).items():
-        if key.endswith(TREE_LABEL_SUFFIX):
-            try:
-                tree[key.removesuffix(TREE_LABEL_SUFFIX)] = int(value)
-            except ValueError:
-                continue
-    return tree
+    return tree_depths(body["metadata"].get("labels") or {})
 
 
 def pod_usage(body: Manifest) -> PodUsage | None:

@@ -16,7 +16,7 @@ from orgquota.api.envelope import ApiError
 from orgquota.api.numbers import PEOPLE_UNITS, gib, number, parsed
 from orgquota.core import annotations as ann
 from orgquota.core.catalog import Catalog
-from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons
+from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons, public_ip_limit
 from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
 from orgquota.core.quantity import Quantity
 from orgquota.core.status import USAGE_KEYS, over_quota, quota_usage
@@ -64,11 +64,7 @@ class OrgFacts:
         return self.record.annotations.get(ann.PLAN_ID)
 
     def public_ip_limit(self) -> int | None:
-        if self.desired.mode == Mode.NONE:
-            return None
-        if self.desired.mode == Mode.FLOOR:
-            return 0
-        return self.catalog.eipQuota.get(self.desired.plan_id)
+        return public_ip_limit(self.desired, self.catalog)
 
     def limit(self, key: str) -> Fraction | None:
         quantity = self.desired.hard.get(key)

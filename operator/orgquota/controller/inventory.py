@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orgquota.core.annotations import billing_annotations
+from orgquota.core.manifests import organization_reference
 
 logger = logging.getLogger("orgquota.controller")
 
@@ -23,8 +24,7 @@ OrgLog = logging.LoggerAdapter[logging.Logger]
 
 def org_log(namespace: str, name: str) -> OrgLog:
     """A logger whose every line names the organization (Kopf's formatters prefix it, or add it to JSON)."""
-    ref = {"apiVersion": "kube-dc.com/v1", "kind": "Organization", "namespace": namespace, "name": name}
-    return logging.LoggerAdapter(logger, {"k8s_ref": ref, "k8s_skip": True})
+    return logging.LoggerAdapter(logger, {"k8s_ref": organization_reference(namespace, name), "k8s_skip": True})
 
 
 @dataclass
@@ -52,13 +52,7 @@ class OrgView:
 
     @property
     def ref(self) -> dict[str, str]:
-        return {
-            "apiVersion": "kube-dc.com/v1",
-            "kind": "Organization",
-            "namespace": self.namespace,
-            "name": self.name,
-            "uid": self.uid,
-        }
+        return organization_reference(self.namespace, self.name, self.uid)
 
 
 class Inventory:

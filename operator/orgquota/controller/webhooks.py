@@ -20,7 +20,7 @@ from orgquota.core import checks as admission
 from orgquota.core.catalog import Catalog, CatalogError, parse_configmap_data
 from orgquota.core.desired import desired_quota
 from orgquota.core.manifests import HRQ_NAME
-from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX
+from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX, nearest_first, tree_depths
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, NAMESPACE_PATH, ORGANIZATION, Kube
 
 CONFIGURATION_NAME: Final = "orgquota.kube-dc.com"
@@ -98,7 +98,7 @@ async def validate_eip(body: kopf.Body, memo: Any, **_: Any) -> None:
     org_name = org["metadata"]["name"]
     desired = desired_quota(org["metadata"].get("annotations") or {}, catalog, memo.config.quota)
     held = await _public_eips_held(kube, org_name)
-    denial = admission.eip_denial(desired.mode, desired.plan_id, catalog, held)
+    denial = admission.eip_denial(desired, catalog, held)
     if denial:
         raise kopf.AdmissionError(f"organization {org_name}: {denial}", code=403)
 
@@ -210,12 +210,7 @@ async def _organization_of(kube: Kube, namespace: str) -> dict[str, Any] | None:
     """The Organization a namespace belongs to: the nearest HNC ancestor that is one, else its own."""
     ns = await kube.get(f"{NAMESPACE_PATH}/{namespace}")
     labels: dict[str, str] = (ns or {}).get("metadata", {}).get("labels") or {}
-    ancestors = sorted(
-        (int(depth) if depth.isdigit() else 0, key.removesuffix(TREE_LABEL_SUFFIX))
-        for key, depth in labels.items()
-        if key.endswith(TREE_LABEL_SUFFIX)
-    )
-    for candidate in [name for _, name in ancestors] or [namespace]:
+    for candidate in nearest_first(tree_depths(labels)) or [namespace]:
         org = await kube.get(ORGANIZATION.path(candidate, candidate))
         if org is not None:
             return org

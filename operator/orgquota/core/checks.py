@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Final
 
 from orgquota.core import annotations as ann
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import (
+    DesiredQuota,
     Mode,
     QuotaSettings,
     addon_problem,
     desired_quota,
     plan_problem,
+    public_ip_limit,
     subscription_problem,
 )
 from orgquota.core.quantity import Quantity, QuantityError
+from orgquota.core.timestamps import parse_rfc3339
 
 MAX_LISTED: Final = 10
 """Organizations named in one warning; the rest are counted."""
@@ -66,14 +68,6 @@ def unknown_keys(new: Mapping[str, str], old: Mapping[str, str]) -> list[str]:
     added = sorted(key for key in new if key.startswith(ann.PREFIX) and key not in known and key not in old)
     names = ", ".join(sorted(key.removeprefix(ann.PREFIX) for key in known))
     return [f"{key} is not a billing annotation, nothing reads it (known: {names})" for key in added]
-
-
-def parse_rfc3339(raw: str) -> datetime:
-    """An RFC 3339 time with its zone; ValueError otherwise."""
-    when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    if when.tzinfo is None or "T" not in raw.upper():
-        raise ValueError(f"{raw!r} is not an RFC 3339 time")
-    return when
 
 
 @dataclass(frozen=True)
@@ -130,16 +124,14 @@ def _listed(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
-def eip_denial(mode: Mode, plan_id: str, catalog: Catalog, held: int) -> str | None:
+def eip_denial(desired: DesiredQuota, catalog: Catalog, held: int) -> str | None:
     """Why one more public EIp is refused, or None if it is allowed."""
-    if mode == Mode.NONE:
+    limit = public_ip_limit(desired, catalog)
+    if limit is None or held < limit:
         return None
-    if mode == Mode.FLOOR:
-        limit, why = 0, "the organization is on the suspended floor"
-    elif plan_id in catalog.eipQuota:
-        limit, why = catalog.eipQuota[plan_id], f"plan {plan_id} allows {catalog.eipQuota[plan_id]}"
-    else:
-        return None
-    if held < limit:
-        return None
+    why = (
+        "the organization is on the suspended floor"
+        if desired.mode == Mode.FLOOR
+        else f"plan {desired.plan_id} allows {limit}"
+    )
     return f"public EIp quota reached: {why} and the organization holds {held}"

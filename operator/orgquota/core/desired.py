@@ -74,6 +74,16 @@ class DesiredQuota:
         return self.reason in READY_REASONS
 
 
+def public_ip_limit(desired: DesiredQuota, catalog: Catalog) -> int | None:
+    """How many public EIps the organization may hold (None: not limited).
+
+    The plan's `eipQuota`; none on the floor; not limited without a plan or for a plan the map omits.
+    """
+    if desired.mode == Mode.FLOOR:
+        return 0
+    return catalog.eipQuota.get(desired.plan_id) if desired.mode == Mode.PLAN else None
+
+
 def desired_quota(annotations: Mapping[str, str], catalog: Catalog, settings: QuotaSettings) -> DesiredQuota:
     """The quota an Organization with these annotations gets (the README's rules, in order).
 
