@@ -1,6 +1,6 @@
 """What an Organization's quota must be: a pure function of its annotations, the catalog and the settings.
 
-This is the whole product logic (the README's "What it computes"); everything else in the operator only
+This is the whole product logic (docs/operator.md, "What the plan mode computes"); everything else in the operator only
 gathers these inputs and makes the cluster match the result.
 """
 
@@ -85,7 +85,7 @@ def public_ip_limit(desired: DesiredQuota, catalog: Catalog) -> int | None:
 
 
 def desired_quota(annotations: Mapping[str, str], catalog: Catalog, settings: QuotaSettings) -> DesiredQuota:
-    """The quota an Organization with these annotations gets (the README's rules, in order).
+    """The quota an Organization with these annotations gets (docs/operator.md's rules, in order).
 
     Values are taken exactly as written: only an absent annotation means "not set", and
     `' pro-pool'`, `''` or `' active'` are unknown values (the floor), never a guess.
