@@ -5,7 +5,6 @@ The fields the API shares, and the reading rules, are `orgquota.settings.SharedS
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from ipaddress import IPv4Address
@@ -13,6 +12,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BeforeValidator, Field, IPvAnyAddress
 
+from orgquota.core.durations import DurationError, parse_duration
 from orgquota.settings import SharedSettings
 
 ENVIRONMENT = {
@@ -33,10 +33,12 @@ ENVIRONMENT = {
 
 
 def _duration(value: object) -> object:
-    """`7d`, `12h`, `30m`, `45s` or plain seconds; anything else is left to pydantic (ISO 8601 `P7D`)."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", value.strip()) if isinstance(value, str) else None
-    if match:
-        return timedelta(seconds=float(match[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2] or "s"])
+    """`7d`, `12h`, `1h30m`, `45s` or plain seconds; anything else is left to pydantic (ISO 8601 `P7D`)."""
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except DurationError:
+            return value
     return value
 
 
