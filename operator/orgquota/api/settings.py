@@ -30,6 +30,7 @@ ENVIRONMENT: Final = {
     "audience": "OIDC_AUDIENCE",
     "client_id": "OIDC_CLIENT_ID",
     "billing_api_url": "BILLING_API_URL",
+    "prometheus_url": "PROMETHEUS_URL",
     "console_url": "CONSOLE_URL",
     "ui_dir": "ORGQUOTA_UI_DIR",
     "access_log": "ORGQUOTA_ACCESS_LOG",
@@ -58,6 +59,8 @@ class ApiSettings(SharedSettings):
     audience: Annotated[str, Field(min_length=1)] = "billing-api"
     client_id: Annotated[str, Field(min_length=1)] = "kube-dc"
     billing_api_url: AnyHttpUrl | None = None
+    prometheus_url: AnyHttpUrl | None = None
+    """where usage history is read (SPEC §9); unset: the history routes answer 503"""
     console_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
     ui_dir: Path | None = None
     access_log: Literal["all", "errors"] = "all"

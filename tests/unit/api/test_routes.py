@@ -39,6 +39,7 @@ def test_config_in_quota_only_mode(client: TestClient, guest: dict[str, str]) ->
                 "portal": False,
                 "webhooks": False,
                 "addons": False,
+                "history": False,
             },
             "externalBillingUrl": None,
         },
