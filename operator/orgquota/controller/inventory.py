@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orgquota.core.annotations import billing_annotations
 from orgquota.core.manifests import organization_reference
+from orgquota.core.organization import Organization
 
 logger = logging.getLogger("orgquota.controller")
 
@@ -42,9 +42,9 @@ class OrgView:
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> OrgView:
-        meta = body["metadata"]
-        status = dict(body.get("status") or {})
-        return cls(meta["namespace"], meta["name"], meta["uid"], billing_annotations(meta), status, status)
+        org = Organization.from_body(body)
+        status = dict(org.status)
+        return cls(org.namespace, org.name, org.uid, dict(org.annotations), status, status)
 
     @property
     def key(self) -> OrgKey:

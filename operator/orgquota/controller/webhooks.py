@@ -20,6 +20,7 @@ from orgquota.core import checks as admission
 from orgquota.core.catalog import Catalog, CatalogError, parse_configmap_data
 from orgquota.core.desired import desired_quota
 from orgquota.core.manifests import HRQ_NAME
+from orgquota.core.organization import Organization
 from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX, nearest_first, tree_depths
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, NAMESPACE_PATH, ORGANIZATION, Kube
 
@@ -192,18 +193,12 @@ async def _live_catalog(kube: Kube, config: Settings) -> Catalog | None:
     return _catalog_or_none(configmap.get("data")) if configmap else None
 
 
-async def _snapshots(kube: Kube) -> list[admission.OrgSnapshot]:
+async def _snapshots(kube: Kube) -> list[admission.OrgUsage]:
     orgs = await kube.list(ORGANIZATION.path(""))
     quotas = await kube.list(HRQ.path(""), fieldSelector=f"metadata.name={HRQ_NAME}")
     used = {q["metadata"]["namespace"]: (q.get("status") or {}).get("used") or {} for q in quotas}
-    return [
-        admission.OrgSnapshot(
-            org["metadata"]["name"],
-            org["metadata"].get("annotations") or {},
-            used.get(org["metadata"]["namespace"], {}),
-        )
-        for org in orgs
-    ]
+    kept = [Organization.from_body(org, ()) for org in orgs]
+    return [(org, used.get(org.namespace, {})) for org in kept]
 
 
 async def _organization_of(kube: Kube, namespace: str) -> dict[str, Any] | None:

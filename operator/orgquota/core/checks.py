@@ -8,7 +8,6 @@ at `kubectl apply` time, where the person who made the mistake is still looking.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Final
 
 from orgquota.core import annotations as ann
@@ -23,6 +22,7 @@ from orgquota.core.desired import (
     public_ip_limit,
     subscription_problem,
 )
+from orgquota.core.organization import Organization
 from orgquota.core.quantity import Quantity, QuantityError
 from orgquota.core.timestamps import parse_rfc3339
 
@@ -70,30 +70,23 @@ def unknown_keys(new: Mapping[str, str], old: Mapping[str, str]) -> list[str]:
     return [f"{key} is not a billing annotation, nothing reads it (known: {names})" for key in added]
 
 
-@dataclass(frozen=True)
-class OrgSnapshot:
-    """An organization as the impact preview sees it: its annotations and its HRQ usage."""
-
-    name: str
-    annotations: Mapping[str, str]
-    used: Mapping[str, str]
+OrgUsage = tuple[Organization, Mapping[str, str]]
+"""an organization and its HRQ's `status.used`, as the impact preview sees them"""
 
 
-def catalog_impact(
-    old: Catalog | None, new: Catalog, orgs: Iterable[OrgSnapshot], settings: QuotaSettings
-) -> list[str]:
+def catalog_impact(old: Catalog | None, new: Catalog, orgs: Iterable[OrgUsage], settings: QuotaSettings) -> list[str]:
     """Warnings for a catalog change: whose quota changes, and who would be over the new limits."""
     changed: list[str] = []
     over: list[str] = []
     total = 0
-    for org in sorted(orgs, key=lambda o: o.name):
+    for org, used in sorted(orgs, key=lambda pair: pair[0].name):
         total += 1
         after = desired_quota(org.annotations, new, settings)
         before = desired_quota(org.annotations, old, settings) if old is not None else None
         if before is None or before.mode != after.mode or dict(before.hard) != dict(after.hard):
             changed.append(org.name)
         if after.mode != Mode.NONE:
-            excess = _over(org.used, after.hard)
+            excess = _over(used, after.hard)
             if excess:
                 over.append(f"{org.name} ({excess})")
     warnings = []
