@@ -61,8 +61,8 @@ def run_operator(log_format_name: str) -> None:
     settings = Settings.from_env()  # fail fast on a bad setting, before connecting anywhere
     log_format = kopf.LogFormat.JSON if log_format_name == "json" else kopf.LogFormat.FULL
     kopf.configure(log_format=log_format, log_prefix=True)
-    logging.getLogger().setLevel(settings.log_level.upper())
-    if settings.log_level.upper() != "DEBUG":  # one line per watch event is noise, not news
+    logging.getLogger().setLevel(settings.log_level)
+    if settings.log_level != "DEBUG":  # one line per watch event is noise, not news
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
     from orgquota.controller import (

@@ -109,7 +109,7 @@ FLOOR: Final = {  # the example catalog's suspendedPlan as an HRQ's spec.hard
     "pods": "10",
     "services.loadbalancers": "0",
 }
-WORKED_EXAMPLE: Final = {  # the README's worked example: pro-pool + 1 x turbo-x1, overhead 100m/128Mi, projects limit 3
+WORKED_EXAMPLE: Final = {  # docs/operator.md's worked example: pro-pool + 1 x turbo-x1, 100m/128Mi, 3 projects
     "requests.cpu": "10300m",
     "limits.cpu": "10300m",
     "requests.memory": "29056Mi",

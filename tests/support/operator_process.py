@@ -25,7 +25,7 @@ from tests.support.waiting import assert_eq, consistently, eventually
 
 STARTED_LOG: Final = "organizations reconciled in"
 """from the operator's start-up line: `startup: N organizations reconciled in X s`"""
-PROJECTS_LIMIT: Final = 3  # makes pro-pool + turbo-x1 the README's worked example
+PROJECTS_LIMIT: Final = 3  # makes pro-pool + turbo-x1 the worked example of docs/operator.md
 GRACE_SECONDS: Final = 12  # short enough to watch a grace period end, long enough for the suspension tests
 USAGE_INTERVAL_SECONDS: Final = 3
 

@@ -16,6 +16,8 @@ from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
+from orgquota.api.history import routes as history
+from orgquota.api.history.prometheus import Prometheus
 from orgquota.api.keys import KeySet
 from orgquota.api.metrics import ObservedRequests, metrics_endpoint
 from orgquota.api.page import mount_page
@@ -32,6 +34,8 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.http = aiohttp.ClientSession(trust_env=True)
+        if settings.prometheus_url is not None:
+            app.state.prometheus = Prometheus(str(settings.prometheus_url), app.state.http)
         informers = asyncio.create_task(cluster.run(), name="informers") if watch else None
         fetch = asyncio.create_task(keys.refresh(), name="first key fetch")
         try:
@@ -58,6 +62,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     app.state.verifier = TokenVerifier(keys, settings.issuer_url, settings.audience)
     install_error_handlers(app)
     app.include_router(routes.router)
+    app.include_router(history.router)
     provider = provider_router(ProviderContext(settings, cluster, cluster.kube))
     if provider is not None:
         app.include_router(provider, prefix=API_PREFIX)

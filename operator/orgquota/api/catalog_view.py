@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from orgquota.core.catalog import CATALOG_KEY, Catalog, CatalogError, parse_catalog
+from orgquota.core.catalog_in_force import judge_live, standing
 from orgquota.kube.watch import WatchCache
 
 logger = logging.getLogger(__name__)
@@ -36,29 +37,25 @@ class CatalogView:
         live.on_change = self._live_changed
         last_good.on_change = self._saved_changed
 
-    def _text_of(self, cache: WatchCache[dict[str, str]], name: str) -> str | None:
-        data = next((obj for _, found, obj in cache.items() if found == name), None)
-        return None if data is None else data.get(CATALOG_KEY)
+    @staticmethod
+    def _data_of(cache: WatchCache[dict[str, str]], name: str) -> dict[str, str] | None:
+        return next((obj for _, found, obj in cache.items() if found == name), None)
 
     def _live_changed(self) -> None:
-        text = self._text_of(self.live, self._name)
+        data = self._data_of(self.live, self._name)
+        text = None if data is None else data.get(CATALOG_KEY)
         if text == self._text and self._seen:
             return
         self._text, self._seen = text, True
-        if text is None:
-            self.valid, self.problem = False, f"ConfigMap {self._name} or its {CATALOG_KEY} key is missing"
-        else:
-            try:
-                catalog = parse_catalog(text)
-            except CatalogError as exc:
-                self.valid, self.problem = False, str(exc)
-            else:
-                self.catalog, self.valid, self.problem, self._from_live = catalog, True, "", True
-                return
-        logger.error("the live catalog is not usable (%s); %s", self.problem, self._standing())
+        live = judge_live(self._name, data, exists=data is not None)
+        self.valid, self.problem = live.catalog is not None, live.problem
+        if live.catalog is not None:
+            self.catalog, self._from_live = live.catalog, True
+            return
+        logger.error("%s: %s", self.problem, standing(self.catalog))
 
     def _saved_changed(self) -> None:
-        text = self._text_of(self.last_good, self._saved_name)
+        text = (self._data_of(self.last_good, self._saved_name) or {}).get(CATALOG_KEY)
         if text is None or text == self._saved_text:
             return
         self._saved_text = text
@@ -68,11 +65,6 @@ class CatalogView:
             self.catalog = parse_catalog(text)
         except CatalogError as exc:
             logger.error("the saved last good catalog %s does not parse: %s", self._saved_name, exc)
-
-    def _standing(self) -> str:
-        if self.catalog is None:
-            return "no catalog is in force"
-        return "the last good catalog stays in force"
 
     @property
     def loaded(self) -> bool:

@@ -9,6 +9,7 @@ known to be current (never listed, or its watch broke), the route answers 503 in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -17,29 +18,16 @@ from typing import Any, Final
 from orgquota.api.catalog_view import CatalogView
 from orgquota.api.envelope import ApiError
 from orgquota.api.settings import ApiSettings
-from orgquota.core.annotations import MANAGED_LABEL, billing_annotations
+from orgquota.core.annotations import MANAGED_LABEL
 from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
+from orgquota.core.organization import Organization
 from orgquota.core.quantity import Quantity, QuantityError
-from orgquota.core.status import CONDITION_TYPE
-from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX
+from orgquota.core.topology import PUBLIC_EIP_LABEL, tree_depths
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, NAMESPACE_PATH, ORGANIZATION, Kube, Manifest
 from orgquota.kube.watch import WatchCache
 
 TERMINAL_PHASES: Final = frozenset({"Succeeded", "Failed"})
-
-
-@dataclass(frozen=True)
-class OrgRecord:
-    namespace: str
-    name: str
-    annotations: dict[str, str]
-    status: dict[str, Any]
-    created: str
-
-    @property
-    def condition(self) -> dict[str, Any]:
-        found = [c for c in self.status.get("conditions") or [] if c.get("type") == CONDITION_TYPE]
-        return found[0] if found else {}
+STATUS_SHOWN: Final = ("ready", "mode", "plan", "conditions")
 
 
 @dataclass(frozen=True)
@@ -55,14 +43,11 @@ class PodUsage:
     memory: Fraction
 
 
-def org_record(body: Manifest) -> OrgRecord:
-    meta = body["metadata"]
-    status = body.get("status") or {}
-    kept = {k: status[k] for k in ("ready", "mode", "plan", "conditions") if k in status}
-    kept["lastUpdated"] = (status.get("quotaUsage") or {}).get("lastUpdated")
-    return OrgRecord(
-        meta.get("namespace", ""), meta["name"], billing_annotations(meta), kept, meta.get("creationTimestamp", "")
-    )
+def org_record(body: Manifest) -> Organization:
+    """The Organization with the status fields the answers show (and when its usage was read)."""
+    org = Organization.from_body(body, STATUS_SHOWN)
+    used = ((body.get("status") or {}).get("quotaUsage") or {}).get("lastUpdated")
+    return dataclasses.replace(org, status={**org.status, "lastUpdated": used})
 
 
 def hrq_record(body: Manifest) -> HrqRecord:
@@ -76,15 +61,7 @@ def limit_range_managed(body: Manifest) -> bool:
 
 
 def namespace_tree(body: Manifest) -> dict[str, int]:
-    """The namespace's ancestors (and itself) with their depth above it, from HNC's tree labels."""
-    tree: dict[str, int] = {}
-    for key, value in (body["metadata"].get("labels") or {}).items():
-        if key.endswith(TREE_LABEL_SUFFIX):
-            try:
-                tree[key.removesuffix(TREE_LABEL_SUFFIX)] = int(value)
-            except ValueError:
-                continue
-    return tree
+    return tree_depths(body["metadata"].get("labels") or {})
 
 
 def pod_usage(body: Manifest) -> PodUsage | None:
@@ -117,7 +94,7 @@ class Cluster:
 
     settings: ApiSettings
     kube: Kube | None = None
-    orgs: WatchCache[OrgRecord] = field(init=False)
+    orgs: WatchCache[Organization] = field(init=False)
     hrqs: WatchCache[HrqRecord] = field(init=False)
     limit_ranges: WatchCache[bool] = field(init=False)
     namespaces: WatchCache[dict[str, int]] = field(init=False)
@@ -204,7 +181,7 @@ class Cluster:
 
     # -- questions --------------------------------------------------------------------------------
 
-    def organization(self, org: str) -> OrgRecord:
+    def organization(self, org: str) -> Organization:
         """The caller's Organization (in the namespace of the same name); 404 if there is none."""
         self.require(self.orgs)
         record = self.orgs.get(org, org)

@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from orgquota.core.timestamps import format_rfc3339
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX: Final = "/api/billing"
@@ -46,7 +48,7 @@ def ok(data: Any) -> JSONBody:
 
 
 def error_body(message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = format_rfc3339(datetime.now(UTC), millis=True)
     return {"success": False, "error": message, "details": details or {}, "timestamp": stamp}
 
 

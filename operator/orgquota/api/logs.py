@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from starlette.types import Scope
 
 from orgquota.api.auth import CURRENT_ORGANIZATION
+from orgquota.core.timestamps import format_rfc3339
 
 access_log: Final = logging.getLogger("orgquota.api.access")
 _RESERVED: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -19,9 +20,8 @@ class JsonFormatter(logging.Formatter):
     """A JSON object per line; a record's `fields` (a dict) are its extra keys, else any `extra=` attribute."""
 
     def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         line: dict[str, Any] = {
-            "time": f"{stamp}.{int(record.msecs):03d}Z",
+            "time": format_rfc3339(datetime.fromtimestamp(record.created, UTC), millis=True),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

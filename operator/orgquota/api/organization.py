@@ -11,13 +11,14 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from orgquota.api.cluster import Cluster, OrgRecord
+from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import ApiError
 from orgquota.api.numbers import PEOPLE_UNITS, gib, number, parsed
 from orgquota.core import annotations as ann
 from orgquota.core.catalog import Catalog
-from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons
+from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons, public_ip_limit
 from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
+from orgquota.core.organization import Organization
 from orgquota.core.quantity import Quantity
 from orgquota.core.status import USAGE_KEYS, over_quota, quota_usage
 
@@ -45,7 +46,7 @@ class OrgFacts:
         cluster.require(cluster.orgs, cluster.hrqs, cluster.limit_ranges, cluster.namespaces, cluster.eips)
         self.cluster = cluster
         self.settings = settings
-        self.record: OrgRecord = cluster.organization(org)
+        self.record: Organization = cluster.organization(org)
         self.catalog = catalog_in_force(cluster)
         self.hrq = cluster.hrqs.get(org, HRQ_NAME)
         self.limit_range = cluster.limit_ranges.get(org, LIMIT_RANGE_NAME)
@@ -64,11 +65,7 @@ class OrgFacts:
         return self.record.annotations.get(ann.PLAN_ID)
 
     def public_ip_limit(self) -> int | None:
-        if self.desired.mode == Mode.NONE:
-            return None
-        if self.desired.mode == Mode.FLOOR:
-            return 0
-        return self.catalog.eipQuota.get(self.desired.plan_id)
+        return public_ip_limit(self.desired, self.catalog)
 
     def limit(self, key: str) -> Fraction | None:
         quantity = self.desired.hard.get(key)

@@ -54,6 +54,7 @@ def features(settings: ApiSettings) -> dict[str, Any]:
             "portal": stripe,
             "webhooks": stripe or whmcs,
             "addons": stripe,
+            "history": settings.prometheus_url is not None,
         },
         "externalBillingUrl": str(settings.whmcs_client_area_url) if whmcs and settings.whmcs_client_area_url else None,
     }

@@ -8,7 +8,8 @@ from typing import Any
 from orgquota.controller import metrics
 from orgquota.controller.reconciler import Reconciler
 from orgquota.controller.reporting import Issue
-from orgquota.core.catalog import CATALOG_KEY, CatalogError, parse_configmap_data
+from orgquota.core.catalog import CATALOG_KEY
+from orgquota.core.catalog_in_force import judge_live, standing
 from orgquota.kube.events import WARNING
 from orgquota.kube.last_good import LastGoodCatalog
 
@@ -21,16 +22,10 @@ async def load_catalog(
 ) -> None:
     """Adopt a valid catalog (and save it); for a bad or missing one keep the last good one and say why."""
     config = reconciler.settings
-    where = f"ConfigMap {config.catalog_namespace}/{config.catalog_name}"
-    kept = "the last good catalog stays in force" if reconciler.catalog.catalog else "no quota is changed"
-    catalog, problem = None, None
-    if configmap is None:
-        problem = Issue("CatalogMissing", f"{where} does not exist: {kept}")
-    else:
-        try:
-            catalog = parse_configmap_data(configmap.get("data"))
-        except CatalogError as exc:
-            problem = Issue("CatalogInvalid", f"{where} is invalid ({exc}): {kept}")
+    where = f"{config.catalog_namespace}/{config.catalog_name}"
+    live = judge_live(where, (configmap or {}).get("data"), exists=configmap is not None)
+    catalog = live.catalog
+    problem = Issue(live.reason, f"{live.problem}: {standing(reconciler.catalog.catalog)}") if live.reason else None
     metrics.CATALOG_VALID.set(0 if problem else 1)
     if catalog is not None and configmap is not None:
         await last_good.save(configmap["data"][CATALOG_KEY], catalog)
@@ -50,5 +45,5 @@ async def load_catalog(
             await reconciler.events.record(ref, WARNING, problem.reason, problem.message)
     else:
         assert catalog is not None
-        logger.info("%s loaded: %d plans, %d add-ons", where, len(catalog.plans), len(catalog.addons))
+        logger.info("ConfigMap %s loaded: %d plans, %d add-ons", where, len(catalog.plans), len(catalog.addons))
     reconciler.set_catalog(catalog, problem)

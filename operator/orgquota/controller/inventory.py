@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orgquota.core.annotations import billing_annotations
+from orgquota.core.manifests import organization_reference
+from orgquota.core.organization import Organization
 
 logger = logging.getLogger("orgquota.controller")
 
@@ -23,8 +24,7 @@ OrgLog = logging.LoggerAdapter[logging.Logger]
 
 def org_log(namespace: str, name: str) -> OrgLog:
     """A logger whose every line names the organization (Kopf's formatters prefix it, or add it to JSON)."""
-    ref = {"apiVersion": "kube-dc.com/v1", "kind": "Organization", "namespace": namespace, "name": name}
-    return logging.LoggerAdapter(logger, {"k8s_ref": ref, "k8s_skip": True})
+    return logging.LoggerAdapter(logger, {"k8s_ref": organization_reference(namespace, name), "k8s_skip": True})
 
 
 @dataclass
@@ -42,9 +42,9 @@ class OrgView:
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> OrgView:
-        meta = body["metadata"]
-        status = dict(body.get("status") or {})
-        return cls(meta["namespace"], meta["name"], meta["uid"], billing_annotations(meta), status, status)
+        org = Organization.from_body(body)
+        status = dict(org.status)
+        return cls(org.namespace, org.name, org.uid, dict(org.annotations), status, status)
 
     @property
     def key(self) -> OrgKey:
@@ -52,13 +52,7 @@ class OrgView:
 
     @property
     def ref(self) -> dict[str, str]:
-        return {
-            "apiVersion": "kube-dc.com/v1",
-            "kind": "Organization",
-            "namespace": self.namespace,
-            "name": self.name,
-            "uid": self.uid,
-        }
+        return organization_reference(self.namespace, self.name, self.uid)
 
 
 class Inventory:

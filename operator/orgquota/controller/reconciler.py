@@ -26,7 +26,7 @@ from orgquota.controller.startup_progress import StartupProgress
 from orgquota.controller.suspension import Suspension
 from orgquota.controller.workqueue import RetryLater, WorkQueue
 from orgquota.core.catalog import Catalog
-from orgquota.core.desired import Mode
+from orgquota.core.desired import public_ip_limit
 from orgquota.core.status import Findings, Verdict, quota_usage
 from orgquota.core.topology import Topology, is_public
 from orgquota.core.usage_series import org_series
@@ -167,7 +167,7 @@ class Reconciler:
                 await self.reporter.report(view, verdict(desired, [Issue("ApplyFailed", str(exc))]), log)
             raise
         issues = [found for found in (issue, self.catalog.problem) if found]
-        limit = 0 if desired.mode == Mode.FLOOR else catalog.eipQuota.get(desired.plan_id)
+        limit = public_ip_limit(desired, catalog)
         usage = quota_usage(hrq, self.topology.public_ips(view.namespace), limit)
         self.org_metrics.update(key, org_series(desired, view.annotations, catalog, usage))
         await self.reporter.report(view, verdict(desired, issues), log, Findings(usage, stopped))

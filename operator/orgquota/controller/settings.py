@@ -1,24 +1,22 @@
-"""Operator settings, read once from the environment (see the README's settings table)."""
+"""Operator settings, read once from the environment (docs/operator.md's settings table).
+
+The fields the API shares, and the reading rules, are `orgquota.settings.SharedSettings`.
+"""
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from ipaddress import IPv4Address
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, IPvAnyAddress, ValidationError
+from pydantic import BeforeValidator, Field, IPvAnyAddress
 
-from orgquota.core.desired import DEFAULT_PROJECTS_LIMIT, QuotaSettings
-from orgquota.core.limits import MAX_PROJECTS_LIMIT
+from orgquota.core.durations import DurationError, parse_duration
+from orgquota.settings import SharedSettings
 
 ENVIRONMENT = {
-    "catalog_namespace": "ORGQUOTA_CATALOG_NAMESPACE",
-    "catalog_name": "ORGQUOTA_CATALOG_NAME",
-    "projects_limit": "ORGANIZATION_PROJECTS_LIMIT",
-    "log_level": "ORGQUOTA_LOG_LEVEL",
+    **SharedSettings.ENVIRONMENT,
     "workers": "ORGQUOTA_WORKERS",
     "webhook_cert": "ORGQUOTA_WEBHOOK_CERT",
     "webhook_key": "ORGQUOTA_WEBHOOK_KEY",
@@ -35,24 +33,21 @@ ENVIRONMENT = {
 
 
 def _duration(value: object) -> object:
-    """`7d`, `12h`, `30m`, `45s` or plain seconds; anything else is left to pydantic (ISO 8601 `P7D`)."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", value.strip()) if isinstance(value, str) else None
-    if match:
-        return timedelta(seconds=float(match[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2] or "s"])
+    """`7d`, `12h`, `1h30m`, `45s` or plain seconds; anything else is left to pydantic (ISO 8601 `P7D`)."""
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except DurationError:
+            return value
     return value
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Settings(SharedSettings):
+    ENVIRONMENT: ClassVar[Mapping[str, str]] = ENVIRONMENT
 
-    catalog_namespace: str = "kube-dc"
-    catalog_name: str = "billing-plans"
-    projects_limit: Annotated[int, Field(ge=0, le=MAX_PROJECTS_LIMIT)] = DEFAULT_PROJECTS_LIMIT
-    """the catalog's worst case is checked with MAX_PROJECTS_LIMIT, so a larger one could overflow a quota"""
-    log_level: str = "INFO"
     workers: Annotated[int, Field(ge=1, le=256)] = 16
     webhook_cert: str = ""
     """PEM certificate of the webhook server; webhooks are served only when it is set"""
@@ -78,24 +73,3 @@ class Settings(BaseModel):
     @property
     def webhooks(self) -> bool:
         return bool(self.webhook_cert)
-
-    @property
-    def last_good_name(self) -> str:
-        """The ConfigMap (beside the catalog) that keeps the last good catalog."""
-        return f"{self.catalog_name}-last-good"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """The settings; a bad value stops the operator with the variable's name, not a guess."""
-        values = {field: environ[var] for field, var in ENVIRONMENT.items() if environ.get(var, "").strip()}
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{ENVIRONMENT[str(error['loc'][0])]}={error['input']!r}: {error['msg']}" for error in exc.errors()
-            )
-            raise SystemExit(f"orgquota: invalid setting: {problems}") from exc
-
-    @property
-    def quota(self) -> QuotaSettings:
-        return QuotaSettings(projects_limit=self.projects_limit)

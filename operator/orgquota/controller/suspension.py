@@ -12,6 +12,7 @@ from orgquota.controller.settings import Settings
 from orgquota.core import annotations as ann
 from orgquota.core.desired import DesiredQuota, Mode
 from orgquota.core.lifecycle import Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
+from orgquota.core.timestamps import format_rfc3339
 from orgquota.core.topology import TREE_LABEL_SUFFIX
 from orgquota.kube.billing_annotations import write_billing_annotations
 from orgquota.kube.client import NAMESPACE_PATH, ORGANIZATION, Kube, Resource
@@ -81,9 +82,9 @@ class Suspension:
     async def _clock(self, view: OrgView, decision: ClockDecision, now: datetime, log: OrgLog) -> None:
         if decision.wake_in is not None:
             self._wake(view.key, decision.wake_in.total_seconds())
-        expires = f"{decision.expires:%Y-%m-%dT%H:%M:%SZ}" if decision.expires else ""
+        expires = format_rfc3339(decision.expires) if decision.expires else ""
         if decision.action == Clock.START:
-            await self._annotate(view, {ann.SUSPENDED_AT: f"{now:%Y-%m-%dT%H:%M:%SZ}"})
+            await self._annotate(view, {ann.SUSPENDED_AT: format_rfc3339(now)})
             message = f"suspended: the grace period ends at {expires}, then workloads are stopped"
             log.info("%s", message)
             await self._events.record(view.ref, NORMAL, "GracePeriodStarted", message)

@@ -20,7 +20,8 @@ from orgquota.core import checks as admission
 from orgquota.core.catalog import Catalog, CatalogError, parse_configmap_data
 from orgquota.core.desired import desired_quota
 from orgquota.core.manifests import HRQ_NAME
-from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX
+from orgquota.core.organization import Organization
+from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX, nearest_first, tree_depths
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, NAMESPACE_PATH, ORGANIZATION, Kube
 
 CONFIGURATION_NAME: Final = "orgquota.kube-dc.com"
@@ -98,7 +99,7 @@ async def validate_eip(body: kopf.Body, memo: Any, **_: Any) -> None:
     org_name = org["metadata"]["name"]
     desired = desired_quota(org["metadata"].get("annotations") or {}, catalog, memo.config.quota)
     held = await _public_eips_held(kube, org_name)
-    denial = admission.eip_denial(desired.mode, desired.plan_id, catalog, held)
+    denial = admission.eip_denial(desired, catalog, held)
     if denial:
         raise kopf.AdmissionError(f"organization {org_name}: {denial}", code=403)
 
@@ -192,30 +193,19 @@ async def _live_catalog(kube: Kube, config: Settings) -> Catalog | None:
     return _catalog_or_none(configmap.get("data")) if configmap else None
 
 
-async def _snapshots(kube: Kube) -> list[admission.OrgSnapshot]:
+async def _snapshots(kube: Kube) -> list[admission.OrgUsage]:
     orgs = await kube.list(ORGANIZATION.path(""))
     quotas = await kube.list(HRQ.path(""), fieldSelector=f"metadata.name={HRQ_NAME}")
     used = {q["metadata"]["namespace"]: (q.get("status") or {}).get("used") or {} for q in quotas}
-    return [
-        admission.OrgSnapshot(
-            org["metadata"]["name"],
-            org["metadata"].get("annotations") or {},
-            used.get(org["metadata"]["namespace"], {}),
-        )
-        for org in orgs
-    ]
+    kept = [Organization.from_body(org, ()) for org in orgs]
+    return [(org, used.get(org.namespace, {})) for org in kept]
 
 
 async def _organization_of(kube: Kube, namespace: str) -> dict[str, Any] | None:
     """The Organization a namespace belongs to: the nearest HNC ancestor that is one, else its own."""
     ns = await kube.get(f"{NAMESPACE_PATH}/{namespace}")
     labels: dict[str, str] = (ns or {}).get("metadata", {}).get("labels") or {}
-    ancestors = sorted(
-        (int(depth) if depth.isdigit() else 0, key.removesuffix(TREE_LABEL_SUFFIX))
-        for key, depth in labels.items()
-        if key.endswith(TREE_LABEL_SUFFIX)
-    )
-    for candidate in [name for _, name in ancestors] or [namespace]:
+    for candidate in nearest_first(tree_depths(labels)) or [namespace]:
         org = await kube.get(ORGANIZATION.path(candidate, candidate))
         if org is not None:
             return org

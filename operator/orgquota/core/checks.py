@@ -8,21 +8,23 @@ at `kubectl apply` time, where the person who made the mistake is still looking.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Final
 
 from orgquota.core import annotations as ann
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import (
+    DesiredQuota,
     Mode,
     QuotaSettings,
     addon_problem,
     desired_quota,
     plan_problem,
+    public_ip_limit,
     subscription_problem,
 )
+from orgquota.core.organization import Organization
 from orgquota.core.quantity import Quantity, QuantityError
+from orgquota.core.timestamps import parse_rfc3339
 
 MAX_LISTED: Final = 10
 """Organizations named in one warning; the rest are counted."""
@@ -68,38 +70,23 @@ def unknown_keys(new: Mapping[str, str], old: Mapping[str, str]) -> list[str]:
     return [f"{key} is not a billing annotation, nothing reads it (known: {names})" for key in added]
 
 
-def parse_rfc3339(raw: str) -> datetime:
-    """An RFC 3339 time with its zone; ValueError otherwise."""
-    when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    if when.tzinfo is None or "T" not in raw.upper():
-        raise ValueError(f"{raw!r} is not an RFC 3339 time")
-    return when
+OrgUsage = tuple[Organization, Mapping[str, str]]
+"""an organization and its HRQ's `status.used`, as the impact preview sees them"""
 
 
-@dataclass(frozen=True)
-class OrgSnapshot:
-    """An organization as the impact preview sees it: its annotations and its HRQ usage."""
-
-    name: str
-    annotations: Mapping[str, str]
-    used: Mapping[str, str]
-
-
-def catalog_impact(
-    old: Catalog | None, new: Catalog, orgs: Iterable[OrgSnapshot], settings: QuotaSettings
-) -> list[str]:
+def catalog_impact(old: Catalog | None, new: Catalog, orgs: Iterable[OrgUsage], settings: QuotaSettings) -> list[str]:
     """Warnings for a catalog change: whose quota changes, and who would be over the new limits."""
     changed: list[str] = []
     over: list[str] = []
     total = 0
-    for org in sorted(orgs, key=lambda o: o.name):
+    for org, used in sorted(orgs, key=lambda pair: pair[0].name):
         total += 1
         after = desired_quota(org.annotations, new, settings)
         before = desired_quota(org.annotations, old, settings) if old is not None else None
         if before is None or before.mode != after.mode or dict(before.hard) != dict(after.hard):
             changed.append(org.name)
         if after.mode != Mode.NONE:
-            excess = _over(org.used, after.hard)
+            excess = _over(used, after.hard)
             if excess:
                 over.append(f"{org.name} ({excess})")
     warnings = []
@@ -130,16 +117,14 @@ def _listed(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
-def eip_denial(mode: Mode, plan_id: str, catalog: Catalog, held: int) -> str | None:
+def eip_denial(desired: DesiredQuota, catalog: Catalog, held: int) -> str | None:
     """Why one more public EIp is refused, or None if it is allowed."""
-    if mode == Mode.NONE:
+    limit = public_ip_limit(desired, catalog)
+    if limit is None or held < limit:
         return None
-    if mode == Mode.FLOOR:
-        limit, why = 0, "the organization is on the suspended floor"
-    elif plan_id in catalog.eipQuota:
-        limit, why = catalog.eipQuota[plan_id], f"plan {plan_id} allows {catalog.eipQuota[plan_id]}"
-    else:
-        return None
-    if held < limit:
-        return None
+    why = (
+        "the organization is on the suspended floor"
+        if desired.mode == Mode.FLOOR
+        else f"plan {desired.plan_id} allows {limit}"
+    )
     return f"public EIp quota reached: {why} and the organization holds {held}"

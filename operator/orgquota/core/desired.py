@@ -1,6 +1,6 @@
 """What an Organization's quota must be: a pure function of its annotations, the catalog and the settings.
 
-This is the whole product logic (the README's "What it computes"); everything else in the operator only
+This is the whole product logic (docs/operator.md, "What the plan mode computes"); everything else in the operator only
 gathers these inputs and makes the cluster match the result.
 """
 
@@ -74,8 +74,18 @@ class DesiredQuota:
         return self.reason in READY_REASONS
 
 
+def public_ip_limit(desired: DesiredQuota, catalog: Catalog) -> int | None:
+    """How many public EIps the organization may hold (None: not limited).
+
+    The plan's `eipQuota`; none on the floor; not limited without a plan or for a plan the map omits.
+    """
+    if desired.mode == Mode.FLOOR:
+        return 0
+    return catalog.eipQuota.get(desired.plan_id) if desired.mode == Mode.PLAN else None
+
+
 def desired_quota(annotations: Mapping[str, str], catalog: Catalog, settings: QuotaSettings) -> DesiredQuota:
-    """The quota an Organization with these annotations gets (the README's rules, in order).
+    """The quota an Organization with these annotations gets (docs/operator.md's rules, in order).
 
     Values are taken exactly as written: only an absent annotation means "not set", and
     `' pro-pool'`, `''` or `' active'` are unknown values (the floor), never a guess.

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any, Final
 
 from orgquota.core import annotations as ann
-from orgquota.core.checks import parse_rfc3339
+from orgquota.core.timestamps import parse_rfc3339
 
 PRE_SUSPEND_REPLICAS: Final = ann.PREFIX + "pre-suspend-replicas"
 PRE_SUSPEND_SUSPEND: Final = ann.PREFIX + "pre-suspend-suspend"

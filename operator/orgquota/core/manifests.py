@@ -27,16 +27,19 @@ def is_managed(obj: Mapping[str, Any]) -> bool:
     return bool(obj.get("metadata", {}).get("labels", {}).get(ann.MANAGED_LABEL) == "true")
 
 
+def organization_reference(namespace: str, name: str, uid: str | None = None) -> dict[str, str]:
+    """An Organization as Events, log lines and owner references name it."""
+    ref = {"apiVersion": "kube-dc.com/v1", "kind": "Organization", "namespace": namespace, "name": name}
+    if uid is not None:
+        ref["uid"] = uid
+    return ref
+
+
 def owner_reference(name: str, uid: str) -> dict[str, Any]:
     """Lets the garbage collector remove the quota with its Organization, even while the operator is down."""
-    return {
-        "apiVersion": "kube-dc.com/v1",
-        "kind": "Organization",
-        "name": name,
-        "uid": uid,
-        "controller": True,
-        "blockOwnerDeletion": False,
-    }
+    ref: dict[str, Any] = organization_reference("", name, uid)
+    del ref["namespace"]  # an owner is always in the namespace of what it owns
+    return {**ref, "controller": True, "blockOwnerDeletion": False}
 
 
 def hrq_manifest(hard: Mapping[str, Quantity], labels: Mapping[str, str], owner: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from orgquota.core.quantity import Quantity, QuantityError
+from orgquota.core.timestamps import format_rfc3339
 
 CONDITION_TYPE: Final = "QuotaReady"
 OVER_QUOTA: Final = "OverQuota"
@@ -74,7 +75,7 @@ def over_quota(usage: Mapping[str, Mapping[str, str]] | None) -> list[str]:
 
 def quota_status(previous: Mapping[str, Any], verdict: Verdict, findings: Findings, now: datetime) -> dict[str, Any]:
     """The new status; other conditions and fields are kept, times move only on a change."""
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = format_rfc3339(now)
     flag = "True" if verdict.ready else "False"
     conditions = [_condition(previous, CONDITION_TYPE, flag, verdict.reason, verdict.message, stamp)]
     status: dict[str, Any] = {

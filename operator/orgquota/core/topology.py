@@ -17,9 +17,27 @@ TREE_LABEL_SUFFIX: Final = ".tree.hnc.x-k8s.io/depth"
 PUBLIC_EIP_LABEL: Final = "network.kube-dc.com/external-network-type"
 
 
+def tree_depths(labels: Mapping[str, str]) -> dict[str, int]:
+    """The namespace's ancestors and itself by their depth above it (itself 0), from HNC's tree labels.
+
+    HNC writes these labels and puts back any edit of them; a value that is not a whole number is
+    not HNC's and is ignored.
+    """
+    return {
+        key.removesuffix(TREE_LABEL_SUFFIX): int(value)
+        for key, value in labels.items()
+        if key.endswith(TREE_LABEL_SUFFIX) and value.isdigit()
+    }
+
+
 def tree_of(labels: Mapping[str, str]) -> frozenset[str]:
     """The namespace itself and its ancestors, from HNC's tree labels."""
-    return frozenset(key.removesuffix(TREE_LABEL_SUFFIX) for key in labels if key.endswith(TREE_LABEL_SUFFIX))
+    return frozenset(tree_depths(labels))
+
+
+def nearest_first(depths: Mapping[str, int]) -> list[str]:
+    """Ancestors from the namespace itself up to the root: where to look for its Organization."""
+    return [name for name, _ in sorted(depths.items(), key=lambda item: (item[1], item[0]))]
 
 
 def is_public(eip: Mapping[str, Any]) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from orgquota.core.timestamps import format_rfc3339
 from orgquota.kube.client import EVENT, Kube
 
 COMPONENT: Final = "orgquota"
@@ -34,7 +35,7 @@ class EventRecorder:
         """Queue an Event about `ref` (an object reference); its body is built when it is sent, so a
         long queue (statuses and Events wait for quota work) holds only what the body is made of."""
         try:
-            self._queue.put_nowait((ref, type_, reason, message, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            self._queue.put_nowait((ref, type_, reason, message, format_rfc3339(datetime.now(UTC))))
         except asyncio.QueueFull:
             logger.warning("[%s/%s] event queue full, dropped %s: %s", ref["namespace"], ref["name"], reason, message)
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orgquota.core.catalog import CATALOG_KEY, Catalog, CatalogError, parse_catalog
+from orgquota.core.timestamps import format_rfc3339
 from orgquota.kube.client import CONFIGMAP, Kube, KubeError
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class LastGoodCatalog:
         enforced = catalog.enforced()
         if enforced == self._enforced:
             return
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = format_rfc3339(datetime.now(UTC))
         body = {
             "metadata": {"name": self.name, "annotations": {SAVED_AT: now}},
             "data": {CATALOG_KEY: text},

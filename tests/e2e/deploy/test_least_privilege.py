@@ -101,7 +101,7 @@ def test_an_organization_gets_its_quota_limit_range_and_status(running: Running)
     name = new_org(
         cluster, {PLAN: "pro-pool", "billing.kube-dc.com/subscription": "active", "billing.kube-dc.com/addons": TURBO}
     )
-    # The README's worked example: pro-pool + 1 x turbo-x1, overhead 100m/128Mi, 3 projects.
+    # The worked example of docs/operator.md: pro-pool + 1 x turbo-x1, overhead 100m/128Mi, 3 projects.
     eventually(lambda: assert_cpu(cluster, name, "10300m"))
     assert hrq_hard(cluster, name)["requests.memory"] == "29056Mi"
     limit_range = cluster.get_json("limitrange", "default-resource-limits", "-n", name)

@@ -39,6 +39,7 @@ def test_config_in_quota_only_mode(client: TestClient, guest: dict[str, str]) ->
                 "portal": False,
                 "webhooks": False,
                 "addons": False,
+                "history": False,
             },
             "externalBillingUrl": None,
         },
@@ -279,7 +280,7 @@ def test_no_catalog_ever_is_503(settings: ApiSettings, cluster: Cluster, issuer:
         cache.replace([])
     with TestClient(create_app(settings, empty)) as client:
         headers = bearer(issuer.token())
-        assert_error(client.get(f"{API}/health", headers=headers), 503, "no valid plan catalog", "missing")
+        assert_error(client.get(f"{API}/health", headers=headers), 503, "no valid plan catalog", "does not exist")
         assert_error(client.get(f"{API}/plans", headers=headers), 503, "no valid plan catalog")
 
 

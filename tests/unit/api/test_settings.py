@@ -28,6 +28,7 @@ def test_defaults() -> None:
         ({"OIDC_ISSUER_URL": "not a url"}, "OIDC_ISSUER_URL='not a url'"),
         ({**ISSUER, "BILLING_PROVIDER": "paypal"}, "BILLING_PROVIDER='paypal'"),
         ({**ISSUER, "ORGANIZATION_PROJECTS_LIMIT": "-1"}, "ORGANIZATION_PROJECTS_LIMIT='-1'"),
+        ({**ISSUER, "ORGANIZATION_PROJECTS_LIMIT": "10001"}, "ORGANIZATION_PROJECTS_LIMIT='10001'"),
         ({**ISSUER, "BILLING_API_URL": "ftp//x"}, "BILLING_API_URL="),
         ({**ISSUER, "ORGQUOTA_LOG_LEVEL": "loud"}, "ORGQUOTA_LOG_LEVEL='loud'"),
     ],

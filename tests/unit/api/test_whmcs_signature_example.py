@@ -1,4 +1,4 @@
-"""The README's worked signature example is what the module and the API compute."""
+"""The worked signature example of docs/providers.md is what the module and the API compute."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from pathlib import Path
 from orgquota.api.providers.whmcs.signature import signature, verify
 from tests.support.whmcs_client import sign
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+PROVIDERS_PAGE = Path(__file__).resolve().parents[3] / "docs" / "providers.md"
 
 
 def example() -> dict[str, str]:
-    section = README.read_text().split("## WHMCS", 1)[1].split("\n## ", 1)[0]
+    section = PROVIDERS_PAGE.read_text().split("## WHMCS", 1)[1].split("\n## ", 1)[0]
     fields = dict(re.findall(r"^(secret|timestamp|body|signature): +(\S.*)$", section, re.MULTILINE))
     assert set(fields) == {"secret", "timestamp", "body", "signature"}, fields
     return fields
 
 
-def test_the_readme_example_signature_is_right() -> None:
+def test_the_documented_example_signature_is_right() -> None:
     fields = example()
     body = fields["body"].encode()
     assert sign(fields["secret"], fields["timestamp"], body) == fields["signature"]

@@ -1,0 +1,68 @@
+"""Prometheus's HTTP query API, as the history routes use it: instant and range queries, bounded in time.
+
+A query that Prometheus does not answer within the timeout, or answers with an error, raises
+`HistoryUnavailable`: the route answers 503 and nothing else of the API waits on Prometheus.
+No client library: two GET endpoints and their JSON are all that is used, over the aiohttp
+session the API already holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiohttp
+
+TIMEOUT_SECONDS: Final = 2.0
+
+
+class HistoryUnavailable(RuntimeError):
+    """Prometheus could not be asked or did not answer; the message says which, without the query."""
+
+
+@dataclass(frozen=True)
+class Series:
+    labels: Mapping[str, str]
+    points: tuple[tuple[float, float], ...]
+    """(unix seconds, value), oldest first; NaN and infinite samples are left out"""
+
+
+class Prometheus:
+    def __init__(self, url: str, session: aiohttp.ClientSession, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._base = url.rstrip("/")
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        return await self._ask("query_range", {"query": query, "start": start, "end": end, "step": step})
+
+    async def query(self, query: str, at: float) -> list[Series]:
+        return await self._ask("query", {"query": query, "time": at})
+
+    async def _ask(self, endpoint: str, params: Mapping[str, str | float]) -> list[Series]:
+        form = {key: value if isinstance(value, str) else repr(float(value)) for key, value in params.items()}
+        try:
+            async with self._session.post(
+                f"{self._base}/api/v1/{endpoint}", data=form, timeout=self._timeout
+            ) as response:
+                body = await response.json(content_type=None)
+        except TimeoutError as exc:
+            raise HistoryUnavailable("Prometheus did not answer in time") from exc
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise HistoryUnavailable(f"Prometheus cannot be reached ({type(exc).__name__})") from exc
+        if not isinstance(body, dict) or body.get("status") != "success":
+            error = body.get("error") if isinstance(body, dict) else None
+            raise HistoryUnavailable(f"Prometheus refused the query: {str(error)[:200] or response.status}")
+        return [_series(item) for item in (body.get("data") or {}).get("result") or []]
+
+
+def _series(item: Mapping[str, Any]) -> Series:
+    raw = item.get("values") or ([item["value"]] if "value" in item else [])
+    points = []
+    for stamp, text in raw:
+        value = float(text)
+        if math.isfinite(value):
+            points.append((float(stamp), value))
+    return Series(dict(item.get("metric") or {}), tuple(points))

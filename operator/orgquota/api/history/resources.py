@@ -1,0 +1,68 @@
+"""The resources with history, in the units people read, and their usage and limit now.
+
+Prometheus keeps base units (cores, bytes, counts); answers give cores, GiB and counts as §5 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any, Final
+
+from orgquota.api.numbers import GIB, Number, number, parsed
+from orgquota.api.organization import OrgFacts
+from orgquota.core.advice import RESOURCES
+from orgquota.core.forecast import ResourceForecast
+from orgquota.core.timestamps import format_rfc3339
+
+
+def _as_is(value: float | Fraction) -> Number:
+    return number(Fraction(value))
+
+
+def _gib(value: float | Fraction) -> Number:
+    return number(Fraction(value) / GIB)
+
+
+RESOURCE_UNITS: Final[dict[str, tuple[str, Callable[[float | Fraction], Number]]]] = {
+    "cpu": ("cores", _as_is),
+    "memory": ("GiB", _gib),
+    "storage": ("GiB", _gib),
+    "pods": ("count", _as_is),
+    "services_loadbalancers": ("count", _as_is),
+    "public_ipv4": ("count", _as_is),
+}
+assert set(RESOURCE_UNITS) == set(RESOURCES)
+
+
+def promql_label(value: str) -> str:
+    """A label value inside double quotes in PromQL (names are DNS labels already; escaped anyway)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def current(facts: OrgFacts, resource: str) -> tuple[Fraction, Fraction | None]:
+    """(used, limit) now, in base units: HNC's count and the enforced HRQ (public IPv4: EIps and eipQuota)."""
+    key = RESOURCES[resource]
+    if key is None:
+        ips = facts.public_ip_limit()
+        return Fraction(facts.public_ips), None if ips is None else Fraction(ips)
+    enforced = facts.hrq.hard.get(key) if facts.hrq else None
+    return facts.used(key), parsed(enforced) if enforced is not None else facts.limit(key)
+
+
+def in_units(resource: str, result: ResourceForecast) -> dict[str, Any]:
+    unit, shown = RESOURCE_UNITS[resource]
+
+    def when(moment: Any) -> str | None:
+        return None if moment is None else format_rfc3339(moment)
+
+    return {
+        "unit": unit,
+        "used": shown(result.used),
+        "limit": None if result.limit is None else shown(result.limit),
+        "ratePerDay": None if result.rate_per_day is None else shown(result.rate_per_day),
+        "runsOutAt": when(result.runs_out_at),
+        "band": {"earliest": when(result.band.earliest), "latest": when(result.band.latest)},
+        "fit": None if result.fit is None else round(result.fit, 4),
+        "enoughHistory": result.enough_history,
+    }

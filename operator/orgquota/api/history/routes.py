@@ -1,0 +1,136 @@
+"""GET /usage-history, /forecast and /recommendations (org-admin), answered from Prometheus.
+
+Mounted only when `PROMETHEUS_URL` is set (`/config` `features.history`); without it the paths answer
+503 in the envelope, so a page that asks anyway learns why. The current usage and the enforced limit
+come from the API's own informers (what HNC counts now), the past from Prometheus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+
+from orgquota.api.auth import OrgAdmin
+from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
+from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus, Series
+from orgquota.api.history.resources import RESOURCE_UNITS, current, in_units, promql_label
+from orgquota.api.numbers import price
+from orgquota.api.organization import OrgFacts, simulate
+from orgquota.api.settings import ApiSettings
+from orgquota.core import annotations as ann
+from orgquota.core.advice import RESOURCES, advise, monthly_cost
+from orgquota.core.desired import granted_addons
+from orgquota.core.forecast import WINDOW_DAYS, ResourceForecast, forecast
+from orgquota.core.history_window import WindowError, history_window
+from orgquota.core.timestamps import format_rfc3339
+
+router = APIRouter(prefix=API_PREFIX)
+USED: Final = "orgquota_organization_quota_used"
+HARD: Final = "orgquota_organization_quota_hard"
+FORECAST_STEP: Final = 3600
+"""hourly maxima: exact daily maxima for the forecast in 24 x 31 points a series"""
+
+
+def prometheus_of(request: Request) -> Prometheus:
+    prometheus: Prometheus | None = getattr(request.app.state, "prometheus", None)
+    if prometheus is None:
+        raise ApiError(503, "usage history is not configured (PROMETHEUS_URL is not set)", {"feature": "history"})
+    return prometheus
+
+
+def facts_of(request: Request, caller: OrgAdmin) -> OrgFacts:
+    settings: ApiSettings = request.app.state.settings
+    return OrgFacts(request.app.state.cluster, caller.org, settings.quota)
+
+
+async def asked(query: Any) -> list[Series]:
+    try:
+        result: list[Series] = await query
+    except HistoryUnavailable as exc:
+        raise ApiError(503, f"usage history is unavailable: {exc}", {"feature": "history"}) from exc
+    return result
+
+
+@router.get("/usage-history", summary="One resource's usage and limit over time, from Prometheus")
+async def usage_history(
+    caller: OrgAdmin, request: Request, resource: str = "cpu", range: str | None = None, step: str | None = None
+) -> JSONBody:
+    if resource not in RESOURCE_UNITS:
+        raise ApiError(
+            400, "resource: not a resource with history", {"resource": resource[:64], "known": list(RESOURCE_UNITS)}
+        )
+    try:
+        window = history_window(range, step)
+    except WindowError as exc:
+        raise ApiError(400, str(exc), {"range": (range or "")[:64], "step": (step or "")[:64]}) from exc
+    prometheus = prometheus_of(request)
+    facts_of(request, caller)  # the organization exists and the caller administers it
+    end = datetime.now(UTC).timestamp()
+    start, seconds = end - window.range.total_seconds(), window.step.total_seconds()
+    selector = f'{{organization="{promql_label(caller.org)}",resource="{resource}"}}'
+    used, hard = await asyncio.gather(
+        asked(prometheus.query_range(USED + selector, start, end, seconds)),
+        asked(prometheus.query_range(HARD + selector, start, end, seconds)),
+    )
+    unit, shown = RESOURCE_UNITS[resource]
+    return ok(
+        {
+            "resource": resource,
+            "unit": unit,
+            "range": f"{int(window.range.total_seconds())}s",
+            "step": f"{int(seconds)}s",
+            "used": [[int(at), shown(value)] for series in used[:1] for at, value in series.points],
+            "limit": [[int(at), shown(value)] for series in hard[:1] for at, value in series.points],
+        }
+    )
+
+
+async def forecasts(request: Request, facts: OrgFacts, now: datetime) -> dict[str, ResourceForecast]:
+    """Every resource's forecast from 30 days of hourly maxima and its usage and limit now."""
+    end = now.timestamp()
+    query = f'max_over_time({USED}{{organization="{promql_label(facts.record.name)}"}}[{FORECAST_STEP}s])'
+    history = await asked(
+        prometheus_of(request).query_range(query, end - (WINDOW_DAYS + 1) * 86400, end, FORECAST_STEP)
+    )
+    by_resource = {series.labels.get("resource", ""): series.points for series in history}
+    return {name: forecast(by_resource.get(name, ()), *current(facts, name), now=now) for name in RESOURCES}
+
+
+@router.get("/forecast", summary="When each resource runs out, from 30 days of daily maxima")
+async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
+    facts = facts_of(request, caller)
+    now = datetime.now(UTC)
+    found = await forecasts(request, facts, now)
+    return ok(
+        {
+            "generatedAt": format_rfc3339(now),
+            "method": next(iter(found.values())).method,
+            "windowDays": WINDOW_DAYS,
+            "resources": {name: in_units(name, result) for name, result in found.items()},
+        }
+    )
+
+
+@router.get("/recommendations", summary="A cheaper plan that fits, or the cheapest one that lasts")
+async def recommendations(caller: OrgAdmin, request: Request) -> JSONBody:
+    facts = facts_of(request, caller)
+    found = await forecasts(request, facts, datetime.now(UTC))
+    addons, _ = granted_addons(facts.record.annotations.get(ann.ADDONS), facts.catalog)
+    plan_id = facts.plan_id
+    suggestion = advise(found, plan_id, addons, facts.catalog, facts.settings)
+    cost = monthly_cost(facts.catalog, plan_id, dict(addons)) if plan_id else None
+    answer: dict[str, Any] = {
+        "kind": suggestion.kind.value,
+        "planId": suggestion.plan_id,
+        "addons": [{"addonId": entry.addon_id, "quantity": entry.quantity} for entry in suggestion.addons],
+        "monthlyCostDelta": price(suggestion.monthly_cost_delta),
+        "reason": suggestion.reason,
+        "simulate": None,
+    }
+    if suggestion.plan_id:
+        requested = [{"addonId": entry.addon_id, "quantity": entry.quantity} for entry in suggestion.addons]
+        answer["simulate"] = simulate(facts, suggestion.plan_id, requested, facts.settings)
+    return ok({"current": {"planId": plan_id, "monthlyCost": price(cost)}, "suggestion": answer})

@@ -1,0 +1,133 @@
+"""/usage-history, /forecast and /recommendations over a Prometheus stand-in on loopback.
+
+acme (pro-pool + 1 turbo-x1, 3 projects: 10.3 cores enforced) uses 9 cores now, after 30 days of
+growing by exactly 0.1 core a day: the line reaches 10.3 cores 13 days from now.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from orgquota.api.app import create_app
+from orgquota.api.cluster import Cluster
+from orgquota.api.settings import ApiSettings
+from orgquota.core.timestamps import parse_rfc3339
+from tests.support.envelope import assert_error
+from tests.support.fake_prometheus import FakePrometheus
+from tests.support.oidc import Issuer
+
+API = "/api/billing"
+DAY = 86400.0
+
+
+@pytest.fixture
+def prometheus() -> Iterator[FakePrometheus]:
+    fake = FakePrometheus()
+    now = time.time()
+    fake.series[("orgquota_organization_quota_used", "acme", "cpu")] = lambda at: 9.0 - 0.1 * (now - at) / DAY
+    fake.series[("orgquota_organization_quota_hard", "acme", "cpu")] = lambda at: 10.3
+    fake.series[("orgquota_organization_quota_used", "acme", "pods")] = lambda at: 23.0 if now - at < 5 * DAY else None
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def history_client(issuer: Issuer, cluster: Cluster, prometheus: FakePrometheus) -> Iterator[TestClient]:
+    settings = ApiSettings.from_env(
+        {"OIDC_ISSUER_URL": issuer.url, "ORGANIZATION_PROJECTS_LIMIT": "3", "PROMETHEUS_URL": prometheus.url}
+    )
+    issuer.up = True
+    with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_usage_history_in_cores_with_the_limit(history_client: TestClient, admin: dict[str, str]) -> None:
+    body = history_client.get(f"{API}/usage-history?resource=cpu&range=30d&step=1d", headers=admin).json()["data"]
+    assert (body["resource"], body["unit"], body["range"], body["step"]) == ("cpu", "cores", "2592000s", "86400s")
+    assert len(body["used"]) == 31
+    assert body["used"][-1][1] == pytest.approx(9.0, abs=0.01)
+    assert body["used"][0][1] == pytest.approx(6.0, abs=0.01)
+    assert {value for _, value in body["limit"]} == {10.3}
+
+
+def test_forecast_gives_the_date_arithmetic_gives(history_client: TestClient, admin: dict[str, str]) -> None:
+    body = history_client.get(f"{API}/forecast", headers=admin).json()["data"]
+    cpu = body["resources"]["cpu"]
+    assert (body["windowDays"], cpu["unit"], cpu["used"], cpu["limit"], cpu["enoughHistory"]) == (
+        30,
+        "cores",
+        9,
+        10.3,
+        True,
+    )
+    assert cpu["ratePerDay"] == pytest.approx(0.1, abs=1e-3)
+    expected = datetime.now(UTC) + timedelta(days=13)
+    assert abs(parse_rfc3339(cpu["runsOutAt"]) - expected) < timedelta(days=1)
+    assert (
+        parse_rfc3339(cpu["band"]["earliest"])
+        <= parse_rfc3339(cpu["runsOutAt"])
+        <= parse_rfc3339(cpu["band"]["latest"])
+    )
+    pods = body["resources"]["pods"]
+    assert (pods["enoughHistory"], pods["runsOutAt"], pods["used"], pods["limit"]) == (False, None, 23, 200)
+
+
+def test_a_full_public_ip_quota_is_named_first(history_client: TestClient, admin: dict[str, str]) -> None:
+    """acme holds its plan's one public IP: the advice names that (no self-service plan has more)."""
+    suggestion = history_client.get(f"{API}/recommendations", headers=admin).json()["data"]["suggestion"]
+    assert (suggestion["kind"], suggestion["monthlyCostDelta"]) == ("none", 0)
+    assert suggestion["reason"].startswith("The public IPv4 quota is full")
+
+
+def test_recommendation_when_cpu_runs_out_within_two_weeks(
+    history_client: TestClient, cluster: Cluster, admin: dict[str, str]
+) -> None:
+    cluster.eips.replace([])
+    body = history_client.get(f"{API}/recommendations", headers=admin).json()["data"]
+    assert body["current"] == {"planId": "pro-pool", "monthlyCost": 228}
+    suggestion = body["suggestion"]
+    assert suggestion["kind"] in ("upgrade", "addon")
+    assert suggestion["monthlyCostDelta"] > 0
+    assert suggestion["simulate"]["fits"] is True
+    assert "CPU" in suggestion["reason"]
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("resource=gpu", "resource: not a resource with history"),
+        ("range=401d", "range: must be"),
+        ("range=30d&step=1s", "points asked"),
+        ("range=soon", "is not a duration"),
+    ],
+)
+def test_bad_parameters_are_400(history_client: TestClient, admin: dict[str, str], query: str, named: str) -> None:
+    assert_error(history_client.get(f"{API}/usage-history?{query}", headers=admin), 400, named)
+
+
+def test_a_slow_prometheus_is_503_and_the_rest_still_answers(
+    history_client: TestClient, prometheus: FakePrometheus, admin: dict[str, str]
+) -> None:
+    prometheus.delay = 2.5
+    assert_error(history_client.get(f"{API}/forecast", headers=admin), 503, "did not answer in time")
+    assert history_client.get(f"{API}/quota-usage", headers=admin).status_code == 200
+
+
+def test_a_refused_query_is_503(history_client: TestClient, prometheus: FakePrometheus, admin: dict[str, str]) -> None:
+    prometheus.fail = "parse error"
+    assert_error(history_client.get(f"{API}/usage-history", headers=admin), 503, "refused the query")
+
+
+def test_without_prometheus_the_routes_are_503_and_config_says_so(client: TestClient, admin: dict[str, str]) -> None:
+    for route in ("usage-history", "forecast", "recommendations"):
+        assert_error(client.get(f"{API}/{route}", headers=admin), 503, "PROMETHEUS_URL is not set")
+    assert client.get(f"{API}/config", headers=admin).json()["config"]["features"]["history"] is False
+
+
+def test_history_is_for_org_admins(history_client: TestClient, project_user: dict[str, str]) -> None:
+    assert history_client.get(f"{API}/forecast", headers=project_user).status_code == 403
