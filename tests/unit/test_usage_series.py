@@ -6,11 +6,12 @@ import json
 from decimal import Decimal
 from fractions import Fraction
 
+from orgquota.core.advice import RESOURCES
 from orgquota.core.annotations import ADDONS, PLAN_ID, SUBSCRIPTION
 from orgquota.core.catalog import Catalog, parse_catalog
 from orgquota.core.desired import QuotaSettings, desired_quota
 from orgquota.core.status import quota_usage
-from orgquota.core.usage_series import RESOURCES, MonthlyCost, in_base_units, monthly_cost, org_series
+from orgquota.core.usage_series import MonthlyCost, in_base_units, monthly_cost, org_series
 from tests.support.catalog import CATALOG
 
 PRICED = parse_catalog(
@@ -76,10 +77,10 @@ def test_the_monthly_cost_is_the_plan_plus_add_ons_times_their_quantities_exactl
     assert cost == MonthlyCost(Decimal("242.98"), "EUR")
 
 
-def test_no_cost_without_a_plan_of_the_catalog(catalog: Catalog) -> None:
+def test_no_cost_without_a_priced_plan_of_the_catalog(catalog: Catalog) -> None:
     assert monthly_cost({}, PRICED) is None
     assert monthly_cost({PLAN_ID: " pro-pool"}, PRICED) is None
-    assert monthly_cost({PLAN_ID: "dev-pool"}, catalog) == MonthlyCost(Decimal(0), "")
+    assert monthly_cost({PLAN_ID: "pro-pool"}, catalog) is None
 
 
 def test_plan_labels_say_what_the_annotations_say_cut_to_a_label_length(catalog: Catalog) -> None:

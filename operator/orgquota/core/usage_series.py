@@ -13,23 +13,18 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
 
+from orgquota.core import advice
 from orgquota.core import annotations as ann
+from orgquota.core.advice import RESOURCES
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, granted_addons
 from orgquota.core.quantity import Quantity, QuantityError
 from orgquota.core.status import USAGE_KEYS
 
-RESOURCE_OF_KEY: Final = {
-    "requests.cpu": "cpu",
-    "requests.memory": "memory",
-    "requests.storage": "storage",
-    "pods": "pods",
-    "services.loadbalancers": "services_loadbalancers",
-}
-"""HRQ keys and the `resource` label of their series (label values cannot hold the dots)"""
+RESOURCE_OF_KEY: Final = {key: name for name, key in RESOURCES.items() if key is not None}
+"""HRQ keys and the `resource` label of their series (`requests.cpu` -> `cpu`: label values hold no dots)"""
 PUBLIC_IPV4: Final = "public_ipv4"
 """the `resource` of public EIps, which HNC does not count (the operator does)"""
-RESOURCES: Final = (*RESOURCE_OF_KEY.values(), PUBLIC_IPV4)
 _RESOURCE_OF_USAGE: Final = {name: RESOURCE_OF_KEY[key] for name, key in USAGE_KEYS.items()} | {
     "publicIPv4": PUBLIC_IPV4
 }
@@ -58,7 +53,7 @@ class OrgSeries:
     subscription: str
     mode: str
     cost: MonthlyCost | None
-    """None unless the plan named is in the catalog"""
+    """None unless the plan named is in the catalog and has a price"""
 
 
 def in_base_units(
@@ -85,16 +80,13 @@ def _by_resource(values: Mapping[str, str]) -> dict[str, Fraction]:
 
 
 def monthly_cost(annotations: Mapping[str, str], catalog: Catalog) -> MonthlyCost | None:
-    """The plan's price plus the granted add-ons' prices times their quantities (an unpriced item costs 0)."""
+    """The plan's price plus the granted add-ons' prices times their quantities; None without a priced plan."""
     plan_id = annotations.get(ann.PLAN_ID)
-    plan = catalog.plans.get(plan_id) if plan_id is not None else None
-    if plan is None:
+    if plan_id is None:
         return None
     addons, _ = granted_addons(annotations.get(ann.ADDONS), catalog)
-    total = (plan.price or Decimal(0)) + sum(
-        ((catalog.addons[addon_id].price or Decimal(0)) * quantity for addon_id, quantity in addons), Decimal(0)
-    )
-    return MonthlyCost(total, plan.currency)
+    amount = advice.monthly_cost(catalog, plan_id, dict(addons))
+    return None if amount is None else MonthlyCost(amount, catalog.plans[plan_id].currency)
 
 
 def org_series(
