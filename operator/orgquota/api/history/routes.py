@@ -31,7 +31,14 @@ router = APIRouter(prefix=API_PREFIX)
 USED: Final = "orgquota_organization_quota_used"
 HARD: Final = "orgquota_organization_quota_hard"
 FORECAST_STEP: Final = 3600
-"""hourly maxima: exact daily maxima for the forecast in 24 x 31 points a series"""
+"""hourly maxima: exact daily maxima for the forecast in 24 x 31 points a series (and each point of a
+history is the largest value of its step, so a peak between two points is never lost)"""
+
+
+def one_series(query: str) -> str:
+    """One series per organization and resource: after a failover the same figures also come from
+    the new leader's `instance`, and while both are fresh they agree, so the larger is the figure."""
+    return f"max by (organization, resource) ({query})"
 
 
 def prometheus_of(request: Request) -> Prometheus:
@@ -68,12 +75,13 @@ async def usage_history(
         raise ApiError(400, str(exc), {"range": (range or "")[:64], "step": (step or "")[:64]}) from exc
     prometheus = prometheus_of(request)
     facts_of(request, caller)  # the organization exists and the caller administers it
-    end = datetime.now(UTC).timestamp()
-    start, seconds = end - window.range.total_seconds(), window.step.total_seconds()
-    selector = f'{{organization="{promql_label(caller.org)}",resource="{resource}"}}'
+    seconds = int(window.step.total_seconds())
+    end = datetime.now(UTC).timestamp() // seconds * seconds  # points on whole steps: the same for every caller
+    start = end - window.range.total_seconds()
+    selector = f'{{organization="{promql_label(caller.org)}",resource="{resource}"}}[{seconds}s]'
     used, hard = await asyncio.gather(
-        asked(prometheus.query_range(USED + selector, start, end, seconds)),
-        asked(prometheus.query_range(HARD + selector, start, end, seconds)),
+        asked(prometheus.query_range(one_series(f"max_over_time({USED}{selector})"), start, end, seconds)),
+        asked(prometheus.query_range(one_series(f"max_over_time({HARD}{selector})"), start, end, seconds)),
     )
     unit, shown = RESOURCE_UNITS[resource]
     return ok(
@@ -81,7 +89,7 @@ async def usage_history(
             "resource": resource,
             "unit": unit,
             "range": f"{int(window.range.total_seconds())}s",
-            "step": f"{int(seconds)}s",
+            "step": f"{seconds}s",
             "used": [[int(at), shown(value)] for series in used[:1] for at, value in series.points],
             "limit": [[int(at), shown(value)] for series in hard[:1] for at, value in series.points],
         }
@@ -91,7 +99,7 @@ async def usage_history(
 async def forecasts(request: Request, facts: OrgFacts, now: datetime) -> dict[str, ResourceForecast]:
     """Every resource's forecast from 30 days of hourly maxima and its usage and limit now."""
     end = now.timestamp()
-    query = f'max_over_time({USED}{{organization="{promql_label(facts.record.name)}"}}[{FORECAST_STEP}s])'
+    query = one_series(f'max_over_time({USED}{{organization="{promql_label(facts.record.name)}"}}[{FORECAST_STEP}s])')
     history = await asked(
         prometheus_of(request).query_range(query, end - (WINDOW_DAYS + 1) * 86400, end, FORECAST_STEP)
     )
