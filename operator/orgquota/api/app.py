@@ -22,6 +22,7 @@ from orgquota.api.keys import KeySet
 from orgquota.api.metrics import ObservedRequests, metrics_endpoint
 from orgquota.api.page import mount_page
 from orgquota.api.providers import ProviderContext, provider_router
+from orgquota.api.schema.envelope import ERROR_RESPONSES
 from orgquota.api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     app.include_router(history.router)
     provider = provider_router(ProviderContext(settings, cluster, cluster.kube))
     if provider is not None:
-        app.include_router(provider, prefix=API_PREFIX)
+        app.include_router(provider, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     declare_bearer_auth(app)
 

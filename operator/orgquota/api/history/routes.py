@@ -19,6 +19,8 @@ from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus, Seri
 from orgquota.api.history.resources import RESOURCE_UNITS, current, in_units, promql_label
 from orgquota.api.numbers import price
 from orgquota.api.organization import OrgFacts, simulate
+from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
+from orgquota.api.schema.history import Forecast, Recommendations, UsageHistory
 from orgquota.api.settings import ApiSettings
 from orgquota.core import annotations as ann
 from orgquota.core.advice import RESOURCES, advise, monthly_cost
@@ -27,7 +29,7 @@ from orgquota.core.forecast import WINDOW_DAYS, ResourceForecast, forecast
 from orgquota.core.history_window import WindowError, history_window
 from orgquota.core.timestamps import format_rfc3339
 
-router = APIRouter(prefix=API_PREFIX)
+router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
 USED: Final = "orgquota_organization_quota_used"
 HARD: Final = "orgquota_organization_quota_hard"
 FORECAST_STEP: Final = 3600
@@ -61,7 +63,11 @@ async def asked(query: Any) -> list[Series]:
     return result
 
 
-@router.get("/usage-history", summary="One resource's usage and limit over time, from Prometheus")
+@router.get(
+    "/usage-history",
+    response_model=Success[UsageHistory],
+    summary="One resource's usage and limit over time, from Prometheus",
+)
 async def usage_history(
     caller: OrgAdmin, request: Request, resource: str = "cpu", range: str | None = None, step: str | None = None
 ) -> JSONBody:
@@ -107,7 +113,9 @@ async def forecasts(request: Request, facts: OrgFacts, now: datetime) -> dict[st
     return {name: forecast(by_resource.get(name, ()), *current(facts, name), now=now) for name in RESOURCES}
 
 
-@router.get("/forecast", summary="When each resource runs out, from 30 days of daily maxima")
+@router.get(
+    "/forecast", response_model=Success[Forecast], summary="When each resource runs out, from 30 days of daily maxima"
+)
 async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
     facts = facts_of(request, caller)
     now = datetime.now(UTC)
@@ -122,7 +130,11 @@ async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
     )
 
 
-@router.get("/recommendations", summary="A cheaper plan that fits, or the cheapest one that lasts")
+@router.get(
+    "/recommendations",
+    response_model=Success[Recommendations],
+    summary="A cheaper plan that fits, or the cheapest one that lasts",
+)
 async def recommendations(caller: OrgAdmin, request: Request) -> JSONBody:
     facts = facts_of(request, caller)
     found = await forecasts(request, facts, datetime.now(UTC))
