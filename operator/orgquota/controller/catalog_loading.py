@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from orgquota.controller import metrics
+from orgquota.controller.model import Issue
 from orgquota.controller.reconciler import Reconciler
-from orgquota.controller.reporting import Issue
 from orgquota.core.catalog import CATALOG_KEY
 from orgquota.core.catalog_in_force import judge_live, standing
 from orgquota.kube.events import WARNING
