@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import kopf
-from kopf._cogs.helpers.typedefs import Logger
 
 from orgquota.controller import runtime
 from orgquota.controller.catalog_loading import load_catalog
@@ -21,7 +20,7 @@ from orgquota.core import manifests
 
 
 @kopf.on.startup()
-async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_: Any) -> None:
+async def start(settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger, **_: Any) -> None:
     config = Settings.from_env()
     tune(settings, config)
     parts = memo.runtime = await runtime.start(config, logger)
@@ -35,7 +34,7 @@ async def stop(memo: Any, **_: Any) -> None:
 
 @kopf.on.event("v1", "configmaps")
 async def catalog_changed(
-    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, logger: Logger, **_: Any
+    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, logger: kopf.Logger, **_: Any
 ) -> None:
     parts: runtime.Runtime = memo.runtime
     if (namespace, name) != (parts.config.catalog_namespace, parts.config.catalog_name):
