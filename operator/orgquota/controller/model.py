@@ -1,13 +1,18 @@
-"""The data types the controller's modules pass each other: what a reconcile found and what it wrote."""
+"""The types the controller's modules pass each other: what a reconcile found and what it wrote, and
+the loggers Kopf hands its handlers."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from orgquota.core import manifests
 
 HRQ_KIND: Final = "HierarchicalResourceQuota"
+
+Logger = logging.Logger | logging.LoggerAdapter[Any]
+"""`kopf.Logger` spelt without Kopf: what handlers pass on to the modules that log for them"""
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,16 @@ every status with partial counts).
 from __future__ import annotations
 
 import asyncio
-import logging
-from typing import Any
 
 from orgquota.controller import metrics
 from orgquota.controller.catalog_loading import load_catalog
 from orgquota.controller.memo import OperatorMemo
+from orgquota.controller.model import Logger
 from orgquota.controller.reconciler import Reconciler
 from orgquota.core.topology import PUBLIC_EIP_LABEL
 from orgquota.kube.client import CONFIGMAP, EIP, ORGANIZATION, Kube, KubeError
 from orgquota.kube.events import EventRecorder
 from orgquota.kube.last_good import LastGoodCatalog
-
-Logger = logging.Logger | logging.LoggerAdapter[Any]
 
 
 async def start(memo: OperatorMemo, logger: Logger) -> None:
