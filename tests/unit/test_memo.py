@@ -13,3 +13,8 @@ def test_every_object_shares_the_operators_memo() -> None:
     so every handler finds what the startup handler built, and no Organization costs a copy."""
     shared = OperatorMemo(Settings())
     assert copy.copy(shared) is shared
+
+
+def test_the_memo_can_be_shown_before_start_up() -> None:
+    """Its parts are set by the startup handler; a log line or a debugger showing it earlier must not fail."""
+    assert "OperatorMemo" in repr(OperatorMemo(Settings()))

@@ -17,7 +17,7 @@ from orgquota.kube.client import Kube
 from orgquota.kube.last_good import LastGoodCatalog
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # a live container: compared by identity, no repr of fields unset till start-up
 class OperatorMemo:
     config: Settings
     """read before Kopf starts, so a bad setting stops the operator before it connects anywhere"""
