@@ -22,7 +22,7 @@ from orgquota.api.schema.organization import QuotaStatus, QuotaUsage, Simulation
 from orgquota.api.schema.projects import Overview, Project
 from orgquota.api.schema.service import ConfigAnswer, Health
 from orgquota.api.settings import ApiSettings, Provider
-from orgquota.core.annotations import MAX_ADDON_QUANTITY
+from orgquota.core.annotations import MAX_ADDON_QUANTITY, AddonRequest
 
 # Every route returns its JSON ready-made (a Response, which FastAPI sends as is): each
 # `response_model` documents the answer, and tests/unit/api/test_answer_models.py holds the
@@ -133,6 +133,10 @@ class AddonEntry(BaseModel):
     addonId: Annotated[str, Field(min_length=1)]
     quantity: Annotated[int, Field(ge=1, le=MAX_ADDON_QUANTITY, strict=True)] = 1
 
+    @property
+    def request(self) -> AddonRequest:
+        return AddonRequest(self.addonId, self.quantity)
+
 
 class DowngradeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -148,8 +152,8 @@ class DowngradeRequest(BaseModel):
 async def simulate_downgrade(body: DowngradeRequest, caller: OrgAdmin, request: Request) -> JSONBody:
     cluster, settings = cluster_of(request), settings_of(request)
     facts = organization.OrgFacts(cluster, caller.org, settings.quota)
-    addons = None if body.addons is None else [entry.model_dump() for entry in body.addons]
-    return ok(organization.simulate(facts, body.planId, addons, settings.quota))
+    addons = None if body.addons is None else [entry.request for entry in body.addons]
+    return ok(organization.fit_answer(organization.simulate(facts, body.planId, addons, settings.quota)))
 
 
 def visible_namespaces(caller: Caller, cluster: Cluster) -> list[str]:

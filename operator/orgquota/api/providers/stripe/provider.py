@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +14,13 @@ from stripe import RequestOptions
 
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import ApiError
-from orgquota.api.organization import catalog_in_force
+from orgquota.api.organization import OrgFacts, catalog_in_force, fit_answer, simulate
 from orgquota.api.providers import ProviderContext
 from orgquota.api.providers.apply import KubernetesUnavailable, OrganizationNotFound
 from orgquota.api.providers.stripe.config import StripeApi, StripeConfig
 from orgquota.api.providers.stripe.prices import PriceBook, setting_name
 from orgquota.core import annotations as ann
+from orgquota.core.annotations import AddonRequest
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import QuotaSettings
 from orgquota.kube.client import Kube
@@ -54,6 +55,20 @@ class StripeProvider:
         for problem in book.problems:
             logger.error("Stripe prices: %s", problem)
         return book
+
+    def require_fit(
+        self,
+        facts: OrgFacts,
+        plan_id: str,
+        addons: Sequence[AddonRequest] | None,
+        refusal: str,
+        details: dict[str, Any],
+    ) -> None:
+        """409 naming the violations when current usage would not fit `plan_id` with `addons` (None: the
+        organization's own): nothing is sold that the operator would then have to squeeze."""
+        result = simulate(facts, plan_id, addons, self.quota)
+        if not result.fits:
+            raise ApiError(409, refusal, {**details, "violations": fit_answer(result)["violations"]})
 
     def plan_price(self, catalog: Catalog, plan_id: str) -> str:
         """The price to sell `plan_id` at: 400 if it is not a self-service plan, 409 if it has no price."""
