@@ -7,6 +7,6 @@ Organization through the one state machine and the one annotation writer.
 
 from __future__ import annotations
 
-from orgquota.api.providers.whmcs.routes import router
+from orgquota.api.providers.whmcs.webhook import router
 
 __all__ = ["router"]
