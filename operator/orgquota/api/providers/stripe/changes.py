@@ -17,7 +17,6 @@ from stripe.params import SubscriptionUpdateParamsItem
 
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import ApiError, JSONBody, ok
-from orgquota.api.organization import OrgFacts
 from orgquota.api.providers.apply import apply_facts
 from orgquota.api.providers.stripe.events import object_id
 from orgquota.api.providers.stripe.prices import Kind
@@ -67,15 +66,13 @@ def items_by_price(subscription: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def build(provider: StripeProvider) -> APIRouter:
-    router = APIRouter()
+def add_routes(router: APIRouter, provider: StripeProvider) -> None:
     client = provider.client
-    console = provider.config.console_url
 
     @router.put("/organization-subscription", summary="Change the plan (refused when current usage would not fit)")
     async def change_plan(body: PlanChange, caller: OrgAdmin) -> JSONBody:
         org = caller.org
-        facts = OrgFacts(provider.cluster, org, provider.quota)
+        facts = provider.org_facts(org)
         subscription_id = require_live(facts.record.annotations, org)
         price = provider.plan_price(facts.catalog, body.planId)
         if body.planId == facts.plan_id:
@@ -159,7 +156,7 @@ def build(provider: StripeProvider) -> APIRouter:
     @router.delete("/organization-subscription/addons/{addonId}", summary="Remove one of an add-on")
     async def remove_addon(addonId: str, caller: OrgAdmin) -> JSONBody:
         org = caller.org
-        facts = OrgFacts(provider.cluster, org, provider.quota)
+        facts = provider.org_facts(org)
         subscription_id = require_live(facts.record.annotations, org)
         granted, _ = granted_addons(facts.record.annotations.get(ann.ADDONS), facts.catalog)
         if addonId not in dict(granted):
@@ -198,8 +195,6 @@ def build(provider: StripeProvider) -> APIRouter:
             raise ApiError(409, f"organization {caller.org!r} has no Stripe customer yet: subscribe first")
         async with stripe_errors("opening the customer portal"):
             session = await client.v1.billing_portal.sessions.create_async(
-                {"customer": customer, "return_url": f"{console}/"}, idempotency_key("portal", caller.org)
+                {"customer": customer, "return_url": f"{provider.console_url}/"}, idempotency_key("portal", caller.org)
             )
         return ok({"url": session.url})
-
-    return router

@@ -17,7 +17,6 @@ from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineI
 
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import ApiError, JSONBody, ok
-from orgquota.api.organization import OrgFacts
 from orgquota.api.providers.apply import apply_facts
 from orgquota.api.providers.stripe.events import ORGANIZATION_KEY, subscription_facts
 from orgquota.api.providers.stripe.provider import (
@@ -49,15 +48,13 @@ class SessionRef(BaseModel):
     sessionId: Annotated[str, Field(min_length=1)]
 
 
-def build(provider: StripeProvider) -> APIRouter:
-    router = APIRouter()
-    client = provider.client
-    console = provider.config.console_url
+def add_routes(router: APIRouter, provider: StripeProvider) -> None:
+    client, console = provider.client, provider.console_url
 
     @router.post("/organization-subscription", summary="Start a Stripe Checkout for a plan (and add-ons)")
     async def subscribe(body: CheckoutRequest, caller: OrgAdmin) -> JSONBody:
         org = caller.org
-        facts = OrgFacts(provider.cluster, org, provider.quota)
+        facts = provider.org_facts(org)
         record = facts.record
         current = live_subscription(record.annotations)
         if current is not None:
@@ -149,5 +146,3 @@ def build(provider: StripeProvider) -> APIRouter:
     @router.post("/verify-checkout", summary="Confirm a completed Checkout (the session id in the body)")
     async def verify_post(body: SessionRef, caller: OrgAdmin) -> JSONBody:
         return await verify(body.sessionId, caller.org)
-
-    return router
