@@ -1,4 +1,4 @@
-"""POST /webhook: Stripe's signed events, verified on the raw bytes, applied through the state machine.
+"""Stripe's half of the one webhook pipeline (`providers.webhook`): signed events, verified on the raw bytes.
 
 Nothing of the body is read before its signature is checked (HMAC-SHA256 with the endpoint's
 secret over `<t>.<raw body>`, `t` within 300 s either way). Deliveries are at least once and in

@@ -63,7 +63,10 @@ class CallDelivery(Delivery):
 
 def call_log(call: calls.Call, sent: int | None) -> dict[str, Any]:
     """What a log line of the call says besides its message."""
-    return {"provider": PROVIDER, "action": call.action.value, "organization": call.organization} | {
+    return {
+        "provider": PROVIDER,
+        "action": call.action.value,
+        "organization": call.organization,
         "serviceId": call.service_id,
         "providerTime": sent,
     }
@@ -152,12 +155,7 @@ def _decision(checked: calls.Checked, log: dict[str, Any]) -> Decide:
         message = "WHMCS %s of %s ignored: the organization's subscription is %s"
         logger.info(message, call.action.value, call.subscription_id, own, extra=log)
         ignored = f"{call.subscription_id} is not the organization's subscription ({own})"
-        changes: dict[str, str] = {}
-        raise Settled(
-            "other_service",
-            ok(
-                {"organization": call.organization, "action": call.action.value, "changes": changes, "ignored": ignored}
-            ),
-        )
+        answer: dict[str, Any] = {"organization": call.organization, "action": call.action.value, "changes": {}}
+        raise Settled("other_service", ok({**answer, "ignored": ignored}))
 
     return decide
