@@ -16,7 +16,7 @@ from typing import Final
 from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.catalog import Catalog
-from orgquota.core.desired import QuotaSettings, desired_quota
+from orgquota.core.desired import DesiredQuota, QuotaSettings, desired_quota, public_ip_limit
 from orgquota.core.quantity import Quantity
 
 PUBLIC_IPV4: Final = "publicIPv4"
@@ -39,26 +39,32 @@ class Fit:
     violations: tuple[Violation, ...]
 
 
-def plan_limits(
-    catalog: Catalog, plan_id: str, addons: Sequence[AddonRequest], settings: QuotaSettings
-) -> dict[str, Quantity]:
-    """The limits an organization on `plan_id` with `addons` gets: the HRQ's `hard` as the operator
-    computes it, and `publicIPv4` when the plan limits public addresses.
-
-    `addons` are counted as the operator counts the `addons` annotation listing them (entries it
-    would ignore grant nothing). ValueError for a plan the catalog lacks: the operator would give
-    such an organization the floor, which says nothing about the plan.
-    """
-    if plan_id not in catalog.plans:
-        raise ValueError(f"{plan_id!r} is not a plan of the catalog")
+def plan_quota(catalog: Catalog, plan_id: str, addons: Sequence[AddonRequest], settings: QuotaSettings) -> DesiredQuota:
+    """The quota of an organization whose annotations say `plan_id` (active) and `addons`, exactly as
+    the operator decides it (entries it would ignore grant nothing, and are in `problems`)."""
     listed = [{"addonId": addon.addon_id, "quantity": addon.quantity} for addon in addons]
     annotations = {
         ann.PLAN_ID: plan_id,
         ann.SUBSCRIPTION: ann.Subscription.ACTIVE.value,
         ann.ADDONS: json.dumps(listed),
     }
-    limits = dict(desired_quota(annotations, catalog, settings).hard)
-    public_ips = catalog.eipQuota.get(plan_id)
+    return desired_quota(annotations, catalog, settings)
+
+
+def plan_limits(
+    catalog: Catalog, plan_id: str, addons: Sequence[AddonRequest], settings: QuotaSettings
+) -> dict[str, Quantity]:
+    """The limits an organization on `plan_id` with `addons` gets: the HRQ's `hard` as the operator
+    computes it, and `publicIPv4` when the plan limits public addresses.
+
+    ValueError for a plan the catalog lacks: the operator would give such an organization the floor,
+    which says nothing about the plan.
+    """
+    if plan_id not in catalog.plans:
+        raise ValueError(f"{plan_id!r} is not a plan of the catalog")
+    desired = plan_quota(catalog, plan_id, addons, settings)
+    limits = dict(desired.hard)
+    public_ips = public_ip_limit(desired, catalog)
     if public_ips is not None:
         limits[PUBLIC_IPV4] = Quantity.count(public_ips)
     return limits
