@@ -16,7 +16,6 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml ./
 COPY operator/ operator/
-COPY hack/localcluster/ hack/localcluster/
 # Dependencies are pinned exactly in pyproject.toml; the venv moves to the runtime stage as is.
 RUN python -m venv /opt/orgquota \
     && /opt/orgquota/bin/pip install --no-cache-dir . \

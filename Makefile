@@ -16,10 +16,11 @@ UI_BUILT := ui/dist/index.html
 .PHONY: venv run test unit e2e lint cluster-up cluster-down keycloak-up keycloak-down install-crds examples clean
 
 venv: $(BIN)/orgquota
-$(BIN)/orgquota: pyproject.toml
+# orgquota and its development harness (hack/pyproject.toml: `localcluster`, not in the image), editable.
+$(BIN)/orgquota: pyproject.toml hack/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./hack
 	touch $@
 
 cluster-up: venv

@@ -57,7 +57,7 @@ def test_nothing_is_fetched_from_urls() -> None:
 
 def test_the_build_copies_what_the_package_is_built_from() -> None:
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    sources = {f"{path}/" for path in pyproject["tool"]["setuptools"]["package-dir"].values()}
+    sources = {f"{where}/" for where in pyproject["tool"]["setuptools"]["packages"]["find"]["where"]}
     copied = {args.split()[0] for keyword, args in _instructions() if keyword == "COPY" and "--from" not in args}
     kept = {line[1:] for line in (REPO_ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")}
     for source in sources | {"pyproject.toml"}:
@@ -130,6 +130,13 @@ def test_the_build_context_has_the_page_sources_but_not_what_npm_makes() -> None
     ):
         assert (REPO_ROOT / kept).exists(), kept
         assert not _ignored(kept), f".dockerignore keeps {kept} out of the build context"
-    for left_out in ("ui/node_modules/react/index.js", "ui/dist/index.html", "operator/orgquota/__pycache__/x.pyc"):
+    for left_out in (
+        "ui/node_modules/react/index.js",
+        "ui/dist/index.html",
+        "operator/orgquota/__pycache__/x.pyc",
+        "operator/orgquota.egg-info/PKG-INFO",
+        "hack/localcluster/cli.py",
+        "hack/pyproject.toml",
+    ):
         assert _ignored(left_out), f".dockerignore lets {left_out} into the build context"
     assert _ignored("tests/unit/test_dockerfile.py")
