@@ -162,3 +162,15 @@ ui-test: $(UI_DEPS)
 browser:
 	@if [ -x /usr/bin/chromium ]; then echo "/usr/bin/chromium is installed"; else \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core; fi
+
+# The image's Python dependencies, hash-pinned (docs/release.md): requirements.lock is pyproject.toml's
+# runtime dependencies resolved for every Python and platform the project supports (the image's 3.13 and
+# the 3.11 of the tests), requirements-build.lock its build backend. Versions already in a lock stay put;
+# LOCK_ARGS=--upgrade moves them. tests/unit/packaging/test_lock.py fails while a lock is out of date.
+LOCK_ARGS ?=
+LOCK = $(BIN)/uv pip compile --universal --generate-hashes --quiet --custom-compile-command 'make lock' $(LOCK_ARGS)
+.PHONY: lock
+lock: venv
+	$(LOCK) pyproject.toml -o requirements.lock
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+		| $(LOCK) - -o requirements-build.lock
