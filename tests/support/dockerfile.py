@@ -160,13 +160,12 @@ def replay(
     *,
     stage_roots: Mapping[str, Path],
     run: Callable[[str], bool] = lambda command: True,
-    edit: Callable[[str], str] = lambda command: command,
-    env_overrides: Mapping[str, str | None] | None = None,
+    env_overrides: Mapping[str, str] | None = None,
     context: list[str] | None = None,
 ) -> Replay:
     """Replay `stage` into `root`. `run(command)` says whether a RUN is run (a skipped one is
-    recorded); `edit` changes a command before it runs; `env_overrides` replaces (None: drops) ENV
-    values for the commands run; `stage_roots` are the earlier stages' roots for `COPY --from`."""
+    recorded); `env_overrides` are added to the environment of the commands run; `stage_roots` are
+    the earlier stages' roots for `COPY --from`."""
     context = build_context() if context is None else context
     state = Replay(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -186,25 +185,20 @@ def replay(
                 _copy_from_context(words[:-1], words[-1], state, context)
         elif keyword == "RUN":
             if run(args):
-                _run(state, edit(args), env_overrides or {})
+                _run(state, args, env_overrides or {})
             else:
                 state.skipped.append(args)
     return state
 
 
-def _run(state: Replay, command: str, env_overrides: Mapping[str, str | None]) -> None:
+def _run(state: Replay, command: str, env_overrides: Mapping[str, str]) -> None:
     python = Path(getattr(sys, "_base_executable", sys.executable))
     shims = state.root.parent / f".{state.root.name}-bin"  # the base image's `python`: this machine's
     shims.mkdir(exist_ok=True)
     for name in ("python", "python3"):
         if not (shims / name).exists():
             (shims / name).symlink_to(python)
-    env = {**os.environ, **state.env}
-    for name, value in env_overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
+    env = {**os.environ, **state.env, **env_overrides}
     env["PATH"] = f"{shims}{os.pathsep}{os.environ['PATH']}"
     env.pop("VIRTUAL_ENV", None)
     result = subprocess.run(

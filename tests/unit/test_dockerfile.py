@@ -103,7 +103,7 @@ def _sources(directory: Path) -> set[str]:
 
 
 def test_the_build_stage_gets_the_package_sources_and_the_locks_only(tmp_path: Path) -> None:
-    """Its COPY steps replayed."""
+    """Its COPY steps replayed (tests/unit/packaging/test_wheel.py also runs its RUN steps)."""
     build = replay("build", tmp_path, stage_roots={}, run=lambda command: False)
     src = build.host(".")
     assert build.workdir.as_posix() == "/src"

@@ -3,7 +3,8 @@
 The image installs requirements.lock with `--require-hashes --no-deps` (tests/unit/test_dockerfile.py),
 so a dependency added to pyproject.toml but not locked would be missing from the image, and one whose
 pin moved would ship at the old version. Offline: the lock is read, not resolved again; that it is
-complete (every dependency's own dependencies in it) is `pip check` in the image build.
+complete (every dependency's own dependencies in it) is `pip check` in the image build, which
+tests/unit/packaging/test_wheel.py replays.
 """
 
 from __future__ import annotations
