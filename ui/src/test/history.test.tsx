@@ -47,7 +47,7 @@ describe('usage over time on the Overview', () => {
     expect(chart('Pods').getByTestId('limit')).toHaveTextContent('31');
     const now = Date.parse('2026-11-29T12:00:00Z') / 1000;
     // memory runs out within the 30 days shown ahead: the line ends then; CPU later: it ends 30 days ahead
-    const memoryEnd = Date.parse('2026-12-12T01:30:00Z') / 1000;
+    const memoryEnd = Date.parse('2026-12-12T12:00:00Z') / 1000;
     const memory = JSON.parse(chart('Memory').getByTestId('forecast').textContent) as number[][];
     expect(memory[0]).toEqual([now, 70.4]);
     expect(memory[1]?.[0]).toBe(memoryEnd);
