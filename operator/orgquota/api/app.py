@@ -16,6 +16,7 @@ from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
+from orgquota.api.guard import RequestGuard
 from orgquota.api.history import routes as history
 from orgquota.api.history.prometheus import Prometheus
 from orgquota.api.keys import KeySet
@@ -86,6 +87,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
         return ok({"status": "ready"})
 
     mount_page(app, settings)
+    app.add_middleware(RequestGuard, verifier=app.state.verifier)
     app.add_middleware(ObservedRequests, every_request=settings.access_log == "all")
     return app
 
