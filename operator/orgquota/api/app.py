@@ -78,10 +78,12 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONBody:
-        """Readiness: every informer is current and a plan catalog is in force (no token: for the kubelet)."""
-        problems = cluster.problems()
+        """Readiness: every informer is current and a plan catalog is in force (no token: for the kubelet).
+
+        Names only: the reasons (apiserver errors, a catalog's parse error) are in the log, not for anyone who asks."""
+        problems = [cache.name for cache in cluster.caches if not cache.healthy]
         if not cluster.catalog.loaded:
-            problems.append(f"catalog: {cluster.catalog.problem}")
+            problems.append("catalog")
         if problems:
             return error_response(503, "not ready", {"problems": problems})
         return ok({"status": "ready"})

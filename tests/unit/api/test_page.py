@@ -41,3 +41,22 @@ def test_without_a_built_page_only_env_js(tmp_path: Path) -> None:
     with TestClient(create_app(settings, Cluster(settings))) as client:
         assert client.get("/env.js").status_code == 200
         assert client.get("/").status_code == 404
+
+
+def test_the_page_says_what_it_may_load_and_who_may_frame_it(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<html>billing</html>")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "app.js").write_text("console.log(1)")
+    settings = ApiSettings.from_env(
+        {"OIDC_ISSUER_URL": "https://login.example.com/realms/kube-dc", "ORGQUOTA_UI_DIR": str(tmp_path)}
+    )
+    with TestClient(create_app(settings, Cluster(settings))) as client:
+        for path in ("/", "/env.js", "/assets/app.js", "/billing/plans"):
+            headers = client.get(path).headers
+            policy = dict(part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";"))
+            assert policy["script-src"] == "'self'", path
+            assert policy["connect-src"] == "'self' https://login.example.com"
+            assert policy["frame-ancestors"] == "'none'"
+            assert policy["default-src"] == "'none'"
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["referrer-policy"] == "no-referrer"
