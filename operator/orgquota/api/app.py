@@ -15,6 +15,7 @@ from orgquota.api import routes
 from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
+from orgquota.api.docs_page import mount_docs
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
 from orgquota.api.guard import RequestGuard
 from orgquota.api.history import routes as history
@@ -54,7 +55,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
         version="1",
         description="Plans, add-ons, an organization's subscription and quota usage (Bearer JWT from the OIDC issuer).",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # mount_docs: Swagger UI from a pinned package, not FastAPI's CDN
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -88,6 +89,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
             return error_response(503, "not ready", {"problems": problems})
         return ok({"status": "ready"})
 
+    mount_docs(app)
     mount_page(app, settings)
     app.add_middleware(RequestGuard, verifier=app.state.verifier)
     app.add_middleware(ObservedRequests, every_request=settings.access_log == "all")

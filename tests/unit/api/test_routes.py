@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -335,7 +336,14 @@ def test_openapi_and_docs(client: TestClient) -> None:
     assert f"{API}/simulate-downgrade" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert spec["paths"][f"{API}/quota-usage"]["get"]["security"] == [{"bearer": []}]
-    assert "swagger" in client.get(f"{API}/docs").text.lower()
+    page = client.get(f"{API}/docs").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert f"{API}/docs/assets/swagger-ui-bundle.js" in sources
+    assert all(source.startswith(f"{API}/docs/assets/") for source in sources), sources  # no CDN
+    for source in sources:
+        served = client.get(source)
+        assert served.status_code == 200, source
+        assert len(served.content) > 100
 
 
 def test_metrics_count_requests_by_route_template(client: TestClient, admin: dict[str, str]) -> None:
