@@ -3,8 +3,8 @@ for a request's head.
 
 httptools (uvicorn's fastest parser) buffers a request's URL and headers whole and waits for them
 forever: one half-sent request with 32 MB of headers held 32 MB. h11 has a size bound but no
-deadline, answers 400 rather than 431/414, and costs a third of the throughput (docs/performance.md),
-so the bounds are added here, where the bytes arrive, before the parser keeps them.
+deadline, answers 400 rather than 431/414, and is a pure-Python parser (docs/performance.md), so
+the bounds are added here, where the bytes arrive, before the parser keeps them.
 """
 
 from __future__ import annotations
