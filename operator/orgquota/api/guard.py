@@ -2,13 +2,14 @@
 
 A body is bounded before it is read (its declared length first; a chunked one counted while it
 is read), a body sent to `/api/billing` without a valid token is refused before a byte of it is
-read, and a path that decodes to control characters (`/%00`) is refused before any route sees it.
+read, and a path that does not decode to text (`/%00`, `/%ff`) is refused before any route sees it.
 The webhook keeps its own cap (`providers.webhook.capped_body`) and its own proof (a signature).
 """
 
 from __future__ import annotations
 
 from typing import Final
+from urllib.parse import unquote_to_bytes
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,8 +36,10 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if not _CONTROL.isdisjoint(path):
-            await error_response(400, "the request path holds control characters")(scope, receive, send)
+        if not _decodable(scope):
+            await error_response(400, "the request path is not UTF-8 text without control characters")(
+                scope, receive, send
+            )
             return
         declared, chunked = _body_headers(scope)
         if ((declared is None or declared == 0) and not chunked) or path == WEBHOOK_PATH:
@@ -57,6 +60,18 @@ class RequestGuard:
             await answer(scope, receive, send)
             return
         await self.app(scope, _bounded(receive, self.max_body_bytes), send)
+
+
+def _decodable(scope: Scope) -> bool:
+    """Whether the path, percent-decoded, is UTF-8 without control characters (uvicorn replaces
+    invalid bytes with U+FFFD: the raw path tells)."""
+    raw: bytes = scope.get("raw_path") or b""
+    if b"%" in raw:
+        try:
+            unquote_to_bytes(raw.partition(b"?")[0]).decode()
+        except UnicodeDecodeError:
+            return False
+    return _CONTROL.isdisjoint(scope["path"])
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
