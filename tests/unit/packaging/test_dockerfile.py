@@ -10,7 +10,7 @@ import re
 import tomllib
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 
 
@@ -132,4 +132,4 @@ def test_the_build_context_has_the_page_sources_but_not_what_npm_makes() -> None
         assert not _ignored(kept), f".dockerignore keeps {kept} out of the build context"
     for left_out in ("ui/node_modules/react/index.js", "ui/dist/index.html", "operator/orgquota/__pycache__/x.pyc"):
         assert _ignored(left_out), f".dockerignore lets {left_out} into the build context"
-    assert _ignored("tests/unit/test_dockerfile.py")
+    assert _ignored("tests/unit/packaging/test_dockerfile.py")
