@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from orgquota.api.settings import ApiSettings
+from orgquota.kube.client import ORGANIZATION
+from tests.support.fake_kube import FakeKube
 
 CATALOG_TEXT = """
 plans:
@@ -160,3 +162,11 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
             _pod("beta-x", "job", "3", "2Gi"),
         ],
     }
+
+
+def organizations_apiserver(settings: ApiSettings) -> FakeKube:
+    """An in-memory apiserver holding the cluster's Organizations, for the routes that write them."""
+    kube = FakeKube()
+    for org in cluster_objects(settings)["orgs"]:
+        kube.put(ORGANIZATION.path(org["metadata"]["namespace"], org["metadata"]["name"]), org)
+    return kube

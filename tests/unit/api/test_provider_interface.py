@@ -17,8 +17,7 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 from tests.support.oidc import Issuer
-from tests.unit.api.fixtures import P, cluster_objects
-from tests.unit.api.stripe.conftest import Organizations
+from tests.unit.api.fixtures import P, organizations_apiserver
 
 FAKES = Path(__file__).parent / "fake_providers"
 PORTAL = "https://billing.acme.example/"
@@ -79,8 +78,8 @@ def test_its_features_are_in_config_and_its_route_is_mounted(
 
 
 def test_its_notices_go_through_the_one_webhook_pipeline(settings: ApiSettings, cluster: Cluster) -> None:
-    organizations = Organizations(cluster_objects(settings)["orgs"])
-    cluster.kube = organizations  # type: ignore[assignment]
+    organizations = organizations_apiserver(settings)
+    cluster.kube = organizations
     before = counted("applied")
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
         notice = json.dumps({"event": "cancel", "organization": "acme", "at": 1_900_000_000}).encode()
