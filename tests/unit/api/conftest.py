@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from tests.support.api_cluster import CATALOG_TEXT, cluster_objects
 from tests.support.fake_prometheus import FakePrometheus
 from tests.support.oidc import Issuer, bearer
-from tests.unit.api.fixtures import CATALOG_TEXT, cluster_objects
 
 DAY = 86400.0
 

@@ -18,10 +18,10 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 from orgquota.core.timestamps import parse_rfc3339
+from tests.support.api_cluster import CATALOG_TEXT, P, _ns, _org
 from tests.support.oidc import Issuer, bearer
 from tests.support.prom_history import History
 from tests.unit.api.conftest import _configmap
-from tests.unit.api.fixtures import CATALOG_TEXT, P, _ns, _org
 
 API = "/api/billing"
 USED = "orgquota_organization_quota_used"

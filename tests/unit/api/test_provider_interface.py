@@ -16,8 +16,8 @@ from orgquota.api import providers
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from tests.support.api_cluster import P, organizations_apiserver
 from tests.support.oidc import Issuer
-from tests.unit.api.fixtures import P, organizations_apiserver
 
 FAKES = Path(__file__).parent / "fake_providers"
 PORTAL = "https://billing.acme.example/"

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from tests.support.api_cluster import P
 from tests.support.envelope import assert_error
 from tests.support.oidc import Issuer, bearer
-from tests.unit.api.fixtures import P
 
 API = "/api/billing"
 ORG_ROUTES = ["/organization-subscription", "/quota-usage", "/quota-status"]
@@ -354,7 +354,7 @@ def _admin_of(issuer: Issuer, org: str) -> dict[str, str]:
 
 
 def _orgs_of(cluster: Cluster) -> Any:
-    from tests.unit.api.fixtures import cluster_objects
+    from tests.support.api_cluster import cluster_objects
 
     return cluster_objects(cluster.settings)["orgs"]
 

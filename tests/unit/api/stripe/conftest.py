@@ -17,10 +17,10 @@ from localcluster.stripe_mock import StripeMock
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from tests.support.api_cluster import organizations_apiserver
 from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer
 from tests.support.stripe_events import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET
-from tests.unit.api.fixtures import organizations_apiserver
 
 PRICES = {
     "STRIPE_PRICE_PRO_POOL": FIXTURE_PRICE,  # stripe-mock's subscriptions are on pro-pool

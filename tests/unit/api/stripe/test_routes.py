@@ -15,10 +15,10 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.providers.stripe.config import StripeSettings
 from orgquota.api.settings import ApiSettings
+from tests.support.api_cluster import ACME_HARD, P
 from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer
 from tests.support.stripe_events import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET, checkout_session, subscription
-from tests.unit.api.fixtures import ACME_HARD, P
 from tests.unit.api.stripe.conftest import data, error
 
 API = "/api/billing"

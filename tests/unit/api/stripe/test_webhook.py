@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from orgquota.kube.client import ORGANIZATION, KubeError
+from tests.support.api_cluster import P
 from tests.support.fake_kube import FakeKube
 from tests.support.stripe_events import FIXTURE_PRICE, checkout_session, event, invoice, signature, subscription
-from tests.unit.api.fixtures import P
 from tests.unit.api.stripe.conftest import data, error
 
 HOOK = "/api/billing/webhook"
