@@ -70,13 +70,13 @@ ACME_USED = {
 }
 
 
-def _ns(name: str, *ancestors: str) -> dict[str, Any]:
+def hnc_namespace(name: str, *ancestors: str) -> dict[str, Any]:
     labels = {f"{name}.tree.hnc.x-k8s.io/depth": "0"}
     labels |= {f"{a}.tree.hnc.x-k8s.io/depth": str(depth) for depth, a in enumerate(ancestors, start=1)}
     return {"metadata": {"name": name, "labels": labels}}
 
 
-def _org(name: str, annotations: dict[str, str], status: dict[str, Any] | None = None) -> dict[str, Any]:
+def organization(name: str, annotations: dict[str, str], status: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "metadata": {
             "namespace": name,
@@ -86,6 +86,11 @@ def _org(name: str, annotations: dict[str, str], status: dict[str, Any] | None =
         },
         "status": status or {},
     }
+
+
+def catalog_configmap(name: str, text: str) -> dict[str, Any]:
+    """The plan catalog's ConfigMap `name` holding `text` as plans.yaml."""
+    return {"metadata": {"namespace": "kube-dc", "name": name}, "data": {"plans.yaml": text}}
 
 
 def _pod(namespace: str, name: str, cpu: str, memory: str, phase: str = "Running") -> dict[str, Any]:
@@ -115,16 +120,16 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
     }
     return {
         "namespaces": [
-            _ns("acme"),
-            _ns("acme-dev", "acme"),
-            _ns("acme-prod", "acme"),
-            _ns("beta"),
-            _ns("beta-x", "beta"),
-            _ns("gone"),
+            hnc_namespace("acme"),
+            hnc_namespace("acme-dev", "acme"),
+            hnc_namespace("acme-prod", "acme"),
+            hnc_namespace("beta"),
+            hnc_namespace("beta-x", "beta"),
+            hnc_namespace("gone"),
             {"metadata": {"name": "lonely"}},
         ],
         "orgs": [
-            _org(
+            organization(
                 "acme",
                 {
                     P + "plan-id": "pro-pool",
@@ -135,8 +140,8 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
                 },
                 acme_status,
             ),
-            _org("beta", {}),
-            _org("gone", {P + "plan-id": "pro-pool", P + "subscription": "suspended"}),
+            organization("beta", {}),
+            organization("gone", {P + "plan-id": "pro-pool", P + "subscription": "suspended"}),
         ],
         "hrqs": [
             {

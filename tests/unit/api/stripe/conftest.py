@@ -8,7 +8,6 @@ apiserver and operator is in tests/e2e/quota/test_stripe.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -61,15 +60,3 @@ def client(settings: ApiSettings, cluster: Cluster, issuer: Issuer, orgs: FakeKu
     cluster.kube = orgs
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
         yield client
-
-
-def data(response: Any) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
-
-
-def error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["success"] is False
-    return body
