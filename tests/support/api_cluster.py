@@ -7,7 +7,9 @@ import json
 from typing import Any
 
 from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import PREFIX
 from orgquota.kube.client import ORGANIZATION
+from tests.support.catalog import WORKED_EXAMPLE
 from tests.support.fake_kube import FakeKube
 
 CATALOG_TEXT = """
@@ -50,16 +52,6 @@ addons:
 eipQuota: {pro-pool: 1, dev-pool: 0}
 """
 
-P = "billing.kube-dc.com/"
-ACME_HARD = {
-    "requests.cpu": "10300m",
-    "limits.cpu": "10300m",
-    "requests.memory": "29056Mi",
-    "limits.memory": "29056Mi",
-    "requests.storage": "180Gi",
-    "pods": "200",
-    "services.loadbalancers": "100",
-}
 ACME_USED = {
     "requests.cpu": "9",
     "limits.cpu": "9",
@@ -132,22 +124,22 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
             organization(
                 "acme",
                 {
-                    P + "plan-id": "pro-pool",
-                    P + "subscription": "active",
-                    P + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
-                    P + "provider-subscription-id": "sub_123",
-                    P + "provider-customer-id": "cus_456",
+                    PREFIX + "plan-id": "pro-pool",
+                    PREFIX + "subscription": "active",
+                    PREFIX + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
+                    PREFIX + "provider-subscription-id": "sub_123",
+                    PREFIX + "provider-customer-id": "cus_456",
                 },
                 acme_status,
             ),
             organization("beta", {}),
-            organization("gone", {P + "plan-id": "pro-pool", P + "subscription": "suspended"}),
+            organization("gone", {PREFIX + "plan-id": "pro-pool", PREFIX + "subscription": "suspended"}),
         ],
         "hrqs": [
             {
                 "metadata": {"namespace": "acme", "name": "plan-quota"},
-                "spec": {"hard": ACME_HARD},
-                "status": {"hard": ACME_HARD, "used": ACME_USED},
+                "spec": {"hard": WORKED_EXAMPLE},
+                "status": {"hard": WORKED_EXAMPLE, "used": ACME_USED},
             }
         ],
         "limit_ranges": [
@@ -155,7 +147,7 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
                 "metadata": {
                     "namespace": "acme",
                     "name": "default-resource-limits",
-                    "labels": {P + "auto-managed": "true"},
+                    "labels": {PREFIX + "auto-managed": "true"},
                 }
             }
         ],

@@ -17,8 +17,9 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import PREFIX
 from orgquota.core.timestamps import parse_rfc3339
-from tests.support.api_cluster import CATALOG_TEXT, P, catalog_configmap, hnc_namespace, organization
+from tests.support.api_cluster import CATALOG_TEXT, catalog_configmap, hnc_namespace, organization
 from tests.support.oidc import Issuer, bearer
 from tests.support.prom_history import History
 
@@ -42,7 +43,9 @@ def client(history: History, issuer: Issuer) -> Iterator[TestClient]:
     cluster = Cluster(settings)
     last = {name: history.find(USED, name).samples[-1][1] for name in NAMES}
     objects = {
-        "orgs": [organization(name, {P + "plan-id": "pro-pool", P + "subscription": "active"}) for name in NAMES],
+        "orgs": [
+            organization(name, {PREFIX + "plan-id": "pro-pool", PREFIX + "subscription": "active"}) for name in NAMES
+        ],
         "hrqs": [_hrq(name, last[name]) for name in NAMES],
         "namespaces": [hnc_namespace(name) for name in NAMES],
     }

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
-from tests.support.api_cluster import P
+from orgquota.core.annotations import PREFIX
+from tests.support.catalog import WORKED_EXAMPLE
 from tests.support.envelope import assert_data, assert_error
 from tests.support.oidc import Issuer, bearer
 
@@ -319,7 +320,7 @@ def test_apiserver_unreachable_is_503(client: TestClient, cluster: Cluster, admi
 
 
 def test_annotation_changes_show_at_once(client: TestClient, cluster: Cluster, admin: dict[str, str]) -> None:
-    org = {"metadata": {"namespace": "acme", "name": "acme", "annotations": {P + "plan-id": "dev-pool"}}}
+    org = {"metadata": {"namespace": "acme", "name": "acme", "annotations": {PREFIX + "plan-id": "dev-pool"}}}
     cluster.orgs.apply("MODIFIED", org)
     sub = assert_data(client.get(f"{API}/organization-subscription", headers=admin))
     assert (sub["planId"], sub["addons"], sub["usage"]["cpu"]["limit"]) == ("dev-pool", [], 4.3)
@@ -371,7 +372,7 @@ def test_answers_follow_every_input(client: TestClient, cluster: Cluster, admin:
     assert usage() == usage()
     hrq = {
         "metadata": {"namespace": "acme", "name": "plan-quota"},
-        "status": {"hard": {"requests.cpu": "10300m"}, "used": {"requests.cpu": "5"}},
+        "status": {"hard": {"requests.cpu": WORKED_EXAMPLE["requests.cpu"]}, "used": {"requests.cpu": "5"}},
     }
     cluster.hrqs.apply("MODIFIED", hrq)
     assert usage()["cpu"]["used"] == 5

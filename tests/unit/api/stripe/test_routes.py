@@ -15,7 +15,8 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.providers.stripe.config import StripeSettings
 from orgquota.api.settings import ApiSettings
-from tests.support.api_cluster import ACME_HARD, P
+from orgquota.core.annotations import PREFIX
+from tests.support.catalog import WORKED_EXAMPLE
 from tests.support.envelope import assert_data, assert_error
 from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer
@@ -39,7 +40,7 @@ def app_with(settings: ApiSettings, cluster: Cluster, orgs: FakeKube, **changes:
 
 def small_usage(cluster: Cluster) -> None:
     used = {"requests.cpu": "1", "requests.memory": "1Gi", "requests.storage": "1Gi", "pods": "3"}
-    hrq = {"metadata": {"namespace": "acme", "name": "plan-quota"}, "status": {"hard": ACME_HARD, "used": used}}
+    hrq = {"metadata": {"namespace": "acme", "name": "plan-quota"}, "status": {"hard": WORKED_EXAMPLE, "used": used}}
     cluster.hrqs.replace([hrq])
     cluster.eips.replace([])
 
@@ -137,7 +138,7 @@ def test_a_plan_change_that_fits_changes_the_subscription_item_price(
     small_usage(cluster)
     answer = assert_data(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin))
     assert answer == {"subscriptionId": "sub_123", "planId": "dev-pool", "pending": True}
-    assert orgs.annotations("acme")[P + "plan-id"] == "pro-pool"  # the webhook confirms the change
+    assert orgs.annotations("acme")[PREFIX + "plan-id"] == "pro-pool"  # the webhook confirms the change
 
 
 def test_cancel_sets_canceling_and_keeps_the_plan(client: TestClient, orgs: FakeKube, admin: dict[str, str]) -> None:
@@ -145,8 +146,8 @@ def test_cancel_sets_canceling_and_keeps_the_plan(client: TestClient, orgs: Fake
     # stripe-mock's subscription is set to end at its fixture `cancel_at`
     assert answer == {"status": "canceling", "periodEnd": "2009-02-13T23:31:30Z", "planId": "pro-pool"}
     annotations = orgs.annotations("acme")
-    assert (annotations[P + "subscription"], annotations[P + "plan-id"]) == ("canceling", "pro-pool")
-    assert P + "provider-event-created" not in annotations
+    assert (annotations[PREFIX + "subscription"], annotations[PREFIX + "plan-id"]) == ("canceling", "pro-pool")
+    assert PREFIX + "provider-event-created" not in annotations
 
 
 def test_cancel_without_a_subscription_is_a_conflict(client: TestClient, issuer: Any) -> None:
@@ -231,12 +232,16 @@ def test_a_completed_checkout_is_written_at_once(
         "subscriptionStatus": "active",
     }
     written = orgs.annotations("beta")
-    assert (written[P + "subscription"], written[P + "plan-id"], written[P + "provider-subscription-id"]) == (
+    assert (
+        written[PREFIX + "subscription"],
+        written[PREFIX + "plan-id"],
+        written[PREFIX + "provider-subscription-id"],
+    ) == (
         "active",
         "dev-pool",
         "sub_new",
     )
-    assert P + "provider-event-created" not in written  # a person's confirmation does not order Stripe's events
+    assert PREFIX + "provider-event-created" not in written  # a person's confirmation does not order Stripe's events
     assert_error(
         client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=bearer_of(issuer, "acme")),
         404,

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
+from orgquota.core.annotations import PREFIX
 from orgquota.kube.client import ORGANIZATION, KubeError
-from tests.support.api_cluster import P
 from tests.support.envelope import assert_data, assert_error
 from tests.support.fake_kube import FakeKube
 from tests.support.stripe_events import FIXTURE_PRICE, checkout_session, event, invoice, signature, subscription
@@ -89,14 +89,14 @@ def test_cancel_then_a_duplicate_then_an_older_event(client: TestClient, orgs: F
     answer = assert_data(post(client, body))
     assert answer["outcome"] == "applied"
     assert answer["changes"] == {
-        P + "subscription": "canceling",
-        P + "plan-name": "Pro Pool",  # the one annotation acme lacked of what the subscription says
-        P + "provider-event-created": str(T0),
+        PREFIX + "subscription": "canceling",
+        PREFIX + "plan-name": "Pro Pool",  # the one annotation acme lacked of what the subscription says
+        PREFIX + "provider-event-created": str(T0),
     }
     assert assert_data(post(client, body))["outcome"] == "unchanged"  # the same delivery again
     assert assert_data(post(client, updated(T0 - 10)))["outcome"] == "unchanged"  # older: says active, changes nothing
     assert len(orgs.writes) == 1
-    assert orgs.annotations("acme")[P + "subscription"] == "canceling"
+    assert orgs.annotations("acme")[PREFIX + "subscription"] == "canceling"
 
 
 def test_deleted_after_canceling_is_canceled(client: TestClient, orgs: FakeKube) -> None:
@@ -107,10 +107,10 @@ def test_deleted_after_canceling_is_canceled(client: TestClient, orgs: FakeKube)
         T0 + 5,
     )
     assert assert_data(post(client, deleted))["changes"] == {
-        P + "subscription": "canceled",
-        P + "provider-event-created": str(T0 + 5),
+        PREFIX + "subscription": "canceled",
+        PREFIX + "provider-event-created": str(T0 + 5),
     }
-    assert orgs.annotations("acme")[P + "plan-id"] == "pro-pool"
+    assert orgs.annotations("acme")[PREFIX + "plan-id"] == "pro-pool"
 
 
 def test_deleted_without_canceling_suspends_and_starts_the_clock(client: TestClient, orgs: FakeKube) -> None:
@@ -118,8 +118,8 @@ def test_deleted_without_canceling_suspends_and_starts_the_clock(client: TestCli
         "customer.subscription.deleted", subscription("sub_123", ACME_ITEMS, organization=None, status="canceled"), T0
     )
     changes = assert_data(post(client, deleted))["changes"]  # no metadata: found by provider-subscription-id
-    assert changes[P + "subscription"] == "suspended"
-    assert changes[P + "suspended-at"].endswith("Z")
+    assert changes[PREFIX + "subscription"] == "suspended"
+    assert changes[PREFIX + "suspended-at"].endswith("Z")
 
 
 def test_an_event_about_another_subscription_of_the_organization_changes_nothing(
@@ -144,7 +144,7 @@ def test_payment_failed_is_past_due(client: TestClient, orgs: FakeKube) -> None:
     assert (
         assert_data(post(client, event("invoice.payment_failed", invoice("sub_123", None), T0)))["outcome"] == "applied"
     )
-    assert orgs.annotations("acme")[P + "subscription"] == "past_due"
+    assert orgs.annotations("acme")[PREFIX + "subscription"] == "past_due"
     assert (
         assert_data(post(client, event("invoice.paid", invoice("sub_123", "acme"), T0 + 1)))["outcome"] == "unchanged"
     )
@@ -158,14 +158,14 @@ def test_a_new_subscription_writes_plan_addons_and_ids(client: TestClient, orgs:
     )
     assert assert_data(post(client, body))["outcome"] == "applied"
     annotations = orgs.annotations("beta")
-    assert {k: v for k, v in annotations.items() if k.startswith(P)} == {
-        P + "subscription": "active",
-        P + "plan-id": "dev-pool",
-        P + "plan-name": "Dev Pool",
-        P + "provider-subscription-id": "sub_new",
-        P + "provider-customer-id": "cus_b",
-        P + "addons": '[{"addonId":"turbo-x1","quantity":3}]',
-        P + "provider-event-created": str(T0),
+    assert {k: v for k, v in annotations.items() if k.startswith(PREFIX)} == {
+        PREFIX + "subscription": "active",
+        PREFIX + "plan-id": "dev-pool",
+        PREFIX + "plan-name": "Dev Pool",
+        PREFIX + "provider-subscription-id": "sub_new",
+        PREFIX + "provider-customer-id": "cus_b",
+        PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":3}]',
+        PREFIX + "provider-event-created": str(T0),
     }
 
 
@@ -175,9 +175,9 @@ def test_a_completed_checkout_reads_its_subscription_from_stripe(client: TestCli
     annotations = orgs.annotations("beta")
     # stripe-mock's subscription: pro-pool's price, active and set to cancel at the period's end
     assert answer["outcome"] == "applied"
-    assert annotations[P + "plan-id"] == "pro-pool"
-    assert annotations[P + "provider-subscription-id"] == "sub_from_checkout"
-    assert annotations[P + "subscription"] == "canceling"
+    assert annotations[PREFIX + "plan-id"] == "pro-pool"
+    assert annotations[PREFIX + "provider-subscription-id"] == "sub_from_checkout"
+    assert annotations[PREFIX + "subscription"] == "canceling"
 
 
 def test_unknown_organization_and_unknown_type_answer_200(client: TestClient, orgs: FakeKube) -> None:
@@ -216,9 +216,9 @@ def test_a_price_change_is_a_plan_change_and_an_item_change_is_an_addon_change(
     )
     answer = assert_data(post(client, event("customer.subscription.updated", changed, T0)))
     assert answer["changes"] == {
-        P + "plan-id": "dev-pool",
-        P + "plan-name": "Dev Pool",
-        P + "addons": '[{"addonId":"turbo-x1","quantity":2}]',
-        P + "provider-event-created": str(T0),
+        PREFIX + "plan-id": "dev-pool",
+        PREFIX + "plan-name": "Dev Pool",
+        PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":2}]',
+        PREFIX + "provider-event-created": str(T0),
     }
-    assert orgs.annotations("acme")[P + "subscription"] == "active"
+    assert orgs.annotations("acme")[PREFIX + "subscription"] == "active"

@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
-from orgquota.core.annotations import PREFIX as P
+from orgquota.core.annotations import PREFIX
 from orgquota.kube.client import KubeError
 from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer
@@ -38,7 +38,11 @@ def kube() -> FakeKube:
     kube = FakeKube()
     kube.put_organization(
         "acme",
-        {P + "plan-id": "pro-pool", P + "subscription": "active", P + "provider-subscription-id": "whmcs-svc-42"},
+        {
+            PREFIX + "plan-id": "pro-pool",
+            PREFIX + "subscription": "active",
+            PREFIX + "provider-subscription-id": "whmcs-svc-42",
+        },
     )
     return kube
 
@@ -56,11 +60,13 @@ def module(settings: ApiSettings, cluster: Cluster, kube: FakeKube) -> Iterator[
 
 
 def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsModule, kube: FakeKube) -> None:
-    kube.before_next_write(lambda: kube.annotate("acme", {P + "subscription": "canceling"}))  # someone else's write
+    kube.before_next_write(
+        lambda: kube.annotate("acme", {PREFIX + "subscription": "canceling"})
+    )  # someone else's write
     answer = module.call("suspend", "acme", int(time.time()))
     assert answer.status == 200, answer.json
     # Decided again on what was there: a cancellation was requested meanwhile, so the end is a cancellation.
-    assert kube.annotations("acme")[P + "subscription"] == "canceled"
+    assert kube.annotations("acme")[PREFIX + "subscription"] == "canceled"
     assert len(kube.writes_to("PATCH")) == 1
 
 
@@ -135,7 +141,7 @@ def test_each_answer_is_counted_with_its_type_and_outcome(module: WhmcsModule, k
     nobody = module.call("suspend", "nobody").json
     assert (nobody["success"], nobody["error"], nobody["code"]) == (False, "Organization not found", "ORG_NOT_FOUND")
     assert nobody["details"] == {"organization": "nobody"}
-    assert kube.annotations("acme")[P + "plan-id"] == "dev-pool"
+    assert kube.annotations("acme")[PREFIX + "plan-id"] == "dev-pool"
 
 
 def test_a_call_answered_200_without_a_write_is_not_applied_twice(module: WhmcsModule, kube: FakeKube) -> None:
