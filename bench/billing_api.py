@@ -29,15 +29,15 @@ import aiohttp
 from localcluster.controlplane import ControlPlane, free_ports
 from localcluster.kubectl import Cluster, install_crds
 from localcluster.procs import spawn
+from orgquota.core.annotations import PREFIX
 from orgquota.kube.client import HRQ, NAMESPACE_PATH, ORGANIZATION, Kube
+from tests.support.catalog import WORKED_EXAMPLE
 from tests.support.oidc import Issuer  # the repository's own test issuer (run from the repository root)
 
 REPO = Path(__file__).resolve().parents[1]
 
 EXAMPLES = REPO / "examples" / "organization"
 ROUTES = ("/organization-subscription", "/quota-usage")
-P = "billing.kube-dc.com/"
-HARD = {"requests.cpu": "10300m", "requests.memory": "29056Mi", "requests.storage": "180Gi", "pods": "200"}
 USED = {"requests.cpu": "4", "requests.memory": "12Gi", "requests.storage": "45Gi", "pods": "23"}
 
 
@@ -57,15 +57,19 @@ async def populate(kubeconfig: Path, orgs: int) -> list[str]:
                 NAMESPACE_PATH, {"metadata": {"name": name, "labels": {f"{name}.tree.hnc.x-k8s.io/depth": "0"}}}
             )
             annotations = {
-                P + "plan-id": "pro-pool",
-                P + "subscription": "active",
-                P + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
+                PREFIX + "plan-id": "pro-pool",
+                PREFIX + "subscription": "active",
+                PREFIX + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
             }
             org: dict[str, Any] = {"apiVersion": "kube-dc.com/v1", "kind": "Organization"}
             org |= {"metadata": {"name": name, "annotations": annotations}, "spec": {"email": f"a@{name}.example"}}
             await kube.create(ORGANIZATION.path(name), org)
             hrq: dict[str, Any] = {"apiVersion": "hnc.x-k8s.io/v1alpha2", "kind": "HierarchicalResourceQuota"}
-            hrq |= {"metadata": {"name": "plan-quota"}, "spec": {"hard": HARD}, "status": {"hard": HARD, "used": USED}}
+            hrq |= {
+                "metadata": {"name": "plan-quota"},
+                "spec": {"hard": WORKED_EXAMPLE},
+                "status": {"hard": WORKED_EXAMPLE, "used": USED},
+            }
             await kube.create(HRQ.path(name), hrq)
 
     try:

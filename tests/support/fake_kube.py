@@ -5,17 +5,20 @@ real ones, so a 404 on GET is still None and a 404 on DELETE still False. It kee
 path, answers lists with field (`metadata.name=`, `metadata.namespace=`) and label (`k=v`,
 `k`) selectors, applies JSON merge patches (RFC 7386; `/status` patches only the status),
 records every write and can fail chosen requests with an apiserver status (404, 409, 500...).
+As the apiserver, it refuses a PATCH whose `metadata.resourceVersion` is not the stored one (409).
+A test can make someone else's write happen just before the next write (`before_next_write`),
+take the whole apiserver away (`down`), and script the events a WATCH streams (`watch_steps`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
-import itertools
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orgquota.kube.client import Kube, KubeError, Manifest
+from orgquota.kube.client import ORGANIZATION, Kube, KubeError, Manifest
 from orgquota.kube.events import EventRecorder
 
 
@@ -88,13 +91,31 @@ def _selected(obj: Manifest, query: Mapping[str, str]) -> bool:
     return True
 
 
+END_OF_WATCH = "end"
+"""A `watch_steps` step: the server ends the stream (as it does after its timeout)."""
+
+
 @dataclass
 class FakeKube(Kube):
     objects: dict[Location, Manifest] = field(default_factory=dict)
     writes: list[Write] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
-    _versions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    down: BaseException | None = None
+    """Raised by every request (and every WATCH) while set: the apiserver is away."""
+    refused: list[str] = field(default_factory=list)
+    """`METHOD path` of each request (or WATCH) `down` failed."""
+    watches: list[str] = field(default_factory=list)
+    """The resourceVersion each WATCH started from."""
+    watch_steps: asyncio.Queue[Manifest | BaseException | str] = field(default_factory=asyncio.Queue)
+    """What WATCHes stream, in order: an event, an exception to raise, or END_OF_WATCH."""
+    version: int = 0
+    """The last resourceVersion given out; a LIST is at this version."""
+    _before_writes: list[Callable[[], object]] = field(default_factory=list)
+
+    def _next_version(self) -> str:
+        self.version += 1
+        return str(self.version)
 
     def put(self, path: str, obj: Manifest) -> Manifest:
         """Store `obj` at `path` as if someone else wrote it (not recorded as a write of the operator)."""
@@ -105,7 +126,7 @@ class FakeKube(Kube):
         if where.namespace:
             meta.setdefault("namespace", where.namespace)
         meta.setdefault("uid", f"uid-{where.namespace}-{where.name}")
-        meta["resourceVersion"] = str(next(self._versions))
+        meta["resourceVersion"] = self._next_version()
         self.objects[Location(where.base, where.plural, where.namespace, where.name)] = stored
         return copy.deepcopy(stored)
 
@@ -118,6 +139,28 @@ class FakeKube(Kube):
         where = Location.of(path)
         found = self.objects.get(Location(where.base, where.plural, where.namespace, where.name))
         return copy.deepcopy(found) if found is not None else None
+
+    def put_organization(self, name: str, annotations: Mapping[str, str] | None = None) -> Manifest:
+        """An Organization `name` in its namespace `name`, as the platform makes them, with `annotations`."""
+        return self.put(ORGANIZATION.path(name, name), {"metadata": {"annotations": dict(annotations or {})}})
+
+    def annotations(self, name: str) -> dict[str, str]:
+        """The annotations of the Organization `name` (in its namespace `name`), as stored now."""
+        found = self.stored(ORGANIZATION.path(name, name))
+        assert found is not None, f"no Organization {name}"
+        return dict(found["metadata"].get("annotations") or {})
+
+    def annotate(self, name: str, changes: Mapping[str, str | None]) -> Manifest:
+        """Someone else's merge patch of the Organization `name`'s annotations (None removes one)."""
+        path = ORGANIZATION.path(name, name)
+        current = self.stored(path)
+        assert current is not None, f"no Organization {name}"
+        return self.put(path, merge_patch(current, {"metadata": {"annotations": dict(changes)}}))
+
+    def before_next_write(self, callback: Callable[[], object]) -> None:
+        """Run `callback` (someone else's write, say) when the next write request arrives, before it is
+        answered: the write then meets a changed object, as it would between a read and a write."""
+        self._before_writes.append(callback)
 
     def fail(self, method: str, path: str, status: int, times: int = 1) -> None:
         """The next `times` requests `method path` get `status`."""
@@ -142,16 +185,28 @@ class FakeKube(Kube):
         content_type: str = "application/json",
         query: dict[str, str] | None = None,
     ) -> Manifest:
+        if self.down is not None:
+            self.refused.append(f"{method} {path}")
+            raise self.down
+        if method != "GET":
+            callbacks, self._before_writes = self._before_writes, []
+            for callback in callbacks:
+                callback()
         for failure in self.failures:
             if failure.times and (failure.method, failure.path) == (method, path):
                 failure.times -= 1
                 raise KubeError(method, path, failure.status, f"injected {failure.status}")
+        where = Location.of(path)
+        key = Location(where.base, where.plural, where.namespace, where.name)
+        if method == "PATCH" and key in self.objects:
+            expected = ((body or {}).get("metadata") or {}).get("resourceVersion")
+            if expected is not None and expected != self.objects[key]["metadata"]["resourceVersion"]:
+                message = f'{where.plural} "{where.name}": the object has been modified'
+                raise KubeError(method, path, 409, message, "Conflict")  # a refused precondition writes nothing
         if method == "GET":
             self.reads.append(path)
         else:
             self.writes.append(Write(method, path, copy.deepcopy(body)))
-        where = Location.of(path)
-        key = Location(where.base, where.plural, where.namespace, where.name)
         if method == "GET" and not where.name:
             items = [
                 copy.deepcopy(obj)
@@ -160,10 +215,10 @@ class FakeKube(Kube):
                 and (not where.namespace or at.namespace == where.namespace)
                 and _selected(obj, query or {})
             ]
-            return {"items": items, "metadata": {}}
+            return {"items": items, "metadata": {"resourceVersion": str(self.version)}}
         if method == "POST":
             assert body is not None
-            name = body["metadata"].get("name") or f"{body['metadata']['generateName']}{next(self._versions)}"
+            name = body["metadata"].get("name") or f"{body['metadata']['generateName']}{self._next_version()}"
             key = Location(where.base, where.plural, where.namespace, name)
             if key in self.objects:
                 raise KubeError(method, path, 409, f'{where.plural} "{name}" already exists', "AlreadyExists")
@@ -183,6 +238,23 @@ class FakeKube(Kube):
         if where.subresource != "status" and "status" in current:
             merged["status"] = current["status"]  # the main resource's patches leave the status alone
         return self.put(_path_of(key), merged)
+
+    async def watch(
+        self, path: str, resource_version: str, *, timeout_seconds: int = 300, selectors: dict[str, str] | None = None
+    ) -> AsyncIterator[Manifest]:
+        """The scripted `watch_steps`, shared by every WATCH in turn."""
+        if self.down is not None:
+            self.refused.append(f"WATCH {path}")
+            raise self.down
+        self.watches.append(resource_version)
+        while True:
+            step = await self.watch_steps.get()
+            if step == END_OF_WATCH:
+                return
+            if isinstance(step, BaseException):
+                raise step
+            assert isinstance(step, dict)
+            yield step
 
 
 def _path_of(where: Location) -> str:

@@ -9,14 +9,15 @@ from typing import Final
 import yaml
 
 from localcluster.kubectl import Cluster
+from orgquota.core.annotations import PREFIX
 from tests.support import tree
 from tests.support.billing_api import eventually
+from tests.support.catalog import WORKED_EXAMPLE
 from tests.support.cluster import apply_ok
 from tests.support.files import EIP_CRD
 from tests.support.stripe_events import FIXTURE_PRICE
 from tests.support.waiting import assert_eq
 
-P: Final = "billing.kube-dc.com/"
 ORG: Final = "acme"
 PRICES: Final = {
     "STRIPE_PRICE_PRO_POOL": "price_pro_pool",
@@ -39,16 +40,19 @@ def seed_acme(cluster: Cluster) -> str:
             "name": ORG,
             "namespace": ORG,
             "annotations": {
-                P + "plan-id": "pro-pool",
-                P + "subscription": "active",
-                P + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
+                PREFIX + "plan-id": "pro-pool",
+                PREFIX + "subscription": "active",
+                PREFIX + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
             },
         },
         "spec": {"email": "ops@acme.example", "displayName": "ACME Corp"},
     }
     cluster.kubectl("apply", "-f", "-", input=json.dumps(organization))
     eventually(
-        lambda: assert_eq(cluster.get_json("hrq", "plan-quota", "-n", ORG)["spec"]["hard"]["requests.cpu"], "10300m")
+        lambda: assert_eq(
+            cluster.get_json("hrq", "plan-quota", "-n", ORG)["spec"]["hard"]["requests.cpu"],
+            WORKED_EXAMPLE["requests.cpu"],
+        )
     )
     dev = tree.project(cluster, ORG, "dev")
     eventually(lambda: tree.quota_ready(cluster, dev), timeout=60)

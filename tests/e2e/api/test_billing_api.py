@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
+from orgquota.core.annotations import PREFIX
 from tests.support import tree
 from tests.support.billing_api import BillingApi, eventually
 from tests.support.files import CATALOG_FILE
@@ -21,7 +22,6 @@ from tests.support.oidc import bearer
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import assert_eq
 
-P = "billing.kube-dc.com/"
 CATALOG = CATALOG_FILE
 
 
@@ -34,7 +34,7 @@ def org(cluster: Cluster) -> Iterator[str]:
         {
             "apiVersion": "kube-dc.com/v1",
             "kind": "Organization",
-            "metadata": {"name": name, "namespace": name, "annotations": {P + "plan-id": "dev-pool"}},
+            "metadata": {"name": name, "namespace": name, "annotations": {PREFIX + "plan-id": "dev-pool"}},
             "spec": {"email": f"admin@{name}.example"},
         },
     ]
@@ -53,7 +53,13 @@ def test_answers_follow_annotations_without_restart(billing_api: BillingApi, clu
     eventually(lambda: on("dev-pool", 4.3))  # 4 cores + 3 projects x 100m, as the operator computes
     addons = json.dumps([{"addonId": "turbo-x1", "quantity": 2}])
     cluster.kubectl(
-        "annotate", f"organization/{org}", "-n", org, f"{P}plan-id=pro-pool", f"{P}addons={addons}", "--overwrite"
+        "annotate",
+        f"organization/{org}",
+        "-n",
+        org,
+        f"{PREFIX}plan-id=pro-pool",
+        f"{PREFIX}addons={addons}",
+        "--overwrite",
     )
     eventually(lambda: on("pro-pool", 12.3))
     sub = billing_api.data("/organization-subscription", admin)
@@ -92,7 +98,7 @@ def test_simulate_downgrade_against_hrq_usage(billing_api: BillingApi, enforcing
     """Usage is real: pods in a project namespace, counted by the controller-manager and summed by HNC."""
     cluster = enforcing_cluster
     admin = billing_api.admin_of(org)
-    cluster.kubectl("annotate", f"organization/{org}", "-n", org, f"{P}plan-id=pro-pool", "--overwrite")
+    cluster.kubectl("annotate", f"organization/{org}", "-n", org, f"{PREFIX}plan-id=pro-pool", "--overwrite")
     eventually(lambda: _hrq_plan(cluster, org, "pro-pool"))
     dev = tree.project(cluster, org, "dev")
     eventually(lambda: tree.quota_ready(cluster, dev))
@@ -132,7 +138,7 @@ def _hrq_plan(cluster: Cluster, namespace: str, plan: str) -> None:
         "get", "hierarchicalresourcequotas.hnc.x-k8s.io", "plan-quota", "-n", namespace, "-o", "json", check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["metadata"]["labels"][P + "plan-id"] == plan
+    assert json.loads(proc.stdout)["metadata"]["labels"][PREFIX + "plan-id"] == plan
 
 
 def test_apiserver_outage_is_503_then_recovers(
@@ -155,7 +161,7 @@ def test_apiserver_outage_is_503_then_recovers(
         assert health.status_code == 503
         assert health.json()["details"]["problems"]
         # changed while the API cannot see it: the new LIST after the outage brings it in
-        cluster.kubectl("annotate", f"organization/{org}", "-n", org, f"{P}plan-id=pro-pool", "--overwrite")
+        cluster.kubectl("annotate", f"organization/{org}", "-n", org, f"{PREFIX}plan-id=pro-pool", "--overwrite")
     finally:
         proxy.start()
     eventually(lambda: _plan_is(billing_api.data("/organization-subscription", admin), "pro-pool"), timeout=40)

@@ -23,6 +23,7 @@ from localcluster.keycloak import CLIENT_ID, Keycloak, demo_users
 from localcluster.kubectl import Cluster
 from localcluster.oidc import password_token
 from localcluster.stripe_mock import StripeMock
+from orgquota.core.annotations import PREFIX
 from tests.support.billing_api import BillingApi, eventually, start_billing_api
 from tests.support.browser import (
     TABS,
@@ -37,7 +38,7 @@ from tests.support.browser import (
 )
 from tests.support.oidc import Issuer, bearer
 from tests.support.operator_process import OperatorProcess
-from tests.support.page_stack import ORG, PRICES, P, clear_acme, seed_acme
+from tests.support.page_stack import ORG, PRICES, clear_acme, seed_acme
 from tests.support.stripe_events import SECRET_KEY, WEBHOOK_SECRET
 from tests.support.tcp_proxy import TcpProxy
 
@@ -233,9 +234,13 @@ def live_acme(acme: str, enforcing_cluster: Cluster) -> Iterator[str]:
     def annotate(*pairs: str) -> None:
         cluster.kubectl("annotate", f"organization/{ORG}", "-n", ORG, *pairs, "--overwrite")
 
-    annotate(f"{P}provider-subscription-id=sub_page", f"{P}provider-customer-id=cus_page", f"{P}subscription=active")
+    annotate(
+        f"{PREFIX}provider-subscription-id=sub_page",
+        f"{PREFIX}provider-customer-id=cus_page",
+        f"{PREFIX}subscription=active",
+    )
     yield ORG
-    annotate(f"{P}provider-subscription-id-", f"{P}provider-customer-id-", f"{P}subscription=active")
+    annotate(f"{PREFIX}provider-subscription-id-", f"{PREFIX}provider-customer-id-", f"{PREFIX}subscription=active")
 
 
 def test_stripe_buttons_call_the_api_and_tell_the_outcome(

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
+from orgquota.core.annotations import PREFIX
 from tests.support.billing_api import BillingApi, eventually, start_billing_api
 from tests.support.catalog import DEV_POOL, FLOOR, WORKED_EXAMPLE
 from tests.support.oidc import Issuer
@@ -26,7 +27,6 @@ from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
 
 SECRET = "e2e-whmcs-secret"
 CLIENT_AREA = "https://billing.example.com/clientarea.php"
-P = "billing.kube-dc.com/"
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ class Orgs:
 
     def billing(self, name: str) -> dict[str, str]:
         org = self.cluster.get_json("organization", name, "-n", name)
-        return {k: v for k, v in (org["metadata"].get("annotations") or {}).items() if k.startswith(P)}
+        return {k: v for k, v in (org["metadata"].get("annotations") or {}).items() if k.startswith(PREFIX)}
 
     def hard(self, name: str) -> dict[str, str]:
         hrq = self.cluster.get_json("hierarchicalresourcequotas.hnc.x-k8s.io", "plan-quota", "-n", name)
@@ -142,13 +142,13 @@ def test_every_action_reaches_the_quota(module: WhmcsModule, api: BillingApi, or
     ok(module.call("activate", name, clock.tick(), options={"Turbo x1": "1", "Location": "Frankfurt"}))
     after_activate = orgs.billing(name)
     assert after_activate == {
-        P + "subscription": "active",
-        P + "plan-id": "pro-pool",
-        P + "plan-name": "Pro Pool",
-        P + "provider-subscription-id": "whmcs-svc-42",
-        P + "provider-customer-id": "whmcs-client-7",
-        P + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
-        P + "provider-event-created": str(clock.now),
+        PREFIX + "subscription": "active",
+        PREFIX + "plan-id": "pro-pool",
+        PREFIX + "plan-name": "Pro Pool",
+        PREFIX + "provider-subscription-id": "whmcs-svc-42",
+        PREFIX + "provider-customer-id": "whmcs-client-7",
+        PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
+        PREFIX + "provider-event-created": str(clock.now),
     }
     eventually(lambda: hard_is(orgs, name, WORKED_EXAMPLE))
     assert metric(api, "orgquota_webhook_events_total", type="activate", outcome="applied") == applied + 1
@@ -159,30 +159,30 @@ def test_every_action_reaches_the_quota(module: WhmcsModule, api: BillingApi, or
 
     ok(module.call("change", name, clock.tick(), plan_id="dev-pool", options={}))
     assert orgs.billing(name) == after_activate | {
-        P + "plan-id": "dev-pool",
-        P + "plan-name": "Dev Pool",
-        P + "addons": "[]",
-        P + "provider-event-created": str(clock.now),
+        PREFIX + "plan-id": "dev-pool",
+        PREFIX + "plan-name": "Dev Pool",
+        PREFIX + "addons": "[]",
+        PREFIX + "provider-event-created": str(clock.now),
     }
     eventually(lambda: hard_is(orgs, name, DEV_POOL))
 
     ok(module.call("suspend", name, clock.tick(), plan_id="dev-pool"))
     suspended = orgs.billing(name)
-    assert suspended[P + "subscription"] == "suspended"
-    assert P + "suspended-at" in suspended
+    assert suspended[PREFIX + "subscription"] == "suspended"
+    assert PREFIX + "suspended-at" in suspended
     eventually(lambda: hard_is(orgs, name, FLOOR))
 
     ok(module.call("unsuspend", name, clock.tick(), plan_id="pro-pool", options={"Turbo x1": 1}))
     resumed = orgs.billing(name)
-    assert resumed[P + "subscription"] == "active"
-    assert P + "suspended-at" not in resumed
+    assert resumed[PREFIX + "subscription"] == "active"
+    assert PREFIX + "suspended-at" not in resumed
     eventually(lambda: hard_is(orgs, name, WORKED_EXAMPLE))
 
     ok(module.call("terminate", name, clock.tick()))
     assert orgs.billing(name) == {
-        P + "subscription": "canceled",
-        P + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
-        P + "provider-event-created": str(clock.now),
+        PREFIX + "subscription": "canceled",
+        PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
+        PREFIX + "provider-event-created": str(clock.now),
     }
     eventually(lambda: hard_is(orgs, name, FLOOR))
 
@@ -268,4 +268,4 @@ def test_an_apiserver_outage_answers_503_and_the_same_call_succeeds_after(
     assert failed.json["error"] == "the Kubernetes API failed; nothing was written, try again"
     assert orgs.billing(name) == before
     # Not applied, so not remembered: WHMCS may send the very same signed call again.
-    assert ok(module.send(suspend))["changes"][P + "subscription"] == "suspended"
+    assert ok(module.send(suspend))["changes"][PREFIX + "subscription"] == "suspended"

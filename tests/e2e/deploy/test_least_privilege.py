@@ -20,7 +20,13 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
-from tests.support.catalog import CATALOG_NAMESPACE, apply_catalog, assert_bad_catalog_rejected, set_catalog_cpu
+from tests.support.catalog import (
+    CATALOG_NAMESPACE,
+    WORKED_EXAMPLE,
+    apply_catalog,
+    assert_bad_catalog_rejected,
+    set_catalog_cpu,
+)
 from tests.support.cluster import assert_cpu, establish, forbidden, hrq_hard, new_org
 from tests.support.files import EIP_CRD
 from tests.support.operator_process import Webhooks
@@ -102,8 +108,8 @@ def test_an_organization_gets_its_quota_limit_range_and_status(running: Running)
         cluster, {PLAN: "pro-pool", "billing.kube-dc.com/subscription": "active", "billing.kube-dc.com/addons": TURBO}
     )
     # The worked example of docs/operator.md: pro-pool + 1 x turbo-x1, overhead 100m/128Mi, 3 projects.
-    eventually(lambda: assert_cpu(cluster, name, "10300m"))
-    assert hrq_hard(cluster, name)["requests.memory"] == "29056Mi"
+    eventually(lambda: assert_cpu(cluster, name, WORKED_EXAMPLE["requests.cpu"]))
+    assert hrq_hard(cluster, name)["requests.memory"] == WORKED_EXAMPLE["requests.memory"]
     limit_range = cluster.get_json("limitrange", "default-resource-limits", "-n", name)
     assert limit_range["metadata"]["labels"][MANAGED] == "true"
     assert [item["type"] for item in limit_range["spec"]["limits"]] == ["Container", "Pod", "PersistentVolumeClaim"]

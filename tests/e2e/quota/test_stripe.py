@@ -11,7 +11,9 @@ import pytest
 
 from localcluster.kubectl import Cluster
 from localcluster.stripe_mock import StripeMock
+from orgquota.core.annotations import PREFIX
 from tests.support.billing_api import BillingApi, start_billing_api
+from tests.support.catalog import WORKED_EXAMPLE
 from tests.support.oidc import Issuer
 from tests.support.operator_process import OperatorProcess
 from tests.support.orgs import Orgs
@@ -64,7 +66,6 @@ def billing_of(orgs: Orgs, name: str) -> dict[str, Any]:
     return found
 
 
-P = "billing.kube-dc.com/"
 PRO_WITH_TURBO = [("price_pro_pool", 1), ("price_turbo_x1", 1)]
 FLOOR_CPU = "500m"
 
@@ -97,13 +98,18 @@ def test_a_new_subscription_becomes_the_plan_quota(billing_api: BillingApi, orgs
     now = int(time.time())
     delivered = created(billing_api, org, f"sub_{org}", now)
     found = billing_of(orgs, org)
-    assert {k: found[k] for k in (P + "subscription", P + "plan-id", P + "addons", P + "provider-subscription-id")} == {
-        P + "subscription": "active",
-        P + "plan-id": "pro-pool",
-        P + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
-        P + "provider-subscription-id": f"sub_{org}",
+    assert {
+        k: found[k]
+        for k in (PREFIX + "subscription", PREFIX + "plan-id", PREFIX + "addons", PREFIX + "provider-subscription-id")
+    } == {
+        PREFIX + "subscription": "active",
+        PREFIX + "plan-id": "pro-pool",
+        PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
+        PREFIX + "provider-subscription-id": f"sub_{org}",
     }
-    eventually(lambda: assert_eq(cpu(orgs, org), "10300m"))  # 8 + 2 (turbo-x1) + 3 x 100m overhead
+    eventually(
+        lambda: assert_eq(cpu(orgs, org), WORKED_EXAMPLE["requests.cpu"])
+    )  # 8 + 2 (turbo-x1) + 3 x 100m overhead
 
     written = version(orgs, org)
     assert deliver(billing_api, delivered).json()["data"]["outcome"] == "unchanged"  # delivered again
@@ -112,7 +118,7 @@ def test_a_new_subscription_becomes_the_plan_quota(billing_api: BillingApi, orgs
         "unchanged"
     )
     assert version(orgs, org) == written
-    assert billing_of(orgs, org)[P + "subscription"] == "active"
+    assert billing_of(orgs, org)[PREFIX + "subscription"] == "active"
 
 
 def test_cancel_keeps_the_plan_until_the_subscription_is_deleted(billing_api: BillingApi, orgs: Orgs) -> None:
@@ -125,14 +131,14 @@ def test_cancel_keeps_the_plan_until_the_subscription_is_deleted(billing_api: Bi
     )
     answer = billing_api.http.delete("/api/billing/organization-subscription", headers=billing_api.admin_of(org))
     assert answer.status_code == 200, answer.text  # stripe-mock took cancel_at_period_end
-    assert billing_of(orgs, org)[P + "subscription"] == "canceling"
-    eventually(lambda: assert_eq(cpu(orgs, org), "10300m"))  # the plan is kept while canceling
+    assert billing_of(orgs, org)[PREFIX + "subscription"] == "canceling"
+    eventually(lambda: assert_eq(cpu(orgs, org), WORKED_EXAMPLE["requests.cpu"]))  # the plan is kept while canceling
     deleted = subscription(f"sub_{org}", PRO_WITH_TURBO, organization=None, status="canceled")  # found by its id
     assert (
         deliver(billing_api, event("customer.subscription.deleted", deleted, now + 1)).json()["data"]["outcome"]
         == "applied"
     )
-    assert billing_of(orgs, org)[P + "subscription"] == "canceled"
+    assert billing_of(orgs, org)[PREFIX + "subscription"] == "canceled"
     eventually(lambda: assert_eq(cpu(orgs, org), FLOOR_CPU))
 
 
@@ -141,12 +147,12 @@ def test_a_deleted_subscription_nobody_canceled_suspends(billing_api: BillingApi
     now = int(time.time())
     created(billing_api, org, f"sub_{org}", now)
     deliver(billing_api, event("invoice.payment_failed", invoice(f"sub_{org}", org), now + 1))
-    assert billing_of(orgs, org)[P + "subscription"] == "past_due"
+    assert billing_of(orgs, org)[PREFIX + "subscription"] == "past_due"
     deleted = subscription(f"sub_{org}", PRO_WITH_TURBO, organization=org, status="canceled")
     deliver(billing_api, event("customer.subscription.deleted", deleted, now + 2))
     found = billing_of(orgs, org)
-    assert found[P + "subscription"] == "suspended"
-    assert found[P + "suspended-at"].endswith("Z")
+    assert found[PREFIX + "subscription"] == "suspended"
+    assert found[PREFIX + "suspended-at"].endswith("Z")
     eventually(lambda: assert_eq(cpu(orgs, org), FLOOR_CPU))
 
 
@@ -157,7 +163,7 @@ def test_bad_signatures_and_strangers_write_nothing(billing_api: BillingApi, org
     )
     for header in (None, signature(body, secret="whsec_wrong"), signature(body, timestamp=int(time.time()) - 400)):
         assert deliver(billing_api, body, header).status_code == 400
-    assert P + "plan-id" not in billing_of(orgs, org)
+    assert PREFIX + "plan-id" not in billing_of(orgs, org)
     stranger = event(
         "customer.subscription.created",
         subscription("sub_y", PRO_WITH_TURBO, organization="no-such-org"),
@@ -210,11 +216,11 @@ def test_a_kubernetes_failure_answers_5xx_and_stripe_retry_applies(billing_api: 
         eventually(lambda: _frozen(orgs, org))
         answer: Any = deliver(billing_api, body)
         assert answer.status_code == 503, answer.text
-        assert P + "plan-id" not in billing_of(orgs, org)
+        assert PREFIX + "plan-id" not in billing_of(orgs, org)
     finally:
         orgs.cluster.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", f"freeze-{org}")
     eventually(lambda: assert_eq(deliver(billing_api, body).status_code, 200))  # Stripe's retry
-    assert billing_of(orgs, org)[P + "plan-id"] == "pro-pool"
+    assert billing_of(orgs, org)[PREFIX + "plan-id"] == "pro-pool"
 
 
 def test_checkout_and_portal_from_the_running_api(billing_api: BillingApi, orgs: Orgs) -> None:

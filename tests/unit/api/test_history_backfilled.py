@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import PREFIX
 from orgquota.core.timestamps import parse_rfc3339
+from tests.support.api_cluster import CATALOG_TEXT, catalog_configmap, hnc_namespace, organization
 from tests.support.oidc import Issuer, bearer
 from tests.support.prom_history import History
-from tests.unit.api.conftest import _configmap
-from tests.unit.api.fixtures import CATALOG_TEXT, P, _ns, _org
 
 API = "/api/billing"
 USED = "orgquota_organization_quota_used"
@@ -43,15 +43,17 @@ def client(history: History, issuer: Issuer) -> Iterator[TestClient]:
     cluster = Cluster(settings)
     last = {name: history.find(USED, name).samples[-1][1] for name in NAMES}
     objects = {
-        "orgs": [_org(name, {P + "plan-id": "pro-pool", P + "subscription": "active"}) for name in NAMES],
+        "orgs": [
+            organization(name, {PREFIX + "plan-id": "pro-pool", PREFIX + "subscription": "active"}) for name in NAMES
+        ],
         "hrqs": [_hrq(name, last[name]) for name in NAMES],
-        "namespaces": [_ns(name) for name in NAMES],
+        "namespaces": [hnc_namespace(name) for name in NAMES],
     }
     for each in cluster.caches:
         each.replace([])
     for name, items in objects.items():
         getattr(cluster, name).replace(items)
-    cluster.catalog.live.replace([_configmap(settings.catalog_name, CATALOG_TEXT)])
+    cluster.catalog.live.replace([catalog_configmap(settings.catalog_name, CATALOG_TEXT)])
     issuer.up = True
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
         yield client

@@ -17,9 +17,9 @@ from orgquota.api.cluster import Cluster
 from orgquota.api.schema.envelope import Success
 from orgquota.api.schema.projects import Overview
 from orgquota.api.settings import ApiSettings
+from tests.support.api_cluster import CATALOG_TEXT, cluster_objects
 from tests.support.envelope import assert_error
 from tests.support.oidc import Issuer
-from tests.unit.api.fixtures import CATALOG_TEXT, cluster_objects
 
 
 @pytest.fixture

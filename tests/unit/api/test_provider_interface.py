@@ -16,9 +16,9 @@ from orgquota.api import providers
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import PREFIX
+from tests.support.api_cluster import organizations_apiserver
 from tests.support.oidc import Issuer
-from tests.unit.api.fixtures import P, cluster_objects
-from tests.unit.api.stripe.conftest import Organizations
 
 FAKES = Path(__file__).parent / "fake_providers"
 PORTAL = "https://billing.acme.example/"
@@ -79,8 +79,8 @@ def test_its_features_are_in_config_and_its_route_is_mounted(
 
 
 def test_its_notices_go_through_the_one_webhook_pipeline(settings: ApiSettings, cluster: Cluster) -> None:
-    organizations = Organizations(cluster_objects(settings)["orgs"])
-    cluster.kube = organizations  # type: ignore[assignment]
+    organizations = organizations_apiserver(settings)
+    cluster.kube = organizations
     before = counted("applied")
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
         notice = json.dumps({"event": "cancel", "organization": "acme", "at": 1_900_000_000}).encode()
@@ -88,12 +88,12 @@ def test_its_notices_go_through_the_one_webhook_pipeline(settings: ApiSettings, 
         assert refused.status_code == 401
         applied = client.post("/api/billing/webhook", content=notice, headers={"X-Acme-Key": "k3y"})
         assert applied.json()["data"]["changes"] == {
-            P + "subscription": "canceling",
-            P + "provider-event-created": "1900000000",
+            PREFIX + "subscription": "canceling",
+            PREFIX + "provider-event-created": "1900000000",
         }
         again = client.post("/api/billing/webhook", content=notice, headers={"X-Acme-Key": "k3y"})
         assert again.json()["data"]["changes"] == {}  # the one state machine: a duplicate changes nothing
         assert client.post("/api/billing/webhook", content=b"{" * 2000).status_code == 413
-    assert organizations.annotations("acme")[P + "subscription"] == "canceling"
+    assert organizations.annotations("acme")[PREFIX + "subscription"] == "canceling"
     assert counted("applied") == before + 1
     assert counted("unchanged") >= 1

@@ -12,19 +12,13 @@ from fastapi.testclient import TestClient
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
-from tests.support.envelope import assert_error
+from orgquota.core.annotations import PREFIX
+from tests.support.catalog import WORKED_EXAMPLE
+from tests.support.envelope import assert_data, assert_error
 from tests.support.oidc import Issuer, bearer
-from tests.unit.api.fixtures import P
 
 API = "/api/billing"
 ORG_ROUTES = ["/organization-subscription", "/quota-usage", "/quota-status"]
-
-
-def data(response: Any) -> Any:
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["success"] is True
-    return body["data"]
 
 
 def test_config_in_quota_only_mode(client: TestClient, guest: dict[str, str]) -> None:
@@ -48,7 +42,7 @@ def test_config_in_quota_only_mode(client: TestClient, guest: dict[str, str]) ->
 
 
 def test_health(client: TestClient, guest: dict[str, str]) -> None:
-    assert data(client.get(f"{API}/health", headers=guest)) == {
+    assert assert_data(client.get(f"{API}/health", headers=guest)) == {
         "status": "ok",
         "provider": "none",
         "catalog": {"valid": True, "plans": 3},
@@ -56,7 +50,7 @@ def test_health(client: TestClient, guest: dict[str, str]) -> None:
 
 
 def test_plans_are_self_service_and_cheapest_first(client: TestClient, project_user: dict[str, str]) -> None:
-    plans = data(client.get(f"{API}/plans", headers=project_user))
+    plans = assert_data(client.get(f"{API}/plans", headers=project_user))
     assert [plan["id"] for plan in plans] == ["dev-pool", "pro-pool"]  # `internal` is not self-service
     dev = plans[0]
     assert dev["requests"] == {"cpu": "4", "memory": "8Gi", "storage": "60Gi"}
@@ -69,7 +63,7 @@ def test_plans_are_self_service_and_cheapest_first(client: TestClient, project_u
 
 
 def test_addons_are_enabled_and_self_service(client: TestClient, guest: dict[str, str]) -> None:
-    addons = data(client.get(f"{API}/addons", headers=guest))
+    addons = assert_data(client.get(f"{API}/addons", headers=guest))
     assert [addon["id"] for addon in addons] == ["turbo-x1", "turbo-x2"]
     assert addons[0] == {
         "id": "turbo-x1",
@@ -84,7 +78,7 @@ def test_addons_are_enabled_and_self_service(client: TestClient, guest: dict[str
 
 
 def test_organization_subscription(client: TestClient, admin: dict[str, str]) -> None:
-    sub = data(client.get(f"{API}/organization-subscription", headers=admin))
+    sub = assert_data(client.get(f"{API}/organization-subscription", headers=admin))
     assert sub["organization"] == "acme"
     assert (sub["planId"], sub["planName"], sub["status"], sub["mode"], sub["ready"]) == (
         "pro-pool",
@@ -109,7 +103,7 @@ def test_organization_subscription(client: TestClient, admin: dict[str, str]) ->
 
 
 def test_organization_without_plan(client: TestClient, issuer: Issuer) -> None:
-    sub = data(client.get(f"{API}/organization-subscription", headers=_admin_of(issuer, "beta")))
+    sub = assert_data(client.get(f"{API}/organization-subscription", headers=_admin_of(issuer, "beta")))
     assert (sub["planId"], sub["status"], sub["mode"], sub["resources"], sub["monthlyCost"]) == (
         None,
         None,
@@ -121,10 +115,10 @@ def test_organization_without_plan(client: TestClient, issuer: Issuer) -> None:
 
 
 def test_suspended_organization_is_limited_to_the_floor(client: TestClient, issuer: Issuer) -> None:
-    usage = data(client.get(f"{API}/quota-usage", headers=_admin_of(issuer, "gone")))
+    usage = assert_data(client.get(f"{API}/quota-usage", headers=_admin_of(issuer, "gone")))
     assert usage["cpu"]["limit"] == 0.5
     assert usage["publicIPv4"]["limit"] == 0
-    status = data(client.get(f"{API}/quota-status", headers=_admin_of(issuer, "gone")))
+    status = assert_data(client.get(f"{API}/quota-status", headers=_admin_of(issuer, "gone")))
     assert (status["mode"], status["reason"], status["hrqExists"], status["quotaEnforced"]) == (
         "floor",
         "Suspended",
@@ -134,7 +128,7 @@ def test_suspended_organization_is_limited_to_the_floor(client: TestClient, issu
 
 
 def test_quota_usage(client: TestClient, admin: dict[str, str]) -> None:
-    usage = data(client.get(f"{API}/quota-usage", headers=admin))
+    usage = assert_data(client.get(f"{API}/quota-usage", headers=admin))
     assert usage["cpu"] == {"used": 9, "limit": 10.3, "percent": 87.4}
     assert usage["loadBalancers"] == {"used": 1, "limit": 100, "percent": 1}
     assert usage["publicIPv4"] == {"used": 1, "limit": 1, "percent": 100}
@@ -142,7 +136,7 @@ def test_quota_usage(client: TestClient, admin: dict[str, str]) -> None:
 
 
 def test_quota_status(client: TestClient, admin: dict[str, str]) -> None:
-    assert data(client.get(f"{API}/quota-status", headers=admin)) == {
+    assert assert_data(client.get(f"{API}/quota-status", headers=admin)) == {
         "quotaEnforced": True,
         "planId": "pro-pool",
         "mode": "plan",
@@ -161,7 +155,7 @@ def test_over_quota_is_named(client: TestClient, cluster: Cluster, admin: dict[s
         "status": {"hard": {"requests.cpu": "1", "pods": "5"}, "used": {"requests.cpu": "2", "pods": "5"}},
     }
     cluster.hrqs.apply("MODIFIED", hrq)
-    assert data(client.get(f"{API}/quota-status", headers=admin))["overQuota"] == ["cpu"]
+    assert assert_data(client.get(f"{API}/quota-status", headers=admin))["overQuota"] == ["cpu"]
 
 
 @pytest.mark.parametrize("route", ORG_ROUTES)
@@ -179,7 +173,9 @@ def test_org_admin_of_an_organization_that_does_not_exist(client: TestClient, is
 
 
 def test_simulate_downgrade(client: TestClient, admin: dict[str, str]) -> None:
-    result = data(client.post(f"{API}/simulate-downgrade", headers=admin, json={"planId": "dev-pool", "addons": []}))
+    result = assert_data(
+        client.post(f"{API}/simulate-downgrade", headers=admin, json={"planId": "dev-pool", "addons": []})
+    )
     assert result["fits"] is False
     assert {v["resource"]: (v["used"], v["newLimit"]) for v in result["violations"]} == {
         "requests.cpu": ("9", "4300m"),
@@ -188,9 +184,9 @@ def test_simulate_downgrade(client: TestClient, admin: dict[str, str]) -> None:
         "publicIPv4": ("1", "0"),
     }
     # the current add-on is counted when none are given: 4 + 2 + 0.3 cores
-    kept = data(client.post(f"{API}/simulate-downgrade", headers=admin, json={"planId": "dev-pool"}))
+    kept = assert_data(client.post(f"{API}/simulate-downgrade", headers=admin, json={"planId": "dev-pool"}))
     assert ("9", "6300m") in {(v["used"], v["newLimit"]) for v in kept["violations"]}
-    fits = data(
+    fits = assert_data(
         client.post(
             f"{API}/simulate-downgrade",
             headers=admin,
@@ -221,19 +217,19 @@ def test_simulate_downgrade_bad_input(client: TestClient, admin: dict[str, str])
 def test_projects_by_role(
     client: TestClient, admin: dict[str, str], project_user: dict[str, str], guest: dict[str, str]
 ) -> None:
-    projects = data(client.get(f"{API}/projects", headers=admin))
+    projects = assert_data(client.get(f"{API}/projects", headers=admin))
     assert [p["namespace"] for p in projects] == ["acme", "acme-dev", "acme-prod"]
     dev = projects[1]
     assert dev == {"namespace": "acme-dev", "organization": "acme", "usage": {"pods": 2, "cpu": 0.75, "memory": 1.5}}
     assert projects[2]["usage"] == {"pods": 0, "cpu": 0, "memory": 0}  # finished pods count for nothing
-    assert [p["namespace"] for p in data(client.get(f"{API}/projects", headers=project_user))] == ["acme-dev"]
+    assert [p["namespace"] for p in assert_data(client.get(f"{API}/projects", headers=project_user))] == ["acme-dev"]
     assert_error(client.get(f"{API}/projects", headers=guest), 403, "no organization or project rights")
 
 
 def test_project_overview(client: TestClient, admin: dict[str, str], project_user: dict[str, str]) -> None:
     expected = {"namespace": "acme-dev", "compute": {"pods": 2, "cpu": 0.75, "memory": 1.5}, "billing": None}
-    assert data(client.get(f"{API}/project/acme-dev/overview", headers=admin)) == expected
-    assert data(client.get(f"{API}/project/acme-dev/overview", headers=project_user)) == expected
+    assert assert_data(client.get(f"{API}/project/acme-dev/overview", headers=admin)) == expected
+    assert assert_data(client.get(f"{API}/project/acme-dev/overview", headers=project_user)) == expected
     body = assert_error(client.get(f"{API}/project/acme-prod/overview", headers=project_user), 403, "'acme-prod'")
     assert body["details"] == {"namespace": "acme-prod", "availableNamespaces": ["acme-dev"]}
     body = assert_error(client.get(f"{API}/project/beta-x/overview", headers=admin), 403, "access denied")
@@ -269,10 +265,10 @@ def test_provider_routes_do_not_exist_in_quota_only_mode(
 def test_catalog_edits_and_bad_catalogs(client: TestClient, cluster: Cluster, guest: dict[str, str]) -> None:
     configmap = {"metadata": {"namespace": "kube-dc", "name": "billing-plans"}, "data": {"plans.yaml": "plans: {}"}}
     cluster.catalog.live.apply("MODIFIED", configmap)
-    health = data(client.get(f"{API}/health", headers=guest))
+    health = assert_data(client.get(f"{API}/health", headers=guest))
     assert health["catalog"]["valid"] is False
     assert "plans" in health["catalog"]["problem"]
-    assert len(data(client.get(f"{API}/plans", headers=guest))) == 2  # the last good one stays in force
+    assert len(assert_data(client.get(f"{API}/plans", headers=guest))) == 2  # the last good one stays in force
 
 
 def test_no_catalog_ever_is_503(settings: ApiSettings, cluster: Cluster, issuer: Issuer) -> None:
@@ -311,8 +307,8 @@ def test_saved_last_good_catalog_stands_in_after_a_restart(settings: ApiSettings
     fresh.catalog.last_good.replace([saved])
     with TestClient(create_app(settings, fresh)) as client:
         headers = bearer(issuer.token())
-        assert [p["id"] for p in data(client.get(f"{API}/plans", headers=headers))] == ["p"]
-        assert data(client.get(f"{API}/health", headers=headers))["catalog"]["valid"] is False
+        assert [p["id"] for p in assert_data(client.get(f"{API}/plans", headers=headers))] == ["p"]
+        assert assert_data(client.get(f"{API}/health", headers=headers))["catalog"]["valid"] is False
 
 
 def test_apiserver_unreachable_is_503(client: TestClient, cluster: Cluster, admin: dict[str, str]) -> None:
@@ -325,9 +321,9 @@ def test_apiserver_unreachable_is_503(client: TestClient, cluster: Cluster, admi
 
 
 def test_annotation_changes_show_at_once(client: TestClient, cluster: Cluster, admin: dict[str, str]) -> None:
-    org = {"metadata": {"namespace": "acme", "name": "acme", "annotations": {P + "plan-id": "dev-pool"}}}
+    org = {"metadata": {"namespace": "acme", "name": "acme", "annotations": {PREFIX + "plan-id": "dev-pool"}}}
     cluster.orgs.apply("MODIFIED", org)
-    sub = data(client.get(f"{API}/organization-subscription", headers=admin))
+    sub = assert_data(client.get(f"{API}/organization-subscription", headers=admin))
     assert (sub["planId"], sub["addons"], sub["usage"]["cpu"]["limit"]) == ("dev-pool", [], 4.3)
 
 
@@ -362,7 +358,7 @@ def _admin_of(issuer: Issuer, org: str) -> dict[str, str]:
 
 
 def _orgs_of(cluster: Cluster) -> Any:
-    from tests.unit.api.fixtures import cluster_objects
+    from tests.support.api_cluster import cluster_objects
 
     return cluster_objects(cluster.settings)["orgs"]
 
@@ -379,12 +375,12 @@ def test_answers_follow_every_input(client: TestClient, cluster: Cluster, admin:
     """Answers are reused between changes; each input's change shows at once."""
 
     def usage() -> Any:
-        return data(client.get(f"{API}/quota-usage", headers=admin))
+        return assert_data(client.get(f"{API}/quota-usage", headers=admin))
 
     assert usage() == usage()
     hrq = {
         "metadata": {"namespace": "acme", "name": "plan-quota"},
-        "status": {"hard": {"requests.cpu": "10300m"}, "used": {"requests.cpu": "5"}},
+        "status": {"hard": {"requests.cpu": WORKED_EXAMPLE["requests.cpu"]}, "used": {"requests.cpu": "5"}},
     }
     cluster.hrqs.apply("MODIFIED", hrq)
     assert usage()["cpu"]["used"] == 5
@@ -398,4 +394,4 @@ def test_answers_follow_every_input(client: TestClient, cluster: Cluster, admin:
     )
     assert usage()["cpu"]["limit"] == 11.3
     cluster.limit_ranges.apply("DELETED", {"metadata": {"namespace": "acme", "name": "default-resource-limits"}})
-    assert data(client.get(f"{API}/quota-status", headers=admin))["limitRangeExists"] is False
+    assert assert_data(client.get(f"{API}/quota-status", headers=admin))["limitRangeExists"] is False

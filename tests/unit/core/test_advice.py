@@ -30,6 +30,7 @@ from orgquota.core.catalog import Catalog, parse_catalog
 from orgquota.core.desired import QuotaSettings, desired_quota
 from orgquota.core.forecast import ResourceForecast, Sample, forecast
 from orgquota.core.quantity import Quantity
+from tests.support.catalog import WORKED_EXAMPLE
 from tests.support.files import CATALOG_FILE
 
 NOW = datetime(2027, 3, 10, 12, tzinfo=UTC)
@@ -76,8 +77,8 @@ def test_quota_of_is_what_the_operator_enforces() -> None:
         {PLAN_ID: "pro-pool", ADDONS: '[{"addonId": "turbo-x1", "quantity": 1}]'}, EXAMPLE, SETTINGS
     )
     assert limits == {
-        "cpu": Quantity.parse("10300m").value,
-        "memory": Quantity.parse("29056Mi").value,
+        "cpu": Quantity.parse(WORKED_EXAMPLE["requests.cpu"]).value,
+        "memory": Quantity.parse(WORKED_EXAMPLE["requests.memory"]).value,
         "storage": Quantity.parse("180Gi").value,
         "pods": 200,
         "services_loadbalancers": 100,

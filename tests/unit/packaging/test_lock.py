@@ -1,6 +1,6 @@
 """The image's hash-pinned requirements (`make lock`) agree with pyproject.toml.
 
-The image installs requirements.lock with `--require-hashes --no-deps` (tests/unit/test_dockerfile.py),
+The image installs requirements.lock with `--require-hashes --no-deps` (tests/unit/packaging/test_dockerfile.py),
 so a dependency added to pyproject.toml but not locked would be missing from the image, and one whose
 pin moved would ship at the old version. Offline: the lock is read, not resolved again; that it is
 complete (every dependency's own dependencies in it) is `pip check` in the image build, which

@@ -15,10 +15,12 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.providers.stripe.config import StripeSettings
 from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import PREFIX
+from tests.support.catalog import WORKED_EXAMPLE
+from tests.support.envelope import assert_data, assert_error
+from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer, bearer
 from tests.support.stripe_events import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET, checkout_session, subscription
-from tests.unit.api.fixtures import ACME_HARD, P
-from tests.unit.api.stripe.conftest import Organizations, data, error
 
 API = "/api/billing"
 NOWHERE = "http://127.0.0.1:9"  # nothing listens: a Stripe call would answer 503
@@ -29,16 +31,16 @@ def stripe_settings(settings: ApiSettings) -> StripeSettings:
     return settings.provider_settings
 
 
-def app_with(settings: ApiSettings, cluster: Cluster, orgs: Organizations, **changes: Any) -> TestClient:
+def app_with(settings: ApiSettings, cluster: Cluster, orgs: FakeKube, **changes: Any) -> TestClient:
     """The app with some of the Stripe settings changed."""
-    cluster.kube = orgs  # type: ignore[assignment]
+    cluster.kube = orgs
     changed = settings.model_copy(update={"provider_settings": stripe_settings(settings).model_copy(update=changes)})
     return TestClient(create_app(changed, cluster), raise_server_exceptions=False)
 
 
 def small_usage(cluster: Cluster) -> None:
     used = {"requests.cpu": "1", "requests.memory": "1Gi", "requests.storage": "1Gi", "pods": "3"}
-    hrq = {"metadata": {"namespace": "acme", "name": "plan-quota"}, "status": {"hard": ACME_HARD, "used": used}}
+    hrq = {"metadata": {"namespace": "acme", "name": "plan-quota"}, "status": {"hard": WORKED_EXAMPLE, "used": used}}
     cluster.hrqs.replace([hrq])
     cluster.eips.replace([])
 
@@ -53,13 +55,13 @@ def beta_admin(issuer: Any) -> dict[str, str]:
 
 def test_checkout_starts_a_subscription_session(client: TestClient, issuer: Any) -> None:
     body = {"planId": "dev-pool", "addons": [{"addonId": "turbo-x1", "quantity": 2}]}
-    answer = data(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)))
+    answer = assert_data(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)))
     assert answer["sessionId"].startswith("cs_")
     assert answer["checkoutUrl"].startswith("https://checkout.stripe.com/")
 
 
 def test_checkout_of_a_plan_current_usage_does_not_fit_is_refused(
-    settings: ApiSettings, cluster: Cluster, orgs: Organizations, issuer: Any
+    settings: ApiSettings, cluster: Cluster, orgs: FakeKube, issuer: Any
 ) -> None:
     # beta has no plan (no HRQ): its usage is its pods', 6 cpu, over dev-pool's 4 + 3 x 100m
     beta_pods = [
@@ -73,31 +75,33 @@ def test_checkout_of_a_plan_current_usage_does_not_fit_is_refused(
     cluster.pods.replace(beta_pods)
     with app_with(settings, cluster, orgs, api_base=NOWHERE) as client:
         body = {"planId": "dev-pool"}
-        refused = error(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409)
+        refused = assert_error(
+            client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409
+        )
     assert refused["details"]["violations"][0] == {"resource": "requests.cpu", "used": "6", "newLimit": "4300m"}
 
 
 def test_checkout_is_refused_while_a_subscription_is_live(client: TestClient, admin: dict[str, str]) -> None:
-    body = error(client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409)
+    body = assert_error(
+        client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409
+    )
     assert body["details"] == {"subscriptionId": "sub_123", "status": "active"}
 
 
 def test_unpriced_addon_cannot_be_bought(client: TestClient, issuer: Any, admin: dict[str, str]) -> None:
     body = {"planId": "dev-pool", "addons": [{"addonId": "turbo-x2"}]}
-    refused = error(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409)
+    refused = assert_error(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409)
     assert "STRIPE_PRICE_TURBO_X2 is not set" in refused["error"]
-    refused = error(
+    refused = assert_error(
         client.post(f"{API}/organization-subscription/addons", json={"addonId": "turbo-x2"}, headers=admin), 409
     )
     assert refused["details"] == {"addonId": "turbo-x2", "setting": "STRIPE_PRICE_TURBO_X2"}
 
 
-def test_unpriced_plan_cannot_be_bought(
-    settings: ApiSettings, cluster: Cluster, orgs: Organizations, issuer: Any
-) -> None:
+def test_unpriced_plan_cannot_be_bought(settings: ApiSettings, cluster: Cluster, orgs: FakeKube, issuer: Any) -> None:
     prices = {key: value for key, value in stripe_settings(settings).prices.items() if key != "DEV_POOL"}
     with app_with(settings, cluster, orgs, prices=prices, api_base=NOWHERE) as client:
-        refused = error(
+        refused = assert_error(
             client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=beta_admin(issuer)),
             409,
         )
@@ -109,49 +113,51 @@ def test_unpriced_plan_cannot_be_bought(
 
 @pytest.mark.parametrize("plan", ["internal", "nope"])
 def test_a_plan_that_is_not_for_sale_is_a_bad_request(client: TestClient, issuer: Any, plan: str) -> None:
-    refused = error(
+    refused = assert_error(
         client.post(f"{API}/organization-subscription", json={"planId": plan}, headers=beta_admin(issuer)), 400
     )
     assert refused["details"]["availablePlans"] == ["dev-pool", "pro-pool"]
 
 
 def test_a_downgrade_that_does_not_fit_is_refused_before_stripe_is_called(
-    settings: ApiSettings, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+    settings: ApiSettings, cluster: Cluster, orgs: FakeKube, admin: dict[str, str]
 ) -> None:
     with app_with(settings, cluster, orgs, api_base=NOWHERE) as client:
-        refused = error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409)
+        refused = assert_error(
+            client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409
+        )
     assert refused["error"] == "current usage does not fit plan 'dev-pool': free resources first"
     violations = {v["resource"]: v for v in refused["details"]["violations"]}
     assert violations["requests.cpu"] == {"resource": "requests.cpu", "used": "9", "newLimit": "6300m"}  # add-ons kept
-    assert orgs.writes == 0
+    assert orgs.writes == []
 
 
 def test_a_plan_change_that_fits_changes_the_subscription_item_price(
-    client: TestClient, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+    client: TestClient, cluster: Cluster, orgs: FakeKube, admin: dict[str, str]
 ) -> None:
     small_usage(cluster)
-    answer = data(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin))
+    answer = assert_data(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin))
     assert answer == {"subscriptionId": "sub_123", "planId": "dev-pool", "pending": True}
-    assert orgs.annotations("acme")[P + "plan-id"] == "pro-pool"  # the webhook confirms the change
+    assert orgs.annotations("acme")[PREFIX + "plan-id"] == "pro-pool"  # the webhook confirms the change
 
 
-def test_cancel_sets_canceling_and_keeps_the_plan(
-    client: TestClient, orgs: Organizations, admin: dict[str, str]
-) -> None:
-    answer = data(client.delete(f"{API}/organization-subscription", headers=admin))
+def test_cancel_sets_canceling_and_keeps_the_plan(client: TestClient, orgs: FakeKube, admin: dict[str, str]) -> None:
+    answer = assert_data(client.delete(f"{API}/organization-subscription", headers=admin))
     # stripe-mock's subscription is set to end at its fixture `cancel_at`
     assert answer == {"status": "canceling", "periodEnd": "2009-02-13T23:31:30Z", "planId": "pro-pool"}
     annotations = orgs.annotations("acme")
-    assert (annotations[P + "subscription"], annotations[P + "plan-id"]) == ("canceling", "pro-pool")
-    assert P + "provider-event-created" not in annotations
+    assert (annotations[PREFIX + "subscription"], annotations[PREFIX + "plan-id"]) == ("canceling", "pro-pool")
+    assert PREFIX + "provider-event-created" not in annotations
 
 
 def test_cancel_without_a_subscription_is_a_conflict(client: TestClient, issuer: Any) -> None:
-    error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
+    assert_error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
 
 
 def test_adding_an_addon_adds_an_item(client: TestClient, admin: dict[str, str]) -> None:
-    answer = data(client.post(f"{API}/organization-subscription/addons", json={"addonId": "turbo-x1"}, headers=admin))
+    answer = assert_data(
+        client.post(f"{API}/organization-subscription/addons", json={"addonId": "turbo-x1"}, headers=admin)
+    )
     assert answer == {"subscriptionId": "sub_123", "addonId": "turbo-x1", "quantity": 1, "pending": True}
 
 
@@ -159,39 +165,41 @@ def test_removing_an_addon_the_subscription_lacks_is_not_found(
     client: TestClient, cluster: Cluster, issuer: Any, admin: dict[str, str]
 ) -> None:
     small_usage(cluster)
-    error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 404)  # not in Stripe
-    error(client.delete(f"{API}/organization-subscription/addons/turbo-x2", headers=admin), 404)  # not granted
+    assert_error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 404)  # not in Stripe
+    assert_error(client.delete(f"{API}/organization-subscription/addons/turbo-x2", headers=admin), 404)  # not granted
 
 
 def test_removing_an_addon_deletes_its_last_item_when_usage_fits(
-    settings: ApiSettings, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
+    settings: ApiSettings, cluster: Cluster, orgs: FakeKube, admin: dict[str, str]
 ) -> None:
     prices = {"PRO_POOL": "price_pro_pool", "TURBO_X1": FIXTURE_PRICE}  # stripe-mock's item is now one turbo-x1
     with app_with(settings, cluster, orgs, prices=prices) as client:
-        refused = error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 409)
+        refused = assert_error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 409)
         assert refused["details"]["violations"][0]["resource"] == "requests.cpu"
         small_usage(cluster)
-        answer = data(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin))
+        answer = assert_data(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin))
     assert answer["quantity"] == 0
 
 
 def test_customer_portal(client: TestClient, issuer: Any, admin: dict[str, str]) -> None:
-    assert data(client.post(f"{API}/customer-portal", headers=admin))["url"].startswith("https://")
-    error(client.post(f"{API}/customer-portal", headers=beta_admin(issuer)), 409)
+    assert assert_data(client.post(f"{API}/customer-portal", headers=admin))["url"].startswith("https://")
+    assert_error(client.post(f"{API}/customer-portal", headers=beta_admin(issuer)), 409)
 
 
 def test_verify_checkout_reads_the_session_and_refuses_another_organizations(
     client: TestClient, admin: dict[str, str]
 ) -> None:
     # stripe-mock's session names no organization: it is nobody's
-    refused = error(client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_1"}, headers=admin), 404)
+    refused = assert_error(client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_1"}, headers=admin), 404)
     assert refused["details"] == {"sessionId": "cs_test_1"}
-    error(client.post(f"{API}/verify-checkout", json={"sessionId": "cs_test_1"}, headers=admin), 404)
-    error(client.get(f"{API}/verify-checkout", params={"sessionId": "../customers"}, headers=admin), 400)
+    assert_error(client.post(f"{API}/verify-checkout", json={"sessionId": "cs_test_1"}, headers=admin), 404)
+    assert_error(client.get(f"{API}/verify-checkout", params={"sessionId": "../customers"}, headers=admin), 400)
 
 
 def test_project_users_cannot_buy(client: TestClient, project_user: dict[str, str]) -> None:
-    error(client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=project_user), 403)
+    assert_error(
+        client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=project_user), 403
+    )
 
 
 def test_the_provider_needs_its_secrets(issuer: Issuer) -> None:
@@ -201,7 +209,7 @@ def test_the_provider_needs_its_secrets(issuer: Issuer) -> None:
 
 
 def test_a_completed_checkout_is_written_at_once(
-    client: TestClient, orgs: Organizations, issuer: Any, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, orgs: FakeKube, issuer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """stripe-mock's sessions are never complete: here Stripe's answer is a completed session of beta's,
     its subscription expanded (the rest of the route is as against stripe-mock)."""
@@ -213,7 +221,7 @@ def test_a_completed_checkout_is_written_at_once(
         return stripe.checkout.Session.construct_from(session, "sk_test")
 
     monkeypatch.setattr(SessionService, "retrieve_async", retrieve)
-    answer = data(
+    answer = assert_data(
         client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=beta_admin(issuer))
     )
     assert answer == {
@@ -224,13 +232,17 @@ def test_a_completed_checkout_is_written_at_once(
         "subscriptionStatus": "active",
     }
     written = orgs.annotations("beta")
-    assert (written[P + "subscription"], written[P + "plan-id"], written[P + "provider-subscription-id"]) == (
+    assert (
+        written[PREFIX + "subscription"],
+        written[PREFIX + "plan-id"],
+        written[PREFIX + "provider-subscription-id"],
+    ) == (
         "active",
         "dev-pool",
         "sub_new",
     )
-    assert P + "provider-event-created" not in written  # a person's confirmation does not order Stripe's events
-    error(
+    assert PREFIX + "provider-event-created" not in written  # a person's confirmation does not order Stripe's events
+    assert_error(
         client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=bearer_of(issuer, "acme")),
         404,
     )
@@ -240,10 +252,10 @@ def test_secrets_and_checkout_addresses_are_not_logged(
     client: TestClient, issuer: Any, admin: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    checkout = data(
+    checkout = assert_data(
         client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=beta_admin(issuer))
     )
-    portal = data(client.post(f"{API}/customer-portal", headers=admin))
+    portal = assert_data(client.post(f"{API}/customer-portal", headers=admin))
     logged = caplog.text
     assert "Checkout Session" in logged  # the checkout was logged, without its address
     for secret in (checkout["checkoutUrl"], portal["url"], SECRET_KEY, WEBHOOK_SECRET):
@@ -257,7 +269,9 @@ def test_config_offers_everything_stripe_does(client: TestClient, project_user: 
 
 
 def test_changing_to_the_current_plan_is_a_conflict(client: TestClient, admin: dict[str, str]) -> None:
-    refused = error(client.put(f"{API}/organization-subscription", json={"planId": "pro-pool"}, headers=admin), 409)
+    refused = assert_error(
+        client.put(f"{API}/organization-subscription", json={"planId": "pro-pool"}, headers=admin), 409
+    )
     assert refused["error"] == "organization 'acme' is already on plan 'pro-pool'"
 
 
@@ -266,9 +280,9 @@ def test_every_write_leaves_an_audit_line_with_who_where_and_how_it_ended(
 ) -> None:
     alice = bearer(issuer.token(org="acme", groups=["org-admin"], sub="u-1", preferred_username="alice"))
     with caplog.at_level(logging.INFO, logger="orgquota.api.audit"):
-        error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=alice), 409)
-        data(client.delete(f"{API}/organization-subscription", headers=alice))
-        error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
+        assert_error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=alice), 409)
+        assert_data(client.delete(f"{API}/organization-subscription", headers=alice))
+        assert_error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
     lines = [r.fields for r in caplog.records if r.name == "orgquota.api.audit"]  # type: ignore[attr-defined]
     assert [(line["audit"], line["organization"], line["outcome"][:11]) for line in lines] == [
         ("plan change", "acme", "refused 409"),

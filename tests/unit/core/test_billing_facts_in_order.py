@@ -14,7 +14,7 @@ from orgquota.core.billing_facts import (
     apply_fact,
     apply_in_order,
 )
-from tests.unit.test_billing_facts import NOW, applied, facts, states
+from tests.support.billing_facts import NOW, applied, facts, states
 
 PAID = Subscribed("pro-pool", "Pro Pool", "sub_1", "cus_1")
 CANCELING = {

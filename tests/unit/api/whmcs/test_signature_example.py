@@ -8,7 +8,7 @@ from pathlib import Path
 from orgquota.api.providers.whmcs.signature import signature, verify
 from tests.support.whmcs_client import sign
 
-PROVIDERS_PAGE = Path(__file__).resolve().parents[3] / "docs" / "providers.md"
+PROVIDERS_PAGE = Path(__file__).resolve().parents[4] / "docs" / "providers.md"
 
 
 def example() -> dict[str, str]:

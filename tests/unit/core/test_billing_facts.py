@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,8 +19,8 @@ from orgquota.core.billing_facts import (
     addons_annotation,
     apply_fact,
 )
+from tests.support.billing_facts import NOW, applied, facts, states
 
-NOW = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 PAID = Subscribed("pro-pool", "Pro Pool", "sub_1", "cus_1", (AddonRequest("turbo-x1", 1),))
 ACTIVE = {
     ann.PLAN_ID: "pro-pool",
@@ -33,16 +31,6 @@ ACTIVE = {
     ann.ADDONS: '[{"addonId":"turbo-x1","quantity":1}]',
     ann.PROVIDER_EVENT_CREATED: "1000",
 }
-
-
-def applied(current: dict[str, str], patch: dict[str, str | None]) -> dict[str, str]:
-    result = dict(current)
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = value
-    return result
 
 
 def test_subscribed_writes_the_plan_and_the_provider_ids_and_ends_a_suspension() -> None:
@@ -148,39 +136,6 @@ def test_addons_have_one_spelling_whatever_the_order_or_repetition() -> None:
 def test_addons_spelled_otherwise_but_equal_are_not_rewritten() -> None:
     spaced = {**ACTIVE, ann.ADDONS: '[ {"addonId": "turbo-x1", "quantity": 1} ]'}
     assert apply_fact(spaced, PAID, created=1000, now=NOW) == {}
-
-
-ids = st.sampled_from(["pro-pool", "dev-pool", "scale-pool"])
-addon_lists = st.lists(
-    st.builds(AddonRequest, st.sampled_from(["turbo-x1", "turbo-x2"]), st.integers(1, 5)), max_size=3
-).map(tuple)
-facts: st.SearchStrategy[BillingFact] = st.one_of(
-    st.builds(
-        Subscribed,
-        plan_id=ids,
-        plan_name=st.text(max_size=8),
-        subscription_id=st.sampled_from(["sub_1", "sub_2"]),
-        customer_id=st.sampled_from(["cus_1", "cus_2"]),
-        addons=addon_lists,
-        trialing=st.booleans(),
-    ),
-    st.just(CancelRequested()),
-    st.just(PaymentFailed()),
-    st.just(Ended()),
-    st.builds(PlanChanged, ids, st.text(max_size=8)),
-    st.builds(PlanChanged, ids, st.text(max_size=8), addon_lists),
-    st.just(Terminated()),
-    st.just(Renewed()),
-)
-states = st.fixed_dictionaries(
-    {},
-    optional={
-        ann.SUBSCRIPTION: st.sampled_from(["active", "trialing", "canceling", "past_due", "suspended", "canceled"]),
-        ann.PLAN_ID: ids,
-        ann.SUSPENDED_AT: st.just("2026-11-01T00:00:00Z"),
-        ann.PROVIDER_EVENT_CREATED: st.integers(0, 100).map(str),
-    },
-)
 
 
 @given(states, facts, st.integers(0, 200) | st.none())

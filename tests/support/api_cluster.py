@@ -7,6 +7,10 @@ import json
 from typing import Any
 
 from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import PREFIX
+from orgquota.kube.client import ORGANIZATION
+from tests.support.catalog import WORKED_EXAMPLE
+from tests.support.fake_kube import FakeKube
 
 CATALOG_TEXT = """
 plans:
@@ -48,16 +52,6 @@ addons:
 eipQuota: {pro-pool: 1, dev-pool: 0}
 """
 
-P = "billing.kube-dc.com/"
-ACME_HARD = {
-    "requests.cpu": "10300m",
-    "limits.cpu": "10300m",
-    "requests.memory": "29056Mi",
-    "limits.memory": "29056Mi",
-    "requests.storage": "180Gi",
-    "pods": "200",
-    "services.loadbalancers": "100",
-}
 ACME_USED = {
     "requests.cpu": "9",
     "limits.cpu": "9",
@@ -68,13 +62,13 @@ ACME_USED = {
 }
 
 
-def _ns(name: str, *ancestors: str) -> dict[str, Any]:
+def hnc_namespace(name: str, *ancestors: str) -> dict[str, Any]:
     labels = {f"{name}.tree.hnc.x-k8s.io/depth": "0"}
     labels |= {f"{a}.tree.hnc.x-k8s.io/depth": str(depth) for depth, a in enumerate(ancestors, start=1)}
     return {"metadata": {"name": name, "labels": labels}}
 
 
-def _org(name: str, annotations: dict[str, str], status: dict[str, Any] | None = None) -> dict[str, Any]:
+def organization(name: str, annotations: dict[str, str], status: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "metadata": {
             "namespace": name,
@@ -84,6 +78,11 @@ def _org(name: str, annotations: dict[str, str], status: dict[str, Any] | None =
         },
         "status": status or {},
     }
+
+
+def catalog_configmap(name: str, text: str) -> dict[str, Any]:
+    """The plan catalog's ConfigMap `name` holding `text` as plans.yaml."""
+    return {"metadata": {"namespace": "kube-dc", "name": name}, "data": {"plans.yaml": text}}
 
 
 def _pod(namespace: str, name: str, cpu: str, memory: str, phase: str = "Running") -> dict[str, Any]:
@@ -113,34 +112,34 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
     }
     return {
         "namespaces": [
-            _ns("acme"),
-            _ns("acme-dev", "acme"),
-            _ns("acme-prod", "acme"),
-            _ns("beta"),
-            _ns("beta-x", "beta"),
-            _ns("gone"),
+            hnc_namespace("acme"),
+            hnc_namespace("acme-dev", "acme"),
+            hnc_namespace("acme-prod", "acme"),
+            hnc_namespace("beta"),
+            hnc_namespace("beta-x", "beta"),
+            hnc_namespace("gone"),
             {"metadata": {"name": "lonely"}},
         ],
         "orgs": [
-            _org(
+            organization(
                 "acme",
                 {
-                    P + "plan-id": "pro-pool",
-                    P + "subscription": "active",
-                    P + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
-                    P + "provider-subscription-id": "sub_123",
-                    P + "provider-customer-id": "cus_456",
+                    PREFIX + "plan-id": "pro-pool",
+                    PREFIX + "subscription": "active",
+                    PREFIX + "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
+                    PREFIX + "provider-subscription-id": "sub_123",
+                    PREFIX + "provider-customer-id": "cus_456",
                 },
                 acme_status,
             ),
-            _org("beta", {}),
-            _org("gone", {P + "plan-id": "pro-pool", P + "subscription": "suspended"}),
+            organization("beta", {}),
+            organization("gone", {PREFIX + "plan-id": "pro-pool", PREFIX + "subscription": "suspended"}),
         ],
         "hrqs": [
             {
                 "metadata": {"namespace": "acme", "name": "plan-quota"},
-                "spec": {"hard": ACME_HARD},
-                "status": {"hard": ACME_HARD, "used": ACME_USED},
+                "spec": {"hard": WORKED_EXAMPLE},
+                "status": {"hard": WORKED_EXAMPLE, "used": ACME_USED},
             }
         ],
         "limit_ranges": [
@@ -148,7 +147,7 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
                 "metadata": {
                     "namespace": "acme",
                     "name": "default-resource-limits",
-                    "labels": {P + "auto-managed": "true"},
+                    "labels": {PREFIX + "auto-managed": "true"},
                 }
             }
         ],
@@ -160,3 +159,11 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
             _pod("beta-x", "job", "3", "2Gi"),
         ],
     }
+
+
+def organizations_apiserver(settings: ApiSettings) -> FakeKube:
+    """An in-memory apiserver holding the cluster's Organizations, for the routes that write them."""
+    kube = FakeKube()
+    for org in cluster_objects(settings)["orgs"]:
+        kube.put(ORGANIZATION.path(org["metadata"]["namespace"], org["metadata"]["name"]), org)
+    return kube

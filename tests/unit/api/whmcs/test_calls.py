@@ -23,8 +23,8 @@ from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import Ended, PlanChanged, Renewed, Subscribed, Terminated
 from orgquota.core.catalog import Catalog, parse_catalog
+from tests.support.api_cluster import CATALOG_TEXT
 from tests.support.whmcs_client import call_body
-from tests.unit.api.fixtures import CATALOG_TEXT
 
 OPTIONS = '{"Turbo x1": turbo-x1, "Turbo x2": turbo-x2, "Extra x1": turbo-x1, "Old turbo": retired}'
 CATALOG = parse_catalog(CATALOG_TEXT + f"\nwhmcs:\n  configurableOptions: {OPTIONS}\n")

@@ -4,47 +4,21 @@ LIST succeeds again, a server-ended stream resumes from the last resourceVersion
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
 from orgquota.kube import watch as watch_module
-from orgquota.kube.client import KubeError
+from orgquota.kube.client import CONFIGMAP, KubeError
 from orgquota.kube.watch import WatchCache
+from tests.support.fake_kube import END_OF_WATCH, FakeKube
+
+THINGS = CONFIGMAP.path("")
 
 
 def obj(name: str, rv: str, namespace: str = "ns") -> dict[str, Any]:
     return {"metadata": {"namespace": namespace, "name": name, "resourceVersion": rv}, "value": name}
-
-
-class FakeKube:
-    """Answers LISTs from `objects`, and WATCHes from a script of steps (events or exceptions)."""
-
-    def __init__(self) -> None:
-        self.objects: list[dict[str, Any]] = []
-        self.version = "1"
-        self.lists = 0
-        self.list_error: Exception | None = None
-        self.watches: list[str] = []
-        self.steps: asyncio.Queue[Any] = asyncio.Queue()
-
-    async def request(self, method: str, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
-        self.lists += 1
-        if self.list_error is not None:
-            raise self.list_error
-        return {"metadata": {"resourceVersion": self.version}, "items": list(self.objects)}
-
-    async def watch(self, path: str, version: str, *, selectors: dict[str, str] | None = None) -> AsyncIterator[Any]:
-        self.watches.append(version)
-        while True:
-            step = await self.steps.get()
-            if step == "end":
-                return
-            if isinstance(step, Exception):
-                raise step
-            yield step
 
 
 async def until(check: Any, seconds: float = 5.0) -> None:
@@ -59,39 +33,41 @@ def test_list_watch_relist_and_recovery(monkeypatch: pytest.MonkeyPatch) -> None
 
     async def scenario() -> None:
         kube = FakeKube()
-        kube.objects = [obj("a", "5")]
-        cache: WatchCache[str] = WatchCache(kube, "/x", lambda o: o["value"], name="things")  # type: ignore[arg-type]
+        kube.put(CONFIGMAP.path("ns", "a"), {"value": "a"})
+        cache: WatchCache[str] = WatchCache(kube, THINGS, lambda o: o["value"], name="things")
         task = asyncio.create_task(cache.run())
         await until(lambda: cache.healthy)
         assert cache.get("ns", "a") == "a"
-        assert kube.watches == ["1"]
+        assert kube.watches == [str(kube.version)]  # from the LIST's version
+        lists = kube.reads.count(THINGS)
 
-        await kube.steps.put({"type": "ADDED", "object": obj("b", "6")})
-        await kube.steps.put({"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "9"}}})
-        await kube.steps.put("end")  # the server ends the stream: resume from the bookmark, no LIST
+        await kube.watch_steps.put({"type": "ADDED", "object": obj("b", "6")})
+        await kube.watch_steps.put({"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "9"}}})
+        await kube.watch_steps.put(END_OF_WATCH)  # the server ends the stream: resume from the bookmark, no LIST
         await until(lambda: len(kube.watches) == 2)
         assert kube.watches[-1] == "9"
         assert cache.get("ns", "b") == "b"
-        assert kube.lists == 1
+        assert kube.reads.count(THINGS) == lists == 1
 
-        kube.objects = [obj("c", "10")]
-        kube.version = "10"
-        await kube.steps.put(KubeError("WATCH", "/x", 410, "too old resource version"))
-        await until(lambda: kube.lists == 2)
+        kube.drop(CONFIGMAP.path("ns", "a"))
+        kube.put(CONFIGMAP.path("ns", "c"), {"value": "c"})
+        await kube.watch_steps.put(KubeError("WATCH", THINGS, 410, "too old resource version"))
+        await until(lambda: kube.reads.count(THINGS) == 2)
         await until(lambda: cache.get("ns", "c") == "c")
         assert cache.get("ns", "a") is None  # the LIST replaced the memory
         assert cache.healthy
 
-        kube.list_error = aiohttp.ClientConnectionError("connection refused")
-        await kube.steps.put(aiohttp.ServerDisconnectedError())
+        kube.down = aiohttp.ClientConnectionError("connection refused")
+        await kube.watch_steps.put(aiohttp.ServerDisconnectedError())
         await until(lambda: not cache.healthy)
         assert "Error" in cache.error  # the break, then the failed LISTs, are named
-        await until(lambda: kube.lists >= 4)  # retried with back-off while the apiserver is away
+        await until(lambda: kube.refused.count(f"GET {THINGS}") >= 2)  # retried with back-off while it is away
+        assert f"WATCH {THINGS}" not in kube.refused  # no watch without a LIST that succeeded
         assert not cache.healthy
-        kube.list_error = None
+        kube.down = None
         await until(lambda: cache.healthy)
 
-        await kube.steps.put({"type": "DELETED", "object": obj("c", "11")})
+        await kube.watch_steps.put({"type": "DELETED", "object": obj("c", "11")})
         await until(lambda: cache.get("ns", "c") is None)
         assert len(cache) == 0
         task.cancel()
@@ -104,8 +80,8 @@ def test_list_watch_relist_and_recovery(monkeypatch: pytest.MonkeyPatch) -> None
 def test_an_api_that_does_not_exist_is_an_empty_healthy_collection(monkeypatch: pytest.MonkeyPatch) -> None:
     async def scenario() -> None:
         kube = FakeKube()
-        kube.list_error = KubeError("GET", "/apis/kube-dc.com/v1/eips", 404, "the server could not find the resource")
-        cache: WatchCache[str] = WatchCache(kube, "/x", lambda o: "x", name="eips")  # type: ignore[arg-type]
+        kube.down = KubeError("GET", "/apis/kube-dc.com/v1/eips", 404, "the server could not find the resource")
+        cache: WatchCache[str] = WatchCache(kube, "/apis/kube-dc.com/v1/eips", lambda o: "x", name="eips")
         task = asyncio.create_task(cache.run())
         await until(lambda: cache.synced)
         assert (cache.healthy, cache.absent, len(cache)) == (True, True, 0)

@@ -6,7 +6,7 @@ from orgquota.core.annotations import ADDONS, MAX_ADDON_QUANTITY, PLAN_ID, SUBSC
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, Reason, desired_quota
 from orgquota.core.quantity import Quantity
-from tests.support.catalog import FLOOR
+from tests.support.catalog import FLOOR, WORKED_EXAMPLE
 
 THREE_PROJECTS = QuotaSettings(projects_limit=3)
 
@@ -29,15 +29,7 @@ def test_worked_example_of_the_spec(catalog: Catalog) -> None:
     assert result.mode == Mode.PLAN
     assert result.reason == Reason.APPLIED
     assert result.ready
-    assert hard(result) == {
-        "requests.cpu": "10300m",
-        "limits.cpu": "10300m",
-        "requests.memory": "29056Mi",
-        "limits.memory": "29056Mi",
-        "requests.storage": "180Gi",
-        "pods": "200",
-        "services.loadbalancers": "100",
-    }
+    assert hard(result) == WORKED_EXAMPLE
 
 
 def test_overhead_scales_with_the_projects_limit(catalog: Catalog) -> None:

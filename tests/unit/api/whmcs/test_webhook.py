@@ -1,12 +1,11 @@
 """The WHMCS webhook route over an in-memory apiserver: answers, the one-use rule, conflicts, failures.
 
 The real apiserver path is tested end to end (tests/e2e/quota/test_whmcs.py); here the apiserver
-is a dict, so that conflicts and failures can be made to happen on cue.
+is in memory (tests/support/fake_kube.py), so that conflicts and failures can be made to happen on cue.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Iterator
 
@@ -18,52 +17,13 @@ from prometheus_client import REGISTRY
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
-from orgquota.kube.client import ORGANIZATION, KubeError, Manifest
+from orgquota.core.annotations import PREFIX
+from orgquota.kube.client import KubeError
+from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
 
 SECRET = "unit-secret"
-P = "billing.kube-dc.com/"
-
-
-class MemoryKube:
-    """Organizations by path; `conflicts` writes meet a concurrent change first, `failure` fails every read."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, Manifest] = {}
-        self.conflicts = 0
-        self.failure: Exception | None = None
-        self.patches: list[Manifest] = []
-
-    def add(self, name: str, annotations: dict[str, str]) -> None:
-        meta = {"name": name, "namespace": name, "resourceVersion": "1", "annotations": dict(annotations)}
-        self.objects[ORGANIZATION.path(name, name)] = {"metadata": meta}
-
-    def annotations(self, name: str) -> dict[str, str]:
-        return dict(self.objects[ORGANIZATION.path(name, name)]["metadata"]["annotations"])
-
-    async def get(self, path: str) -> Manifest | None:
-        if self.failure is not None:
-            raise self.failure
-        found = self.objects.get(path)
-        return copy.deepcopy(found) if found else None
-
-    async def merge_patch(self, path: str, body: Manifest) -> Manifest:
-        meta = self.objects[path]["metadata"]
-        if self.conflicts:
-            self.conflicts -= 1
-            meta["resourceVersion"] = str(int(meta["resourceVersion"]) + 1)
-            meta["annotations"][P + "subscription"] = "canceling"  # someone else's write
-        if body["metadata"].get("resourceVersion") not in (None, meta["resourceVersion"]):
-            raise KubeError("PATCH", path, 409, "the object has been modified", "Conflict")
-        self.patches.append(body)
-        for key, value in body["metadata"]["annotations"].items():
-            if value is None:
-                meta["annotations"].pop(key, None)
-            else:
-                meta["annotations"][key] = value
-        meta["resourceVersion"] = str(int(meta["resourceVersion"]) + 1)
-        return copy.deepcopy(self.objects[path])
 
 
 @pytest.fixture
@@ -74,18 +34,22 @@ def settings(issuer: Issuer) -> ApiSettings:
 
 
 @pytest.fixture
-def kube() -> MemoryKube:
-    kube = MemoryKube()
-    kube.add(
+def kube() -> FakeKube:
+    kube = FakeKube()
+    kube.put_organization(
         "acme",
-        {P + "plan-id": "pro-pool", P + "subscription": "active", P + "provider-subscription-id": "whmcs-svc-42"},
+        {
+            PREFIX + "plan-id": "pro-pool",
+            PREFIX + "subscription": "active",
+            PREFIX + "provider-subscription-id": "whmcs-svc-42",
+        },
     )
     return kube
 
 
 @pytest.fixture
-def module(settings: ApiSettings, cluster: Cluster, kube: MemoryKube) -> Iterator[WhmcsModule]:
-    cluster.kube = kube  # type: ignore[assignment]
+def module(settings: ApiSettings, cluster: Cluster, kube: FakeKube) -> Iterator[WhmcsModule]:
+    cluster.kube = kube
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
 
         def post(path: str, request: Signed) -> Answer:
@@ -95,13 +59,15 @@ def module(settings: ApiSettings, cluster: Cluster, kube: MemoryKube) -> Iterato
         yield WhmcsModule("", SECRET, post)
 
 
-def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsModule, kube: MemoryKube) -> None:
-    kube.conflicts = 1
+def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsModule, kube: FakeKube) -> None:
+    kube.before_next_write(
+        lambda: kube.annotate("acme", {PREFIX + "subscription": "canceling"})
+    )  # someone else's write
     answer = module.call("suspend", "acme", int(time.time()))
     assert answer.status == 200, answer.json
     # Decided again on what was there: a cancellation was requested meanwhile, so the end is a cancellation.
-    assert kube.annotations("acme")[P + "subscription"] == "canceled"
-    assert len(kube.patches) == 1
+    assert kube.annotations("acme")[PREFIX + "subscription"] == "canceled"
+    assert len(kube.writes_to("PATCH")) == 1
 
 
 @pytest.mark.parametrize(
@@ -109,15 +75,15 @@ def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsMo
     [KubeError("GET", "/apis/kube-dc.com/v1", 500, "etcdserver: request timed out"), aiohttp.ClientConnectionError()],
 )
 def test_a_kubernetes_failure_answers_503_and_the_call_may_be_sent_again(
-    module: WhmcsModule, kube: MemoryKube, failure: Exception
+    module: WhmcsModule, kube: FakeKube, failure: Exception
 ) -> None:
-    kube.failure = failure
+    kube.down = failure
     request = module.signed(call_body("suspend", "acme"))
     failed = module.send(request)
     assert failed.status == 503
     assert "nothing was written" in failed.json["error"]
-    assert kube.patches == []
-    kube.failure = None
+    assert kube.writes == []
+    kube.down = None
     assert module.send(request).status == 200  # not applied before: the same signed bytes are still good
     assert module.send(request).status == 401
 
@@ -127,7 +93,7 @@ def test_without_a_secret_the_provider_does_not_start(issuer: Issuer) -> None:
         ApiSettings.from_env({"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs"})
 
 
-def test_an_oversized_body_is_refused_before_any_signature_is_computed(module: WhmcsModule, kube: MemoryKube) -> None:
+def test_an_oversized_body_is_refused_before_any_signature_is_computed(module: WhmcsModule, kube: FakeKube) -> None:
     body = call_body("renew", "acme", options={f"option {i}": "x" * 100 for i in range(700)})
     answer = module.send(module.signed(body))
     assert answer.status == 413
@@ -155,7 +121,7 @@ def counted(kind: str, outcome: str) -> float:
     return REGISTRY.get_sample_value("orgquota_webhook_events_total", labels) or 0.0
 
 
-def test_each_answer_is_counted_with_its_type_and_outcome(module: WhmcsModule, kube: MemoryKube) -> None:
+def test_each_answer_is_counted_with_its_type_and_outcome(module: WhmcsModule, kube: FakeKube) -> None:
     """The shared pipeline's answers and counts, as the WHMCS module meets them."""
     forged = WhmcsModule("", "not-the-secret", module.transport)
     cases: list[tuple[str, str, Callable[[], Answer], int]] = [
@@ -175,10 +141,10 @@ def test_each_answer_is_counted_with_its_type_and_outcome(module: WhmcsModule, k
     nobody = module.call("suspend", "nobody").json
     assert (nobody["success"], nobody["error"], nobody["code"]) == (False, "Organization not found", "ORG_NOT_FOUND")
     assert nobody["details"] == {"organization": "nobody"}
-    assert kube.annotations("acme")[P + "plan-id"] == "dev-pool"
+    assert kube.annotations("acme")[PREFIX + "plan-id"] == "dev-pool"
 
 
-def test_a_call_answered_200_without_a_write_is_not_applied_twice(module: WhmcsModule, kube: MemoryKube) -> None:
+def test_a_call_answered_200_without_a_write_is_not_applied_twice(module: WhmcsModule, kube: FakeKube) -> None:
     other = module.signed(call_body("suspend", "acme", service_id=99))
     answer = module.send(other)
     assert answer.status == 200
@@ -191,4 +157,4 @@ def test_a_call_answered_200_without_a_write_is_not_applied_twice(module: WhmcsM
     before = counted("unknown", "replayed")
     assert module.send(other).json["error"] == "WHMCS signature rejected: this signed call was already applied"
     assert counted("unknown", "replayed") == before + 1
-    assert kube.patches == []
+    assert kube.writes == []

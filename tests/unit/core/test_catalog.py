@@ -8,7 +8,7 @@ from orgquota.core.catalog import CatalogError, parse_catalog, parse_configmap_d
 from orgquota.core.quantity import Quantity
 from tests.support.catalog import CATALOG
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def problems_of(text: str) -> list[str]:

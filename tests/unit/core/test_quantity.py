@@ -4,6 +4,7 @@ from fractions import Fraction
 import pytest
 
 from orgquota.core.quantity import MI, MILLI, Quantity, QuantityError
+from tests.support.catalog import WORKED_EXAMPLE
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,7 @@ def test_worked_example_of_the_spec() -> None:
     """24Gi + 4Gi + 3 x 128Mi is 29056Mi; 8 + 2 + 3 x 100m is 10300m."""
     memory = Quantity.parse("24Gi") + Quantity.parse("4Gi") + Quantity(3 * 128 * MI, binary=True)
     cpu = Quantity.parse("8") + Quantity.parse("2") + Quantity(3 * 100 * MILLI)
-    assert (str(memory), str(cpu)) == ("29056Mi", "10300m")
+    assert (str(memory), str(cpu)) == (WORKED_EXAMPLE["requests.memory"], WORKED_EXAMPLE["requests.cpu"])
 
 
 @pytest.mark.parametrize(

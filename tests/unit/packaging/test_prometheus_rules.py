@@ -1,5 +1,5 @@
 """deploy/prometheus/rules/ holds plain Prometheus rule files that promtool accepts, and its recorded
-series say what they are named for (promtool's own rule unit tests, tests/unit/prometheus/)."""
+series say what they are named for (promtool's own rule unit tests, tests/unit/packaging/prometheus/)."""
 
 from __future__ import annotations
 

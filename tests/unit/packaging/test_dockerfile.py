@@ -95,7 +95,7 @@ def test_the_build_context_has_the_page_sources_but_not_what_npm_makes() -> None
         "hack/pyproject.toml",
     ):
         assert ignored(left_out), f".dockerignore lets {left_out} into the build context"
-    assert ignored("tests/unit/test_dockerfile.py")
+    assert ignored("tests/unit/packaging/test_dockerfile.py")
 
 
 def _sources(directory: Path) -> set[str]:

@@ -12,7 +12,7 @@ from orgquota.core.catalog import Catalog, parse_catalog
 from orgquota.core.desired import QuotaSettings, desired_quota
 from orgquota.core.status import quota_usage
 from orgquota.core.usage_series import MonthlyCost, in_base_units, monthly_cost, org_series
-from tests.support.catalog import CATALOG
+from tests.support.catalog import CATALOG, WORKED_EXAMPLE
 
 PRICED = parse_catalog(
     CATALOG.replace("displayName: Pro Pool", "displayName: Pro Pool\n    price: 199.99\n    currency: EUR").replace(
@@ -21,16 +21,9 @@ PRICED = parse_catalog(
 )
 
 HRQ = {
-    "spec": {"hard": {"requests.cpu": "10300m", "limits.cpu": "10300m", "requests.memory": "29056Mi", "pods": "200"}},
+    "spec": {"hard": WORKED_EXAMPLE},
     "status": {
-        "hard": {
-            "requests.cpu": "10300m",
-            "limits.cpu": "10300m",
-            "requests.memory": "29056Mi",
-            "requests.storage": "180Gi",
-            "pods": "200",
-            "services.loadbalancers": "100",
-        },
+        "hard": WORKED_EXAMPLE,
         "used": {"requests.cpu": "1500m", "limits.cpu": "2", "requests.memory": "1Gi", "pods": "3"},
     },
 }
