@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from orgquota.core.checks import check_annotations, unknown_keys
 from orgquota.core.limits import INT64_MAX
 from orgquota.core.project_caps import (
     CAP_NAME,
@@ -151,3 +152,14 @@ def test_a_cap_becomes_an_hrq_with_the_managed_labels_and_its_organization() -> 
 def test_the_caps_add_up_per_resource() -> None:
     total = caps_total(caps({"acme-dev": {"cpu": "2", "pods": 5}, "acme-prod": {"cpu": "500m"}}))
     assert total == {"requests.cpu": Quantity.parse("2500m").value, "pods": 5}
+
+
+def test_admission_refuses_a_bad_caps_annotation_it_is_asked_to_set_with_the_operators_words() -> None:
+    bad = {PROJECT_CAPS: '{"acme-dev": {"cpu": "lots"}, "acme": {"pods": 1}}'}
+    found = check_annotations(bad, {}, None, organization="acme", projects_limit=3)
+    assert found == problems(bad[PROJECT_CAPS])
+    assert len(found) == 2
+    assert check_annotations(bad, bad, None, organization="acme", projects_limit=3) == []  # unchanged: not judged
+    good = {PROJECT_CAPS: json.dumps(EXAMPLE)}
+    assert check_annotations(good, {}, None, organization="acme", projects_limit=3) == []
+    assert unknown_keys(good, {}) == []
