@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from fastapi import FastAPI
 
-from orgquota.api import routes
+from orgquota.api import project_caps, routes
 from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
@@ -64,6 +64,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(history.router)
+    app.include_router(project_caps.router)
     provider = provider_router(ProviderContext(settings, cluster, cluster.kube))
     if provider is not None:
         app.include_router(provider, prefix=API_PREFIX, responses=ERROR_RESPONSES)
