@@ -19,9 +19,9 @@ from typing import Any, Final
 
 from orgquota.controller.apply import hnc_missing, write_object
 from orgquota.controller.inventory import Inventory, OrgKey, OrgLog, OrgView, org_log
+from orgquota.controller.model import HRQ_KIND, Change, Issue
 from orgquota.controller.namespace_trees import NamespaceTrees
 from orgquota.controller.quota_cache import QuotaObjectCache, Slot
-from orgquota.controller.reporting import HRQ_KIND, Change, Issue
 from orgquota.controller.settings import Settings
 from orgquota.core import manifests
 from orgquota.core.annotations import MANAGED_LABEL
