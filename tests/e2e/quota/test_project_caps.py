@@ -148,7 +148,7 @@ def test_only_the_callers_projects_can_be_capped_and_bad_input_writes_nothing(
     assert "not found" in answered(put_cap(billing_api, name, f"{name}-ghost", {"cpu": "1"}), 404)["error"]
     for bad in ({"cpu": "lots"}, {"cpu": "-1"}, {"memory": "1e1000"}, {"pods": 10**25}, {"cpus": "1"}, {}):
         answered(put_cap(billing_api, name, web, bad), 400)
-    many = {"cpu": "1", "pad": "x" * 5000}
+    many = {"cpu": "1", "pad": "x" * 9000}
     assert answered(put_cap(billing_api, name, web, many), 413)["success"] is False
     assert (stored_caps(orgs, name), stored_caps(orgs, other)) == (None, None)
 

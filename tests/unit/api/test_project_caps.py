@@ -201,8 +201,8 @@ def test_bad_input_answers_400_with_the_envelope_and_writes_nothing(
 
 
 def test_a_large_body_is_refused_unread(api: TestClient, admin: dict[str, str], kube: FakeKube) -> None:
-    response = api.put(DEV, headers=admin, content=json.dumps({"cpu": "1", "x": "y" * 5000}))
-    assert data(response, 413)["error"] == "the request body is larger than 4096 bytes"
+    response = api.put(DEV, headers=admin, content=json.dumps({"cpu": "1", "x": "y" * 9000}))
+    assert data(response, 413)["error"] == "the request body is larger than 8192 bytes"
     assert kube.writes == []
 
 
