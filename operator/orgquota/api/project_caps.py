@@ -150,12 +150,14 @@ def consumers(cluster: Cluster, namespace: str) -> list[Consumer]:
 
 def _stored_caps(org: Organization, cluster: Cluster, *, quiet: bool = False) -> dict[str, ProjectCap]:
     """The organization's caps as stored; 409 when they cannot be read (unless `quiet`: none)."""
+    return _readable(org.annotations, org, cluster.settings.quota.projects_limit, quiet=quiet)
+
+
+def _readable(
+    annotations: Mapping[str, str], org: Organization, limit: int, *, quiet: bool = False
+) -> dict[str, ProjectCap]:
     try:
-        return parse_caps(
-            org.annotations.get(PROJECT_CAPS),
-            organization=org.namespace,
-            projects_limit=cluster.settings.quota.projects_limit,
-        )
+        return parse_caps(annotations.get(PROJECT_CAPS), organization=org.namespace, projects_limit=limit)
     except CapsError as exc:
         if quiet:
             return {}
@@ -179,14 +181,15 @@ async def _change(
     limit = cluster.settings.quota.projects_limit
 
     def changed(annotations: Mapping[str, str]) -> dict[str, str | None]:
+        """The annotation's change; 409 when it cannot be read as it is now, 400 past the projects limit."""
         current = annotations.get(PROJECT_CAPS)
+        _readable(annotations, org, limit)
         try:
             new = with_cap(current, namespace, cap, organization=org.namespace, projects_limit=limit)
         except CapsError as exc:
             raise ApiError(400, "; ".join(exc.problems), {"problems": exc.problems}) from exc
         return {} if new == current or (new is None and current is None) else {PROJECT_CAPS: new}
 
-    _stored_caps(org, cluster)  # 409 before anything else when the stored caps cannot be read
     if dry_run:
         patch = changed(org.annotations)
         after = patch.get(PROJECT_CAPS, org.annotations.get(PROJECT_CAPS))

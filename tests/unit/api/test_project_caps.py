@@ -245,3 +245,15 @@ def test_a_concurrent_change_of_the_organization_is_read_again_before_writing(
     assert [w.method for w in kube.writes] == ["PATCH"]  # the refused one is not recorded; one write landed
     assert kube.reads.count(ORGANIZATION.path("acme", "acme")) == 2
     assert stored_caps(kube) == {"acme-dev": {"cpu": "2"}}
+
+
+def test_an_annotation_made_unreadable_since_the_api_last_saw_it_is_not_rewritten(
+    api: TestClient, admin: dict[str, str], kube: FakeKube
+) -> None:
+    org = kube.stored(ORGANIZATION.path("acme", "acme"))
+    assert org is not None
+    org["metadata"]["annotations"][PROJECT_CAPS] = "{"
+    kube.put(ORGANIZATION.path("acme", "acme"), org)  # the watch has not told the API yet
+    refused = data(api.put(DEV, headers=admin, json={"cpu": "2"}), 409)
+    assert "is not valid JSON" in refused["error"]
+    assert kube.writes == []
