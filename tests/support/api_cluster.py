@@ -1,5 +1,6 @@
 """The in-memory cluster the unit tests answer from: organizations acme (pro-pool + 1 turbo-x1),
-beta (no plan) and gone (suspended), their HNC trees, quota objects, public EIps and pods."""
+beta (no plan) and gone (suspended), their HNC trees, quota objects, public EIps, pods and a
+volume claim."""
 
 from __future__ import annotations
 
@@ -85,10 +86,12 @@ def catalog_configmap(name: str, text: str) -> dict[str, Any]:
     return {"metadata": {"namespace": "kube-dc", "name": name}, "data": {"plans.yaml": text}}
 
 
-def _pod(namespace: str, name: str, cpu: str, memory: str, phase: str = "Running") -> dict[str, Any]:
+def _pod(
+    namespace: str, name: str, cpu: str, memory: str, phase: str = "Running", created: str = "2026-11-02T10:00:00Z"
+) -> dict[str, Any]:
     container = {"name": "c", "resources": {"requests": {"cpu": cpu, "memory": memory}}}
     return {
-        "metadata": {"namespace": namespace, "name": name},
+        "metadata": {"namespace": namespace, "name": name, "creationTimestamp": created},
         "spec": {"containers": [container]},
         "status": {"phase": phase},
     }
@@ -153,10 +156,16 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
         ],
         "eips": [{"metadata": {"namespace": "acme-dev", "name": "eip-1"}}],
         "pods": [
-            _pod("acme-dev", "web", "500m", "1Gi"),
-            _pod("acme-dev", "db", "250m", "512Mi"),
+            _pod("acme-dev", "web", "500m", "1Gi", created="2026-11-02T10:00:00Z"),
+            _pod("acme-dev", "db", "250m", "512Mi", created="2026-11-02T11:00:00Z"),
             _pod("acme-prod", "done", "4", "4Gi", phase="Succeeded"),
             _pod("beta-x", "job", "3", "2Gi"),
+        ],
+        "claims": [
+            {
+                "metadata": {"namespace": "acme-dev", "name": "data", "creationTimestamp": "2026-11-02T10:00:00Z"},
+                "spec": {"resources": {"requests": {"storage": "10Gi"}}},
+            }
         ],
     }
 

@@ -39,6 +39,7 @@ TABS: Final = {
     "subscription": "Subscription",
     "plans": "Available Plans",
     "addons": "Turbo Add-ons",
+    "projects": "Projects",
 }
 BUILD_INPUTS: Final = ("src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json")
 

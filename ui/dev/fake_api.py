@@ -212,6 +212,30 @@ class Handler(BaseHTTPRequestHandler):
             return self.api(method, url.path.removeprefix("/api/billing"), query)
         return self.static(url.path)
 
+    def cap(self, method: str, namespace: str, query: dict[str, str]) -> None:
+        """A project's cap set or removed in memory: every cap fits (no pods are modelled)."""
+        project = next((p for p in FIXTURES["projects"] if p["namespace"] == namespace), None)
+        if project is None:
+            return self.fail(404, f"namespace {namespace!r} not found", {"namespace": namespace})
+        sent = self.body() if method == "PUT" else {}
+        cap = {k: sent.get(k) for k in ("cpu", "memory", "storage", "pods")} if method == "PUT" else None
+        dry = query.get("dryRun") == "true"
+        if not dry:
+            project["cap"] = cap
+        verb = "would be" if dry else "is"
+        return self.ok(
+            {
+                "namespace": namespace,
+                "cap": cap,
+                "dryRun": dry,
+                "changed": True,
+                "violations": [],
+                "capsTotal": cap or {"cpu": None, "memory": None, "storage": None, "pods": None},
+                "exceedsPlan": [],
+                "message": f"{namespace} {verb} {'capped' if cap else 'not capped'}",
+            }
+        )
+
     def oidc(self, method: str, path: str, query: dict[str, str], base: str) -> None:
         issuer = f"{base}/fake-oidc"
         if path == "/.well-known/openid-configuration":
@@ -259,6 +283,9 @@ class Handler(BaseHTTPRequestHandler):
                 if k in st.sub["usage"] and st.sub["usage"][k]["used"] > v
             ]
             return self.ok({"fits": not violations, "violations": violations})
+        cap_of = re.fullmatch(r"/project/([^/]+)/cap", path)
+        if cap_of and method in ("PUT", "DELETE"):
+            return self.cap(method, cap_of[1], query)
         if provider != "stripe":
             return self.fail(404, f"Route not found: {method} /api/billing{path}")
         if (method, path) == ("POST", "/organization-subscription"):

@@ -29,6 +29,7 @@ shoot no-history '/#overview' --no-history
 shoot subscription '/#subscription'
 HEIGHT=1150 shoot plans '/#plans'
 shoot addons '/#addons'
+shoot projects '/#projects'
 shoot checkout-return '/?sessionId=cs_test_pro-pool#overview'
 shoot canceling '/#subscription' --status canceling
 shoot provider-none '/#plans' --provider none

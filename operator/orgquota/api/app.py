@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from fastapi import FastAPI
 
-from orgquota.api import routes
+from orgquota.api import project_caps, routes
 from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
@@ -66,6 +66,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(history.router)
+    app.include_router(project_caps.router)
     app.state.provider = create_provider(ProviderContext(settings, cluster))
     for provider_routes in app.state.provider.routers():
         app.include_router(provider_routes, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -1,7 +1,7 @@
 """What the API knows of the cluster: informers of the objects it answers about, kept trimmed.
 
-Organizations, the managed HRQs and LimitRanges, namespaces (for the HNC tree), public EIps
-and pods (for per-project usage), and the catalog ConfigMap with the operator's saved last
+Organizations, the managed HRQs and LimitRanges, namespaces (for the HNC tree), public EIps,
+pods and PersistentVolumeClaims (for per-project usage), and the catalog ConfigMap with the operator's saved last
 good copy. No request handler reads the apiserver; while the memory a route needs is not
 known to be current (never listed, or its watch broke), the route answers 503 instead.
 """
@@ -41,6 +41,16 @@ class HrqRecord:
 class PodUsage:
     cpu: Fraction
     memory: Fraction
+    created: str = ""
+    """creationTimestamp: the order in which a cap would have met the pods"""
+
+
+@dataclass(frozen=True)
+class ClaimUsage:
+    """A PersistentVolumeClaim as quota counts it (`requests.storage`)."""
+
+    storage: Fraction
+    created: str = ""
 
 
 def org_record(body: Manifest) -> Organization:
@@ -85,7 +95,16 @@ def pod_usage(body: Manifest) -> PodUsage | None:
         init = max(requests(spec.get("initContainers") or [], name), default=Fraction(0))
         return max(main, init)
 
-    return PodUsage(effective("cpu"), effective("memory"))
+    return PodUsage(effective("cpu"), effective("memory"), body["metadata"].get("creationTimestamp", ""))
+
+
+def claim_usage(body: Manifest) -> ClaimUsage:
+    raw = (((body.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+    try:
+        storage = Quantity.parse(raw).value if raw is not None else Fraction(0)
+    except QuantityError:
+        storage = Fraction(0)
+    return ClaimUsage(storage, body["metadata"].get("creationTimestamp", ""))
 
 
 @dataclass
@@ -100,6 +119,7 @@ class Cluster:
     namespaces: WatchCache[dict[str, int]] = field(init=False)
     eips: WatchCache[bool] = field(init=False)
     pods: WatchCache[PodUsage] = field(init=False)
+    claims: WatchCache[ClaimUsage] = field(init=False)
     catalog: CatalogView = field(init=False)
     _members: dict[str, list[str]] = field(default_factory=dict)
     _members_version: int = -1
@@ -122,6 +142,7 @@ class Cluster:
             kube, EIP.path(""), lambda _: True, name="public eips", labelSelector=f"{PUBLIC_EIP_LABEL}=public"
         )
         self.pods = WatchCache(kube, "/api/v1/pods", pod_usage, name="pods")
+        self.claims = WatchCache(kube, "/api/v1/persistentvolumeclaims", claim_usage, name="persistentvolumeclaims")
         self.catalog = CatalogView(
             WatchCache(
                 kube,
@@ -150,6 +171,7 @@ class Cluster:
             self.namespaces,
             self.eips,
             self.pods,
+            self.claims,
             self.catalog.live,
             self.catalog.last_good,
         )
@@ -210,6 +232,10 @@ class Cluster:
     def public_ips(self, org: str) -> int:
         members = set(self.members(org)) | {org}
         return sum(1 for namespace, _, _ in self.eips.items() if namespace in members)
+
+    def namespace_storage(self, namespace: str) -> Fraction:
+        """Bytes requested by the namespace's PersistentVolumeClaims."""
+        return sum((claim.storage for claim in self.claims.in_namespace(namespace).values()), Fraction(0))
 
     def namespace_usage(self, namespace: str) -> tuple[int, Fraction, Fraction]:
         """(pods, requested cpu cores, requested memory bytes) of the namespace's running pods."""

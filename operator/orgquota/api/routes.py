@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from orgquota.api import offers, organization
+from orgquota.api import offers, organization, project_caps
 from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import AnyCaller, Caller, OrgAdmin, Role
 from orgquota.api.cluster import Cluster
@@ -160,23 +160,23 @@ def compute(cluster: Cluster, namespace: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/projects", response_model=Success[list[Project]], summary="The namespaces the caller may see, with their usage"
+    "/projects",
+    response_model=Success[list[Project]],
+    summary="The namespaces the caller may see: usage, cap, and share of the organization's quota",
 )
 async def projects(caller: AnyCaller, request: Request) -> JSONBody:
     cluster = cluster_of(request)
     if caller.role == Role.GUEST:
         raise ApiError(403, "no organization or project rights in the token", {"role": caller.role.value})
-    cluster.require(cluster.namespaces, cluster.pods)
-    return ok(
-        [
-            {
-                "namespace": namespace,
-                "organization": cluster.root_of(namespace) or caller.org,
-                "usage": compute(cluster, namespace),
-            }
-            for namespace in visible_namespaces(caller, cluster)
-        ]
-    )
+    cluster.require(cluster.namespaces, cluster.pods, cluster.claims, cluster.orgs, cluster.hrqs)
+    caps_of: dict[str, Any] = {}
+    answer = []
+    for namespace in visible_namespaces(caller, cluster):
+        org = cluster.root_of(namespace) or caller.org
+        usage = {**compute(cluster, namespace), "storage": gib(cluster.namespace_storage(namespace))}
+        entry = {"namespace": namespace, "organization": org, "usage": usage}
+        answer.append(entry | project_caps.cap_and_share(cluster, namespace, org, caps_of))
+    return ok(answer)
 
 
 @router.get(

@@ -52,15 +52,19 @@ class QuotaWriter:
         labels = manifests.managed_labels(desired.plan_id)
         body = manifests.hrq_manifest(desired.hard, labels, manifests.owner_reference(view.name, view.uid))
         try:
-            current, verb, before = await self._write(
-                view, "hrq", HRQ, manifests.HRQ_NAME, body, lambda obj: manifests.hard_patch(obj, desired.hard, labels)
+            current, verb, before = await write_object(
+                self._kube,
+                self._cache,
+                view.namespace,
+                "hrq",
+                HRQ,
+                manifests.HRQ_NAME,
+                body,
+                lambda obj: manifests.hard_patch(obj, desired.hard, labels),
             )
         except KubeError as exc:
             if exc.status == 404:
-                raise RetryLater(
-                    "HNC is not installed: the HierarchicalResourceQuota API (hnc.x-k8s.io/v1alpha2) is missing",
-                    HNC_RETRY_SECONDS,
-                ) from exc
+                raise hnc_missing() from exc
             raise
         if verb == "created":
             changes.append(Change("Created", HRQ_KIND, ", ".join(f"{k}={v}" for k, v in desired.hard.items())))
@@ -89,8 +93,10 @@ class QuotaWriter:
         items = desired.limit_range
         labels = manifests.managed_labels(desired.plan_id)
         body = manifests.limit_range_manifest(items, labels, manifests.owner_reference(view.name, view.uid))
-        current, verb, _ = await self._write(
-            view,
+        current, verb, _ = await write_object(
+            self._kube,
+            self._cache,
+            view.namespace,
             "lr",
             LIMIT_RANGE,
             manifests.LIMIT_RANGE_NAME,
@@ -105,43 +111,6 @@ class QuotaWriter:
             changes.append(self._updated(view, "lr", "LimitRange", items, f"plan {desired.plan_id}"))
         self._applied[(view.key, "lr")] = items
         return None
-
-    async def _write(
-        self,
-        view: OrgView,
-        slot: Slot,
-        resource: Resource,
-        name: str,
-        body: dict[str, Any],
-        patch_of: Callable[[dict[str, Any]], dict[str, Any]],
-    ) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
-        """Create `body`, or patch what is cached into it; (the object now, what was done, the object before)."""
-        actual = self._cache.get(view.namespace, slot)
-        path = resource.path(view.namespace, name)
-        current: dict[str, Any]
-        verb = ""
-        if actual is None:
-            try:
-                current, verb = await self._kube.create(resource.path(view.namespace), body), "created"
-            except KubeError as exc:
-                if exc.status != 409:
-                    raise
-                actual = await self._kube.get(path)
-                if actual is None:
-                    raise
-        if actual is not None:
-            patch = patch_of(actual)
-            if not patch:
-                self._cache.put(view.namespace, slot, actual)
-                return actual, "", actual
-            try:
-                current, verb = await self._kube.merge_patch(path, patch), "patched"
-            except KubeError as exc:
-                if exc.status != 404:
-                    raise
-                current, verb = await self._kube.create(resource.path(view.namespace), body), "created"
-        self._cache.put(view.namespace, slot, current)
-        return current, verb, actual
 
     def _updated(self, view: OrgView, slot: str, kind: str, desired: Any, change: str) -> Change:
         """An update either follows a new desired state, or restores ours after someone else's edit."""
@@ -167,3 +136,49 @@ class QuotaWriter:
                 and await self._kube.delete(resource.path(namespace, name))
             ):
                 log.info("deleted %s %s: the organization was deleted", actual.get("kind"), name)
+
+
+def hnc_missing() -> RetryLater:
+    """What a 404 for an HRQ means: the CRD is not there (the namespace of the organization always is)."""
+    return RetryLater(
+        "HNC is not installed: the HierarchicalResourceQuota API (hnc.x-k8s.io/v1alpha2) is missing", HNC_RETRY_SECONDS
+    )
+
+
+async def write_object(
+    kube: Kube,
+    cache: QuotaObjectCache,
+    namespace: str,
+    slot: Slot,
+    resource: Resource,
+    name: str,
+    body: dict[str, Any],
+    patch_of: Callable[[dict[str, Any]], dict[str, Any]],
+) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
+    """Create `body`, or patch what is cached into it; (the object now, what was done, the object before)."""
+    actual = cache.get(namespace, slot)
+    path = resource.path(namespace, name)
+    current: dict[str, Any]
+    verb = ""
+    if actual is None:
+        try:
+            current, verb = await kube.create(resource.path(namespace), body), "created"
+        except KubeError as exc:
+            if exc.status != 409:
+                raise
+            actual = await kube.get(path)
+            if actual is None:
+                raise
+    if actual is not None:
+        patch = patch_of(actual)
+        if not patch:
+            cache.put(namespace, slot, actual)
+            return actual, "", actual
+        try:
+            current, verb = await kube.merge_patch(path, patch), "patched"
+        except KubeError as exc:
+            if exc.status != 404:
+                raise
+            current, verb = await kube.create(resource.path(namespace), body), "created"
+    cache.put(namespace, slot, current)
+    return current, verb, actual

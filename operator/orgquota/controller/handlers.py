@@ -17,6 +17,7 @@ from orgquota.controller.catalog_loading import load_catalog
 from orgquota.controller.kopf_tuning import tune
 from orgquota.controller.memo import OperatorMemo
 from orgquota.core import manifests
+from orgquota.core.project_caps import CAP_NAME
 
 
 @kopf.on.startup()
@@ -56,6 +57,8 @@ async def quota_changed(
 ) -> None:
     if name == manifests.HRQ_NAME and namespace:
         memo.reconciler.observe_object("hrq", body, deleted=event["type"] == "DELETED")
+    elif name == CAP_NAME and namespace:
+        memo.reconciler.caps.observe_object(body, deleted=event["type"] == "DELETED")
 
 
 @kopf.on.event("v1", "limitranges")
@@ -64,6 +67,11 @@ async def limit_range_changed(
 ) -> None:
     if name == manifests.LIMIT_RANGE_NAME and namespace:
         memo.reconciler.observe_object("lr", body, deleted=event["type"] == "DELETED")
+
+
+@kopf.on.event("v1", "namespaces")
+async def namespace_changed(event: kopf.RawEvent, body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
+    memo.reconciler.caps.observe_namespace(body, deleted=event["type"] == "DELETED")
 
 
 @kopf.on.event("kube-dc.com", "v1", "eips")

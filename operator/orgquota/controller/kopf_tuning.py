@@ -42,13 +42,12 @@ def tune(settings: kopf.OperatorSettings, config: Settings) -> None:
     settings.queueing.worker_limit = KOPF_WORKERS
     settings.queueing.idle_timeout = KOPF_IDLE_SECONDS
     # Only the objects the operator acts on are sent at all: the catalog ConfigMap, not every
-    # ConfigMap of the cluster; the managed HRQ and LimitRange by name; public EIps only.
+    # ConfigMap of the cluster; the managed LimitRange by name; public EIps only. HRQs come by two
+    # names (plan-quota, project-cap), which no field selector can ask for at once: all are sent (a
+    # cluster has about one per organization and capped project) and the handler keeps those two.
     catalog_selector = f"metadata.namespace={config.catalog_namespace},metadata.name={config.catalog_name}"
     settings.watching.field_selectors[("v1", "configmaps")] = catalog_selector
     settings.watching.field_selectors[("v1", "limitranges")] = f"metadata.name={manifests.LIMIT_RANGE_NAME}"
-    settings.watching.field_selectors[("hnc.x-k8s.io", "hierarchicalresourcequotas")] = (
-        f"metadata.name={manifests.HRQ_NAME}"
-    )
     settings.watching.label_selectors[("kube-dc.com", "eips")] = f"{PUBLIC_EIP_LABEL}=public"
     if config.webhooks:
         settings.admission.server = kopf.WebhookServer(

@@ -30,7 +30,9 @@ class Change:
     verb: str
     kind: str
     detail: str
+    name: str = ""
+    """the object, when it is not the organization's own HRQ or LimitRange (`acme-dev/project-cap`)"""
 
     def __str__(self) -> str:
-        name = manifests.HRQ_NAME if self.kind == HRQ_KIND else manifests.LIMIT_RANGE_NAME
+        name = self.name or (manifests.HRQ_NAME if self.kind == HRQ_KIND else manifests.LIMIT_RANGE_NAME)
         return f"{self.verb} {self.kind} {name}: {self.detail}"

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-Slot = Literal["hrq", "lr"]
+Slot = Literal["hrq", "lr", "cap"]
+"""`cap`: a project's HRQ `project-cap` (in its own cache: `project_caps.ProjectCaps`)"""
 
 
 def _trimmed(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from orgquota.controller.catalog_state import CatalogState
 from orgquota.controller.inventory import Inventory, OrgKey, OrgView, org_log
 from orgquota.controller.model import Change, Issue
 from orgquota.controller.org_metrics import OrganizationMetrics
+from orgquota.controller.project_caps import ProjectCaps
 from orgquota.controller.quota_cache import QuotaObjectCache, Slot
 from orgquota.controller.relisting import Relisting
 from orgquota.controller.reporting import Reporter, verdict
@@ -50,7 +51,8 @@ class Reconciler:
         self.writer = QuotaWriter(kube, self.cache)
         self.reporter = Reporter(kube, events, settings, self.inventory, self.queue)
         self.statuses = self.reporter.statuses
-        self.relisting = Relisting(kube, self.cache, self.observe_managed_object)
+        self.caps = ProjectCaps(kube, settings, self.inventory, self.queue.add)
+        self.relisting = Relisting(kube, self.cache, self.observe_managed_object, self.caps.prime)
         self.startup = StartupProgress(lambda: len(self.inventory))
         self.suspension = Suspension(kube, events, settings, self.queue.add_after)
         self.org_metrics = OrganizationMetrics()
@@ -89,6 +91,9 @@ class Reconciler:
                 key = (meta["namespace"], meta["name"])
                 self.startup.expect(key)
                 self.relisting.seen_at_start(key, meta["resourceVersion"])
+        for key in self.caps.orphans():  # caps of organizations deleted while the operator was down
+            self.inventory.forget(key)
+            self.queue.add(key)
         self.startup.listed()
 
     async def observe_eip(self, body: Mapping[str, Any], *, deleted: bool = False) -> None:
@@ -143,6 +148,7 @@ class Reconciler:
             if self.inventory.removal_pending(key):
                 if not self.inventory.in_namespace(key[0]):  # else another organization lives there
                     await self.writer.remove(key[0], log)
+                    await self.caps.remove(key, log)
                 self.inventory.removed(key)
             return
         catalog = self.catalog.catalog
@@ -157,6 +163,7 @@ class Reconciler:
         try:
             try:
                 hrq, issue = await self.writer.sync(view, desired, changes)
+                caps_issue = await self.caps.sync(view, desired.plan_id, changes)
             finally:
                 await self.reporter.announce(view, changes, log)
             stopped = await self.suspension.run(view, desired, log)
@@ -167,7 +174,7 @@ class Reconciler:
             if exc.status in (400, 403, 422):  # the apiserver refuses what we wrote: say so where admins look
                 await self.reporter.report(view, verdict(desired, [Issue("ApplyFailed", str(exc))]), log)
             raise
-        issues = [found for found in (issue, self.catalog.problem) if found]
+        issues = [found for found in (issue, caps_issue, self.catalog.problem) if found]
         limit = public_ip_limit(desired, catalog)
         usage = quota_usage(hrq, self.topology.public_ips(view.namespace), limit)
         self.org_metrics.update(key, org_series(desired, view.annotations, catalog, usage))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from orgquota.controller.apply import MANAGED
@@ -28,11 +28,19 @@ quota objects: the replica was paused (a standby taking over) and its memory is 
 
 
 class Relisting:
-    def __init__(self, kube: Kube, cache: QuotaObjectCache, changed: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        kube: Kube,
+        cache: QuotaObjectCache,
+        changed: Callable[[str], None],
+        also: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._kube = kube
         self._cache = cache
         self._changed = changed
         """called with each namespace whose managed objects differ from what was cached"""
+        self._also = also
+        """what else is read anew with them (the project caps and the namespaces they depend on)"""
         self._started = 0.0
         self._listings: dict[OrgKey, int] = {}
         """how many of Kopf's listings of organizations each one was in"""
@@ -85,6 +93,8 @@ class Relisting:
             for namespace in self._cache.namespaces(slot) - listed:
                 self._cache.forget(namespace, slot)
                 self._changed(namespace)
+        if self._also is not None:
+            await self._also()
 
     def prime_soon(self) -> None:
         """`prime` in the background: the Kopf handler that asks for it must return at once."""

@@ -79,6 +79,8 @@ async def validate_organization(body: kopf.Body, memo: OperatorMemo, warnings: l
         _annotations(body),
         _annotations(kwargs.get("old")),
         catalog,
+        organization=body.get("metadata", {}).get("namespace") or "",
+        projects_limit=memo.config.quota.projects_limit,
     )
     warnings.extend(admission.unknown_keys(_annotations(body), _annotations(kwargs.get("old"))))
     if problems:

@@ -13,6 +13,7 @@ from typing import Final
 from orgquota.core import annotations as ann
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import (
+    DEFAULT_PROJECTS_LIMIT,
     DesiredQuota,
     Mode,
     QuotaSettings,
@@ -23,6 +24,7 @@ from orgquota.core.desired import (
     subscription_problem,
 )
 from orgquota.core.organization import Organization
+from orgquota.core.project_caps import PROJECT_CAPS, CapsError, parse_caps
 from orgquota.core.quantity import Quantity, QuantityError
 from orgquota.core.timestamps import parse_rfc3339
 
@@ -30,7 +32,14 @@ MAX_LISTED: Final = 10
 """Organizations named in one warning; the rest are counted."""
 
 
-def check_annotations(new: Mapping[str, str], old: Mapping[str, str], catalog: Catalog | None) -> list[str]:
+def check_annotations(
+    new: Mapping[str, str],
+    old: Mapping[str, str],
+    catalog: Catalog | None,
+    *,
+    organization: str = "",
+    projects_limit: int = DEFAULT_PROJECTS_LIMIT,
+) -> list[str]:
     """Problems with the billing annotations that this request sets or changes.
 
     Values left as they were are not judged again, so an organization whose annotations
@@ -51,6 +60,11 @@ def check_annotations(new: Mapping[str, str], old: Mapping[str, str], catalog: C
         )
         if catalog is not None:
             problems.extend(filter(None, (addon_problem(request.addon_id, catalog) for request in parsed.requests)))
+    if PROJECT_CAPS in changed:
+        try:
+            parse_caps(changed[PROJECT_CAPS], organization=organization, projects_limit=projects_limit)
+        except CapsError as exc:
+            problems.extend(exc.problems)
     if ann.SUSPENDED_AT in changed:
         try:
             parse_rfc3339(changed[ann.SUSPENDED_AT])
@@ -64,7 +78,7 @@ def check_annotations(new: Mapping[str, str], old: Mapping[str, str], catalog: C
 def unknown_keys(new: Mapping[str, str], old: Mapping[str, str]) -> list[str]:
     """Warnings for billing annotations this request adds that nobody reads: `plan_id` for `plan-id`
     is a quota silently not applied. Warned, not refused: other tools may own keys under the prefix."""
-    known = {ann.PLAN_ID, ann.SUBSCRIPTION, ann.ADDONS, ann.SUSPENDED_AT} | ann.READ_BY_BILLING
+    known = {ann.PLAN_ID, ann.SUBSCRIPTION, ann.ADDONS, ann.SUSPENDED_AT, PROJECT_CAPS} | ann.READ_BY_BILLING
     added = sorted(key for key in new if key.startswith(ann.PREFIX) and key not in known and key not in old)
     names = ", ".join(sorted(key.removeprefix(ann.PREFIX) for key in known))
     return [f"{key} is not a billing annotation, nothing reads it (known: {names})" for key in added]

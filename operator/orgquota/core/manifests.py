@@ -42,11 +42,18 @@ def owner_reference(name: str, uid: str) -> dict[str, Any]:
     return {**ref, "controller": True, "blockOwnerDeletion": False}
 
 
-def hrq_manifest(hard: Mapping[str, Quantity], labels: Mapping[str, str], owner: Mapping[str, Any]) -> dict[str, Any]:
+def hrq_manifest(
+    hard: Mapping[str, Quantity], labels: Mapping[str, str], owner: Mapping[str, Any] | None, name: str = HRQ_NAME
+) -> dict[str, Any]:
+    """An HRQ; without `owner` (one in another namespace than its Organization's, which the garbage
+    collector would take for a missing owner and delete it at once)."""
+    metadata: dict[str, Any] = {"name": name, "labels": dict(labels)}
+    if owner is not None:
+        metadata["ownerReferences"] = [dict(owner)]
     return {
         "apiVersion": "hnc.x-k8s.io/v1alpha2",
         "kind": "HierarchicalResourceQuota",
-        "metadata": {"name": HRQ_NAME, "labels": dict(labels), "ownerReferences": [dict(owner)]},
+        "metadata": metadata,
         "spec": {"hard": {key: str(value) for key, value in hard.items()}},
     }
 

@@ -68,18 +68,32 @@ async def record_facts(
     """Apply the facts `decide` makes of the Organization `organization` (in the namespace of the
     same name); None when there is no such Organization. A Kubernetes failure is raised (KubeError,
     aiohttp.ClientError): nothing is half-written, since every write is one merge patch."""
-    path = ORGANIZATION.path(organization, organization)
+    return await update_billing_annotations(
+        kube,
+        organization,
+        organization,
+        lambda current: apply_in_order(current, decide(current), created=created, now=now),
+    )
+
+
+async def update_billing_annotations(
+    kube: Kube, namespace: str, name: str, change: Callable[[Mapping[str, str]], AnnotationPatch]
+) -> Recorded | None:
+    """Write what `change` makes of the Organization's billing annotations as they are now, unless
+    they changed meanwhile (then `change` is asked again); None when there is no such Organization.
+    `change` may refuse by raising; an empty change writes nothing."""
+    path = ORGANIZATION.path(namespace, name)
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         body = await kube.get(path)
         if body is None:
             return None
         current = billing_annotations(body["metadata"])
-        changes = apply_in_order(current, decide(current), created=created, now=now)
+        changes = change(current)
         if not changes:
             return Recorded({}, current)
         version = body["metadata"].get("resourceVersion")
         try:
-            await write_billing_annotations(kube, organization, organization, changes, resource_version=version)
+            await write_billing_annotations(kube, namespace, name, changes, resource_version=version)
         except KubeError as exc:
             if exc.status == 404:
                 return None

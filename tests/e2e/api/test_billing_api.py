@@ -123,7 +123,8 @@ def test_simulate_downgrade_against_hrq_usage(billing_api: BillingApi, enforcing
     assert (usage["cpu"]["used"], usage["memory"]["used"], usage["pods"]["used"]) == (6, 10, 3)
     projects = {p["namespace"]: p for p in billing_api.data("/projects", admin)}
     assert set(projects) == {org, dev}
-    assert projects[dev]["usage"] == {"pods": 3, "cpu": 6, "memory": 10}
+    assert projects[dev]["usage"] == {"pods": 3, "cpu": 6, "memory": 10, "storage": 0}
+    assert projects[dev]["cap"] is None
     assert projects[dev]["organization"] == org
     user = bearer(billing_api.issuer.token(org=org, namespaces=[dev]))
     overview = billing_api.data(f"/project/{dev}/overview", user)

@@ -179,6 +179,9 @@ def test_every_tab_is_accessible_and_shot(context: BrowserContext, quota_api: Bi
         if key == "addons":
             expect(page.get_by_test_id("addon-turbo-x1")).to_contain_text("Active \u00d7 1")  # the multiplication sign
             expect(page.get_by_test_id("addon-turbo-x2")).not_to_contain_text("Active")
+        if key == "projects":
+            expect(page.get_by_test_id("acme-dev-cpu")).to_contain_text("of plan")
+            expect(page.get_by_role("button", name="Set cap of acme-dev")).to_be_visible()
         shoot(page, f"admin-{key}")
         found[key] = serious_axe_violations(page)
     sizes = bundle_gzip_kb()

@@ -24,6 +24,7 @@ EXPECTED_API_CLUSTER_RULES = {
     ("", "limitranges", "default-resource-limits"): {"list", "watch"},
     ("", "namespaces", ""): {"list", "watch"},
     ("", "pods", ""): {"list", "watch"},
+    ("", "persistentvolumeclaims", ""): {"list", "watch"},
 }
 EXPECTED_API_CATALOG_RULES = {
     ("", "configmaps", "billing-plans"): {"list", "watch"},

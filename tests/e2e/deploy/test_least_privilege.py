@@ -248,6 +248,8 @@ NEEDED = [
     ("get", "configmaps/billing-plans", ["-n", CATALOG_NAMESPACE]),
     ("patch", "configmaps/billing-plans-last-good", ["-n", CATALOG_NAMESPACE]),
     ("patch", "hierarchicalresourcequotas.hnc.x-k8s.io/plan-quota", ["-n", "default"]),
+    ("delete", "hierarchicalresourcequotas.hnc.x-k8s.io/project-cap", ["-n", "default"]),
+    ("watch", "namespaces", []),
     ("delete", "limitranges/default-resource-limits", ["-n", "default"]),
     ("patch", "organizations.kube-dc.com/status", ["-n", "default"]),
     ("patch", f"clusterkopfpeerings.kopf.dev/{PEERING}", []),

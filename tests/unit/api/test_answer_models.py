@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
-from orgquota.api import routes, schema
+from orgquota.api import project_caps, routes, schema
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.history import routes as history
@@ -35,7 +35,7 @@ def declared() -> dict[tuple[str, str], Any]:
     """(method, path template) -> the declared success model of every route every provider mode has."""
     return {
         (method, route.path): route.response_model
-        for route in [*routes.router.routes, *history.router.routes]
+        for route in [*routes.router.routes, *history.router.routes, *project_caps.router.routes]
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }
@@ -66,6 +66,10 @@ class Answers:
     def simulate(self, headers: dict[str, str], body: dict[str, Any], status: int = 200) -> Any:
         response = self.client.post(f"{API}/simulate-downgrade", headers=headers, json=body)
         return self.check("POST", "/simulate-downgrade", response, status)
+
+    def cap(self, method: str, path: str, headers: dict[str, str], body: Any = None, status: int = 200) -> Any:
+        response = self.client.request(method, API + path, headers=headers, json=body)
+        return self.check(method, "/project/{namespace}/cap", response, status)
 
 
 def _schema(spec: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +148,14 @@ def test_real_answers_match_their_models(
     answers.get(overview, project_user, 403, path="/project/acme-prod/overview")
     answers.get(overview, bearer(issuer.token(namespaces=["ghost"])), 404, path="/project/ghost/overview")
     answers.get("/config", {}, 401)
+    cap = "/project/acme-dev/cap?dryRun=true"  # the history client has no apiserver to write to
+    assert answers.cap("PUT", cap, admin, {"cpu": "8", "pods": 300})["data"]["exceedsPlan"]
+    assert answers.cap("PUT", cap, admin, {"cpu": "100m"}, 409)["details"]["violations"]
+    assert answers.cap("PUT", cap, admin, {"cpu": "100m", "belowUsage": True})["data"]["violations"]
+    answers.cap("PUT", cap, admin, {"cpu": "lots"}, 400)
+    answers.cap("PUT", "/project/beta-x/cap", admin, {"cpu": "1"}, 403)
+    answers.cap("DELETE", cap, admin)
+    answers.cap("DELETE", "/project/ghost/cap", admin, status=404)
     for resource in ("cpu", "pods", "public_ipv4"):  # with a limit series, without one, without any series
         answers.get("/usage-history", admin, path=f"/usage-history?resource={resource}&range=30d&step=1d")
     answers.get("/usage-history", admin, 400, path="/usage-history?range=401d")

@@ -220,8 +220,9 @@ def test_projects_by_role(
     projects = assert_data(client.get(f"{API}/projects", headers=admin))
     assert [p["namespace"] for p in projects] == ["acme", "acme-dev", "acme-prod"]
     dev = projects[1]
-    assert dev == {"namespace": "acme-dev", "organization": "acme", "usage": {"pods": 2, "cpu": 0.75, "memory": 1.5}}
-    assert projects[2]["usage"] == {"pods": 0, "cpu": 0, "memory": 0}  # finished pods count for nothing
+    assert (dev["namespace"], dev["organization"]) == ("acme-dev", "acme")
+    assert dev["usage"] == {"pods": 2, "cpu": 0.75, "memory": 1.5, "storage": 10}
+    assert projects[2]["usage"] == {"pods": 0, "cpu": 0, "memory": 0, "storage": 0}  # finished pods count for nothing
     assert [p["namespace"] for p in assert_data(client.get(f"{API}/projects", headers=project_user))] == ["acme-dev"]
     assert_error(client.get(f"{API}/projects", headers=guest), 403, "no organization or project rights")
 

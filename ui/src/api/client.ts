@@ -7,6 +7,8 @@ import type {
   Addon,
   BillingConfig,
   CancelResult,
+  CapChange,
+  CapRequest,
   CheckoutStart,
   Forecast,
   HistoryResource,
@@ -132,5 +134,12 @@ export class BillingApi {
   }
   recommendations(): Promise<Recommendations> {
     return this.call('GET', '/recommendations');
+  }
+  /** Sets a project's cap; with `dryRun`, only says what it would do (409 with the violations, or the answer). */
+  setCap(namespace: string, cap: CapRequest, dryRun = false): Promise<CapChange> {
+    return this.call('PUT', `/project/${encodeURIComponent(namespace)}/cap${dryRun ? '?dryRun=true' : ''}`, cap);
+  }
+  removeCap(namespace: string): Promise<CapChange> {
+    return this.call('DELETE', `/project/${encodeURIComponent(namespace)}/cap`);
   }
 }

@@ -110,7 +110,63 @@ export type ProjectUsageValue = number | string | { used: number | string; limit
 export interface Project {
   namespace: string;
   organization: string;
-  usage?: { cpu?: ProjectUsageValue; memory?: ProjectUsageValue; pods?: ProjectUsageValue } | null;
+  usage?: { cpu?: ProjectUsageValue; memory?: ProjectUsageValue; storage?: ProjectUsageValue; pods?: ProjectUsageValue } | null;
+  /** The project's cap (null: none). */
+  cap?: CapValues | null;
+  /** Usage as a fraction (0-1) of the organization's enforced quota; null where there is none. */
+  share?: ProjectShare | null;
+}
+
+/** A project cap: Kubernetes quantities as strings ("2", "500m", "4Gi"), pods a number; null caps nothing. */
+export interface CapValues {
+  cpu: string | null;
+  memory: string | null;
+  storage: string | null;
+  pods: number | null;
+}
+
+export interface ProjectShare {
+  cpu: number | null;
+  memory: number | null;
+  storage: number | null;
+  pods: number | null;
+}
+
+/** What a cap leaves above it: the pods (or, for storage, claims) it would not have let in. */
+export interface CapViolation {
+  resource: string;
+  used: string;
+  cap: string;
+  pods: string[];
+  claims: string[];
+}
+
+export interface PlanExcess {
+  resource: string;
+  capsTotal: string;
+  quota: string;
+}
+
+/** The answer of PUT/DELETE /project/{namespace}/cap (with dryRun: what it would do). */
+export interface CapChange {
+  namespace: string;
+  cap: CapValues | null;
+  dryRun: boolean;
+  changed: boolean;
+  violations: CapViolation[];
+  capsTotal: CapValues;
+  exceedsPlan: PlanExcess[];
+  message: string;
+}
+
+/** The body of PUT /project/{namespace}/cap: the fields to cap (at least one). `pods` is a whole
+ * number; anything else typed there is sent as written, for the API to name the problem. */
+export interface CapRequest {
+  cpu?: string;
+  memory?: string;
+  storage?: string;
+  pods?: number | string;
+  belowUsage?: boolean;
 }
 
 export interface CheckoutStart {

@@ -1,10 +1,12 @@
 /**
- * The org admin's "Billing & Subscriptions": four tabs over one loaded state, the
+ * The org admin's "Billing & Subscriptions": four tabs over one loaded state and the
+ * Projects tab (usage, share and caps of the organization's projects), the
  * confirmations every payment action goes through, and the outcome of a checkout return.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, AlertActionCloseButton, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
+import CubesIcon from '@patternfly/react-icons/dist/esm/icons/cubes-icon';
 import MoneyBillIcon from '@patternfly/react-icons/dist/esm/icons/money-bill-icon';
 import RocketIcon from '@patternfly/react-icons/dist/esm/icons/rocket-icon';
 import ShoppingCartIcon from '@patternfly/react-icons/dist/esm/icons/shopping-cart-icon';
@@ -17,8 +19,9 @@ import { OverviewTab } from './OverviewTab';
 import { SubscriptionTab } from './SubscriptionTab';
 import { PlansTab } from './PlansTab';
 import { AddonsTab } from './AddonsTab';
+import { ProjectsTab } from './ProjectsTab';
 
-export const TABS = ['overview', 'subscription', 'plans', 'addons'] as const;
+export const TABS = ['overview', 'subscription', 'plans', 'addons', 'projects'] as const;
 export type TabKey = (typeof TABS)[number];
 
 /** When to read the subscription again after a change the provider confirms asynchronously. */
@@ -247,6 +250,11 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
         <Tab eventKey="addons" title={<><TabTitleIcon><RocketIcon /></TabTitleIcon><TabTitleText>Turbo Add-ons</TabTitleText></>}>
           <div className="oq-tab-body">
             <AddonsTab data={data} onAdd={(a) => { changeAddon(a, 1); }} onRemove={(a) => { changeAddon(a, -1); }} />
+          </div>
+        </Tab>
+        <Tab eventKey="projects" title={<><TabTitleIcon><CubesIcon /></TabTitleIcon><TabTitleText>Projects</TabTitleText></>}>
+          <div className="oq-tab-body">
+            <ProjectsTab api={api} organization={sub.organization} />
           </div>
         </Tab>
       </Tabs>

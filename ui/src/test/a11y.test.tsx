@@ -20,9 +20,18 @@ describe('accessibility (axe-core)', () => {
     ['subscription', 'sub_1QfakeScale'],
     ['plans', 'Dev Pool'],
     ['addons', 'Turbo x1'],
+    ['projects', 'acme-web'],
   ];
   it.each(tabs)('the %s tab has no violations', async (tab, waitFor) => {
     await renderBilling({ tab, waitFor });
+    expect(await violations()).toEqual([]);
+  });
+
+  it('the cap modal with its dry run has no violations', async () => {
+    await renderBilling({ tab: 'projects', waitFor: 'acme-web' });
+    await userEvent.click(screen.getByRole('button', { name: 'Edit cap of acme-web' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Check' }));
+    await screen.findByText('What runs now fits the cap.');
     expect(await violations()).toEqual([]);
   });
 

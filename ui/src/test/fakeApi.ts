@@ -69,6 +69,30 @@ export function historyFixture(resource: string, range = '7d', step = '1h') {
   return { resource, unit: model.unit, range: `${String(span)}s`, step: `${String(every)}s`, used, limit };
 }
 
+const CAP_PATH = /^\/project\/([^/]+)\/cap$/;
+
+/** PUT/DELETE /project/{namespace}/cap as the API answers a cap that fits. */
+function capAnswer(method: string, path: string, query: URLSearchParams): Handler | undefined {
+  if (method !== 'PUT' && method !== 'DELETE') return undefined;
+  const namespace = decodeURIComponent(CAP_PATH.exec(path)?.[1] ?? '');
+  return (body) => {
+    const sent = (method === 'PUT' ? body : null) as Record<string, unknown> | null;
+    const field = (k: string) => (sent && k in sent ? sent[k] : null);
+    const cap = sent ? { cpu: field('cpu'), memory: field('memory'), storage: field('storage'), pods: field('pods') } : null;
+    const dryRun = query.get('dryRun') === 'true';
+    return ok({
+      namespace,
+      cap,
+      dryRun,
+      changed: true,
+      violations: [],
+      capsTotal: cap ?? { cpu: null, memory: null, storage: null, pods: null },
+      exceedsPlan: [],
+      message: `${namespace} ${dryRun ? 'would be' : 'is'} ${cap ? 'capped' : 'not capped'}`,
+    });
+  };
+}
+
 const NO_HISTORY = () => fail(503, 'usage history is not configured (PROMETHEUS_URL is not set)', { feature: 'history' });
 
 export interface FakeOptions {
@@ -116,7 +140,10 @@ export function fakeBilling(opts: FakeOptions = {}) {
     const headers = (init?.headers ?? {}) as Record<string, string>;
     calls.push({ method, path, body, authorization: headers.Authorization ?? null });
     const key = `${method} ${path}`;
-    const handler = routes[key] ?? (method === 'DELETE' && path.startsWith('/organization-subscription/addons/') ? () => ok({}) : undefined);
+    const handler =
+      routes[key] ??
+      (method === 'DELETE' && path.startsWith('/organization-subscription/addons/') ? () => ok({}) : undefined) ??
+      (CAP_PATH.test(path) ? capAnswer(method, path, url.searchParams) : undefined);
     const [status, json] = handler ? handler(body, url.searchParams) : fail(404, `Route not found: ${key}`);
     return Promise.resolve(new Response(JSON.stringify(json), { status, headers: { 'Content-Type': 'application/json' } }));
   };

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field
 from typing_extensions import TypeAliasType
 
+from orgquota.api.schema.caps import CapValues, ProjectShare
 from orgquota.api.schema.envelope import AnswerModel
 
 
@@ -20,11 +21,19 @@ class Compute(AnswerModel):
     """GiB"""
 
 
+class ProjectUsage(Compute):
+    storage: float
+    """GiB requested by the namespace's PersistentVolumeClaims"""
+
+
 class Project(AnswerModel):
     namespace: str
     organization: str
     """the root of the namespace's HNC tree"""
-    usage: Compute
+    usage: ProjectUsage
+    cap: CapValues | None
+    """the project's cap (`PUT /project/{namespace}/cap`); null: none, or the organization's caps cannot be read"""
+    share: ProjectShare
 
 
 class ProjectOverview(AnswerModel):
