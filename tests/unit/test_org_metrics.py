@@ -8,9 +8,9 @@ import json
 from prometheus_client import CollectorRegistry, generate_latest
 
 from orgquota.core.annotations import ADDONS, PLAN_ID, SUBSCRIPTION
-from orgquota.core.catalog import Catalog
+from orgquota.core.catalog import Catalog, parse_catalog
 from orgquota.kube.client import EIP
-from tests.support.catalog import example_catalog
+from tests.support.catalog import CATALOG, example_catalog
 from tests.support.controller_harness import Harness, hrq_path, org_path, run
 from tests.support.waiting import present
 
@@ -148,5 +148,16 @@ def test_an_organization_without_a_plan_has_only_its_plan_series(catalog: Catalo
         assert scraped.lines("acme") == [
             'orgquota_organization_plan_info{mode="none",organization="acme",plan="",subscription=""} 1.0'
         ]
+
+    run(scenario)
+
+
+def test_the_run_out_horizon_is_the_catalogs() -> None:
+    async def scenario() -> None:
+        h = Harness(example_catalog())
+        scraped = Scraped(h)
+        assert scraped.value("orgquota_catalog_alert_run_out_days") == 7
+        h.reconciler.set_catalog(parse_catalog(CATALOG + "\nalerts: {runOutDays: 14}\n"), None)
+        assert scraped.value("orgquota_catalog_alert_run_out_days") == 14
 
     run(scenario)

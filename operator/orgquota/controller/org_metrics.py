@@ -15,7 +15,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from orgquota.controller.inventory import OrgKey
-from orgquota.core.usage_series import DEFAULT_RUN_OUT_DAYS, OrgSeries
+from orgquota.core.alert_thresholds import DEFAULT_RUN_OUT_DAYS
+from orgquota.core.usage_series import OrgSeries
 
 
 class OrganizationMetrics(Collector):

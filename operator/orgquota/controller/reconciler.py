@@ -118,6 +118,8 @@ class Reconciler:
     def set_catalog(self, catalog: Catalog | None, problem: Issue | None) -> None:
         """A new catalog (or a problem with it, keeping the last good one): every organization is checked."""
         self.catalog.set(catalog, problem)
+        if catalog is not None:
+            self.org_metrics.run_out_days = catalog.alerts.runOutDays
         for key in self.inventory:
             self.queue.add(key)
 

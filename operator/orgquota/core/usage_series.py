@@ -28,8 +28,6 @@ PUBLIC_IPV4: Final = "public_ipv4"
 _RESOURCE_OF_USAGE: Final = {name: RESOURCE_OF_KEY[key] for name, key in USAGE_KEYS.items()} | {
     "publicIPv4": PUBLIC_IPV4
 }
-DEFAULT_RUN_OUT_DAYS: Final = 7
-"""days ahead a forecast run-out alerts (the catalog's `alerts.runOutDays` when it has one)"""
 LABEL_LENGTH: Final = 63
 """annotation values are cut to this in labels: a label value stays short whatever a billing system writes"""
 
