@@ -60,6 +60,11 @@ class OrganizationMetrics(Collector):
             labels=["organization", "currency"],
         )
         # A snapshot: the scrape runs in prometheus_client's thread while reconciles change the dict.
+        alert = GaugeMetricFamily(
+            "orgquota_organization_alert",
+            "1 while a quota of the organization is at that level of pressure (the catalog's alerts thresholds)",
+            labels=["organization", "resource", "level"],
+        )
         for (_, organization), series in sorted(self._series.copy().items()):
             for resource, value in series.used.items():
                 used.add_metric([organization, resource], float(value))
@@ -68,12 +73,14 @@ class OrganizationMetrics(Collector):
             plan.add_metric([organization, series.plan, series.subscription, series.mode], 1)
             if series.cost is not None:
                 cost.add_metric([organization, series.cost.currency], float(series.cost.amount))
+            for resource, level in series.alerts.items():
+                alert.add_metric([organization, resource, level], 1)
         run_out = GaugeMetricFamily(
             "orgquota_catalog_alert_run_out_days",
             "Days ahead within which a forecast run-out of a quota alerts (the catalog's alerts.runOutDays)",
             value=self.run_out_days,
         )
-        yield from (used, hard, plan, cost, run_out)
+        yield from (used, hard, plan, cost, alert, run_out)
 
 
 class _Exported(Collector):

@@ -8,7 +8,7 @@ Values stay exact here (Fraction, Decimal); they become floats only where they a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
@@ -52,6 +52,8 @@ class OrgSeries:
     mode: str
     cost: MonthlyCost | None
     """None unless the plan named is in the catalog and has a price"""
+    alerts: Mapping[str, str] = field(default_factory=dict)
+    """the level of each `resource` under pressure (`core.pressure`)"""
 
 
 def in_base_units(
