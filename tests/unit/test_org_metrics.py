@@ -7,7 +7,7 @@ import json
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from orgquota.core.annotations import ADDONS, PLAN_ID, SUBSCRIPTION
+from orgquota.core.annotations import ADDONS, BUDGET, PLAN_ID, SUBSCRIPTION
 from orgquota.core.catalog import Catalog, parse_catalog
 from orgquota.kube.client import EIP
 from tests.support.catalog import CATALOG, example_catalog
@@ -117,6 +117,20 @@ def test_the_monthly_cost_follows_the_add_ons() -> None:
         await h.converge()
         cost = [line for line in scraped.lines("acme") if line.startswith("orgquota_organization_monthly_cost")]
         assert cost == ['orgquota_organization_monthly_cost{currency="USD",organization="acme"} 257.0']
+
+    run(scenario)
+
+
+def test_the_budget_is_exported_while_a_readable_one_is_set() -> None:
+    async def scenario() -> None:
+        h = Harness(example_catalog())
+        scraped = Scraped(h)
+        h.add_org("acme", {**PRO, BUDGET: '{"monthly":"249.50","currency":"USD"}'})
+        await h.converge()
+        assert scraped.value("orgquota_organization_budget", organization="acme", currency="USD") == 249.5
+        h.annotate("acme", {BUDGET: "250 dollars"})
+        await h.converge()
+        assert not [line for line in scraped.lines("acme") if line.startswith("orgquota_organization_budget")]
 
     run(scenario)
 

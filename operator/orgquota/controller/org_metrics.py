@@ -60,6 +60,11 @@ class OrganizationMetrics(Collector):
             labels=["organization", "currency"],
         )
         # A snapshot: the scrape runs in prometheus_client's thread while reconciles change the dict.
+        budget = GaugeMetricFamily(
+            "orgquota_organization_budget",
+            "The organization's monthly budget (billing.kube-dc.com/budget), in major units of the currency",
+            labels=["organization", "currency"],
+        )
         alert = GaugeMetricFamily(
             "orgquota_organization_alert",
             "1 while a quota of the organization is at that level of pressure (the catalog's alerts thresholds)",
@@ -73,6 +78,8 @@ class OrganizationMetrics(Collector):
             plan.add_metric([organization, series.plan, series.subscription, series.mode], 1)
             if series.cost is not None:
                 cost.add_metric([organization, series.cost.currency], float(series.cost.amount))
+            if series.budget is not None:
+                budget.add_metric([organization, series.budget.currency], float(series.budget.amount))
             for resource, level in series.alerts.items():
                 alert.add_metric([organization, resource, level], 1)
         run_out = GaugeMetricFamily(
@@ -80,7 +87,7 @@ class OrganizationMetrics(Collector):
             "Days ahead within which a forecast run-out of a quota alerts (the catalog's alerts.runOutDays)",
             value=self.run_out_days,
         )
-        yield from (used, hard, plan, cost, alert, run_out)
+        yield from (used, hard, plan, cost, budget, alert, run_out)
 
 
 class _Exported(Collector):

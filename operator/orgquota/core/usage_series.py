@@ -16,6 +16,7 @@ from typing import Any, Final
 from orgquota.core import advice
 from orgquota.core import annotations as ann
 from orgquota.core.advice import RESOURCES
+from orgquota.core.budget import parse_budget
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, granted_addons
 from orgquota.core.quantity import Quantity, QuantityError
@@ -52,6 +53,8 @@ class OrgSeries:
     mode: str
     cost: MonthlyCost | None
     """None unless the plan named is in the catalog and has a price"""
+    budget: MonthlyCost | None = None
+    """the monthly budget (`billing.kube-dc.com/budget`), when one is set and readable"""
     alerts: Mapping[str, str] = field(default_factory=dict)
     """the level of each `resource` under pressure (`core.pressure`)"""
 
@@ -97,6 +100,7 @@ def org_series(
     plan_id = annotations.get(ann.PLAN_ID)
     default = ann.Subscription.ACTIVE.value if plan_id is not None else ""
     subscription = annotations.get(ann.SUBSCRIPTION, default)
+    budget = parse_budget(annotations.get(ann.BUDGET))
     return OrgSeries(
         used,
         hard,
@@ -104,4 +108,5 @@ def org_series(
         subscription[:LABEL_LENGTH],
         desired.mode.value,
         monthly_cost(annotations, catalog),
+        None if budget is None else MonthlyCost(budget.monthly, budget.currency[:LABEL_LENGTH]),
     )
