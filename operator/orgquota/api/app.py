@@ -21,7 +21,7 @@ from orgquota.api.history.prometheus import Prometheus
 from orgquota.api.keys import KeySet
 from orgquota.api.metrics import ObservedRequests, metrics_endpoint
 from orgquota.api.page import mount_page
-from orgquota.api.providers import ProviderContext, provider_router
+from orgquota.api.providers.interface import ProviderContext, create_provider
 from orgquota.api.schema.envelope import ERROR_RESPONSES
 from orgquota.api.settings import ApiSettings
 
@@ -64,9 +64,9 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(history.router)
-    provider = provider_router(ProviderContext(settings, cluster, cluster.kube))
-    if provider is not None:
-        app.include_router(provider, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.state.provider = create_provider(ProviderContext(settings, cluster))
+    for provider_routes in app.state.provider.routers():
+        app.include_router(provider_routes, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     declare_bearer_auth(app)
 

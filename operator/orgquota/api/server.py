@@ -28,7 +28,7 @@ async def serve(settings: ApiSettings, host: str, port: int) -> None:
         "billing API on http://%s:%d (provider %s, issuer %s, catalog %s/%s)",
         host,
         port,
-        settings.provider.value,
+        settings.provider,
         settings.issuer_url,
         settings.catalog_namespace,
         settings.catalog_name,
