@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from localcluster.mailserver import MailServer
 from orgquota.api.settings import ApiSettings
 
 CATALOG_TEXT = """
@@ -110,6 +111,7 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
             }
         ],
         "quotaUsage": {"hard": {}, "used": {}, "lastUpdated": "2026-11-03T08:00:00Z"},
+        "alerts": [{"resource": "cpu", "level": "warning", "percent": 87.3, "since": "2026-11-03T08:00:00Z"}],
     }
     return {
         "namespaces": [
@@ -160,3 +162,12 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
             _pod("beta-x", "job", "3", "2Gi"),
         ],
     }
+
+
+SMTP_SECRET = "alertmanager-secret"
+"""ALERTS_WEBHOOK_SECRET of the applications that mail alerts"""
+
+
+def notification_settings(mail: MailServer) -> dict[str, str]:
+    """The SMTP_* settings that mail alerts to `mail`."""
+    return {"SMTP_URL": mail.url, "SMTP_FROM": "billing@kube-dc.example", "ALERTS_WEBHOOK_SECRET": SMTP_SECRET}

@@ -22,10 +22,13 @@ from orgquota.api import routes, schema
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.history import routes as history
+from orgquota.api.notifications import routes as notification_settings
+from orgquota.api.notifications import webhook as alerts_webhook
 from orgquota.api.schema.envelope import ErrorAnswer
 from orgquota.api.schema.projects import ProjectOverview
 from orgquota.api.settings import ApiSettings
 from tests.support.oidc import Issuer, bearer
+from tests.unit.api.fixtures import SMTP_SECRET
 
 API = "/api/billing"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorAnswer"}
@@ -35,7 +38,12 @@ def declared() -> dict[tuple[str, str], Any]:
     """(method, path template) -> the declared success model of every route every provider mode has."""
     return {
         (method, route.path): route.response_model
-        for route in [*routes.router.routes, *history.router.routes]
+        for route in [
+            *routes.router.routes,
+            *history.router.routes,
+            *notification_settings.router.routes,
+            *alerts_webhook.router.routes,
+        ]
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }
@@ -66,6 +74,10 @@ class Answers:
     def simulate(self, headers: dict[str, str], body: dict[str, Any], status: int = 200) -> Any:
         response = self.client.post(f"{API}/simulate-downgrade", headers=headers, json=body)
         return self.check("POST", "/simulate-downgrade", response, status)
+
+    def send(self, method: str, template: str, headers: dict[str, str], body: Any = None, status: int = 200) -> Any:
+        response = self.client.request(method, API + template, headers=headers, json=body)
+        return self.check(method, template, response, status)
 
 
 def _schema(spec: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +164,18 @@ def test_real_answers_match_their_models(
     cluster.eips.replace([])  # the public IP no longer full: the CPU running out decides
     assert answers.get("/recommendations", admin)["data"]["suggestion"]["simulate"]["fits"]
     answers.get("/recommendations", project_user, 403)
+    assert answers.get("/quota-status", admin)["data"]["alerts"][0]["level"] == "warning"
+    answers.get("/notification-settings", admin)
+    assert answers.send("PUT", "/notification-settings", admin, {"emails": ["ops@acme.example"]})["data"]["emails"]
+    answers.send("PUT", "/notification-settings", admin, {"emails": ["nobody"]}, 400)
+    assert answers.get("/budget", admin)["data"]["monthly"] is None
+    assert answers.send("PUT", "/budget", admin, {"monthly": 250, "currency": "EUR"})["data"]["percent"] == 91.2
+    answers.send("PUT", "/budget", admin, {"monthly": -1}, 400)
+    answers.send("DELETE", "/budget", admin)
+    hook = {"Authorization": f"Bearer {SMTP_SECRET}"}
+    firing = {"status": "firing", "labels": {"organization": "acme"}, "startsAt": "2026-11-24T12:00:00Z"}
+    assert answers.send("POST", "/alerts", hook, {"alerts": [{**firing, "fingerprint": "f1"}]})["data"]["mailed"] == 1
+    answers.send("POST", "/alerts", {}, {"alerts": []}, 401)
     assert answers.seen == set(answers.models), "a route whose answers this test does not check"
 
 

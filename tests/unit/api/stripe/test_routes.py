@@ -253,7 +253,8 @@ def test_secrets_and_checkout_addresses_are_not_logged(
 def test_config_offers_everything_stripe_does(client: TestClient, project_user: dict[str, str]) -> None:
     config = client.get(f"{API}/config", headers=project_user).json()["config"]
     assert config["provider"] == "stripe"
-    assert all(on for name, on in config["features"].items() if name != "history")  # history: PROMETHEUS_URL
+    own = {"history", "notifications"}  # the API's: PROMETHEUS_URL, SMTP_URL
+    assert all(on for name, on in config["features"].items() if name not in own)
 
 
 def test_changing_to_the_current_plan_is_a_conflict(client: TestClient, admin: dict[str, str]) -> None:
