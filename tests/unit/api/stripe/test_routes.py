@@ -3,6 +3,7 @@ parameters, idempotency keys), and what they refuse is refused before Stripe is 
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -260,3 +261,33 @@ def test_config_offers_everything_stripe_does(client: TestClient, project_user: 
 def test_changing_to_the_current_plan_is_a_conflict(client: TestClient, admin: dict[str, str]) -> None:
     refused = error(client.put(f"{API}/organization-subscription", json={"planId": "pro-pool"}, headers=admin), 409)
     assert refused["error"] == "organization 'acme' is already on plan 'pro-pool'"
+
+
+def with_budget(cluster: Cluster, monthly: object) -> None:
+    record = cluster.orgs.get("acme", "acme")
+    assert record is not None
+    budget = json.dumps({"monthly": str(monthly), "currency": "EUR"})
+    meta = {"namespace": "acme", "name": "acme", "annotations": {**record.annotations, P + "budget": budget}}
+    cluster.orgs.apply("MODIFIED", {"metadata": meta})
+
+
+def test_an_addon_above_the_budget_needs_over_budget(
+    client: TestClient, cluster: Cluster, admin: dict[str, str]
+) -> None:
+    total = data(client.get(f"{API}/organization-subscription", headers=admin))["monthlyCost"]["total"]
+    with_budget(cluster, total)  # pro-pool + turbo-x1 (199 + 29): one more turbo-x1 is 29 above it
+    body = {"addonId": "turbo-x1"}
+    refused = client.post(f"{API}/organization-subscription/addons", json=body, headers=admin)
+    assert error(refused, 409)["code"] == "BUDGET_EXCEEDED"
+    assert refused.json()["details"]["budget"] == total
+    accepted = client.post(f"{API}/organization-subscription/addons", json={**body, "overBudget": True}, headers=admin)
+    assert data(accepted)["quantity"] >= 1
+
+
+def test_a_plan_change_above_the_budget_is_refused_before_stripe_is_asked(
+    client: TestClient, cluster: Cluster, admin: dict[str, str]
+) -> None:
+    with_budget(cluster, 50)  # dev-pool + turbo-x1 is 78
+    refused = client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin)
+    assert error(refused, 409)["code"] == "BUDGET_EXCEEDED"
+    assert refused.json()["details"] == {"monthlyCost": 78, "budget": 50, "currency": "EUR"}
