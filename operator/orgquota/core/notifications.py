@@ -76,8 +76,16 @@ def parse_notify(raw: str | None) -> list[str]:
     return [address for address in found[:MAX_ADDRESSES] if address_problem(address) is None]
 
 
+_STAMP: Final = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
 def alert_key(fingerprint: str, starts_at: str, status: str) -> str:
-    """One state of one alert: Alertmanager's fingerprint, when it started and whether it fires."""
+    """One state of one alert: Alertmanager's fingerprint, when it started and whether it fires. The
+    start is kept to the millisecond: Alertmanager writes nanoseconds in its webhook and milliseconds in
+    its API, and either is the same start."""
+    stamp = _STAMP.match(starts_at)
+    if stamp is not None:
+        starts_at = f"{stamp[1]}.{((stamp[2] or '') + '000')[:3]}{stamp[3]}"
     return f"{fingerprint[:32]}/{starts_at[:40]}/{status[:16]}"
 
 
