@@ -39,6 +39,8 @@ ALWAYS: Final = {
     "billing API": "-m orgquota api",
     "Keycloak's JVM": "java",
     "Prometheus": "/prometheus --config.file=",
+    "Alertmanager": "/prometheus-alertmanager --config.file=",
+    "the SMTP server": "-m aiosmtpd",
 }
 CONTROL_PLANE: Final = {"etcd": "/etcd ", "kube-apiserver": "/kube-apiserver "}
 PLATFORM: Final = {"kube-controller-manager": "/kube-controller-manager ", "HNC": "/hnc-manager "}
@@ -118,6 +120,7 @@ def test_make_run_serves_page_and_api_and_ctrl_c_leaves_nothing(tmp_path: Path, 
             assert index.text == PAGE_INDEX.read_text()
             env_js = http.get("env.js").text
             assert f'window.keycloakURL = "{issuer}";' in env_js
+        assert re.search(r"^  alert mail +/\S+/maildir ", log.read_text(errors="replace"), re.MULTILINE)
         prometheus = _prometheus(log)
         assert eventually(lambda: _scraped(prometheus, 'up{job="orgquota-api"}')) == 1
         cpu = 'orgquota_organization_quota_hard{job="orgquota-operator",organization="acme",resource="cpu"}'
