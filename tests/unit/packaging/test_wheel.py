@@ -36,7 +36,8 @@ from tests.support.dockerfile import LAST_STAGE, REPO_ROOT, Replay, files, repla
 from tests.support.operator_process import OperatorProcess
 from tests.support.waiting import present
 
-pytestmark = pytest.mark.slow
+# the image's venv is built in the first test: 100 s on a quiet machine, 4 minutes on a loaded one
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 PACKAGE: Final = REPO_ROOT / "operator" / "orgquota"
 VERSION: Final = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 from fastapi import APIRouter, Request
 
+from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
+from orgquota.api.guard import MAX_JSON_BODY_BYTES
 from orgquota.api.numbers import number
 from orgquota.api.organization import OrgFacts
 from orgquota.api.providers.webhook import capped_body
@@ -30,7 +32,6 @@ from orgquota.kube.billing_annotations import write_billing_annotations
 from orgquota.kube.client import KubeError
 
 router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-MAX_BODY_BYTES: Final = 16 * 1024
 
 
 def facts_of(request: Request, caller: OrgAdmin) -> OrgFacts:
@@ -40,9 +41,9 @@ def facts_of(request: Request, caller: OrgAdmin) -> OrgFacts:
 
 async def json_object(request: Request, fields: set[str]) -> dict[str, Any]:
     """The body: a JSON object of exactly `fields` at most (numbers as Decimal); 400 or 413 otherwise."""
-    body = await capped_body(request, MAX_BODY_BYTES)
+    body = await capped_body(request, MAX_JSON_BODY_BYTES)
     if body is None:
-        raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        raise ApiError(413, f"the request body is larger than {MAX_JSON_BODY_BYTES} bytes")
     try:
         data = json.loads(body, parse_float=Decimal, parse_int=Decimal)
     except (ValueError, RecursionError) as exc:
@@ -79,6 +80,7 @@ async def get_notification_settings(caller: OrgAdmin, request: Request) -> JSONB
     response_model=Success[NotificationSettings],
     summary="Set where the organization's alerts are mailed (at most 10 addresses)",
 )
+@audited("notification settings")
 async def put_notification_settings(caller: OrgAdmin, request: Request) -> JSONBody:
     facts_of(request, caller)
     data = await json_object(request, {"emails"})
@@ -116,6 +118,7 @@ async def get_budget(caller: OrgAdmin, request: Request) -> JSONBody:
     response_model=Success[BudgetAnswer],
     summary="Set the monthly budget (in the plan's currency): purchases above it need overBudget",
 )
+@audited("budget set")
 async def put_budget(caller: OrgAdmin, request: Request) -> JSONBody:
     facts = facts_of(request, caller)
     data = await json_object(request, {"monthly", "currency"})
@@ -139,6 +142,7 @@ async def put_budget(caller: OrgAdmin, request: Request) -> JSONBody:
 
 
 @router.delete("/budget", response_model=Success[BudgetAnswer], summary="Remove the monthly budget")
+@audited("budget removed")
 async def delete_budget(caller: OrgAdmin, request: Request) -> JSONBody:
     facts = facts_of(request, caller)
     await write(request, caller.org, {ann.BUDGET: None})

@@ -16,7 +16,7 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.providers.stripe.config import StripeSettings
 from orgquota.api.settings import ApiSettings
-from tests.support.oidc import Issuer
+from tests.support.oidc import Issuer, bearer
 from tests.support.stripe_events import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET, checkout_session, subscription
 from tests.unit.api.fixtures import ACME_HARD, P
 from tests.unit.api.stripe.conftest import Organizations, data, error
@@ -291,3 +291,21 @@ def test_a_plan_change_above_the_budget_is_refused_before_stripe_is_asked(
     refused = client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin)
     assert error(refused, 409)["code"] == "BUDGET_EXCEEDED"
     assert refused.json()["details"] == {"monthlyCost": 78, "budget": 50, "currency": "EUR"}
+
+
+def test_every_write_leaves_an_audit_line_with_who_where_and_how_it_ended(
+    client: TestClient, issuer: Issuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = bearer(issuer.token(org="acme", groups=["org-admin"], sub="u-1", preferred_username="alice"))
+    with caplog.at_level(logging.INFO, logger="orgquota.api.audit"):
+        error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=alice), 409)
+        data(client.delete(f"{API}/organization-subscription", headers=alice))
+        error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
+    lines = [r.fields for r in caplog.records if r.name == "orgquota.api.audit"]  # type: ignore[attr-defined]
+    assert [(line["audit"], line["organization"], line["outcome"][:11]) for line in lines] == [
+        ("plan change", "acme", "refused 409"),
+        ("cancel", "acme", "done"),
+        ("cancel", "beta", "refused 409"),
+    ]
+    assert (lines[0]["sub"], lines[0]["preferred_username"]) == ("u-1", "alice")
+    assert lines[0]["inputs"] == {"body": {"planId": "dev-pool", "overBudget": False}}

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from stripe.params import SubscriptionUpdateParamsItem
 
+from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.budget_guard import added_addon, refuse_over_budget
 from orgquota.api.envelope import ApiError, JSONBody, ok
@@ -75,6 +76,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
     client = provider.client
 
     @router.put("/organization-subscription", summary="Change the plan (refused when current usage would not fit)")
+    @audited("plan change")
     async def change_plan(body: PlanChange, caller: OrgAdmin) -> JSONBody:
         org = caller.org
         facts = provider.org_facts(org)
@@ -114,6 +116,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         return ok({"subscriptionId": subscription_id, "planId": body.planId, "pending": True})
 
     @router.delete("/organization-subscription", summary="Cancel at the end of the paid period")
+    @audited("cancel")
     async def cancel(caller: OrgAdmin) -> JSONBody:
         org = caller.org
         record = provider.cluster.organization(org)
@@ -136,6 +139,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         )
 
     @router.post("/organization-subscription/addons", summary="Add one of an add-on to the subscription")
+    @audited("add-on added")
     async def add_addon(body: AddonChange, caller: OrgAdmin) -> JSONBody:
         org = caller.org
         record = provider.cluster.organization(org)
@@ -162,6 +166,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         return ok({"subscriptionId": subscription_id, "addonId": body.addonId, "quantity": quantity, "pending": True})
 
     @router.delete("/organization-subscription/addons/{addonId}", summary="Remove one of an add-on")
+    @audited("add-on removed")
     async def remove_addon(addonId: str, caller: OrgAdmin) -> JSONBody:
         org = caller.org
         facts = provider.org_facts(org)
@@ -196,6 +201,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         return ok({"subscriptionId": subscription_id, "addonId": addonId, "quantity": quantity, "pending": True})
 
     @router.post("/customer-portal", summary="A Stripe customer portal session for the organization's customer")
+    @audited("customer portal")
     async def portal(caller: OrgAdmin) -> JSONBody:
         record = provider.cluster.organization(caller.org)
         customer = record.annotations.get(ann.PROVIDER_CUSTOMER_ID)

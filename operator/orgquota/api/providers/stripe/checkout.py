@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItem
 
+from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import ApiError, JSONBody, ok
 from orgquota.api.providers.apply import apply_facts
@@ -52,6 +53,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
     client, console = provider.client, provider.console_url
 
     @router.post("/organization-subscription", summary="Start a Stripe Checkout for a plan (and add-ons)")
+    @audited("checkout")
     async def subscribe(body: CheckoutRequest, caller: OrgAdmin) -> JSONBody:
         org = caller.org
         facts = provider.org_facts(org)
@@ -140,9 +142,11 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         )
 
     @router.get("/verify-checkout", summary="Confirm a completed Checkout and apply its plan at once")
+    @audited("checkout confirmed")
     async def verify_get(caller: OrgAdmin, sessionId: Annotated[str, Query(min_length=1)]) -> JSONBody:
         return await verify(sessionId, caller.org)
 
     @router.post("/verify-checkout", summary="Confirm a completed Checkout (the session id in the body)")
+    @audited("checkout confirmed")
     async def verify_post(body: SessionRef, caller: OrgAdmin) -> JSONBody:
         return await verify(body.sessionId, caller.org)
