@@ -47,16 +47,23 @@ def debian_binary(name: str) -> Path:
 
 
 def scrape_config(
-    targets: Mapping[str, Sequence[str]], scrape_interval: str, rule_files: Sequence[Path]
+    targets: Mapping[str, Sequence[str]],
+    scrape_interval: str,
+    rule_files: Sequence[Path],
+    alertmanagers: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """prometheus.yml: one job per entry of `targets` (job name -> `host:port`s), rules evaluated as often."""
-    return {
+    """prometheus.yml: one job per entry of `targets` (job name -> `host:port`s), rules evaluated as often,
+    alerts sent to `alertmanagers` (`host:port`s)."""
+    config: dict[str, Any] = {
         "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
         "rule_files": [str(path) for path in rule_files],
         "scrape_configs": [
             {"job_name": job, "static_configs": [{"targets": list(addresses)}]} for job, addresses in targets.items()
         ],
     }
+    if alertmanagers:
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]}
+    return config
 
 
 class Prometheus:
@@ -77,6 +84,7 @@ class Prometheus:
         data_dir: Path | None = None,
         retention: str = RETENTION,
         start_timeout: float = 60.0,
+        alertmanagers: Sequence[str] = (),
     ) -> None:
         self._own_dir = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="prometheus-")) if workdir is None else workdir.resolve()
@@ -86,6 +94,7 @@ class Prometheus:
         self.data_dir = (data_dir or self.workdir / "data").resolve()
         self.retention = retention
         self.start_timeout = start_timeout
+        self.alertmanagers = tuple(alertmanagers)
         self.port = 0
         self.url = ""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -113,7 +122,7 @@ class Prometheus:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         rules = sorted(self.rules_dir.glob("*.yml")) if self.rules_dir is not None else []
-        config = scrape_config(self.targets, self.scrape_interval, rules)
+        config = scrape_config(self.targets, self.scrape_interval, rules, self.alertmanagers)
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         try:
             for attempt in range(PORT_ATTEMPTS):
@@ -138,7 +147,7 @@ class Prometheus:
             f"--web.listen-address=127.0.0.1:{self.port}",
         ]
         self._proc = spawn(args, self.log_path, detached=False)
-        problem = wait_started(self._proc, lambda: _ready(self.url), self.start_timeout)
+        problem = wait_started(self._proc, lambda: ready(self.url), self.start_timeout)
         if problem is None:
             return True
         tail = log_tail(self.log_path)
@@ -169,7 +178,8 @@ class Prometheus:
             self._proc = None
 
 
-def _ready(url: str) -> bool:
+def ready(url: str) -> bool:
+    """Whether a Prometheus-style server (Prometheus, Alertmanager) at `url` says it is ready (`/-/ready`)."""
     try:
         with _OPENER.open(f"{url}/-/ready", timeout=2) as resp:
             return bool(resp.status == 200)

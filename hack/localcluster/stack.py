@@ -1,8 +1,9 @@
 """`localcluster run` (`make run`): the whole local stack in the foreground, supervised by this process.
 
 The control plane with the platform slice (or the cluster of $KUBECONFIG), the CRDs and examples,
-Keycloak with the kube-dc realm, the operator, Prometheus scraping it and the billing API serving the
-page, all on 127.0.0.1.
+Keycloak with the kube-dc realm, the operator, Prometheus scraping it, Alertmanager sending its alerts
+to the billing API, an SMTP server keeping the API's alert mail in a Maildir, and the billing API
+serving the page, all on 127.0.0.1.
 Every process is a child spawned from the main thread with PDEATHSIG (`procs.spawn`), so none outlives
 this one, even killed; their logs are followed here with a `[name]` prefix. Ctrl-C or SIGTERM stops
 them in reverse order; a child that dies stops the rest and makes the exit code 1.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -26,12 +28,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from .alertmanager import Alertmanager, AlertmanagerError
 from .binaries import BinariesError
 from .controlplane import ControlPlane, ControlPlaneError, free_ports, log_tail
 from .hnc import HncError
 from .keycloak import Keycloak, KeycloakError
 from .kubectl import Cluster, KubectlError, install_crds
 from .logfollow import LogFollower
+from .mailserver import MailServer, MailServerError
 from .platform import Platform
 from .procs import spawn, stop_child, wait_started, wait_until
 from .prometheus import SCRAPE_INTERVAL, Prometheus, PrometheusError, debian_binary
@@ -53,6 +57,8 @@ _ERRORS: Final = (
     KubectlError,
     HncError,
     PrometheusError,
+    AlertmanagerError,
+    MailServerError,
     TimeoutError,
 )
 
@@ -146,6 +152,9 @@ class Stack:
         self._platform: Platform | None = None
         self._keycloak: Keycloak | None = None
         self._prometheus: Prometheus | None = None
+        self._alertmanager: Alertmanager | None = None
+        self._mail: MailServer | None = None
+        self._alerts_secret = secrets.token_urlsafe(24)
         self._children: list[_Child] = []
 
     def run(self) -> int:
@@ -161,12 +170,15 @@ class Stack:
                 api_port = choose_api_port(self.options.api_port)
                 kubeconfig = self._cluster(stack)
                 operator_metrics = self._operator(stack, kubeconfig)
-                prometheus = self._prometheus_up(stack, [f"127.0.0.1:{operator_metrics}"], f"127.0.0.1:{api_port}")
+                self._mail = stack.enter_context(MailServer(self.workdir / "mail"))
+                alertmanager = self._alertmanager_up(stack, f"http://127.0.0.1:{api_port}")
+                prometheus = self._prometheus_up(
+                    stack, [f"127.0.0.1:{operator_metrics}"], f"127.0.0.1:{api_port}", alertmanager
+                )
                 issuer = self._keycloak_up(stack, f"http://127.0.0.1:{api_port}")
                 self._api(stack, kubeconfig, issuer, api_port, prometheus)
-                self.out.say(
-                    "", banner(api_port, issuer, kubeconfig, operator_metrics, prometheus, self.workdir, began)
-                )
+                places = {"Prometheus": prometheus, "Alertmanager": alertmanager, "mail": str(self._mail.maildir)}
+                self.out.say("", banner(api_port, issuer, kubeconfig, operator_metrics, places, self.workdir, began))
                 self._supervise()
             except KeyboardInterrupt:
                 self.out.say("run", "signal received: stopping everything")
@@ -231,9 +243,22 @@ class Stack:
         stack.callback(child.stop)
         return metrics_port
 
-    def _prometheus_up(self, stack: contextlib.ExitStack, operator: list[str], api: str) -> str | None:
-        """Prometheus scraping the operator and the API (which starts later: its first scrapes fail); its URL,
-        or None when it is not installed (the rest runs without usage history)."""
+    def _alertmanager_up(self, stack: contextlib.ExitStack, api_url: str) -> str | None:
+        """Alertmanager sending to the API (which starts later: Alertmanager retries); its URL, or None when
+        it is not installed (Events and conditions still work; no alert is mailed)."""
+        if shutil.which("prometheus-alertmanager") is None:
+            self.out.say("run", "prometheus-alertmanager is not installed (`make prometheus`): no alert e-mails")
+            return None
+        self._alertmanager = Alertmanager(api_url, self._alerts_secret, self.workdir / "alertmanager")
+        self.out.follow("alertmanager", self._alertmanager.log_path)
+        stack.enter_context(self._alertmanager)
+        return self._alertmanager.url
+
+    def _prometheus_up(
+        self, stack: contextlib.ExitStack, operator: list[str], api: str, alertmanager: str | None
+    ) -> str | None:
+        """Prometheus scraping the operator and the API (which starts later: its first scrapes fail), sending
+        alerts to `alertmanager`; its URL, or None when it is not installed (no usage history)."""
         try:
             debian_binary("prometheus")
         except PrometheusError as exc:
@@ -243,6 +268,7 @@ class Stack:
             self.workdir / "prometheus",
             targets={"orgquota-operator": operator, "orgquota-api": [api]},
             scrape_interval=self.options.scrape_interval,
+            alertmanagers=[alertmanager.removeprefix("http://")] if alertmanager else (),
         )
         shutil.rmtree(self._prometheus.data_dir, ignore_errors=True)  # the cluster is new: so is its history
         self.out.follow("prometheus", self._prometheus.log_path)
@@ -269,6 +295,10 @@ class Stack:
         env.setdefault("CONSOLE_URL", origin)
         if prometheus is not None:
             env["PROMETHEUS_URL"] = prometheus
+        if self._mail is not None:
+            env.update(
+                SMTP_URL=self._mail.url, SMTP_FROM="billing@orgquota.local", ALERTS_WEBHOOK_SECRET=self._alerts_secret
+            )
         if self.options.ui_dir is not None:
             env["ORGQUOTA_UI_DIR"] = str(self.options.ui_dir)
         self.out.follow("api", self.workdir / "api.log")
@@ -290,6 +320,10 @@ class Stack:
                     )
             if self._prometheus is not None and not self._prometheus.running():
                 raise StackError(f"Prometheus exited; last log lines:\n{log_tail(self._prometheus.log_path)}")
+            if self._alertmanager is not None and not self._alertmanager.running():
+                raise StackError(f"Alertmanager exited; last log lines:\n{log_tail(self._alertmanager.log_path)}")
+            if self._mail is not None and not self._mail.running():
+                raise StackError(f"the SMTP server exited; last log lines:\n{log_tail(self._mail.log_path)}")
             if self._keycloak is not None and not self._keycloak.running():
                 raise StackError(f"Keycloak exited; last log lines:\n{log_tail(self._keycloak.log_path)}")
             if self._plane is not None and not self._plane.running():

@@ -31,8 +31,15 @@ def demo_user_lines(realm_file: Path = REALM_FILE) -> list[str]:
 
 
 def banner(
-    api_port: int, issuer: str, kubeconfig: Path, metrics_port: int, prometheus: str | None, workdir: Path, began: float
+    api_port: int,
+    issuer: str,
+    kubeconfig: Path,
+    metrics_port: int,
+    places: dict[str, str | None],
+    workdir: Path,
+    began: float,
 ) -> str:
+    """`places`: the addresses of Prometheus and Alertmanager (None: not installed) and the mail's Maildir."""
     origin = f"http://127.0.0.1:{api_port}"
     grant = " ".join(
         f"-d {shlex.quote(f'{key}={value}')}"
@@ -53,7 +60,9 @@ def banner(
             f"  Keycloak       {issuer}",
             f"  kubeconfig     {kubeconfig}",
             f"  operator       metrics http://127.0.0.1:{metrics_port}/metrics",
-            f"  Prometheus     {prometheus or 'not installed (`make prometheus`): no usage history'}",
+            f"  Prometheus     {places.get('Prometheus') or 'not installed (`make prometheus`): no usage history'}",
+            f"  Alertmanager   {places.get('Alertmanager') or 'not installed (`make prometheus`): no alert e-mails'}",
+            f"  alert mail     {places.get('mail')}  (a Maildir: one file per message in new/, or `mutt -f` it)",
             f"  logs           {workdir}",
             "Demo users (password = user name):",
             *demo_user_lines(),

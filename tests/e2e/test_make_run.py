@@ -29,7 +29,7 @@ from localcluster.procs import spawn
 from tests.support.cluster import external_kubeconfig
 from tests.support.files import EXAMPLES, REPO_ROOT
 from tests.support.proctree import ProcessInfo, descendants, is_loopback, listening_addresses, still_running
-from tests.support.waiting import eventually
+from tests.support.waiting import assert_eq, eventually
 
 PAGE_INDEX: Final = REPO_ROOT / "ui" / "dist" / "index.html"
 START_TIMEOUT: Final = 330.0  # Keycloak alone has taken up to 170 s on this machine under load
@@ -39,6 +39,8 @@ ALWAYS: Final = {
     "billing API": "-m orgquota api",
     "Keycloak's JVM": "java",
     "Prometheus": "/prometheus --config.file=",
+    "Alertmanager": "/prometheus-alertmanager --config.file=",
+    "the SMTP server": "-m aiosmtpd",
 }
 CONTROL_PLANE: Final = {"etcd": "/etcd ", "kube-apiserver": "/kube-apiserver "}
 PLATFORM: Final = {"kube-controller-manager": "/kube-controller-manager ", "HNC": "/hnc-manager "}
@@ -118,10 +120,12 @@ def test_make_run_serves_page_and_api_and_ctrl_c_leaves_nothing(tmp_path: Path, 
             assert index.text == PAGE_INDEX.read_text()
             env_js = http.get("env.js").text
             assert f'window.keycloakURL = "{issuer}";' in env_js
+        assert re.search(r"^  alert mail +/\S+/maildir ", log.read_text(errors="replace"), re.MULTILINE)
         prometheus = _prometheus(log)
-        assert eventually(lambda: _scraped(prometheus, 'up{job="orgquota-api"}')) == 1
+        # the API starts after Prometheus: its first scrapes are `up 0` until one reaches it
+        eventually(lambda: assert_eq(_scraped(prometheus, 'up{job="orgquota-api"}'), 1))
         cpu = 'orgquota_organization_quota_hard{job="orgquota-operator",organization="acme",resource="cpu"}'
-        assert eventually(lambda: _scraped(prometheus, cpu)) == usage.json()["data"]["cpu"]["limit"]
+        eventually(lambda: assert_eq(_scraped(prometheus, cpu), usage.json()["data"]["cpu"]["limit"]))
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGINT)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from localcluster.mailserver import MailServer
 from orgquota.api.settings import ApiSettings
 from orgquota.core.annotations import PREFIX
 from orgquota.kube.client import ORGANIZATION
@@ -112,6 +113,7 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
             }
         ],
         "quotaUsage": {"hard": {}, "used": {}, "lastUpdated": "2026-11-03T08:00:00Z"},
+        "alerts": [{"resource": "cpu", "level": "warning", "percent": 87.3, "since": "2026-11-03T08:00:00Z"}],
     }
     return {
         "namespaces": [
@@ -176,3 +178,12 @@ def organizations_apiserver(settings: ApiSettings) -> FakeKube:
     for org in cluster_objects(settings)["orgs"]:
         kube.put(ORGANIZATION.path(org["metadata"]["namespace"], org["metadata"]["name"]), org)
     return kube
+
+
+SMTP_SECRET = "alertmanager-secret"
+"""ALERTS_WEBHOOK_SECRET of the applications that mail alerts"""
+
+
+def notification_settings(mail: MailServer) -> dict[str, str]:
+    """The SMTP_* settings that mail alerts to `mail`."""
+    return {"SMTP_URL": mail.url, "SMTP_FROM": "billing@kube-dc.example", "ALERTS_WEBHOOK_SECRET": SMTP_SECRET}

@@ -22,6 +22,9 @@ from orgquota.api.history import routes as history
 from orgquota.api.history.prometheus import Prometheus
 from orgquota.api.keys import KeySet
 from orgquota.api.metrics import ObservedRequests, metrics_endpoint
+from orgquota.api.notifications import routes as notification_settings
+from orgquota.api.notifications import webhook as alerts_webhook
+from orgquota.api.notifications.mailer import Mailer
 from orgquota.api.page import mount_page
 from orgquota.api.providers.interface import ProviderContext, create_provider
 from orgquota.api.schema.envelope import ERROR_RESPONSES
@@ -67,6 +70,10 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     app.include_router(routes.router)
     app.include_router(history.router)
     app.include_router(project_caps.router)
+    app.include_router(notification_settings.router)
+    if settings.notifications:  # SPEC §10: without SMTP_URL, Alertmanager's receiver does not exist
+        app.state.mailer = Mailer(settings)
+        app.include_router(alerts_webhook.router)
     app.state.provider = create_provider(ProviderContext(settings, cluster))
     for provider_routes in app.state.provider.routers():
         app.include_router(provider_routes, prefix=API_PREFIX, responses=ERROR_RESPONSES)
@@ -111,8 +118,8 @@ def declare_bearer_auth(app: FastAPI) -> None:
             schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
             schemes["bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             for path, operations in schema.get("paths", {}).items():
-                if path == f"{API_PREFIX}/webhook":
-                    continue  # signed by the provider, not by a user's token
+                if path in (f"{API_PREFIX}/webhook", f"{API_PREFIX}/alerts"):
+                    continue  # signed by the provider, or Alertmanager's shared secret: not a user's token
                 for operation in operations.values():
                     operation.setdefault("security", [{"bearer": []}])
             app.openapi_schema = schema

@@ -27,13 +27,21 @@ class ApiError(Exception):
     """An answer other than success: status, message, details (and headers, e.g. WWW-Authenticate)."""
 
     def __init__(
-        self, status: int, message: str, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.details = details or {}
         self.headers = headers
+        self.code = code
+        """a machine-readable reason a client acts on (`BUDGET_EXCEEDED`), at the top of the error"""
 
 
 class JSONBody(JSONResponse):
@@ -47,15 +55,20 @@ def ok(data: Any) -> JSONBody:
     return JSONBody({"success": True, "data": data})
 
 
-def error_body(message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(message: str, details: dict[str, Any] | None = None, code: str | None = None) -> dict[str, Any]:
     stamp = format_rfc3339(datetime.now(UTC), millis=True)
-    return {"success": False, "error": message, "details": details or {}, "timestamp": stamp}
+    body = {"success": False, "error": message, "details": details or {}, "timestamp": stamp}
+    return body if code is None else {**body, "code": code}
 
 
 def error_response(
-    status: int, message: str, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> JSONBody:
-    return JSONBody(error_body(message, details), status_code=status, headers=headers)
+    return JSONBody(error_body(message, details, code), status_code=status, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, dict[str, Any]]:
@@ -76,7 +89,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, dict[str
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        return error_response(exc.status, exc.message, exc.details, exc.headers)
+        return error_response(exc.status, exc.message, exc.details, exc.headers, exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -3,7 +3,8 @@
 A body is bounded before it is read (its declared length first; a chunked one counted while it
 is read), a body sent to `/api/billing` without a valid token is refused before a byte of it is
 read, and a path that does not decode to text (`/%00`, `/%ff`) is refused before any route sees it.
-The webhook keeps its own cap (`providers.webhook.capped_body`) and its own proof (a signature).
+The webhooks keep their own cap (`providers.webhook.capped_body`) and their own proof: the provider's
+signature, Alertmanager's shared secret (`notifications.webhook`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from orgquota.api.envelope import API_PREFIX, ApiError, error_response
 MAX_JSON_BODY_BYTES: Final = 8 * 1024
 """the largest body of a JSON route: the largest today (a checkout with its add-ons) is a few hundred bytes"""
 WEBHOOK_PATH: Final = f"{API_PREFIX}/webhook"
+OWN_PROOF: Final = frozenset({WEBHOOK_PATH, f"{API_PREFIX}/alerts"})
+"""routes that check their caller and bound their body themselves (no JWT: a signature, a shared secret)"""
 _CONTROL: Final = frozenset(chr(code) for code in (*range(0x20), 0x7F))
 
 
@@ -42,7 +45,7 @@ class RequestGuard:
             )
             return
         declared, chunked = _body_headers(scope)
-        if ((declared is None or declared == 0) and not chunked) or path == WEBHOOK_PATH:
+        if ((declared is None or declared == 0) and not chunked) or path in OWN_PROOF:
             await self.app(scope, receive, send)
             return
         if declared is not None and declared < 0:

@@ -163,6 +163,7 @@ def status(facts: OrgFacts) -> dict[str, Any]:
         "reason": condition.get("reason") or desired.reason.value,
         "message": condition.get("message") or desired.message,
         "overQuota": [names.get(name, name) for name in over],
+        "alerts": [dict(alert) for alert in record.status.get("alerts") or []],
     }
 
 

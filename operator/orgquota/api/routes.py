@@ -60,6 +60,7 @@ def provider_of(request: Request) -> BillingProvider[Any]:
 async def config(caller: AnyCaller, request: Request) -> JSONBody:
     answer = provider_of(request).config()
     answer["features"]["history"] = settings_of(request).prometheus_url is not None  # the API's, not the provider's
+    answer["features"]["notifications"] = settings_of(request).notifications
     return JSONBody({"success": True, "config": answer})
 
 

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, ClassVar, Final, Literal, Self
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, AnyUrl, Field, SecretStr, field_validator
 
 from orgquota.api import providers
+from orgquota.core.notifications import address_problem
 from orgquota.settings import EnvironmentSettings, SharedSettings
 
 ENVIRONMENT: Final = {
@@ -28,13 +29,23 @@ ENVIRONMENT: Final = {
     "console_url": "CONSOLE_URL",
     "ui_dir": "ORGQUOTA_UI_DIR",
     "access_log": "ORGQUOTA_ACCESS_LOG",
+    "alerts_webhook_secret": "ALERTS_WEBHOOK_SECRET",
+    "smtp_url": "SMTP_URL",
+    "smtp_from": "SMTP_FROM",
+    "smtp_starttls": "SMTP_STARTTLS",
+    "smtp_username": "SMTP_USERNAME",
+    "smtp_password": "SMTP_PASSWORD",
 }
+SECRETS: Final = frozenset({"alerts_webhook_secret", "smtp_password"})
+SMTP_SCHEMES: Final = {"smtp": 25, "smtps": 465}
+"""SMTP_URL's schemes and their default ports (smtps: TLS from the first byte)"""
 DEFAULT_UI_DIR: Final = Path(__file__).resolve().parents[3] / "ui" / "dist"
 """the page built in a source checkout (`ui/dist`); an installed package sets ORGQUOTA_UI_DIR"""
 
 
 class ApiSettings(SharedSettings):
     ENVIRONMENT: ClassVar[Mapping[str, str]] = ENVIRONMENT
+    SECRETS: ClassVar[frozenset[str]] = SECRETS
     PROGRAM: ClassVar[str] = "orgquota api"
 
     provider: str = "none"
@@ -54,6 +65,36 @@ class ApiSettings(SharedSettings):
     ui_dir: Path | None = None
     access_log: Literal["all", "errors"] = "all"
     """`all`: a line per request; `errors`: denials, failures and writes only (reads are in the metrics)"""
+    alerts_webhook_secret: SecretStr | None = None
+    """the bearer token Alertmanager sends to POST /alerts (required with SMTP_URL)"""
+    smtp_url: AnyUrl | None = None
+    """where alert e-mails are sent (`smtp://host:port`, `smtps://host:port`); unset: no notifications"""
+    smtp_from: str = ""
+    """the sender of alert e-mails (required with SMTP_URL)"""
+    smtp_starttls: bool = False
+    """upgrade an smtp:// connection with STARTTLS (and refuse to send without it)"""
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: AnyUrl | None) -> AnyUrl | None:
+        if value is not None and (value.scheme not in SMTP_SCHEMES or not value.host):
+            raise ValueError("must be smtp://host[:port] or smtps://host[:port]")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str) -> str:
+        problem = address_problem(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @property
+    def notifications(self) -> bool:
+        """Whether alerts are mailed (`/config` `features.notifications`, POST /alerts mounted)."""
+        return self.smtp_url is not None
 
     @field_validator("provider")
     @classmethod
@@ -81,6 +122,11 @@ class ApiSettings(SharedSettings):
         settings = super().read(environ)
         if isinstance(settings, list):
             return settings
+        if settings.smtp_url is not None:
+            needed = {"ALERTS_WEBHOOK_SECRET": settings.alerts_webhook_secret, "SMTP_FROM": settings.smtp_from}
+            missing = [f"{name}: required with SMTP_URL" for name, value in needed.items() if not value]
+            if missing:
+                return missing
         own = providers.load(settings.provider).Settings.read(environ)
         if isinstance(own, list):
             return own

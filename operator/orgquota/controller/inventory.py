@@ -77,10 +77,15 @@ class Inventory:
         new billing annotations, or a listing (after which nothing may be assumed).
 
         The status is taken from the first sighting only: the operator is its only writer, and
-        an event still in flight may carry an older status than the one it has just written.
+        an event still in flight may carry an older status than the one it has just written. A
+        listing that shows another status than this replica last wrote is the exception: another
+        replica wrote it while this one was paused, and what it recorded (alerts already announced)
+        must not be decided again.
         """
         known = self.orgs.get(view.key)
         if known is not None and known.uid == view.uid:
+            if listed and view.status != known.written:
+                known.status, known.written = dict(view.status), dict(view.status)
             if known.annotations != view.annotations or listed:
                 known.annotations = view.annotations
                 return True

@@ -15,7 +15,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from orgquota.controller.inventory import OrgKey
-from orgquota.core.usage_series import DEFAULT_RUN_OUT_DAYS, OrgSeries
+from orgquota.core.alert_thresholds import DEFAULT_RUN_OUT_DAYS
+from orgquota.core.usage_series import OrgSeries
 
 
 class OrganizationMetrics(Collector):
@@ -59,6 +60,16 @@ class OrganizationMetrics(Collector):
             labels=["organization", "currency"],
         )
         # A snapshot: the scrape runs in prometheus_client's thread while reconciles change the dict.
+        budget = GaugeMetricFamily(
+            "orgquota_organization_budget",
+            "The organization's monthly budget (billing.kube-dc.com/budget), in major units of the currency",
+            labels=["organization", "currency"],
+        )
+        alert = GaugeMetricFamily(
+            "orgquota_organization_alert",
+            "1 while a quota of the organization is at that level of pressure (the catalog's alerts thresholds)",
+            labels=["organization", "resource", "level"],
+        )
         for (_, organization), series in sorted(self._series.copy().items()):
             for resource, value in series.used.items():
                 used.add_metric([organization, resource], float(value))
@@ -67,12 +78,16 @@ class OrganizationMetrics(Collector):
             plan.add_metric([organization, series.plan, series.subscription, series.mode], 1)
             if series.cost is not None:
                 cost.add_metric([organization, series.cost.currency], float(series.cost.amount))
+            if series.budget is not None:
+                budget.add_metric([organization, series.budget.currency], float(series.budget.amount))
+            for resource, level in series.alerts.items():
+                alert.add_metric([organization, resource, level], 1)
         run_out = GaugeMetricFamily(
             "orgquota_catalog_alert_run_out_days",
             "Days ahead within which a forecast run-out of a quota alerts (the catalog's alerts.runOutDays)",
             value=self.run_out_days,
         )
-        yield from (used, hard, plan, cost, run_out)
+        yield from (used, hard, plan, cost, budget, alert, run_out)
 
 
 class _Exported(Collector):

@@ -10,8 +10,10 @@ restarts and catalog edits that change nothing write nothing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from orgquota.controller.apply import QuotaWriter
@@ -29,6 +31,7 @@ from orgquota.controller.suspension import Suspension
 from orgquota.controller.workqueue import RetryLater, WorkQueue
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import public_ip_limit
+from orgquota.core.pressure import assess
 from orgquota.core.status import Findings, Verdict, quota_usage
 from orgquota.core.topology import Topology, is_public
 from orgquota.core.usage_series import org_series
@@ -124,6 +127,8 @@ class Reconciler:
     def set_catalog(self, catalog: Catalog | None, problem: Issue | None) -> None:
         """A new catalog (or a problem with it, keeping the last good one): every organization is checked."""
         self.catalog.set(catalog, problem)
+        if catalog is not None:
+            self.org_metrics.run_out_days = catalog.alerts.runOutDays
         for key in self.inventory:
             self.queue.add(key)
 
@@ -177,5 +182,8 @@ class Reconciler:
         issues = [found for found in (issue, caps_issue, self.catalog.problem) if found]
         limit = public_ip_limit(desired, catalog)
         usage = quota_usage(hrq, self.topology.public_ips(view.namespace), limit)
-        self.org_metrics.update(key, org_series(desired, view.annotations, catalog, usage))
-        await self.reporter.report(view, verdict(desired, issues), log, Findings(usage, stopped))
+        series = org_series(desired, view.annotations, catalog, usage)
+        alerts = assess(view.status.get("alerts"), series.used, series.hard, catalog.alerts, datetime.now(UTC))
+        levels = {alert["resource"]: alert["level"] for alert in alerts}
+        self.org_metrics.update(key, dataclasses.replace(series, alerts=levels))
+        await self.reporter.report(view, verdict(desired, issues), log, Findings(usage, stopped, alerts))

@@ -18,6 +18,7 @@ from orgquota.controller.model import Change, Issue
 from orgquota.controller.settings import Settings
 from orgquota.controller.workqueue import WorkQueue
 from orgquota.core.desired import DesiredQuota
+from orgquota.core.pressure import transitions
 from orgquota.core.status import Findings, Verdict, quota_condition, quota_status, without_usage
 from orgquota.kube.client import ORGANIZATION, Kube, KubeError
 from orgquota.kube.events import NORMAL, WARNING, EventRecorder
@@ -68,7 +69,8 @@ class Reporter:
         await self._events.record(view.ref, NORMAL, reason, message)
 
     async def report(self, view: OrgView, verdict: Verdict, log: OrgLog, findings: Findings | None = None) -> None:
-        """Decide the new status and have it written; a new problem also becomes a Warning event."""
+        """Decide the new status and have it written; a new problem also becomes a Warning event, and so
+        does each quota that reaches a level of pressure (a Normal one when it recovers)."""
         if findings is None:  # nothing new was found: keep what the status says
             usage = view.status.get("quotaUsage")
             findings = Findings(
@@ -84,6 +86,7 @@ class Reporter:
                 self._reconciles.add_after(view.key, wait - time.monotonic())
                 return
         previous = quota_condition(view.status)
+        changed_levels = transitions(view.status.get("alerts"), new.get("alerts"))
         view.status = new
         self._usage_written[view.key] = time.monotonic()
         self.statuses.add(view.key)
@@ -92,6 +95,11 @@ class Reporter:
             log.log(level, "QuotaReady=%s %s: %s", verdict.ready, verdict.reason, verdict.message)
             if not verdict.ready and previous.get("reason") != verdict.reason:
                 await self._events.record(view.ref, WARNING, verdict.reason, verdict.message)
+        for change in changed_levels:
+            log.log(logging.INFO if change.after is None else logging.WARNING, "%s: %s", change.reason, change.message)
+            await self._events.record(
+                view.ref, NORMAL if change.after is None else WARNING, change.reason, change.message
+            )
 
     async def _write_status(self, key: OrgKey) -> None:
         """Write the status decided last, if the apiserver does not have it yet."""

@@ -22,12 +22,24 @@ PLAN_NAME: Final = PREFIX + "plan-name"
 PROVIDER_SUBSCRIPTION_ID: Final = PREFIX + "provider-subscription-id"
 PROVIDER_CUSTOMER_ID: Final = PREFIX + "provider-customer-id"
 PROVIDER_EVENT_CREATED: Final = PREFIX + "provider-event-created"
+BUDGET: Final = PREFIX + "budget"
+"""the monthly budget (`core.budget`), written by the billing API and exported by the operator"""
+NOTIFY: Final = PREFIX + "notify"
+NOTIFIED: Final = PREFIX + "notified"
 
 READ_BY_BILLING: Final = frozenset(
     PREFIX + name
-    for name in ("plan-name", "provider-subscription-id", "provider-customer-id", "provider-event-created")
+    for name in (
+        "plan-name",
+        "provider-subscription-id",
+        "provider-customer-id",
+        "provider-event-created",
+        "notify",
+        "notified",
+    )
 )
-"""Written by billing providers for people and for their own bookkeeping; the operator reads none of them."""
+"""Written by billing providers and the billing API (notification addresses, alerts already mailed) for
+people and for their own bookkeeping; the operator reads none of them."""
 
 MANAGED_LABEL: Final = PREFIX + "auto-managed"
 PLAN_LABEL: Final = PREFIX + "plan-id"

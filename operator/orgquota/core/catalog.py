@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from orgquota.core.alert_thresholds import AlertThresholds
 from orgquota.core.annotations import is_label_value
 from orgquota.core.hard import floor_problems, worst_case_problems
 from orgquota.core.limits import Unit, above_maximum
@@ -196,6 +197,8 @@ class Catalog(_Model):
     addons: dict[Id, Addon] = Field(default_factory=dict)
     eipQuota: dict[str, Count] = Field(default_factory=dict)
     whmcs: Whmcs = Whmcs()
+    alerts: AlertThresholds = AlertThresholds()
+    """quota pressure thresholds and the run-out horizon (docs/alerts.md); these defaults when absent"""
 
     def enforced(self) -> dict[str, Any]:
         """The catalog without its presentation fields: two catalogs equal here enforce the same quotas."""

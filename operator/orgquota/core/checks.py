@@ -78,7 +78,14 @@ def check_annotations(
 def unknown_keys(new: Mapping[str, str], old: Mapping[str, str]) -> list[str]:
     """Warnings for billing annotations this request adds that nobody reads: `plan_id` for `plan-id`
     is a quota silently not applied. Warned, not refused: other tools may own keys under the prefix."""
-    known = {ann.PLAN_ID, ann.SUBSCRIPTION, ann.ADDONS, ann.SUSPENDED_AT, PROJECT_CAPS} | ann.READ_BY_BILLING
+    known = {
+        ann.PLAN_ID,
+        ann.SUBSCRIPTION,
+        ann.ADDONS,
+        ann.SUSPENDED_AT,
+        ann.BUDGET,
+        PROJECT_CAPS,
+    } | ann.READ_BY_BILLING
     added = sorted(key for key in new if key.startswith(ann.PREFIX) and key not in known and key not in old)
     names = ", ".join(sorted(key.removeprefix(ann.PREFIX) for key in known))
     return [f"{key} is not a billing annotation, nothing reads it (known: {names})" for key in added]

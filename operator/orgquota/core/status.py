@@ -1,15 +1,18 @@
-"""The Organization's status: the QuotaReady and OverQuota conditions, what is enforced, and usage.
+"""The Organization's status: the QuotaReady, OverQuota and QuotaPressure conditions, what is enforced,
+usage and the alerts of quota pressure (`core.pressure`).
 
 The status is rewritten only when it changes, so a converged organization costs no write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from orgquota.core.pressure import CONDITION_TYPE as QUOTA_PRESSURE
+from orgquota.core.pressure import pressure_condition, without_percent
 from orgquota.core.quantity import Quantity, QuantityError
 from orgquota.core.timestamps import format_rfc3339
 
@@ -38,10 +41,12 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Findings:
-    """What a reconcile found in the cluster: usage (None without an HRQ) and whether workloads are stopped."""
+    """What a reconcile found in the cluster: usage (None without an HRQ), whether workloads are stopped,
+    and the alerts of quota pressure it decided (None: keep the recorded ones)."""
 
     usage: Mapping[str, Mapping[str, str]] | None = None
     workloads_stopped: bool = False
+    alerts: Sequence[Mapping[str, Any]] | None = None
 
 
 def quota_usage(hrq: Mapping[str, Any] | None, public_ips: int, public_ip_limit: int | None) -> dict[str, Any] | None:
@@ -98,6 +103,9 @@ def quota_status(previous: Mapping[str, Any], verdict: Verdict, findings: Findin
             conditions.append(
                 _condition(previous, OVER_QUOTA, "False", "WithinQuota", "usage is within the quota", stamp)
             )
+    alerts = [dict(alert) for alert in (previous.get("alerts") or [] if findings.alerts is None else findings.alerts)]
+    status["alerts"] = alerts
+    conditions.append(_condition(previous, QUOTA_PRESSURE, *pressure_condition(alerts), stamp))
     ours = {condition["type"] for condition in conditions}
     others = [c for c in previous.get("conditions") or [] if c.get("type") not in ours | {OVER_QUOTA}]
     status["conditions"] = conditions + others
@@ -105,9 +113,11 @@ def quota_status(previous: Mapping[str, Any], verdict: Verdict, findings: Findin
 
 
 def without_usage(status: Mapping[str, Any]) -> dict[str, Any]:
-    """The status minus what changes with usage alone (to bound usage-driven writes)."""
+    """The status minus what changes with usage alone (to bound usage-driven writes); a change of
+    alert level is not usage alone."""
     return {
-        **{k: v for k, v in status.items() if k != "quotaUsage"},
+        **{k: v for k, v in status.items() if k not in ("quotaUsage", "alerts")},
+        "alerts": without_percent(status.get("alerts")),
         "conditions": [c for c in status.get("conditions") or [] if c.get("type") != OVER_QUOTA],
     }
 

@@ -8,7 +8,7 @@ Values stay exact here (Fraction, Decimal); they become floats only where they a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
@@ -16,6 +16,7 @@ from typing import Any, Final
 from orgquota.core import advice
 from orgquota.core import annotations as ann
 from orgquota.core.advice import RESOURCES
+from orgquota.core.budget import parse_budget
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, granted_addons
 from orgquota.core.quantity import Quantity, QuantityError
@@ -28,8 +29,6 @@ PUBLIC_IPV4: Final = "public_ipv4"
 _RESOURCE_OF_USAGE: Final = {name: RESOURCE_OF_KEY[key] for name, key in USAGE_KEYS.items()} | {
     "publicIPv4": PUBLIC_IPV4
 }
-DEFAULT_RUN_OUT_DAYS: Final = 7
-"""days ahead a forecast run-out alerts (the catalog's `alerts.runOutDays` when it has one)"""
 LABEL_LENGTH: Final = 63
 """annotation values are cut to this in labels: a label value stays short whatever a billing system writes"""
 
@@ -54,6 +53,10 @@ class OrgSeries:
     mode: str
     cost: MonthlyCost | None
     """None unless the plan named is in the catalog and has a price"""
+    budget: MonthlyCost | None = None
+    """the monthly budget (`billing.kube-dc.com/budget`), when one is set and readable"""
+    alerts: Mapping[str, str] = field(default_factory=dict)
+    """the level of each `resource` under pressure (`core.pressure`)"""
 
 
 def in_base_units(
@@ -97,6 +100,7 @@ def org_series(
     plan_id = annotations.get(ann.PLAN_ID)
     default = ann.Subscription.ACTIVE.value if plan_id is not None else ""
     subscription = annotations.get(ann.SUBSCRIPTION, default)
+    budget = parse_budget(annotations.get(ann.BUDGET))
     return OrgSeries(
         used,
         hard,
@@ -104,4 +108,5 @@ def org_series(
         subscription[:LABEL_LENGTH],
         desired.mode.value,
         monthly_cost(annotations, catalog),
+        None if budget is None else MonthlyCost(budget.monthly, budget.currency[:LABEL_LENGTH]),
     )

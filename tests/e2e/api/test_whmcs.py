@@ -129,6 +129,7 @@ def test_config_offers_no_checkout_and_links_the_client_area(api: BillingApi) ->
             "webhooks": True,
             "addons": False,
             "history": False,  # no PROMETHEUS_URL here
+            "notifications": False,  # nor SMTP_URL
         },
         "externalBillingUrl": CLIENT_AREA,
     }

@@ -2,7 +2,8 @@
 
 The issuer is a tiny HTTP server on loopback serving a discovery document and a JWKS, so tokens
 are checked through the real PyJWKClient path (fetch, cache, refetch on an unknown kid). Usage
-history comes from a Prometheus stand-in (`history_client`).
+history comes from a Prometheus stand-in (`history_client`), alert mail goes to a real SMTP server on
+loopback (`mail`), and the API's writes to an in-memory apiserver holding the same Organizations (`kube`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from localcluster.mailserver import MailServer
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
-from tests.support.api_cluster import CATALOG_TEXT, catalog_configmap, cluster_objects
+from orgquota.kube.client import ORGANIZATION
+from tests.support.api_cluster import CATALOG_TEXT, catalog_configmap, cluster_objects, notification_settings
+from tests.support.fake_kube import FakeKube
 from tests.support.fake_prometheus import FakePrometheus
 from tests.support.oidc import Issuer, bearer
 
@@ -65,11 +69,35 @@ def prometheus() -> Iterator[FakePrometheus]:
     fake.close()
 
 
+@pytest.fixture(scope="session")
+def mail() -> Iterator[MailServer]:
+    with MailServer() as server:
+        yield server
+
+
 @pytest.fixture
-def history_client(issuer: Issuer, cluster: Cluster, prometheus: FakePrometheus) -> Iterator[TestClient]:
-    """The application with PROMETHEUS_URL set to the `prometheus` stand-in."""
+def kube(cluster: Cluster) -> FakeKube:
+    """The apiserver behind the informers: the same Organizations, each with its owner's spec.email."""
+    fake = FakeKube()
+    for _, name, record in cluster.orgs.items():
+        body = {"metadata": {"annotations": dict(record.annotations)}, "spec": {"email": f"owner@{name}.example"}}
+        fake.put(ORGANIZATION.path(name, name), {**body, "status": dict(record.status)})
+    cluster.kube = fake
+    return fake
+
+
+@pytest.fixture
+def history_client(
+    issuer: Issuer, cluster: Cluster, prometheus: FakePrometheus, mail: MailServer, kube: FakeKube
+) -> Iterator[TestClient]:
+    """The application with PROMETHEUS_URL set to the `prometheus` stand-in, and alerts mailed to `mail`."""
     settings = ApiSettings.from_env(
-        {"OIDC_ISSUER_URL": issuer.url, "ORGANIZATION_PROJECTS_LIMIT": "3", "PROMETHEUS_URL": prometheus.url}
+        {
+            "OIDC_ISSUER_URL": issuer.url,
+            "ORGANIZATION_PROJECTS_LIMIT": "3",
+            "PROMETHEUS_URL": prometheus.url,
+            **notification_settings(mail),
+        }
     )
     issuer.up = True
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:

@@ -22,9 +22,12 @@ from orgquota.api import project_caps, routes, schema
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.history import routes as history
+from orgquota.api.notifications import routes as notification_settings
+from orgquota.api.notifications import webhook as alerts_webhook
 from orgquota.api.schema.envelope import ErrorAnswer
 from orgquota.api.schema.projects import ProjectOverview
 from orgquota.api.settings import ApiSettings
+from tests.support.api_cluster import SMTP_SECRET
 from tests.support.oidc import Issuer, bearer
 
 API = "/api/billing"
@@ -35,7 +38,13 @@ def declared() -> dict[tuple[str, str], Any]:
     """(method, path template) -> the declared success model of every route every provider mode has."""
     return {
         (method, route.path): route.response_model
-        for route in [*routes.router.routes, *history.router.routes, *project_caps.router.routes]
+        for route in [
+            *routes.router.routes,
+            *history.router.routes,
+            *project_caps.router.routes,
+            *notification_settings.router.routes,
+            *alerts_webhook.router.routes,
+        ]
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }
@@ -70,6 +79,10 @@ class Answers:
     def cap(self, method: str, path: str, headers: dict[str, str], body: Any = None, status: int = 200) -> Any:
         response = self.client.request(method, API + path, headers=headers, json=body)
         return self.check(method, "/project/{namespace}/cap", response, status)
+
+    def send(self, method: str, template: str, headers: dict[str, str], body: Any = None, status: int = 200) -> Any:
+        response = self.client.request(method, API + template, headers=headers, json=body)
+        return self.check(method, template, response, status)
 
 
 def _schema(spec: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +177,18 @@ def test_real_answers_match_their_models(
     cluster.eips.replace([])  # the public IP no longer full: the CPU running out decides
     assert answers.get("/recommendations", admin)["data"]["suggestion"]["simulate"]["fits"]
     answers.get("/recommendations", project_user, 403)
+    assert answers.get("/quota-status", admin)["data"]["alerts"][0]["level"] == "warning"
+    answers.get("/notification-settings", admin)
+    assert answers.send("PUT", "/notification-settings", admin, {"emails": ["ops@acme.example"]})["data"]["emails"]
+    answers.send("PUT", "/notification-settings", admin, {"emails": ["nobody"]}, 400)
+    assert answers.get("/budget", admin)["data"]["monthly"] is None
+    assert answers.send("PUT", "/budget", admin, {"monthly": 250, "currency": "EUR"})["data"]["percent"] == 91.2
+    answers.send("PUT", "/budget", admin, {"monthly": -1}, 400)
+    answers.send("DELETE", "/budget", admin)
+    hook = {"Authorization": f"Bearer {SMTP_SECRET}"}
+    firing = {"status": "firing", "labels": {"organization": "acme"}, "startsAt": "2026-11-24T12:00:00Z"}
+    assert answers.send("POST", "/alerts", hook, {"alerts": [{**firing, "fingerprint": "f1"}]})["data"]["mailed"] == 1
+    answers.send("POST", "/alerts", {}, {"alerts": []}, 401)
     assert answers.seen == set(answers.models), "a route whose answers this test does not check"
 
 

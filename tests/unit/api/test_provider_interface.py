@@ -71,6 +71,7 @@ def test_its_features_are_in_config_and_its_route_is_mounted(
             "webhooks": True,
             "addons": False,
             "history": False,  # the API's own (PROMETHEUS_URL), whatever the provider
+            "notifications": False,  # SMTP_URL
         },
         "externalBillingUrl": PORTAL,
     }

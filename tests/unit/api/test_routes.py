@@ -35,6 +35,7 @@ def test_config_in_quota_only_mode(client: TestClient, guest: dict[str, str]) ->
                 "webhooks": False,
                 "addons": False,
                 "history": False,
+                "notifications": False,
             },
             "externalBillingUrl": None,
         },
@@ -146,6 +147,7 @@ def test_quota_status(client: TestClient, admin: dict[str, str]) -> None:
         "reason": "Applied",
         "message": "plan pro-pool with 1 x turbo-x1 is enforced",
         "overQuota": [],
+        "alerts": [{"resource": "cpu", "level": "warning", "percent": 87.3, "since": "2026-11-03T08:00:00Z"}],
     }
 
 

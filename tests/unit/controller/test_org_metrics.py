@@ -7,10 +7,10 @@ import json
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from orgquota.core.annotations import ADDONS, PLAN_ID, SUBSCRIPTION
-from orgquota.core.catalog import Catalog
+from orgquota.core.annotations import ADDONS, BUDGET, PLAN_ID, SUBSCRIPTION
+from orgquota.core.catalog import Catalog, parse_catalog
 from orgquota.kube.client import EIP
-from tests.support.catalog import example_catalog
+from tests.support.catalog import CATALOG, example_catalog
 from tests.support.controller_harness import Harness, hrq_path, org_path, run
 from tests.support.waiting import present
 
@@ -121,6 +121,20 @@ def test_the_monthly_cost_follows_the_add_ons() -> None:
     run(scenario)
 
 
+def test_the_budget_is_exported_while_a_readable_one_is_set() -> None:
+    async def scenario() -> None:
+        h = Harness(example_catalog())
+        scraped = Scraped(h)
+        h.add_org("acme", {**PRO, BUDGET: '{"monthly":"249.50","currency":"USD"}'})
+        await h.converge()
+        assert scraped.value("orgquota_organization_budget", organization="acme", currency="USD") == 249.5
+        h.annotate("acme", {BUDGET: "250 dollars"})
+        await h.converge()
+        assert not [line for line in scraped.lines("acme") if line.startswith("orgquota_organization_budget")]
+
+    run(scenario)
+
+
 def test_a_deleted_organization_has_no_series_left_and_others_keep_theirs(catalog: Catalog) -> None:
     async def scenario() -> None:
         h = Harness(catalog)
@@ -148,5 +162,16 @@ def test_an_organization_without_a_plan_has_only_its_plan_series(catalog: Catalo
         assert scraped.lines("acme") == [
             'orgquota_organization_plan_info{mode="none",organization="acme",plan="",subscription=""} 1.0'
         ]
+
+    run(scenario)
+
+
+def test_the_run_out_horizon_is_the_catalogs() -> None:
+    async def scenario() -> None:
+        h = Harness(example_catalog())
+        scraped = Scraped(h)
+        assert scraped.value("orgquota_catalog_alert_run_out_days") == 7
+        h.reconciler.set_catalog(parse_catalog(CATALOG + "\nalerts: {runOutDays: 14}\n"), None)
+        assert scraped.value("orgquota_catalog_alert_run_out_days") == 14
 
     run(scenario)

@@ -46,6 +46,13 @@ def test_the_example_catalog_is_valid() -> None:
     assert {"turbo-x1", "turbo-x2"} <= set(catalog.addons)
 
 
+def test_alert_thresholds_default_when_absent_and_are_read_when_set() -> None:
+    absent = parse_catalog(CATALOG).alerts
+    assert (absent.warningPercent, absent.criticalPercent, absent.runOutDays) == (80, 100, 7)
+    partial = parse_catalog(edited("alerts", {"warningPercent": 70, "runOutDays": 14})).alerts
+    assert (partial.warningPercent, partial.criticalPercent, partial.runOutDays) == (70, 100, 14)
+
+
 def test_burst_ratio_is_read_without_floats() -> None:
     assert parse_catalog(edited("plans.burst-pool.burstRatio", "placeholder").replace("placeholder", "1.1")).plans[
         "burst-pool"
@@ -82,6 +89,13 @@ def test_burst_ratio_is_read_without_floats() -> None:
             "100m",
             "systemOverhead.cpuPerProject: Input should be a valid integer",
         ),
+        ("alerts", {"warningPercent": 5}, "alerts.warningPercent: Input should be greater than 5"),
+        ("alerts", {"warningPercent": 80.5}, "alerts.warningPercent: Input should be a valid integer"),
+        ("alerts", {"criticalPercent": 101}, "alerts.criticalPercent: Input should be less than or equal to 100"),
+        ("alerts", {"warningPercent": 90, "criticalPercent": 90}, "alerts: criticalPercent (90) must be above"),
+        ("alerts", {"runOutDays": 0}, "alerts.runOutDays: Input should be greater than or equal to 1"),
+        ("alerts", {"runOutDays": 366}, "alerts.runOutDays: Input should be less than or equal to 365"),
+        ("alerts", {"criticalPct": 90}, "alerts.criticalPct: unknown field"),
     ],
 )
 def test_bad_fields_are_named(path: str, value: object, expected: str) -> None:
@@ -145,6 +159,7 @@ def test_presentation_edits_enforce_the_same(path: str, value: object) -> None:
         ("plans.pro-pool.selfService", False),
         ("addons.turbo-x1.cpu", "3"),
         ("eipQuota.pro-pool", 2),
+        ("alerts", {"warningPercent": 90}),
     ],
 )
 def test_quota_edits_enforce_something_else(path: str, value: object) -> None:

@@ -46,5 +46,5 @@ def test_transition_time_and_last_updated_move_only_on_change() -> None:
 def test_other_conditions_are_kept_and_usage_removed_without_an_hrq() -> None:
     previous = {"conditions": [{"type": "Synced", "status": "True"}], "quotaUsage": {"hard": {}, "used": {}}}
     status = quota_status(previous, APPLIED, Findings(None), NOW)
-    assert [c["type"] for c in status["conditions"]] == ["QuotaReady", "Synced"]
+    assert [c["type"] for c in status["conditions"]] == ["QuotaReady", "QuotaPressure", "Synced"]
     assert "quotaUsage" not in status

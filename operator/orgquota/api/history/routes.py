@@ -102,13 +102,11 @@ async def usage_history(
     )
 
 
-async def forecasts(request: Request, facts: OrgFacts, now: datetime) -> dict[str, ResourceForecast]:
+async def forecasts(prometheus: Prometheus, facts: OrgFacts, now: datetime) -> dict[str, ResourceForecast]:
     """Every resource's forecast from 30 days of hourly maxima and its usage and limit now."""
     end = now.timestamp()
     query = one_series(f'max_over_time({USED}{{organization="{promql_label(facts.record.name)}"}}[{FORECAST_STEP}s])')
-    history = await asked(
-        prometheus_of(request).query_range(query, end - (WINDOW_DAYS + 1) * 86400, end, FORECAST_STEP)
-    )
+    history = await asked(prometheus.query_range(query, end - (WINDOW_DAYS + 1) * 86400, end, FORECAST_STEP))
     by_resource = {series.labels.get("resource", ""): series.points for series in history}
     return {name: forecast(by_resource.get(name, ()), *current(facts, name), now=now) for name in RESOURCES}
 
@@ -119,7 +117,7 @@ async def forecasts(request: Request, facts: OrgFacts, now: datetime) -> dict[st
 async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
     facts = facts_of(request, caller)
     now = datetime.now(UTC)
-    found = await forecasts(request, facts, now)
+    found = await forecasts(prometheus_of(request), facts, now)
     return ok(
         {
             "generatedAt": format_rfc3339(now),
@@ -136,8 +134,13 @@ async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
     summary="A cheaper plan that fits, or the cheapest one that lasts",
 )
 async def recommendations(caller: OrgAdmin, request: Request) -> JSONBody:
-    facts = facts_of(request, caller)
-    found = await forecasts(request, facts, datetime.now(UTC))
+    return ok(await recommendation(prometheus_of(request), facts_of(request, caller), datetime.now(UTC)))
+
+
+async def recommendation(prometheus: Prometheus, facts: OrgFacts, now: datetime) -> dict[str, Any]:
+    """The advice of §9 for the organization (also what an alert e-mail suggests); ApiError 503 when
+    Prometheus cannot be asked."""
+    found = await forecasts(prometheus, facts, now)
     addons, _ = granted_addons(facts.record.annotations.get(ann.ADDONS), facts.catalog)
     plan_id = facts.plan_id
     suggestion = advise(found, plan_id, addons, facts.catalog, facts.settings)
@@ -152,4 +155,4 @@ async def recommendations(caller: OrgAdmin, request: Request) -> JSONBody:
     }
     if suggestion.plan_id:
         answer["simulate"] = fit_answer(simulate(facts, suggestion.plan_id, suggestion.addons, facts.settings))
-    return ok({"current": {"planId": plan_id, "monthlyCost": price(cost)}, "suggestion": answer})
+    return {"current": {"planId": plan_id, "monthlyCost": price(cost)}, "suggestion": answer}

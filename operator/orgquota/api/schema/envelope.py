@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Final, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic.json_schema import SkipJsonSchema
 
 DataT = TypeVar("DataT")
 
@@ -35,6 +36,8 @@ class ErrorAnswer(AnswerModel):
     """what the error is about (e.g. `availablePlans`, `problems`); `{}` when nothing more is known"""
     timestamp: AwareDatetime
     """when the error was answered (RFC 3339, UTC)"""
+    code: str | SkipJsonSchema[None] = None
+    """a reason to act on, where a client must tell it apart: `BUDGET_EXCEEDED` (409), `ORG_NOT_FOUND` (404)"""
 
 
 ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {

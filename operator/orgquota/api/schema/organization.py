@@ -6,6 +6,8 @@ Figures for people are numbers (cores, GiB, counts); limits are what the operato
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AwareDatetime
 
 from orgquota.api.schema.catalog import Resources
@@ -92,6 +94,16 @@ class QuotaUsage(AnswerModel):
     """when the operator last recorded the usage"""
 
 
+class QuotaAlert(AnswerModel):
+    resource: str
+    """`cpu`, `memory`, `storage`, `pods`, `services_loadbalancers` or `public_ipv4`"""
+    level: Literal["warning", "critical"]
+    percent: float
+    """usage in percent of the hard limit, rounded down to a tenth"""
+    since: AwareDatetime
+    """when the resource reached this level"""
+
+
 class QuotaStatus(AnswerModel):
     quotaEnforced: bool
     planId: str | None
@@ -104,6 +116,8 @@ class QuotaStatus(AnswerModel):
     message: str
     overQuota: list[str]
     """resources whose usage exceeds the enforced limit (`cpu`, `memory`, `pods`, `publicIPv4`, ...)"""
+    alerts: list[QuotaAlert]
+    """the quotas at their warning or critical level, as the operator records them (status.alerts)"""
 
 
 class Violation(AnswerModel):

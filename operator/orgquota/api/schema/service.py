@@ -25,6 +25,8 @@ class Features(AnswerModel):
     """add-ons can be bought and removed here"""
     history: bool
     """usage history, forecast and recommendations can be asked (PROMETHEUS_URL is set)"""
+    notifications: bool
+    """alerts are mailed to the notification addresses (SMTP_URL is set)"""
 
 
 class BillingConfig(AnswerModel):

@@ -3,6 +3,7 @@ parameters, idempotency keys), and what they refuse is refused before Stripe is 
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -265,7 +266,8 @@ def test_secrets_and_checkout_addresses_are_not_logged(
 def test_config_offers_everything_stripe_does(client: TestClient, project_user: dict[str, str]) -> None:
     config = client.get(f"{API}/config", headers=project_user).json()["config"]
     assert config["provider"] == "stripe"
-    assert all(on for name, on in config["features"].items() if name != "history")  # history: PROMETHEUS_URL
+    own = {"history", "notifications"}  # the API's: PROMETHEUS_URL, SMTP_URL
+    assert all(on for name, on in config["features"].items() if name not in own)
 
 
 def test_changing_to_the_current_plan_is_a_conflict(client: TestClient, admin: dict[str, str]) -> None:
@@ -273,6 +275,36 @@ def test_changing_to_the_current_plan_is_a_conflict(client: TestClient, admin: d
         client.put(f"{API}/organization-subscription", json={"planId": "pro-pool"}, headers=admin), 409
     )
     assert refused["error"] == "organization 'acme' is already on plan 'pro-pool'"
+
+
+def with_budget(cluster: Cluster, monthly: object) -> None:
+    record = cluster.orgs.get("acme", "acme")
+    assert record is not None
+    budget = json.dumps({"monthly": str(monthly), "currency": "EUR"})
+    meta = {"namespace": "acme", "name": "acme", "annotations": {**record.annotations, PREFIX + "budget": budget}}
+    cluster.orgs.apply("MODIFIED", {"metadata": meta})
+
+
+def test_an_addon_above_the_budget_needs_over_budget(
+    client: TestClient, cluster: Cluster, admin: dict[str, str]
+) -> None:
+    total = assert_data(client.get(f"{API}/organization-subscription", headers=admin))["monthlyCost"]["total"]
+    with_budget(cluster, total)  # pro-pool + turbo-x1 (199 + 29): one more turbo-x1 is 29 above it
+    body = {"addonId": "turbo-x1"}
+    refused = client.post(f"{API}/organization-subscription/addons", json=body, headers=admin)
+    assert assert_error(refused, 409)["code"] == "BUDGET_EXCEEDED"
+    assert refused.json()["details"]["budget"] == total
+    accepted = client.post(f"{API}/organization-subscription/addons", json={**body, "overBudget": True}, headers=admin)
+    assert assert_data(accepted)["quantity"] >= 1
+
+
+def test_a_plan_change_above_the_budget_is_refused_before_stripe_is_asked(
+    client: TestClient, cluster: Cluster, admin: dict[str, str]
+) -> None:
+    with_budget(cluster, 50)  # dev-pool + turbo-x1 is 78
+    refused = client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin)
+    assert assert_error(refused, 409)["code"] == "BUDGET_EXCEEDED"
+    assert refused.json()["details"] == {"monthlyCost": 78, "budget": 50, "currency": "EUR"}
 
 
 def test_every_write_leaves_an_audit_line_with_who_where_and_how_it_ended(
@@ -290,4 +322,4 @@ def test_every_write_leaves_an_audit_line_with_who_where_and_how_it_ended(
         ("cancel", "beta", "refused 409"),
     ]
     assert (lines[0]["sub"], lines[0]["preferred_username"]) == ("u-1", "alice")
-    assert lines[0]["inputs"] == {"body": {"planId": "dev-pool"}}
+    assert lines[0]["inputs"] == {"body": {"planId": "dev-pool", "overBudget": False}}

@@ -17,6 +17,7 @@ from stripe.params import SubscriptionUpdateParamsItem
 
 from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
+from orgquota.api.budget_guard import added_addon, refuse_over_budget
 from orgquota.api.envelope import ApiError, JSONBody, ok
 from orgquota.api.providers.apply import apply_facts
 from orgquota.api.providers.stripe.events import object_id
@@ -40,12 +41,16 @@ class PlanChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     planId: Annotated[str, Field(min_length=1)]
+    overBudget: bool = False
+    """go ahead although the new monthly cost is above the organization's budget"""
 
 
 class AddonChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     addonId: Annotated[str, Field(min_length=1)]
+    overBudget: bool = False
+    """go ahead although the new monthly cost is above the organization's budget"""
 
 
 def period_end(subscription: dict[str, Any]) -> str | None:
@@ -77,6 +82,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         facts = provider.org_facts(org)
         subscription_id = require_live(facts.record.annotations, org)
         price = provider.plan_price(facts.catalog, body.planId)
+        refuse_over_budget(facts, body.planId, None, body.overBudget)
         if body.planId == facts.plan_id:
             raise ApiError(409, f"organization {org!r} is already on plan {body.planId!r}", {"planId": body.planId})
         provider.require_fit(
@@ -139,6 +145,8 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         record = provider.cluster.organization(org)
         subscription_id = require_live(record.annotations, org)
         price = provider.addon_price(provider.catalog(), body.addonId)
+        facts = provider.org_facts(org)
+        refuse_over_budget(facts, facts.plan_id, added_addon(facts, body.addonId), body.overBudget)
         async with stripe_errors("adding an add-on"):
             subscription = (await client.v1.subscriptions.retrieve_async(subscription_id)).to_dict()
             item = items_by_price(subscription).get(price)
