@@ -1,22 +1,27 @@
 """An in-memory apiserver behind `Kube`'s one request method, for unit tests of the controller.
 
-Only `request` is replaced: `get`, `list`, `pages`, `create`, `merge_patch` and `delete` are the
-real ones, so a 404 on GET is still None and a 404 on DELETE still False. It keeps objects by
-path, answers lists with field (`metadata.name=`, `metadata.namespace=`) and label (`k=v`,
-`k`) selectors, applies JSON merge patches (RFC 7386; `/status` patches only the status),
-records every write and can fail chosen requests with an apiserver status (404, 409, 500...).
+Only the sending of one request (`_request_once`) and `watch` are replaced: `request` (its retries
+and the write fence), `get`, `list`, `pages`, `create`, `replace`, `merge_patch` and `delete` are
+the real ones, so a 404 on GET is still None, a 404 on DELETE still False and a write refused by
+the fence never reaches it. It keeps objects by path, answers lists with field (`metadata.name=`,
+`metadata.namespace=`) and label (`k=v`, `k`) selectors, applies JSON merge patches (RFC 7386;
+`/status` patches only the status) and conditional PUTs (409 for another resourceVersion), streams
+changes to watches, records every write and can fail chosen requests with an apiserver status
+(404, 409, 500...).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from orgquota.kube.client import Kube, KubeError, Manifest
 from orgquota.kube.events import EventRecorder
+from orgquota.kube.fence import WriteFence
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,9 @@ class FakeKube(Kube):
     writes: list[Write] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    fence: WriteFence | None = None
     _versions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _watches: list[tuple[Location, dict[str, str], asyncio.Queue[Manifest]]] = field(default_factory=list)
 
     def put(self, path: str, obj: Manifest) -> Manifest:
         """Store `obj` at `path` as if someone else wrote it (not recorded as a write of the operator)."""
@@ -106,13 +113,41 @@ class FakeKube(Kube):
             meta.setdefault("namespace", where.namespace)
         meta.setdefault("uid", f"uid-{where.namespace}-{where.name}")
         meta["resourceVersion"] = str(next(self._versions))
-        self.objects[Location(where.base, where.plural, where.namespace, where.name)] = stored
+        key = Location(where.base, where.plural, where.namespace, where.name)
+        self._notify("MODIFIED" if key in self.objects else "ADDED", key, stored)
+        self.objects[key] = stored
         return copy.deepcopy(stored)
 
     def drop(self, path: str) -> None:
         """Delete the object at `path` as if someone else did (not recorded as a write of the operator)."""
         where = Location.of(path)
-        del self.objects[Location(where.base, where.plural, where.namespace, where.name)]
+        key = Location(where.base, where.plural, where.namespace, where.name)
+        gone = self.objects.pop(key)
+        gone["metadata"]["resourceVersion"] = str(next(self._versions))
+        self._notify("DELETED", key, gone)
+
+    def _notify(self, kind: str, key: Location, obj: Manifest) -> None:
+        for where, query, events in self._watches:
+            if _watched(where, query, key, obj):
+                events.put_nowait({"type": kind, "object": copy.deepcopy(obj)})
+
+    async def watch(
+        self, path: str, resource_version: str, *, timeout_seconds: int = 300, selectors: dict[str, str] | None = None
+    ) -> AsyncIterator[Manifest]:
+        """Changes from now on; without a `resource_version`, first an ADDED event per object that exists."""
+        where, query = Location.of(path), dict(selectors or {})
+        events: asyncio.Queue[Manifest] = asyncio.Queue()
+        if not resource_version:
+            for key, obj in sorted(self.objects.items(), key=lambda item: (item[0].namespace, item[0].name)):
+                if _watched(where, query, key, obj):
+                    events.put_nowait({"type": "ADDED", "object": copy.deepcopy(obj)})
+        watch = (where, query, events)
+        self._watches.append(watch)
+        try:
+            while True:
+                yield await events.get()
+        finally:
+            self._watches.remove(watch)
 
     def stored(self, path: str) -> Manifest | None:
         where = Location.of(path)
@@ -133,14 +168,14 @@ class FakeKube(Kube):
     async def close(self) -> None:
         return None
 
-    async def request(
+    async def _request_once(
         self,
         method: str,
         path: str,
-        body: Manifest | None = None,
+        body: Manifest | None,
         *,
-        content_type: str = "application/json",
-        query: dict[str, str] | None = None,
+        content_type: str,
+        query: dict[str, str] | None,
     ) -> Manifest:
         for failure in self.failures:
             if failure.times and (failure.method, failure.path) == (method, path):
@@ -173,8 +208,14 @@ class FakeKube(Kube):
         if method == "GET":
             return copy.deepcopy(self.objects[key])
         if method == "DELETE":
-            del self.objects[key]
+            self.drop(_path_of(key))
             return {"kind": "Status", "status": "Success"}
+        if method == "PUT":
+            assert body is not None
+            expected = body["metadata"].get("resourceVersion")
+            if expected and expected != self.objects[key]["metadata"]["resourceVersion"]:
+                raise KubeError(method, path, 409, "the object has been modified", "Conflict")
+            return self.put(_path_of(key), body)
         assert method == "PATCH"
         assert body is not None
         current = self.objects[key]
@@ -183,6 +224,11 @@ class FakeKube(Kube):
         if where.subresource != "status" and "status" in current:
             merged["status"] = current["status"]  # the main resource's patches leave the status alone
         return self.put(_path_of(key), merged)
+
+
+def _watched(where: Location, query: Mapping[str, str], key: Location, obj: Manifest) -> bool:
+    """Whether a watch of `where` with `query` sees the object at `key`."""
+    return where.collection == key.collection and where.namespace in ("", key.namespace) and _selected(obj, query)
 
 
 def _path_of(where: Location) -> str:
