@@ -65,7 +65,7 @@ class Reconciler:
 
     def observe_org(self, body: Mapping[str, Any], *, deleted: bool = False, listed: bool = False) -> None:
         """Take in an Organization event; a change of its billing annotations needs a reconcile, and so
-        does every listing (after a watch reconnect or a peering takeover nothing may be assumed)
+        does every listing (after a watch reconnect nothing may be assumed)
         but Kopf's first one of an organization unchanged since the operator's own start-up LIST."""
         view = OrgView.from_body(body)
         if deleted:

@@ -1,4 +1,5 @@
-"""The operator's parts, built and started in order at start-up, and stopped at the end.
+"""The operator's parts, built and started in order at the start of a leadership term (every
+process start without leader election), and stopped at its end.
 
 Order matters: the catalog is read before any organization is reconciled (so none is judged
 without it; a bad or missing one has the saved last good one stand in), and what reconciles
@@ -25,7 +26,7 @@ from orgquota.kube.last_good import LastGoodCatalog
 async def start(memo: OperatorMemo, logger: Logger) -> None:
     """Build the operator's parts into `memo`, read what reconciles start from, and start them."""
     config = memo.config
-    kube = memo.kube = await Kube.connect(max_connections=config.workers * 2)
+    kube = memo.kube = await Kube.connect(max_connections=config.workers * 2, fence=memo.fence)
     reconciler = memo.reconciler = Reconciler(kube, config, EventRecorder(kube))
     memo.last_good = LastGoodCatalog(kube, config.catalog_namespace, config.last_good_name)
     metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue) + len(reconciler.statuses))
@@ -63,7 +64,11 @@ async def start(memo: OperatorMemo, logger: Logger) -> None:
 
 
 async def stop(memo: OperatorMemo) -> None:
+    """End the term's work: a replica that does not reconcile exports nothing of what it reconciled."""
     for task in memo.tasks:
         task.cancel()
     await asyncio.gather(*memo.tasks, return_exceptions=True)
+    memo.reconciler.org_metrics.clear()
+    metrics.QUEUE_DEPTH.set_function(lambda: 0)
+    metrics.count_organizations(dict)
     await memo.kube.close()

@@ -31,6 +31,7 @@ class WriteFence:
         self._deadline = 0.0
         self._closed = False
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)
         self._in_flight = 0
 
     def extend(self, deadline: float) -> None:
@@ -61,7 +62,13 @@ class WriteFence:
         finally:
             with self._lock:
                 self._in_flight -= 1
+                self._answered.notify_all()
 
     @property
     def in_flight(self) -> int:
         return self._in_flight
+
+    def wait_answered(self, timeout: float) -> bool:
+        """Block until no write is in flight (or `timeout` seconds passed): whether none is."""
+        with self._lock:
+            return self._answered.wait_for(lambda: not self._in_flight, timeout)
