@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import random
 import signal
 import statistics
 import sys
@@ -163,6 +164,7 @@ class Failover:
             watching(kube, HRQ.path(org), HRQ_NAME, hrq_matches(self.desired(plan))) as in_hrq,
             watching(kube, LEASE.path(LEASE_NAMESPACE), LEASE_NAME, held_by_standby) as taken,
         ):
+            await asyncio.sleep(random.uniform(1.0, 2.0))  # a moment unrelated to the leader's renews
             began = time.monotonic()
             leader.operator.proc.send_signal(signum)  # type: ignore[union-attr]
             await kube.merge_patch(ORGANIZATION.path(org, org), {"metadata": {"annotations": {PLAN_ID: plan}}})

@@ -33,22 +33,13 @@ async def start(memo: OperatorMemo, logger: Logger) -> None:
     metrics.count_organizations(reconciler.count_by_mode)
     org_metrics.export(reconciler.org_metrics)
 
-    saved = await memo.last_good.load()
-    if saved is not None:
-        reconciler.set_catalog(saved, None)
-    configmap = await kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
-    await load_catalog(reconciler, memo.last_good, configmap, logger)
-    await reconciler.prime()
-    try:
-        for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
-            await reconciler.observe_eip(eip)
-    except KubeError as exc:
-        if exc.status != 404:  # 404: no EIp CRD in this cluster, so no public IPs to count
-            raise
-    try:
-        await reconciler.observe_initial_list(kube.pages(ORGANIZATION.path("")))
-    except KubeError as exc:
-        logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
+    # Independent reads, all at once: the apiserver answers one while another is parsed (a new
+    # leader's first writes wait for all of them).
+    async with asyncio.TaskGroup() as reads:
+        reads.create_task(_catalog(memo, logger))
+        reads.create_task(reconciler.prime())
+        reads.create_task(_public_eips(kube, reconciler))
+        reads.create_task(_organizations(kube, reconciler, logger))
     memo.tasks = [
         asyncio.create_task(reconciler.run(), name="orgquota-workers"),
         asyncio.create_task(reconciler.events.run(after=reconciler.queue.drained), name="orgquota-events"),
@@ -61,6 +52,31 @@ async def start(memo: OperatorMemo, logger: Logger) -> None:
         config.workers,
         f"on port {config.webhook_port}" if config.webhooks else "off",
     )
+
+
+async def _catalog(memo: OperatorMemo, logger: Logger) -> None:
+    config, reconciler = memo.config, memo.reconciler
+    saved = await memo.last_good.load()
+    if saved is not None:
+        reconciler.set_catalog(saved, None)
+    configmap = await memo.kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
+    await load_catalog(reconciler, memo.last_good, configmap, logger)
+
+
+async def _public_eips(kube: Kube, reconciler: Reconciler) -> None:
+    try:
+        for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
+            await reconciler.observe_eip(eip)
+    except KubeError as exc:
+        if exc.status != 404:  # 404: no EIp CRD in this cluster, so no public IPs to count
+            raise
+
+
+async def _organizations(kube: Kube, reconciler: Reconciler, logger: Logger) -> None:
+    try:
+        await reconciler.observe_initial_list(kube.pages(ORGANIZATION.path("")))
+    except KubeError as exc:
+        logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
 
 
 async def stop(memo: OperatorMemo) -> None:

@@ -145,3 +145,7 @@ class WorkQueue(Generic[K]):
                 self._processing.discard(key)
                 if key in self._dirty:
                     self._put(key)
+            # A key that needed no request never waited: without this, one worker could take every
+            # queued key in a row while the writes other workers began (a new connection, an
+            # answer) wait for the whole queue.
+            await asyncio.sleep(0)
