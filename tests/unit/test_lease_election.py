@@ -179,3 +179,18 @@ def test_a_leader_that_sees_another_holder_stops_at_once() -> None:
         await a.crash()
 
     run(scenario)
+
+
+def test_a_release_outdated_by_a_late_renew_is_read_and_sent_again() -> None:
+    async def scenario() -> None:
+        kube = FakeKube()
+        a = Candidate(kube, "a")
+        await until(lambda: a.leads)
+        await a.crash()
+        lease = kube.stored(PATH)
+        assert lease is not None
+        kube.put(PATH, lease)  # a's last renew landed after its answer was given up: a newer version, still a's
+        await a.elector.release()
+        assert holder(kube) == ""
+
+    run(scenario)

@@ -23,6 +23,7 @@ from orgquota.kube.fence import WriteFence
 
 LEASE: Final = Resource("coordination.k8s.io", "v1", "leases")
 WATCH_BACKOFF_MAX: Final = 5.0
+RELEASE_ATTEMPTS: Final = 3
 
 logger = logging.getLogger(__name__)
 
@@ -85,18 +86,26 @@ class Elector:
 
     async def release(self) -> None:
         """Hand the Lease over at once: no write passes the fence from here on, then the holder is
-        cleared (call after stopping `run` and the writers)."""
+        cleared (call after stopping `run` and the writers). A renew still in flight may have
+        changed its version meanwhile: then the Lease is read and the release tried again."""
         self._close()
-        step = self.leadership.release(datetime.now(UTC))
-        if step is None:
-            return
         try:
-            async with asyncio.timeout(self.leadership.timings.retry_period):
-                await self._send(step)
+            async with asyncio.timeout(self.leadership.timings.renew_deadline):
+                for _ in range(RELEASE_ATTEMPTS):
+                    step = self.leadership.release(datetime.now(UTC))
+                    if step is None:
+                        return
+                    try:
+                        await self._send(step)
+                    except KubeError as exc:
+                        if exc.status != 409:
+                            raise
+                        await self._read()
+                        continue
+                    logger.info("released Lease %s/%s", self.namespace, LEASE_NAME)
+                    return
         except (KubeError, aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("could not release Lease %s/%s (it expires by itself): %s", self.namespace, LEASE_NAME, exc)
-            return
-        logger.info("released Lease %s/%s", self.namespace, LEASE_NAME)
 
     # -- what the decisions lead to ---------------------------------------------------------------
 

@@ -265,7 +265,8 @@ def test_a_crashed_or_stopped_leader_is_replaced_in_time(
 ) -> None:
     """The first replica leads (it starts alone); when it crashes the other leads within the Lease's
     duration (as its clock counts it) plus the retry period and the requests' latencies; when it
-    releases the Lease, within a few latencies."""
+    releases the Lease, within a few latencies (the longest way: its last renew still in flight
+    outdates the release, which is read and sent again, then watched and taken)."""
     first = Replica("a", rate_a, 0.0, [], dies_at=math.inf if graceful else end_at)
     first.releases_at = end_at if graceful else math.inf
     second = Replica("b", rate_b, 50.0, [(0.0, 5.0)])  # joins 5 s later: never takes over from a healthy one
@@ -274,5 +275,5 @@ def test_a_crashed_or_stopped_leader_is_replaced_in_time(
     assert election.first_led["a"] < 5.0
     took_over = election.first_led["b"]
     assert took_over >= end_at
-    bound = 5 * LATENCY if graceful else TIMINGS.duration / (1 - SKEW) + TIMINGS.retry_period + 5 * LATENCY
+    bound = 9 * LATENCY if graceful else TIMINGS.duration / (1 - SKEW) + TIMINGS.retry_period + 5 * LATENCY
     assert took_over - end_at <= bound
