@@ -82,6 +82,8 @@ def constant_server(port: int, bodies_file: Path) -> None:
     from fastapi import FastAPI
     from fastapi.responses import Response
 
+    from orgquota.api.server import server_config
+
     bodies: dict[str, str] = json.loads(bodies_file.read_text())
     app = FastAPI()
     for route, body in bodies.items():
@@ -91,10 +93,7 @@ def constant_server(port: int, bodies_file: Path) -> None:
             return Response(data, media_type="application/json")
 
         app.add_api_route("/api/billing" + route, constant, methods=["GET"])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="none", http="httptools", log_config=None, access_log=False
-    )
-    uvloop.run(uvicorn.Server(config).serve())
+    uvloop.run(uvicorn.Server(server_config(app, "127.0.0.1", port)).serve())
 
 
 async def first_requests(url: str, tokens: Sequence[str], clients: int = 16) -> float:

@@ -16,13 +16,14 @@ from orgquota.api.auth import AnyCaller, Caller, OrgAdmin, Role
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
 from orgquota.api.numbers import cores, gib
+from orgquota.api.providers.interface import BillingProvider
 from orgquota.api.schema.catalog import Addon, Plan
 from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
 from orgquota.api.schema.organization import QuotaStatus, QuotaUsage, Simulation, Subscription
 from orgquota.api.schema.projects import Overview, Project
 from orgquota.api.schema.service import ConfigAnswer, Health
-from orgquota.api.settings import ApiSettings, Provider
-from orgquota.core.annotations import MAX_ADDON_QUANTITY
+from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import MAX_ADDON_QUANTITY, AddonRequest
 
 # Every route returns its JSON ready-made (a Response, which FastAPI sends as is): each
 # `response_model` documents the answer, and tests/unit/api/test_answer_models.py holds the
@@ -50,27 +51,16 @@ def answers_of(request: Request) -> AnswerCache:
     return answers
 
 
-def features(settings: ApiSettings) -> dict[str, Any]:
-    stripe = settings.provider == Provider.STRIPE
-    whmcs = settings.provider == Provider.WHMCS
-    return {
-        "provider": settings.provider.value,
-        "features": {
-            "quotas": True,
-            "plans": True,
-            "checkout": stripe,
-            "portal": stripe,
-            "webhooks": stripe or whmcs,
-            "addons": stripe,
-            "history": settings.prometheus_url is not None,
-        },
-        "externalBillingUrl": str(settings.whmcs_client_area_url) if whmcs and settings.whmcs_client_area_url else None,
-    }
+def provider_of(request: Request) -> BillingProvider[Any]:
+    provider: BillingProvider[Any] = request.app.state.provider
+    return provider
 
 
 @router.get("/config", response_model=ConfigAnswer, summary="The active billing provider and what the page may offer")
 async def config(caller: AnyCaller, request: Request) -> JSONBody:
-    return JSONBody({"success": True, "config": features(settings_of(request))})
+    answer = provider_of(request).config()
+    answer["features"]["history"] = settings_of(request).prometheus_url is not None  # the API's, not the provider's
+    return JSONBody({"success": True, "config": answer})
 
 
 @router.get(
@@ -86,7 +76,7 @@ async def health(caller: AnyCaller, request: Request) -> JSONBody:
     answer: dict[str, Any] = {"valid": view.valid, "plans": len(catalog.plans)}
     if not view.valid:
         answer["problem"] = view.problem
-    return ok({"status": "ok", "provider": settings.provider.value, "catalog": answer})
+    return ok({"status": "ok", "provider": settings.provider, "catalog": answer})
 
 
 @router.get("/plans", response_model=Success[list[Plan]], summary="Self-service plans, cheapest first")
@@ -133,6 +123,10 @@ class AddonEntry(BaseModel):
     addonId: Annotated[str, Field(min_length=1)]
     quantity: Annotated[int, Field(ge=1, le=MAX_ADDON_QUANTITY, strict=True)] = 1
 
+    @property
+    def request(self) -> AddonRequest:
+        return AddonRequest(self.addonId, self.quantity)
+
 
 class DowngradeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -148,8 +142,8 @@ class DowngradeRequest(BaseModel):
 async def simulate_downgrade(body: DowngradeRequest, caller: OrgAdmin, request: Request) -> JSONBody:
     cluster, settings = cluster_of(request), settings_of(request)
     facts = organization.OrgFacts(cluster, caller.org, settings.quota)
-    addons = None if body.addons is None else [entry.model_dump() for entry in body.addons]
-    return ok(organization.simulate(facts, body.planId, addons, settings.quota))
+    addons = None if body.addons is None else [entry.request for entry in body.addons]
+    return ok(organization.fit_answer(organization.simulate(facts, body.planId, addons, settings.quota)))
 
 
 def visible_namespaces(caller: Caller, cluster: Cluster) -> list[str]:

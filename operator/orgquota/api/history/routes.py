@@ -18,7 +18,7 @@ from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
 from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus, Series
 from orgquota.api.history.resources import RESOURCE_UNITS, current, in_units, promql_label
 from orgquota.api.numbers import price
-from orgquota.api.organization import OrgFacts, simulate
+from orgquota.api.organization import OrgFacts, fit_answer, simulate
 from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
 from orgquota.api.schema.history import Forecast, Recommendations, UsageHistory
 from orgquota.api.settings import ApiSettings
@@ -151,6 +151,5 @@ async def recommendations(caller: OrgAdmin, request: Request) -> JSONBody:
         "simulate": None,
     }
     if suggestion.plan_id:
-        requested = [{"addonId": entry.addon_id, "quantity": entry.quantity} for entry in suggestion.addons]
-        answer["simulate"] = simulate(facts, suggestion.plan_id, requested, facts.settings)
+        answer["simulate"] = fit_answer(simulate(facts, suggestion.plan_id, suggestion.addons, facts.settings))
     return ok({"current": {"planId": plan_id, "monthlyCost": price(cost)}, "suggestion": answer})

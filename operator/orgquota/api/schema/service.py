@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from orgquota.api.schema.envelope import AnswerModel
-from orgquota.api.settings import Provider
+
+Provider = Annotated[str, Field(description="BILLING_PROVIDER: none, or the payment provider (stripe, whmcs, ...)")]
 
 
 class Features(AnswerModel):
