@@ -11,6 +11,8 @@ every status with partial counts).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from orgquota.controller import metrics, org_metrics
 from orgquota.controller.catalog_loading import load_catalog
@@ -35,11 +37,12 @@ async def start(memo: OperatorMemo, logger: Logger) -> None:
 
     # Independent reads, all at once: the apiserver answers one while another is parsed (a new
     # leader's first writes wait for all of them).
-    async with asyncio.TaskGroup() as reads:
-        reads.create_task(_catalog(memo, logger))
-        reads.create_task(reconciler.prime())
-        reads.create_task(_public_eips(kube, reconciler))
-        reads.create_task(_organizations(kube, reconciler, logger))
+    await _together(
+        _catalog(memo, logger),
+        reconciler.prime(),
+        _public_eips(kube, reconciler),
+        _organizations(kube, reconciler, logger),
+    )
     memo.tasks = [
         asyncio.create_task(reconciler.run(), name="orgquota-workers"),
         asyncio.create_task(reconciler.events.run(after=reconciler.queue.drained), name="orgquota-events"),
@@ -52,6 +55,19 @@ async def start(memo: OperatorMemo, logger: Logger) -> None:
         config.workers,
         f"on port {config.webhook_port}" if config.webhooks else "off",
     )
+
+
+async def _together(*reads: Coroutine[Any, Any, None]) -> None:
+    """Run `reads` at once; the first failure cancels the others and is raised as it is (it names the
+    apiserver's problem in the start-up handler's log line)."""
+    tasks = [asyncio.create_task(read) for read in reads]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _catalog(memo: OperatorMemo, logger: Logger) -> None:
