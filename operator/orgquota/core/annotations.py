@@ -22,10 +22,17 @@ PLAN_NAME: Final = PREFIX + "plan-name"
 PROVIDER_SUBSCRIPTION_ID: Final = PREFIX + "provider-subscription-id"
 PROVIDER_CUSTOMER_ID: Final = PREFIX + "provider-customer-id"
 PROVIDER_EVENT_CREATED: Final = PREFIX + "provider-event-created"
+APPLIED_CALLS: Final = PREFIX + "applied-calls"
 
 READ_BY_BILLING: Final = frozenset(
     PREFIX + name
-    for name in ("plan-name", "provider-subscription-id", "provider-customer-id", "provider-event-created")
+    for name in (
+        "plan-name",
+        "provider-subscription-id",
+        "provider-customer-id",
+        "provider-event-created",
+        "applied-calls",
+    )
 )
 """Written by billing providers for people and for their own bookkeeping; the operator reads none of them."""
 

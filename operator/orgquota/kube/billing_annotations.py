@@ -60,14 +60,18 @@ class Recorded:
 Decide = Callable[[Mapping[str, str]], Sequence[BillingFact]]
 """The provider's message as billing facts, given the organization's current billing annotations
 (none: the message does not concern the organization as it is now; it may refuse it by raising)."""
+Stamp = Callable[[Mapping[str, str]], AnnotationPatch]
+"""Annotations a provider writes with its message's facts, whatever they change: its record of
+the message (given the current billing annotations)."""
 
 
 async def record_facts(
-    kube: Kube, organization: str, decide: Decide, *, created: int | None, now: datetime
+    kube: Kube, organization: str, decide: Decide, *, created: int | None, now: datetime, stamp: Stamp | None = None
 ) -> Recorded | None:
     """Apply the facts `decide` makes of the Organization `organization` (in the namespace of the
-    same name); None when there is no such Organization. A Kubernetes failure is raised (KubeError,
-    aiohttp.ClientError): nothing is half-written, since every write is one merge patch."""
+    same name), with `stamp`'s record of the message in the same write; None when there is no such
+    Organization. A Kubernetes failure is raised (KubeError, aiohttp.ClientError): nothing is
+    half-written, since every write is one merge patch. `Recorded.changes` are the facts' alone."""
     path = ORGANIZATION.path(organization, organization)
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         body = await kube.get(path)
@@ -75,11 +79,14 @@ async def record_facts(
             return None
         current = billing_annotations(body["metadata"])
         changes = apply_in_order(current, decide(current), created=created, now=now)
-        if not changes:
+        record = stamp(current) if stamp is not None else {}
+        if not changes and not record:
             return Recorded({}, current)
         version = body["metadata"].get("resourceVersion")
         try:
-            await write_billing_annotations(kube, organization, organization, changes, resource_version=version)
+            await write_billing_annotations(
+                kube, organization, organization, changes | record, resource_version=version
+            )
         except KubeError as exc:
             if exc.status == 404:
                 return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +18,7 @@ from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 from tests.support.fake_prometheus import FakePrometheus
 from tests.support.oidc import Issuer, bearer
-from tests.unit.api.fixtures import CATALOG_TEXT, cluster_objects
+from tests.unit.api.fixtures import in_memory_cluster
 
 DAY = 86400.0
 
@@ -38,16 +37,7 @@ def settings(issuer: Issuer) -> ApiSettings:
 
 @pytest.fixture
 def cluster(settings: ApiSettings) -> Cluster:
-    cluster = Cluster(settings)
-    for cache, objects in cluster_objects(settings).items():
-        getattr(cluster, cache).replace(objects)
-    cluster.catalog.live.replace([_configmap(settings.catalog_name, CATALOG_TEXT)])
-    cluster.catalog.last_good.replace([])
-    return cluster
-
-
-def _configmap(name: str, text: str) -> dict[str, Any]:
-    return {"metadata": {"namespace": "kube-dc", "name": name}, "data": {"plans.yaml": text}}
+    return in_memory_cluster(settings)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 
 CATALOG_TEXT = """
@@ -160,3 +161,22 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
             _pod("beta-x", "job", "3", "2Gi"),
         ],
     }
+
+
+def in_memory_cluster(settings: ApiSettings) -> Cluster:
+    """The API's view of the cluster, filled with these objects and the catalog (no apiserver behind)."""
+    cluster = Cluster(settings)
+    for cache, objects in cluster_objects(settings).items():
+        getattr(cluster, cache).replace(objects)
+    catalog = {
+        "metadata": {"namespace": "kube-dc", "name": settings.catalog_name},
+        "data": {"plans.yaml": CATALOG_TEXT},
+    }
+    cluster.catalog.live.replace([catalog])
+    cluster.catalog.last_good.replace([])
+    return cluster
+
+
+def configmap(name: str, text: str) -> dict[str, Any]:
+    """A catalog ConfigMap in kube-dc holding `text`."""
+    return {"metadata": {"namespace": "kube-dc", "name": name}, "data": {"plans.yaml": text}}

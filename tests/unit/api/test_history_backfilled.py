@@ -20,8 +20,7 @@ from orgquota.api.settings import ApiSettings
 from orgquota.core.timestamps import parse_rfc3339
 from tests.support.oidc import Issuer, bearer
 from tests.support.prom_history import History
-from tests.unit.api.conftest import _configmap
-from tests.unit.api.fixtures import CATALOG_TEXT, P, _ns, _org
+from tests.unit.api.fixtures import CATALOG_TEXT, P, _ns, _org, configmap
 
 API = "/api/billing"
 USED = "orgquota_organization_quota_used"
@@ -51,7 +50,7 @@ def client(history: History, issuer: Issuer) -> Iterator[TestClient]:
         each.replace([])
     for name, items in objects.items():
         getattr(cluster, name).replace(items)
-    cluster.catalog.live.replace([_configmap(settings.catalog_name, CATALOG_TEXT)])
+    cluster.catalog.live.replace([configmap(settings.catalog_name, CATALOG_TEXT)])
     issuer.up = True
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
         yield client

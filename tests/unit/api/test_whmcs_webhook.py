@@ -6,7 +6,9 @@ is a dict, so that conflicts and failures can be made to happen on cue.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import json
 import time
 from collections.abc import Callable, Iterator
 
@@ -17,10 +19,13 @@ from prometheus_client import REGISTRY
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
+from orgquota.api.providers.whmcs.signature import TOLERANCE_SECONDS
 from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import APPLIED_CALLS
 from orgquota.kube.client import ORGANIZATION, KubeError, Manifest
 from tests.support.oidc import Issuer
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
+from tests.unit.api.fixtures import in_memory_cluster
 
 SECRET = "unit-secret"
 P = "billing.kube-dc.com/"
@@ -83,8 +88,9 @@ def kube() -> MemoryKube:
     return kube
 
 
-@pytest.fixture
-def module(settings: ApiSettings, cluster: Cluster, kube: MemoryKube) -> Iterator[WhmcsModule]:
+@contextlib.contextmanager
+def api_replica(settings: ApiSettings, cluster: Cluster, kube: MemoryKube) -> Iterator[WhmcsModule]:
+    """The WHMCS module calling one API process over `kube`."""
     cluster.kube = kube  # type: ignore[assignment]
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
 
@@ -93,6 +99,12 @@ def module(settings: ApiSettings, cluster: Cluster, kube: MemoryKube) -> Iterato
             return Answer(got.status_code, got.json())
 
         yield WhmcsModule("", SECRET, post)
+
+
+@pytest.fixture
+def module(settings: ApiSettings, cluster: Cluster, kube: MemoryKube) -> Iterator[WhmcsModule]:
+    with api_replica(settings, cluster, kube) as replica:
+        yield replica
 
 
 def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsModule, kube: MemoryKube) -> None:
@@ -192,3 +204,41 @@ def test_a_call_answered_200_without_a_write_is_not_applied_twice(module: WhmcsM
     assert module.send(other).json["error"] == "WHMCS signature rejected: this signed call was already applied"
     assert counted("unknown", "replayed") == before + 1
     assert kube.patches == []
+
+
+@pytest.fixture
+def other_replica(settings: ApiSettings, kube: MemoryKube) -> Iterator[WhmcsModule]:
+    """A second API replica over the same apiserver: a process of its own, with nothing in memory."""
+    with api_replica(settings, in_memory_cluster(settings), kube) as replica:
+        yield replica
+
+
+def test_a_copy_of_an_applied_call_is_refused_by_another_replica(
+    module: WhmcsModule, other_replica: WhmcsModule, kube: MemoryKube
+) -> None:
+    suspend = module.signed(call_body("suspend", "acme"))
+    assert module.send(suspend).status == 200
+    assert kube.annotations("acme")[P + "subscription"] == "suspended"
+    kube.objects[ORGANIZATION.path("acme", "acme")]["metadata"]["annotations"][P + "subscription"] = (
+        "active"  # a person
+    )
+    before = counted("suspend", "replayed")
+    copied = other_replica.send(suspend)
+    assert (copied.status, copied.json["error"]) == (
+        401,
+        "WHMCS signature rejected: this signed call was already applied",
+    )
+    assert counted("suspend", "replayed") == before + 1
+    assert kube.annotations("acme")[P + "subscription"] == "active"  # the copy changed nothing
+
+
+def test_a_call_that_changed_nothing_is_recorded_too_and_the_record_keeps_no_signature(
+    module: WhmcsModule, other_replica: WhmcsModule, kube: MemoryKube
+) -> None:
+    renew = module.signed(call_body("renew", "acme"))
+    answer = module.send(renew)
+    assert (answer.status, answer.json["data"]["changes"]) == (200, {})  # the record is not a change of the answer
+    record = json.loads(kube.annotations("acme")[APPLIED_CALLS])
+    assert list(record.values()) == [int(renew.headers["X-KubeDC-Timestamp"]) + TOLERANCE_SECONDS]
+    assert not any(key in renew.headers["X-KubeDC-Signature"] for key in record)
+    assert other_replica.send(renew).status == 401
