@@ -28,6 +28,9 @@ LEASE_CONNECTIONS: Final = 2
 """the election's own pool: a renew never waits behind the quota writes"""
 IN_FLIGHT_WAIT: Final = 1.0
 """how long a graceful stop waits for its writes in flight to be answered before releasing the Lease"""
+TERM_END_WAIT: Final = 15.0
+"""how long a graceful stop waits for the term to end (its Lease already handed over, its writes
+fenced), well within a pod's 30 s termination grace period"""
 
 
 class Term(Protocol):
@@ -100,7 +103,10 @@ class Replica:
             await self.elector.release()
         LEADER.set(0)
         if term is not None:
-            await term.ended()
+            try:
+                await asyncio.wait_for(term.ended(), TERM_END_WAIT)
+            except TimeoutError:
+                logger.warning("the reconciling part did not end within %.0fs; stopping anyway", TERM_END_WAIT)
         if self._kube is not None:
             await self._kube.close()
 
