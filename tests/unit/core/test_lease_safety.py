@@ -277,3 +277,31 @@ def test_a_crashed_or_stopped_leader_is_replaced_in_time(
     assert took_over >= end_at
     bound = 9 * LATENCY if graceful else TIMINGS.duration / (1 - SKEW) + TIMINGS.retry_period + 5 * LATENCY
     assert took_over - end_at <= bound
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 2.5), st.sampled_from(["ok", "failed", "outdated"])), max_size=40))
+def test_a_holder_that_misses_its_deadline_fences_itself(outcomes: list[tuple[float, str]]) -> None:
+    """Whatever its writes meet and however late: it leads only within the renew deadline of the
+    last successful write it sent (nobody has to tell it)."""
+    leadership = Leadership("a", TIMINGS)
+    leadership.saw(None, "", 0.0)
+    now, version, last_success = 0.0, 0, -math.inf
+    for delay, outcome in outcomes:
+        step = leadership.step(now, WALL)
+        if step.act is Act.WRITE:
+            assert step.record is not None
+            if outcome == "ok":
+                version += 1
+                leadership.wrote(now, step.record, str(version), now + delay / 10)
+                last_success = now
+            elif outcome == "failed":
+                leadership.failed(now + delay / 10)
+            else:
+                leadership.outdated()
+        elif step.act is Act.READ:
+            leadership.saw(LeaseRecord("a", 5, "", "", 0), str(version), now)
+        now += delay
+        for probe in (now, now + 0.001, now + TIMINGS.renew_deadline):
+            if leadership.leading(probe):
+                assert probe < last_success + TIMINGS.renew_deadline
