@@ -78,6 +78,13 @@ bench: venv
 bench-api: venv
 	$(BIN)/python -m bench.billing_api $(BENCH_API_ARGS)
 
+# Failover benchmark: two operator replicas with leader election, 20 SIGKILLs and 20 SIGTERMs of the leader
+# at 1,000 organizations; p50/p95 of signal -> a plan change made then is in the HRQ (bench/failover.py).
+#   make bench-failover BENCH_FAILOVER_ARGS='--orgs 10000 --kills 3 --stops 3 --fanout'
+.PHONY: bench-failover
+bench-failover: venv
+	$(BIN)/python -m bench.failover $(BENCH_FAILOVER_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

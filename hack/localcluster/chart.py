@@ -42,10 +42,6 @@ PLAIN_HEADER: Final = f"""\
 # the catalog's namespace kube-dc. Without cert-manager, install the chart with Helm: it makes the
 # certificate itself. Install:
 #   kubectl apply --server-side -f deploy/orgquota.yaml
-#   kubectl wait --for=condition=Established crd/clusterkopfpeerings.kopf.dev
-#   kubectl apply --server-side -f deploy/orgquota.yaml
-# (the first pass creates the CRDs and fails only on the ClusterKopfPeering, whose CRD it has just
-# created; the second creates that.)
 """
 
 

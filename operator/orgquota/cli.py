@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import logging
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -65,23 +65,7 @@ def run_operator(log_format_name: str) -> None:
     if settings.log_level != "DEBUG":  # one line per watch event is noise, not news
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
-    from orgquota.controller import (
-        handlers,  # noqa: F401 - registers the handlers
-        metrics,
-    )
-    from orgquota.controller.memo import OperatorMemo
+    from orgquota.controller import metrics, replica
 
     metrics.serve(settings.metrics_port, str(settings.metrics_host))
-
-    if settings.webhooks:
-        from orgquota.controller import webhooks  # noqa: F401 - registers the admission handlers
-
-    kopf.run(
-        clusterwide=True,
-        standalone=not settings.peering,
-        peering_name=settings.peering or None,
-        # Equal priorities pause every peer; a random one makes exactly one replica active.
-        priority=secrets.randbelow(2**31) if settings.peering else None,
-        liveness_endpoint=f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None,
-        memo=OperatorMemo(settings),
-    )
+    asyncio.run(replica.run(settings))

@@ -118,6 +118,8 @@ def read_variables(
 
 def _problem(error: Any, variables: Mapping[str, str], secrets: frozenset[str]) -> str:
     field = str(error["loc"][0]) if error["loc"] else ""
+    if not field:  # a rule over several fields: its message names them
+        return str(error["msg"]).removeprefix("Value error, ")
     variable = variables.get(field, field)
     if error["type"] == "missing":
         return f"{variable}: required"

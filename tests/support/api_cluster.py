@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from localcluster.mailserver import MailServer
+from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 from orgquota.core.annotations import PREFIX
 from orgquota.kube.client import ORGANIZATION
@@ -187,3 +188,22 @@ SMTP_SECRET = "alertmanager-secret"
 def notification_settings(mail: MailServer) -> dict[str, str]:
     """The SMTP_* settings that mail alerts to `mail`."""
     return {"SMTP_URL": mail.url, "SMTP_FROM": "billing@kube-dc.example", "ALERTS_WEBHOOK_SECRET": SMTP_SECRET}
+
+
+def in_memory_cluster(settings: ApiSettings) -> Cluster:
+    """The API's view of the cluster, filled with these objects and the catalog (no apiserver behind)."""
+    cluster = Cluster(settings)
+    for cache, objects in cluster_objects(settings).items():
+        getattr(cluster, cache).replace(objects)
+    catalog = {
+        "metadata": {"namespace": "kube-dc", "name": settings.catalog_name},
+        "data": {"plans.yaml": CATALOG_TEXT},
+    }
+    cluster.catalog.live.replace([catalog])
+    cluster.catalog.last_good.replace([])
+    return cluster
+
+
+def configmap(name: str, text: str) -> dict[str, Any]:
+    """A catalog ConfigMap in kube-dc holding `text`."""
+    return {"metadata": {"namespace": "kube-dc", "name": name}, "data": {"plans.yaml": text}}

@@ -1,13 +1,16 @@
-"""An in-memory apiserver behind `Kube`'s one request method, for unit tests of the controller.
+"""An in-memory apiserver behind `Kube`'s sending of one request, for unit tests of the controller
+and the API.
 
-Only `request` is replaced: `get`, `list`, `pages`, `create`, `merge_patch` and `delete` are the
-real ones, so a 404 on GET is still None and a 404 on DELETE still False. It keeps objects by
-path, answers lists with field (`metadata.name=`, `metadata.namespace=`) and label (`k=v`,
-`k`) selectors, applies JSON merge patches (RFC 7386; `/status` patches only the status),
-records every write and can fail chosen requests with an apiserver status (404, 409, 500...).
-As the apiserver, it refuses a PATCH whose `metadata.resourceVersion` is not the stored one (409).
-A test can make someone else's write happen just before the next write (`before_next_write`),
-take the whole apiserver away (`down`), and script the events a WATCH streams (`watch_steps`).
+Only the sending of one request (`_request_once`) and `watch` are replaced: `request` (its retries
+and the write fence), `get`, `list`, `pages`, `create`, `replace`, `merge_patch` and `delete` are
+the real ones, so a 404 on GET is still None, a 404 on DELETE still False and a write refused by
+the fence never reaches it. It keeps objects by path, answers lists with field (`metadata.name=`,
+`metadata.namespace=`) and label (`k=v`, `k`) selectors, applies JSON merge patches (RFC 7386;
+`/status` patches only the status) and conditional writes (a PATCH or PUT with another
+resourceVersion is 409, as the apiserver answers), records every write and can fail chosen
+requests with an apiserver status (404, 409, 500...). WATCHes stream the changes made to it, or,
+with `scripted_watch`, exactly the `watch_steps` a test puts. A test can make someone else's write
+happen just before the next write (`before_next_write`) and take the whole apiserver away (`down`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from orgquota.kube.client import ORGANIZATION, Kube, KubeError, Manifest
 from orgquota.kube.events import EventRecorder
+from orgquota.kube.fence import WriteFence
 
 
 @dataclass(frozen=True)
@@ -101,17 +105,21 @@ class FakeKube(Kube):
     writes: list[Write] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    fence: WriteFence | None = None
     down: BaseException | None = None
     """Raised by every request (and every WATCH) while set: the apiserver is away."""
     refused: list[str] = field(default_factory=list)
     """`METHOD path` of each request (or WATCH) `down` failed."""
+    scripted_watch: bool = False
+    """WATCHes stream `watch_steps` (shared by every WATCH in turn), not the changes made here."""
     watches: list[str] = field(default_factory=list)
     """The resourceVersion each WATCH started from."""
     watch_steps: asyncio.Queue[Manifest | BaseException | str] = field(default_factory=asyncio.Queue)
-    """What WATCHes stream, in order: an event, an exception to raise, or END_OF_WATCH."""
+    """What scripted WATCHes stream, in order: an event, an exception to raise, or END_OF_WATCH."""
     version: int = 0
     """The last resourceVersion given out; a LIST is at this version."""
     _before_writes: list[Callable[[], object]] = field(default_factory=list)
+    _watches: list[tuple[Location, dict[str, str], asyncio.Queue[Manifest]]] = field(default_factory=list)
 
     def _next_version(self) -> str:
         self.version += 1
@@ -127,13 +135,60 @@ class FakeKube(Kube):
             meta.setdefault("namespace", where.namespace)
         meta.setdefault("uid", f"uid-{where.namespace}-{where.name}")
         meta["resourceVersion"] = self._next_version()
-        self.objects[Location(where.base, where.plural, where.namespace, where.name)] = stored
+        key = Location(where.base, where.plural, where.namespace, where.name)
+        self._notify("MODIFIED" if key in self.objects else "ADDED", key, stored)
+        self.objects[key] = stored
         return copy.deepcopy(stored)
 
     def drop(self, path: str) -> None:
         """Delete the object at `path` as if someone else did (not recorded as a write of the operator)."""
         where = Location.of(path)
-        del self.objects[Location(where.base, where.plural, where.namespace, where.name)]
+        key = Location(where.base, where.plural, where.namespace, where.name)
+        gone = self.objects.pop(key)
+        gone["metadata"]["resourceVersion"] = self._next_version()
+        self._notify("DELETED", key, gone)
+
+    def _notify(self, kind: str, key: Location, obj: Manifest) -> None:
+        for where, query, events in self._watches:
+            if _watched(where, query, key, obj):
+                events.put_nowait({"type": kind, "object": copy.deepcopy(obj)})
+
+    async def watch(
+        self, path: str, resource_version: str, *, timeout_seconds: int = 300, selectors: dict[str, str] | None = None
+    ) -> AsyncIterator[Manifest]:
+        """Changes from now on (without a `resource_version`, first an ADDED event per object that
+        exists), or the scripted `watch_steps`."""
+        if self.down is not None:
+            self.refused.append(f"WATCH {path}")
+            raise self.down
+        self.watches.append(resource_version)
+        if self.scripted_watch:
+            async for step in self._scripted():
+                yield step
+            return
+        where, query = Location.of(path), dict(selectors or {})
+        events: asyncio.Queue[Manifest] = asyncio.Queue()
+        if not resource_version:
+            for key, obj in sorted(self.objects.items(), key=lambda item: (item[0].namespace, item[0].name)):
+                if _watched(where, query, key, obj):
+                    events.put_nowait({"type": "ADDED", "object": copy.deepcopy(obj)})
+        watch = (where, query, events)
+        self._watches.append(watch)
+        try:
+            while True:
+                yield await events.get()
+        finally:
+            self._watches.remove(watch)
+
+    async def _scripted(self) -> AsyncIterator[Manifest]:
+        while True:
+            step = await self.watch_steps.get()
+            if step == END_OF_WATCH:
+                return
+            if isinstance(step, BaseException):
+                raise step
+            assert isinstance(step, dict)
+            yield step
 
     def stored(self, path: str) -> Manifest | None:
         where = Location.of(path)
@@ -176,14 +231,14 @@ class FakeKube(Kube):
     async def close(self) -> None:
         return None
 
-    async def request(
+    async def _request_once(
         self,
         method: str,
         path: str,
-        body: Manifest | None = None,
+        body: Manifest | None,
         *,
-        content_type: str = "application/json",
-        query: dict[str, str] | None = None,
+        content_type: str,
+        query: dict[str, str] | None,
     ) -> Manifest:
         if self.down is not None:
             self.refused.append(f"{method} {path}")
@@ -198,9 +253,9 @@ class FakeKube(Kube):
                 raise KubeError(method, path, failure.status, f"injected {failure.status}")
         where = Location.of(path)
         key = Location(where.base, where.plural, where.namespace, where.name)
-        if method == "PATCH" and key in self.objects:
+        if method in ("PATCH", "PUT") and key in self.objects:
             expected = ((body or {}).get("metadata") or {}).get("resourceVersion")
-            if expected is not None and expected != self.objects[key]["metadata"]["resourceVersion"]:
+            if expected and expected != self.objects[key]["metadata"]["resourceVersion"]:
                 message = f'{where.plural} "{where.name}": the object has been modified'
                 raise KubeError(method, path, 409, message, "Conflict")  # a refused precondition writes nothing
         if method == "GET":
@@ -228,8 +283,11 @@ class FakeKube(Kube):
         if method == "GET":
             return copy.deepcopy(self.objects[key])
         if method == "DELETE":
-            del self.objects[key]
+            self.drop(_path_of(key))
             return {"kind": "Status", "status": "Success"}
+        if method == "PUT":
+            assert body is not None
+            return self.put(_path_of(key), body)
         assert method == "PATCH"
         assert body is not None
         current = self.objects[key]
@@ -239,22 +297,10 @@ class FakeKube(Kube):
             merged["status"] = current["status"]  # the main resource's patches leave the status alone
         return self.put(_path_of(key), merged)
 
-    async def watch(
-        self, path: str, resource_version: str, *, timeout_seconds: int = 300, selectors: dict[str, str] | None = None
-    ) -> AsyncIterator[Manifest]:
-        """The scripted `watch_steps`, shared by every WATCH in turn."""
-        if self.down is not None:
-            self.refused.append(f"WATCH {path}")
-            raise self.down
-        self.watches.append(resource_version)
-        while True:
-            step = await self.watch_steps.get()
-            if step == END_OF_WATCH:
-                return
-            if isinstance(step, BaseException):
-                raise step
-            assert isinstance(step, dict)
-            yield step
+
+def _watched(where: Location, query: Mapping[str, str], key: Location, obj: Manifest) -> bool:
+    """Whether a watch of `where` with `query` sees the object at `key`."""
+    return where.collection == key.collection and where.namespace in ("", key.namespace) and _selected(obj, query)
 
 
 def _path_of(where: Location) -> str:

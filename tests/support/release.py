@@ -1,8 +1,9 @@
 """The operator as the Helm chart installs it: the chart's identity (ServiceAccount, RBAC, admission
-policies, peering) applied for a test release, and replicas running as that identity.
+policies) applied for a test release, and replicas running as that identity, with leader election
+(the Lease `orgquota-leader` in the release namespace).
 
-The release, namespace and peering have names of their own, so that a real release installed later
-into the same cluster never collides with them.
+The release and its namespace have names of their own, so that a real release installed later into
+the same cluster never collides with them.
 """
 
 from __future__ import annotations
@@ -15,23 +16,19 @@ from typing import Any, Final
 import yaml
 
 from localcluster.certs import ServingCert, generate_serving_cert
-from localcluster.chart import CHART_DIR, documents, template
+from localcluster.chart import documents, template
 from localcluster.controlplane import free_ports
 from localcluster.kubectl import Cluster
 from tests.support.catalog import CATALOG_NAMESPACE
-from tests.support.cluster import apply, delete, ensure_namespace, establish, external_kubeconfig
+from tests.support.cluster import apply, delete, ensure_namespace, external_kubeconfig
 from tests.support.operator_process import PROJECTS_LIMIT, OperatorProcess, Webhooks, webhook_configuration
 
 RELEASE: Final = "orgquota-e2e"
 NAMESPACE: Final = "orgquota-e2e"
-PEERING: Final = "orgquota-e2e"
 SERVICE_ACCOUNT: Final = RELEASE
 SA_USER: Final = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 BILLING_GROUP: Final = "kube-dc:billing"
-TEST_VALUES: Final[Mapping[str, Any]] = {
-    "peering": {"name": PEERING},
-    "protection": {"billingGroups": [BILLING_GROUP]},
-}
+TEST_VALUES: Final[Mapping[str, Any]] = {"protection": {"billingGroups": [BILLING_GROUP]}}
 # What of the chart the operator's identity and the admission policies are made of.
 IDENTITY_KINDS: Final = frozenset(
     {
@@ -42,10 +39,8 @@ IDENTITY_KINDS: Final = frozenset(
         "RoleBinding",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionPolicyBinding",
-        "ClusterKopfPeering",
     }
 )
-PEERING_CRDS: Final = CHART_DIR / "crds" / "kopf-peering.yaml"
 
 
 def annotate_as_billing(cluster: Cluster, org: str, annotation: str, *flags: str) -> None:
@@ -75,7 +70,6 @@ class Identity:
     def create(cls, cluster: Cluster, workdir: Path, values: Mapping[str, Any] = TEST_VALUES) -> Identity:
         for namespace in (NAMESPACE, CATALOG_NAMESPACE):
             ensure_namespace(cluster, namespace)
-        establish(cluster, PEERING_CRDS)
         rendered = documents(template(RELEASE, NAMESPACE, values))
         docs = [doc for doc in rendered if doc["kind"] in IDENTITY_KINDS]
         apply(cluster, docs)
@@ -108,7 +102,7 @@ def write_token_kubeconfig(admin: Path, path: Path, token: str) -> None:
 
 @dataclass
 class Replica:
-    """The operator as the chart runs it (peering, health port, webhooks), as the chart's identity."""
+    """The operator as the chart runs it (leader election, health port, webhooks), as the chart's identity."""
 
     process: OperatorProcess
     pod_id: str
@@ -127,8 +121,9 @@ def replica(cluster: Cluster, identity: Identity, workdir: Path, pod_id: str) ->
     serving = generate_serving_cert(workdir / f"{pod_id}-tls", ["127.0.0.1"])
     env = {
         "KUBECONFIG": str(identity.kubeconfig),
-        "POD_ID": pod_id,  # Kopf's peer identity, as the chart sets it from the pod's name
-        "ORGQUOTA_PEERING": PEERING,
+        "POD_ID": pod_id,  # the Lease holder's identity, as the chart sets it from the pod's name
+        "POD_NAMESPACE": NAMESPACE,  # where the Lease is, as the chart sets it from the pod's namespace
+        "ORGQUOTA_LEADER_ELECTION": "true",
         "ORGQUOTA_HEALTH_PORT": str(health_port),
         "ORGQUOTA_METRICS_PORT": str(metrics_port),
         "ORGQUOTA_CATALOG_NAMESPACE": CATALOG_NAMESPACE,

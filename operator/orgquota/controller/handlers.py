@@ -1,4 +1,8 @@
-"""The Kopf edge: watch streams in, observations out to the Reconciler.
+"""The Kopf edge of a leadership term: watch streams in, observations out to the Reconciler.
+
+The handlers are in a registry of their own (`REGISTRY`), run by a fresh Kopf run per term
+(controller/term.py), so a term starts from a fresh start-up (its own LISTs) and Kopf's own
+fresh listing, never from what an earlier term or a standby saw.
 
 Only `@kopf.on.event` handlers: Kopf then writes nothing onto the watched objects (no
 finalizers, no progress annotations), every input is level-triggered, and the Reconciler's
@@ -12,26 +16,27 @@ from typing import Any
 
 import kopf
 
-from orgquota.controller import runtime
+from orgquota.controller import kopf_tuning, runtime
 from orgquota.controller.catalog_loading import load_catalog
-from orgquota.controller.kopf_tuning import tune
 from orgquota.controller.memo import OperatorMemo
 from orgquota.core import manifests
 from orgquota.core.project_caps import CAP_NAME
 
+REGISTRY = kopf_tuning.registry()
 
-@kopf.on.startup()
+
+@kopf.on.startup(registry=REGISTRY)
 async def start(settings: kopf.OperatorSettings, memo: OperatorMemo, logger: kopf.Logger, **_: Any) -> None:
-    tune(settings, memo.config)
+    kopf_tuning.tune(settings, memo.config)
     await runtime.start(memo, logger)
 
 
-@kopf.on.cleanup()
+@kopf.on.cleanup(registry=REGISTRY)
 async def stop(memo: OperatorMemo, **_: Any) -> None:
     await runtime.stop(memo)
 
 
-@kopf.on.event("v1", "configmaps")
+@kopf.on.event("v1", "configmaps", registry=REGISTRY)
 async def catalog_changed(
     event: kopf.RawEvent,
     body: kopf.Body,
@@ -46,12 +51,12 @@ async def catalog_changed(
     await load_catalog(memo.reconciler, memo.last_good, None if event["type"] == "DELETED" else dict(body), logger)
 
 
-@kopf.on.event("kube-dc.com", "v1", "organizations")
+@kopf.on.event("kube-dc.com", "v1", "organizations", registry=REGISTRY)
 async def organization_changed(event: kopf.RawEvent, body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     memo.reconciler.observe_org(body, deleted=event["type"] == "DELETED", listed=event["type"] is None)
 
 
-@kopf.on.event("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas")
+@kopf.on.event("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas", registry=REGISTRY)
 async def quota_changed(
     event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: OperatorMemo, **_: Any
 ) -> None:
@@ -61,7 +66,7 @@ async def quota_changed(
         memo.reconciler.caps.observe_object(body, deleted=event["type"] == "DELETED")
 
 
-@kopf.on.event("v1", "limitranges")
+@kopf.on.event("v1", "limitranges", registry=REGISTRY)
 async def limit_range_changed(
     event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: OperatorMemo, **_: Any
 ) -> None:
@@ -69,11 +74,11 @@ async def limit_range_changed(
         memo.reconciler.observe_object("lr", body, deleted=event["type"] == "DELETED")
 
 
-@kopf.on.event("v1", "namespaces")
+@kopf.on.event("v1", "namespaces", registry=REGISTRY)
 async def namespace_changed(event: kopf.RawEvent, body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     memo.reconciler.caps.observe_namespace(body, deleted=event["type"] == "DELETED")
 
 
-@kopf.on.event("kube-dc.com", "v1", "eips")
+@kopf.on.event("kube-dc.com", "v1", "eips", registry=REGISTRY)
 async def eip_changed(event: kopf.RawEvent, body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     await memo.reconciler.observe_eip(body, deleted=event["type"] == "DELETED")

@@ -30,8 +30,16 @@ class NoDiffBase(kopf.AnnotationsDiffBaseStorage):
         return kopf.BodyEssence()
 
 
+def registry() -> kopf.OperatorRegistry:
+    """A registry of handlers for one of the process's Kopf runs, which logs in as Kopf's default one
+    does: with the `kubernetes` client's kubeconfig or in-cluster identity."""
+    made = kopf.OperatorRegistry()
+    kopf.on.login(registry=made, errors=kopf.ErrorsMode.IGNORED)(kopf.login_via_client)
+    return made
+
+
 def tune(settings: kopf.OperatorSettings, config: Settings) -> None:
-    """Set Kopf's `settings` for an operator configured by `config`."""
+    """Set the settings of a term's reconciling Kopf run for an operator configured by `config`."""
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=STORAGE_PREFIX)
     settings.persistence.diffbase_storage = NoDiffBase(prefix=STORAGE_PREFIX)
     settings.persistence.finalizer = f"{STORAGE_PREFIX}/finalizer"
@@ -49,6 +57,13 @@ def tune(settings: kopf.OperatorSettings, config: Settings) -> None:
     settings.watching.field_selectors[("v1", "configmaps")] = catalog_selector
     settings.watching.field_selectors[("v1", "limitranges")] = f"metadata.name={manifests.LIMIT_RANGE_NAME}"
     settings.watching.label_selectors[("kube-dc.com", "eips")] = f"{PUBLIC_EIP_LABEL}=public"
+    # A term ends by its stop flag, or with the process (which then exits): never by Kopf's
+    # last resort, a SIGKILL of its thread (that is, of the whole process) ten minutes later.
+    settings.process.ultimate_exiting_timeout = None
+
+
+def tune_admission(settings: kopf.OperatorSettings, config: Settings) -> None:
+    """Set the settings of the admission Kopf run (the webhook server) for `config`."""
     if config.webhooks:
         settings.admission.server = kopf.WebhookServer(
             addr="0.0.0.0",

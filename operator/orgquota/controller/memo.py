@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from orgquota.controller.reconciler import Reconciler
 from orgquota.controller.settings import Settings
 from orgquota.kube.client import Kube
+from orgquota.kube.fence import WriteFence
 from orgquota.kube.last_good import LastGoodCatalog
 
 
@@ -21,6 +22,8 @@ from orgquota.kube.last_good import LastGoodCatalog
 class OperatorMemo:
     config: Settings
     """read before Kopf starts, so a bad setting stops the operator before it connects anywhere"""
+    fence: WriteFence | None = None
+    """the term's write fence: its client writes only while this replica holds the Lease (None: always)"""
     kube: Kube = field(init=False)
     reconciler: Reconciler = field(init=False)
     last_good: LastGoodCatalog = field(init=False)
@@ -30,4 +33,19 @@ class OperatorMemo:
     def __copy__(self) -> OperatorMemo:
         """One memo for the whole operator: Kopf copies the operator's memo for every object it
         sees, which here would be one more object per Organization, all alike."""
+        return self
+
+
+@dataclass(eq=False, repr=False)
+class AdmissionMemo:
+    """The webhooks' memo: they read what they judge by from the API, never from a term's memory, so
+    a standby answers as the leader does."""
+
+    config: Settings
+    kube: Kube = field(init=False)
+    """reads only"""
+    last_good: LastGoodCatalog = field(init=False)
+    """read when the live catalog is missing or invalid"""
+
+    def __copy__(self) -> AdmissionMemo:
         return self

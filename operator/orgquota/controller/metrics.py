@@ -23,6 +23,7 @@ RECONCILE_SECONDS: Final = Histogram(
 QUEUE_DEPTH: Final = Gauge(
     "orgquota_queue_depth", "Organizations waiting for or in a reconcile or a status write (0: idle)"
 )
+LEADER: Final = Gauge("orgquota_leader", "1 while this replica holds the Lease and reconciles, 0 while it stands by")
 WEBHOOK_DECISIONS: Final = Counter(
     "orgquota_webhook_decisions", "Admission decisions by webhook and result", ["webhook", "allowed"]
 )

@@ -70,7 +70,7 @@ class Reconciler:
 
     def observe_org(self, body: Mapping[str, Any], *, deleted: bool = False, listed: bool = False) -> None:
         """Take in an Organization event; a change of its billing annotations needs a reconcile, and so
-        does every listing (after a watch reconnect or a peering takeover nothing may be assumed)
+        does every listing (after a watch reconnect nothing may be assumed)
         but Kopf's first one of an organization unchanged since the operator's own start-up LIST."""
         view = OrgView.from_body(body)
         if deleted:
@@ -84,16 +84,24 @@ class Reconciler:
             self.queue.add(view.key)
 
     async def observe_initial_list(self, pages: AsyncIterable[list[dict[str, Any]]]) -> None:
-        """The organizations that exist at start; when all are reconciled, the operator says so."""
+        """The organizations that exist at start; when all are reconciled, the operator says so.
+
+        They are queued newest first (by resourceVersion, which Kubernetes lets clients compare
+        for one kind): what changed last is what most likely needs a write, such as a plan
+        changed while no replica led, and it should not wait behind a thousand converged ones."""
         self.relisting.start()
         self.startup.start()
+        listed: list[tuple[int, OrgKey]] = []
         async for page in pages:
             for body in page:
-                self.observe_org(body)
-                meta = body["metadata"]
-                key = (meta["namespace"], meta["name"])
-                self.startup.expect(key)
-                self.relisting.seen_at_start(key, meta["resourceVersion"])
+                view = OrgView.from_body(body)
+                version = body["metadata"]["resourceVersion"]
+                if self.inventory.take(view, listed=False):
+                    listed.append((int(version) if version.isdigit() else 0, view.key))
+                self.startup.expect(view.key)
+                self.relisting.seen_at_start(view.key, version)
+        for _, key in sorted(listed, reverse=True):
+            self.queue.add(key)
         for key in self.caps.orphans():  # caps of organizations deleted while the operator was down
             self.inventory.forget(key)
             self.queue.add(key)

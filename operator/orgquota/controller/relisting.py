@@ -1,7 +1,7 @@
 """Re-reading the managed objects when the operator's memory of them may be stale.
 
-At start, and whenever Kopf lists organizations anew (a watch that was down, or a replica that
-was paused, reports no deletions), the quota objects are listed again; every organization whose
+At the start of a term, and whenever Kopf lists organizations anew (a watch that was down reports
+no deletions), the quota objects are listed again; every organization whose
 objects differ from what was cached (or are gone) is reconciled. Kopf's first listing, when it
 comes right after the operator's own start-up LIST, repeats what that LIST has just seen and
 reconciles nothing.
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 STARTUP_LIST_TRUSTED_SECONDS: Final = 30.0
 """Kopf's first listing of organizations later than this after the start-up LIST re-reads the
-quota objects: the replica was paused (a standby taking over) and its memory is old"""
+quota objects: the start was slow, and what the start-up LIST saw may be old"""
 
 
 class Relisting:

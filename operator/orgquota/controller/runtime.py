@@ -1,4 +1,5 @@
-"""The operator's parts, built and started in order at start-up, and stopped at the end.
+"""The operator's parts, built and started in order at the start of a leadership term (every
+process start without leader election), and stopped at its end.
 
 Order matters: the catalog is read before any organization is reconciled (so none is judged
 without it; a bad or missing one has the saved last good one stand in), and what reconciles
@@ -10,6 +11,8 @@ every status with partial counts).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from orgquota.controller import metrics, org_metrics
 from orgquota.controller.catalog_loading import load_catalog
@@ -25,29 +28,21 @@ from orgquota.kube.last_good import LastGoodCatalog
 async def start(memo: OperatorMemo, logger: Logger) -> None:
     """Build the operator's parts into `memo`, read what reconciles start from, and start them."""
     config = memo.config
-    kube = memo.kube = await Kube.connect(max_connections=config.workers * 2)
+    kube = memo.kube = await Kube.connect(max_connections=config.workers * 2, fence=memo.fence)
     reconciler = memo.reconciler = Reconciler(kube, config, EventRecorder(kube))
     memo.last_good = LastGoodCatalog(kube, config.catalog_namespace, config.last_good_name)
     metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue) + len(reconciler.statuses))
     metrics.count_organizations(reconciler.count_by_mode)
     org_metrics.export(reconciler.org_metrics)
 
-    saved = await memo.last_good.load()
-    if saved is not None:
-        reconciler.set_catalog(saved, None)
-    configmap = await kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
-    await load_catalog(reconciler, memo.last_good, configmap, logger)
-    await reconciler.prime()
-    try:
-        for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
-            await reconciler.observe_eip(eip)
-    except KubeError as exc:
-        if exc.status != 404:  # 404: no EIp CRD in this cluster, so no public IPs to count
-            raise
-    try:
-        await reconciler.observe_initial_list(kube.pages(ORGANIZATION.path("")))
-    except KubeError as exc:
-        logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
+    # Independent reads, all at once: the apiserver answers one while another is parsed (a new
+    # leader's first writes wait for all of them).
+    await _together(
+        _catalog(memo, logger),
+        reconciler.prime(),
+        _public_eips(kube, reconciler),
+        _organizations(kube, reconciler, logger),
+    )
     memo.tasks = [
         asyncio.create_task(reconciler.run(), name="orgquota-workers"),
         asyncio.create_task(reconciler.events.run(after=reconciler.queue.drained), name="orgquota-events"),
@@ -62,8 +57,50 @@ async def start(memo: OperatorMemo, logger: Logger) -> None:
     )
 
 
+async def _together(*reads: Coroutine[Any, Any, None]) -> None:
+    """Run `reads` at once; the first failure cancels the others and is raised as it is (it names the
+    apiserver's problem in the start-up handler's log line)."""
+    tasks = [asyncio.create_task(read) for read in reads]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def _catalog(memo: OperatorMemo, logger: Logger) -> None:
+    config, reconciler = memo.config, memo.reconciler
+    saved = await memo.last_good.load()
+    if saved is not None:
+        reconciler.set_catalog(saved, None)
+    configmap = await memo.kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
+    await load_catalog(reconciler, memo.last_good, configmap, logger)
+
+
+async def _public_eips(kube: Kube, reconciler: Reconciler) -> None:
+    try:
+        for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
+            await reconciler.observe_eip(eip)
+    except KubeError as exc:
+        if exc.status != 404:  # 404: no EIp CRD in this cluster, so no public IPs to count
+            raise
+
+
+async def _organizations(kube: Kube, reconciler: Reconciler, logger: Logger) -> None:
+    try:
+        await reconciler.observe_initial_list(kube.pages(ORGANIZATION.path("")))
+    except KubeError as exc:
+        logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
+
+
 async def stop(memo: OperatorMemo) -> None:
+    """End the term's work: a replica that does not reconcile exports nothing of what it reconciled."""
     for task in memo.tasks:
         task.cancel()
     await asyncio.gather(*memo.tasks, return_exceptions=True)
+    memo.reconciler.org_metrics.clear()
+    metrics.QUEUE_DEPTH.set_function(lambda: 0)
+    metrics.count_organizations(dict)
     await memo.kube.close()

@@ -5,15 +5,20 @@ The fields the API shares, and the reading rules, are `orgquota.settings.SharedS
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Mapping
 from datetime import timedelta
 from ipaddress import IPv4Address
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar, Final, Self
 
-from pydantic import BeforeValidator, Field, IPvAnyAddress
+from pydantic import BeforeValidator, Field, IPvAnyAddress, model_validator
 
 from orgquota.core.durations import DurationError, parse_duration
+from orgquota.core.lease import LeaseTimings
 from orgquota.settings import SharedSettings
+
+DEFAULT_LEASE_NAMESPACE: Final = "orgquota"
 
 ENVIRONMENT = {
     **SharedSettings.ENVIRONMENT,
@@ -24,7 +29,12 @@ ENVIRONMENT = {
     "metrics_port": "ORGQUOTA_METRICS_PORT",
     "metrics_host": "ORGQUOTA_METRICS_HOST",
     "health_port": "ORGQUOTA_HEALTH_PORT",
-    "peering": "ORGQUOTA_PEERING",
+    "leader_election": "ORGQUOTA_LEADER_ELECTION",
+    "lease_namespace": "ORGQUOTA_LEASE_NAMESPACE",
+    "lease_duration": "ORGQUOTA_LEASE_DURATION",
+    "lease_renew_deadline": "ORGQUOTA_LEASE_RENEW_DEADLINE",
+    "lease_retry_period": "ORGQUOTA_LEASE_RETRY_PERIOD",
+    "pod_id": "POD_ID",
     "grace_period": "ORGQUOTA_GRACE_PERIOD",
     "grace_warning": "ORGQUOTA_GRACE_WARNING",
     "canceled_resync": "ORGQUOTA_CANCELED_RESYNC",
@@ -59,8 +69,15 @@ class Settings(SharedSettings):
     """the address the metrics server listens on: every interface in a pod, loopback for `make run`"""
     health_port: Annotated[int, Field(ge=0, le=65535)] = 0
     """Kopf's liveness endpoint `/healthz`; 0 turns it off"""
-    peering: str = ""
-    """Kopf peering name for several replicas (one active); empty runs standalone"""
+    leader_election: bool = False
+    """several replicas: the one holding the Lease reconciles; a lone process needs none"""
+    lease_namespace: str = DEFAULT_LEASE_NAMESPACE
+    """where the Lease is: ORGQUOTA_LEASE_NAMESPACE, else the pod's namespace (POD_NAMESPACE)"""
+    lease_duration: Annotated[int, Field(ge=1, le=3600)] = 5
+    lease_renew_deadline: Annotated[float, Field(gt=0)] = 3.0
+    lease_retry_period: Annotated[float, Field(gt=0)] = 1.0
+    pod_id: str = ""
+    """the holder's identity as the chart sets it (the pod's name); else the host name and process id"""
     grace_period: Duration = timedelta(days=7)
     """how long an organization stays suspended before it is canceled"""
     grace_warning: Duration = timedelta(days=1)
@@ -69,6 +86,31 @@ class Settings(SharedSettings):
     """how often a canceled organization's namespaces are checked for workloads started since"""
     usage_interval: Duration = timedelta(seconds=30)
     """the least time between two usage-only status writes of one organization"""
+
+    @classmethod
+    def extra_values(cls, environ: Mapping[str, str]) -> dict[str, Any]:
+        if environ.get(ENVIRONMENT["lease_namespace"], "").strip():
+            return {}
+        pod_namespace = environ.get("POD_NAMESPACE", "").strip()
+        return {"lease_namespace": pod_namespace} if pod_namespace else {}
+
+    @model_validator(mode="after")
+    def _lease_timings(self) -> Self:
+        _ = self.lease_timings  # raises for timings that leave no room between them
+        return self
+
+    @property
+    def lease_timings(self) -> LeaseTimings:
+        try:
+            return LeaseTimings(self.lease_duration, self.lease_renew_deadline, self.lease_retry_period)
+        except ValueError:
+            names = [ENVIRONMENT[f"lease_{name}"] for name in ("retry_period", "renew_deadline", "duration")]
+            raise ValueError(" < ".join(names) + " is needed") from None
+
+    @property
+    def identity(self) -> str:
+        """Who holds the Lease when this process does."""
+        return self.pod_id or f"{socket.gethostname()}-{os.getpid()}"
 
     @property
     def webhooks(self) -> bool:

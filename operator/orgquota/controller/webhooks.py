@@ -1,7 +1,10 @@
 """Validating webhooks: the catalog, Organization annotations, and public EIp quotas.
 
-Handlers read what they judge by from the API, not from the reconciler's memory: a paused
-peer (docs/design.md, "Peering and HA") serves webhooks too, and its memory may be stale or empty.
+Handlers read what they judge by from the API, never from a reconciler's memory: every replica
+serves them, standby or leader (docs/design.md, "Leadership and failover"), from the admission
+Kopf run it keeps for its whole life (`REGISTRY`), while the reconciling part comes and goes with
+its leadership terms. When the live catalog is missing or invalid they judge by the last good one,
+read from the ConfigMap the leader keeps it in.
 The webhook configuration is the project's own (`webhook_configuration`), because Kopf's
 managed one cannot send only the catalog ConfigMap (matchConditions, namespaceSelector).
 """
@@ -14,7 +17,8 @@ from typing import Any, Final
 
 import kopf
 
-from orgquota.controller.memo import OperatorMemo
+from orgquota.controller import kopf_tuning
+from orgquota.controller.memo import AdmissionMemo
 from orgquota.controller.metrics import WEBHOOK_DECISIONS
 from orgquota.controller.settings import Settings
 from orgquota.core import checks as admission
@@ -24,11 +28,15 @@ from orgquota.core.manifests import HRQ_NAME
 from orgquota.core.organization import Organization
 from orgquota.core.topology import PUBLIC_EIP_LABEL, TREE_LABEL_SUFFIX, nearest_first, tree_depths
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, NAMESPACE_PATH, ORGANIZATION, Kube
+from orgquota.kube.last_good import LastGoodCatalog
 
 CONFIGURATION_NAME: Final = "orgquota.kube-dc.com"
 CATALOG_HOOK: Final = "validate-catalog"
 ORGANIZATION_HOOK: Final = "validate-organization"
 EIP_HOOK: Final = "validate-eip"
+READ_CONNECTIONS: Final = 8
+
+REGISTRY = kopf_tuning.registry()
 
 
 Validator = Callable[..., Awaitable[None]]
@@ -52,9 +60,21 @@ def _counted(hook: str) -> Callable[[Validator], Validator]:
     return wrap
 
 
-@kopf.on.validate("v1", "configmaps", id=CATALOG_HOOK, operations=["CREATE", "UPDATE"])
+@kopf.on.startup(registry=REGISTRY)
+async def start(settings: kopf.OperatorSettings, memo: AdmissionMemo, **_: Any) -> None:
+    kopf_tuning.tune_admission(settings, memo.config)
+    memo.kube = await Kube.connect(max_connections=READ_CONNECTIONS)
+    memo.last_good = LastGoodCatalog(memo.kube, memo.config.catalog_namespace, memo.config.last_good_name)
+
+
+@kopf.on.cleanup(registry=REGISTRY)
+async def stop(memo: AdmissionMemo, **_: Any) -> None:
+    await memo.kube.close()
+
+
+@kopf.on.validate("v1", "configmaps", id=CATALOG_HOOK, operations=["CREATE", "UPDATE"], registry=REGISTRY)
 @_counted(CATALOG_HOOK)
-async def validate_catalog(body: kopf.Body, memo: OperatorMemo, warnings: list[str], **kwargs: Any) -> None:
+async def validate_catalog(body: kopf.Body, memo: AdmissionMemo, warnings: list[str], **kwargs: Any) -> None:
     config = memo.config
     meta = body.get("metadata", {})
     if (meta.get("namespace"), meta.get("name")) != (config.catalog_namespace, config.catalog_name):
@@ -64,15 +84,17 @@ async def validate_catalog(body: kopf.Body, memo: OperatorMemo, warnings: list[s
     except CatalogError as exc:
         raise kopf.AdmissionError(f"{config.catalog_name} rejected: {exc}", code=422) from exc
     old: kopf.Body | None = kwargs.get("old")  # the object before an UPDATE (not in WebhookFn's signature)
-    previous = _catalog_or_none(old.get("data") if old else None) or memo.reconciler.catalog.catalog
+    previous = _catalog_or_none(old.get("data") if old else None) or await memo.last_good.load()
     snapshots = await _snapshots(memo.kube)
     warnings.extend(admission.catalog_impact(previous, catalog, snapshots, config.quota))
 
 
-@kopf.on.validate("kube-dc.com", "v1", "organizations", id=ORGANIZATION_HOOK, operations=["CREATE", "UPDATE"])
+@kopf.on.validate(
+    "kube-dc.com", "v1", "organizations", id=ORGANIZATION_HOOK, operations=["CREATE", "UPDATE"], registry=REGISTRY
+)
 @_counted(ORGANIZATION_HOOK)
-async def validate_organization(body: kopf.Body, memo: OperatorMemo, warnings: list[str], **kwargs: Any) -> None:
-    catalog = await _live_catalog(memo.kube, memo.config) or memo.reconciler.catalog.catalog
+async def validate_organization(body: kopf.Body, memo: AdmissionMemo, warnings: list[str], **kwargs: Any) -> None:
+    catalog = await _live_catalog(memo.kube, memo.config) or await memo.last_good.load()
     if catalog is None:
         warnings.append("the plan catalog is missing or invalid: plan-id and add-ons were not checked")
     problems = admission.check_annotations(
@@ -87,16 +109,16 @@ async def validate_organization(body: kopf.Body, memo: OperatorMemo, warnings: l
         raise kopf.AdmissionError("; ".join(problems), code=422)
 
 
-@kopf.on.validate("kube-dc.com", "v1", "eips", id=EIP_HOOK, operations=["CREATE"])
+@kopf.on.validate("kube-dc.com", "v1", "eips", id=EIP_HOOK, operations=["CREATE"], registry=REGISTRY)
 @_counted(EIP_HOOK)
-async def validate_eip(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
+async def validate_eip(body: kopf.Body, memo: AdmissionMemo, **_: Any) -> None:
     labels = body.get("metadata", {}).get("labels") or {}
     if labels.get(PUBLIC_EIP_LABEL) != "public":
         return
     kube = memo.kube
     namespace = body.get("metadata", {}).get("namespace") or ""
     org = await _organization_of(kube, namespace)
-    catalog = await _live_catalog(kube, memo.config) or memo.reconciler.catalog.catalog
+    catalog = await _live_catalog(kube, memo.config) or await memo.last_good.load()
     if org is None or catalog is None:
         return  # not an organization's namespace, or nothing to judge by (never loosen: nothing to loosen)
     org_name = org["metadata"]["name"]

@@ -5,6 +5,9 @@ at once, and a key added while it is being processed is processed again afterwar
 failure is retried with exponential backoff. That is what makes fan-out to thousands of
 Organizations cheap (duplicates collapse) and reconciles safe (no two writers per key).
 
+A write refused by the fence (the replica lost the Lease) ends the work on the key quietly: no
+retry and no log line per key, since the term that queued it is ending.
+
 A queue can yield to another (`after=other.drained`): its keys are taken only while the other
 has none waiting, so that reporting (statuses, Events) never delays the enforcement of quotas.
 """
@@ -20,6 +23,7 @@ from typing import Generic, TypeVar
 from prometheus_client import Counter, Histogram
 
 from orgquota.controller.metrics import RECONCILE_SECONDS, RECONCILES
+from orgquota.kube.fence import Fenced
 
 K = TypeVar("K", bound=Hashable)
 
@@ -124,6 +128,8 @@ class WorkQueue(Generic[K]):
             except asyncio.CancelledError:
                 result = "cancelled"
                 raise
+            except Fenced:  # the replica stopped leading: its term is ending, the next leader does the work
+                result = "fenced"
             except Exception:
                 failures = self._failures[key] = self._failures.get(key, 0) + 1
                 delay = min(self._base_delay * 2 ** (failures - 1), self._max_delay)
@@ -139,3 +145,7 @@ class WorkQueue(Generic[K]):
                 self._processing.discard(key)
                 if key in self._dirty:
                     self._put(key)
+            # A key that needed no request never waited: without this, one worker could take every
+            # queued key in a row while the writes other workers began (a new connection, an
+            # answer) wait for the whole queue.
+            await asyncio.sleep(0)

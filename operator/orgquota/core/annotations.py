@@ -26,6 +26,7 @@ BUDGET: Final = PREFIX + "budget"
 """the monthly budget (`core.budget`), written by the billing API and exported by the operator"""
 NOTIFY: Final = PREFIX + "notify"
 NOTIFIED: Final = PREFIX + "notified"
+APPLIED_CALLS: Final = PREFIX + "applied-calls"
 
 READ_BY_BILLING: Final = frozenset(
     PREFIX + name
@@ -36,6 +37,7 @@ READ_BY_BILLING: Final = frozenset(
         "provider-event-created",
         "notify",
         "notified",
+        "applied-calls",
     )
 )
 """Written by billing providers and the billing API (notification addresses, alerts already mailed) for

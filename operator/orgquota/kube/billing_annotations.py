@@ -60,20 +60,27 @@ class Recorded:
 Decide = Callable[[Mapping[str, str]], Sequence[BillingFact]]
 """The provider's message as billing facts, given the organization's current billing annotations
 (none: the message does not concern the organization as it is now; it may refuse it by raising)."""
+Stamp = Callable[[Mapping[str, str]], AnnotationPatch]
+"""Annotations a provider writes with its message's facts, whatever they change: its record of
+the message (given the current billing annotations)."""
 
 
 async def record_facts(
-    kube: Kube, organization: str, decide: Decide, *, created: int | None, now: datetime
+    kube: Kube, organization: str, decide: Decide, *, created: int | None, now: datetime, stamp: Stamp | None = None
 ) -> Recorded | None:
     """Apply the facts `decide` makes of the Organization `organization` (in the namespace of the
-    same name); None when there is no such Organization. A Kubernetes failure is raised (KubeError,
-    aiohttp.ClientError): nothing is half-written, since every write is one merge patch."""
-    return await update_billing_annotations(
-        kube,
-        organization,
-        organization,
-        lambda current: apply_in_order(current, decide(current), created=created, now=now),
-    )
+    same name), with `stamp`'s record of the message in the same write; None when there is no such
+    Organization. A Kubernetes failure is raised (KubeError, aiohttp.ClientError): nothing is
+    half-written, since every write is one merge patch. `Recorded.changes` are the facts' alone."""
+    facts: AnnotationPatch = {}
+
+    def change(current: Mapping[str, str]) -> AnnotationPatch:
+        nonlocal facts
+        facts = apply_in_order(current, decide(current), created=created, now=now)
+        return facts | (stamp(current) if stamp is not None else {})
+
+    recorded = await update_billing_annotations(kube, organization, organization, change)
+    return None if recorded is None else Recorded(facts, recorded.before)
 
 
 async def update_billing_annotations(

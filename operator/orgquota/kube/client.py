@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
@@ -17,6 +18,8 @@ from urllib.parse import quote
 import aiohttp
 from kubernetes.aio import client, config
 from prometheus_client import Counter
+
+from orgquota.kube.fence import Fenced, WriteFence
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 RETRIES: Final = 5
@@ -27,6 +30,9 @@ WRITES: Final = Counter(
     "orgquota_api_writes", "Write requests the operator sent to the apiserver", ["verb", "resource"]
 )
 """counted here, where every request passes, whichever part of the operator sends it"""
+FENCED: Final = Counter(
+    "orgquota_fenced_writes", "Writes refused because this replica did not hold the Lease", ["verb", "resource"]
+)
 
 
 class KubeError(Exception):
@@ -71,12 +77,17 @@ EIP: Final = Resource("kube-dc.com", "v1", "eips")
 
 
 class Kube:
-    def __init__(self, api_client: client.ApiClient) -> None:
+    def __init__(self, api_client: client.ApiClient, fence: WriteFence | None = None) -> None:
         self._api = api_client
+        self.fence = fence
+        """writes only while it is open (a replica's leadership term); None: always"""
 
     @classmethod
-    async def connect(cls, max_connections: int = 32, kubeconfig: str | None = None) -> Kube:
-        """A client for `kubeconfig` ($KUBECONFIG / ~/.kube/config by default), or the in-cluster identity."""
+    async def connect(
+        cls, max_connections: int = 32, kubeconfig: str | None = None, fence: WriteFence | None = None
+    ) -> Kube:
+        """A client for `kubeconfig` ($KUBECONFIG / ~/.kube/config by default), or the in-cluster identity;
+        with a `fence`, it sends writes only while the fence is open."""
         configuration = client.Configuration()
         try:
             await config.load_kube_config(  # type: ignore[no-untyped-call]
@@ -88,7 +99,9 @@ class Kube:
         # trust_env makes aiohttp look up ~/.netrc and proxy variables in a thread for every request
         # (measured: 15-20% of the operator's CPU); the kubeconfig's own proxy-url still applies.
         configuration.client_session_kwargs = {"trust_env": False}
-        return cls(client.ApiClient(configuration))
+        if fence is not None:
+            configuration.trace_configs = [_fence_after_waiting(fence)]
+        return cls(client.ApiClient(configuration), fence)
 
     async def close(self) -> None:
         await self._api.close()  # type: ignore[no-untyped-call]
@@ -102,10 +115,15 @@ class Kube:
         content_type: str = "application/json",
         query: dict[str, str] | None = None,
     ) -> Manifest:
-        """One API request; 429 (with its Retry-After) and connection failures are retried a few times."""
+        """One API request; 429 (with its Retry-After) and connection failures are retried a few times.
+        A write is sent only through the fence (each attempt anew): a refused one raises `Fenced`."""
         for attempt in range(1, RETRIES + 1):
             try:
-                return await self._request_once(method, path, body, content_type=content_type, query=query)
+                with self._through_fence(method, path):
+                    return await self._request_once(method, path, body, content_type=content_type, query=query)
+            except Fenced:
+                FENCED.labels(method, _resource_of(path)).inc()
+                raise
             except KubeError as exc:
                 if exc.status != 429 or attempt == RETRIES:
                     raise
@@ -116,6 +134,12 @@ class Kube:
                 delay = 0.2 * 2**attempt
             await asyncio.sleep(delay)  # an apiserver's own back-off instruction
         raise AssertionError("unreachable")
+
+    def _through_fence(self, method: str, path: str) -> AbstractContextManager[None]:
+        """A write passes the fence, if there is one; reads always go."""
+        if method == "GET" or self.fence is None:
+            return nullcontext()
+        return self.fence.writing(method, path)
 
     async def _request_once(
         self,
@@ -235,6 +259,10 @@ class Kube:
     async def create(self, path: str, body: Manifest) -> Manifest:
         return await self.request("POST", path, body)
 
+    async def replace(self, path: str, body: Manifest) -> Manifest:
+        """PUT: with `metadata.resourceVersion`, an update only of that version (else 409 Conflict)."""
+        return await self.request("PUT", path, body)
+
     async def merge_patch(self, path: str, body: Manifest) -> Manifest:
         return await self.request("PATCH", path, body, content_type=MERGE_PATCH)
 
@@ -247,6 +275,23 @@ class Kube:
                 return False
             raise
         return True
+
+
+def _fence_after_waiting(fence: WriteFence) -> aiohttp.TraceConfig:
+    """Asks the fence again when a write got its connection only after waiting for a free one: the
+    wait may have outlasted the Lease (a busy pool, a paused process)."""
+    trace = aiohttp.TraceConfig()
+
+    async def started(_: aiohttp.ClientSession, ctx: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        ctx.method, ctx.path = params.method, params.url.path
+
+    async def waited(_: aiohttp.ClientSession, ctx: Any, __: aiohttp.TraceConnectionQueuedEndParams) -> None:
+        if ctx.method != "GET":
+            fence.check(ctx.method, ctx.path)
+
+    trace.on_request_start.append(started)
+    trace.on_connection_queued_end.append(waited)
+    return trace
 
 
 def _resource_of(path: str) -> str:

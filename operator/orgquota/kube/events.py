@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from orgquota.core.timestamps import format_rfc3339
 from orgquota.kube.client import EVENT, Kube
+from orgquota.kube.fence import Fenced
 
 COMPONENT: Final = "orgquota"
 NORMAL: Final = "Normal"
@@ -53,6 +54,8 @@ class EventRecorder:
             body = self._event(*pending)
             try:
                 await self._kube.create(EVENT.path(body["metadata"]["namespace"]), body)
+            except Fenced:
+                continue  # not the leader any more: the next one reports what it does itself
             except Exception as exc:  # best effort: a failed event must not stop the senders
                 ref = body["involvedObject"]
                 logger.warning(

@@ -7,6 +7,7 @@ as the PHP module does.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
-from orgquota.core.annotations import PREFIX
+from orgquota.core.annotations import APPLIED_CALLS, PREFIX
 from tests.support.billing_api import BillingApi, eventually, start_billing_api
 from tests.support.catalog import DEV_POOL, FLOOR, WORKED_EXAMPLE
 from tests.support.oidc import Issuer
@@ -69,8 +70,14 @@ class Orgs:
         return name
 
     def billing(self, name: str) -> dict[str, str]:
+        """The billing annotations but the API's record of the calls it applied (`applied_calls`)."""
         org = self.cluster.get_json("organization", name, "-n", name)
-        return {k: v for k, v in (org["metadata"].get("annotations") or {}).items() if k.startswith(PREFIX)}
+        annotations = org["metadata"].get("annotations") or {}
+        return {k: v for k, v in annotations.items() if k.startswith(PREFIX) and k != APPLIED_CALLS}
+
+    def applied_calls(self, name: str) -> dict[str, int]:
+        org = self.cluster.get_json("organization", name, "-n", name)
+        return dict(json.loads((org["metadata"].get("annotations") or {}).get(APPLIED_CALLS, "{}")))
 
     def hard(self, name: str) -> dict[str, str]:
         hrq = self.cluster.get_json("hierarchicalresourcequotas.hnc.x-k8s.io", "plan-quota", "-n", name)
@@ -103,6 +110,13 @@ def ok(answer: Answer) -> dict[str, Any]:
     assert answer.json["success"] is True
     data: dict[str, Any] = answer.json["data"]
     return data
+
+
+def refused(answer: Answer, status: int, message: str) -> dict[str, Any]:
+    assert answer.status == status, answer.json
+    assert answer.json["success"] is False
+    assert message in answer.json["error"], answer.json
+    return answer.json
 
 
 class Clock:
@@ -206,12 +220,6 @@ def test_refused_calls_write_nothing(module: WhmcsModule, api: BillingApi, orgs:
     before = orgs.billing(name)
     suspend = call_body("suspend", name)
 
-    def refused(answer: Answer, status: int, message: str) -> dict[str, Any]:
-        assert answer.status == status, answer.json
-        assert answer.json["success"] is False
-        assert message in answer.json["error"], answer.json
-        return answer.json
-
     forged = WhmcsModule(module.api_url, "not-the-secret")
     refused(forged.send(forged.signed(suspend)), 401, "signature does not match")
     signed = module.signed(suspend)
@@ -250,6 +258,30 @@ def test_refused_calls_write_nothing(module: WhmcsModule, api: BillingApi, orgs:
     eventually(lambda: refused(module.send(renew), 401, "too old"), timeout=15)
     assert orgs.billing(name) == before
     assert metric(api, "orgquota_webhook_events_total", provider="whmcs", outcome="unauthorized") >= 5
+
+
+def test_a_copy_sent_to_another_api_replica_is_refused(
+    module: WhmcsModule,
+    orgs: Orgs,
+    cluster: Cluster,
+    apiserver_relay: tuple[TcpProxy, Path],
+    issuer: Issuer,
+    tmp_path: Path,
+) -> None:
+    """Two API replicas behind one Service: the call is recorded in the Organization, not in a process."""
+    name = orgs.create()
+    ok(module.call("activate", name, int(time.time()) - 2, options={}))
+    suspend = module.signed(call_body("suspend", name))
+    assert ok(module.send(suspend))["changes"][PREFIX + "subscription"] == "suspended"
+    assert len(orgs.applied_calls(name)) == 2
+    env = {"BILLING_PROVIDER": "whmcs", "WHMCS_WEBHOOK_SECRET": SECRET, "WHMCS_CLIENT_AREA_URL": CLIENT_AREA}
+    other = start_billing_api(cluster, apiserver_relay[1], issuer, tmp_path, env)
+    try:
+        cluster.kubectl("annotate", "organization", name, "-n", name, f"{PREFIX}subscription=active", "--overwrite")
+        refused(WhmcsModule(other.url, SECRET).send(suspend), 401, "already applied")
+    finally:
+        other.stop()
+    assert orgs.billing(name)[PREFIX + "subscription"] == "active"
 
 
 def test_an_apiserver_outage_answers_503_and_the_same_call_succeeds_after(

@@ -1,7 +1,7 @@
 """Install and operate: the Helm chart, its identity (ServiceAccount + RBAC) and the operator running as it.
 
 Tests here that create the chart's cluster-wide objects (ClusterRoles, admission policies, the webhook
-configuration, peering) get a control plane of their own module (`isolated_cluster`, ready in seconds),
+configuration) get a control plane of their own module (`isolated_cluster`, ready in seconds),
 so nothing of theirs meets the other e2e tests, which share the session's.
 """
 

@@ -36,11 +36,7 @@ def api_identity(isolated_cluster: Cluster, tmp_path_factory: pytest.TempPathFac
         ensure_namespace(cluster, namespace)
     establish(cluster, EIP_CRD)
     apply_catalog(cluster)
-    docs = [
-        d
-        for d in documents(template(RELEASE, NAMESPACE, VALUES))
-        if d["kind"] in IDENTITY_KINDS - {"ClusterKopfPeering"}
-    ]
+    docs = [d for d in documents(template(RELEASE, NAMESPACE, VALUES)) if d["kind"] in IDENTITY_KINDS]
     apply(cluster, docs)
     token = cluster.kubectl("create", "token", API_SA, "-n", NAMESPACE, "--duration=1h").stdout.strip()
     kubeconfig = tmp_path_factory.mktemp("api-identity") / "kubeconfig"

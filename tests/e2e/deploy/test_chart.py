@@ -20,6 +20,7 @@ from cryptography import x509
 from localcluster.chart import PLAIN_MANIFEST, ChartError, documents, lint, stale_files, template
 from orgquota.controller.settings import ENVIRONMENT, Settings
 from orgquota.controller.webhooks import CONFIGURATION_NAME, webhook_configuration
+from orgquota.core.lease import LeaseTimings
 
 RELEASE = "orgquota"
 NAMESPACE = "orgquota-system"
@@ -31,7 +32,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
     "cert-manager-issuer": {
         "tls": {"mode": "cert-manager", "certManager": {"issuerRef": {"kind": "ClusterIssuer", "name": "ca"}}}
     },
-    "single-replica": {"replicaCount": 1, "peering": {"enabled": False}, "protection": {"enabled": False}},
+    "single-replica": {"replicaCount": 1, "leaderElection": {"enabled": False}, "protection": {"enabled": False}},
     "custom": {
         "catalog": {"namespace": "billing", "name": "plans"},
         "webhook": {"servicePort": 8443},
@@ -78,7 +79,7 @@ def test_the_plain_manifest_is_deterministic_and_complete() -> None:
     assert {"Namespace", "CustomResourceDefinition", "Deployment", "Certificate", "Issuer"} <= kinds
     assert "Secret" not in kinds  # cert-manager writes it: no key material in a committed file
     crds = {d["metadata"]["name"] for d in docs if d["kind"] == "CustomResourceDefinition"}
-    assert crds == {"organizations.kube-dc.com", "clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"}
+    assert crds == {"organizations.kube-dc.com"}
 
 
 def _client_config(docs: list[dict[str, Any]], port: int, ca_bundle: str | None) -> dict[str, Any]:
@@ -166,13 +167,15 @@ EXPECTED_CLUSTER_RULES = {
     ("apps", "statefulsets", ""): {"get", "list", "patch"},
     ("batch", "cronjobs", ""): {"get", "list", "patch"},
     ("apiextensions.k8s.io", "customresourcedefinitions", ""): {"list", "watch"},
-    ("kopf.dev", "clusterkopfpeerings", ""): {"list", "watch"},
-    ("kopf.dev", "clusterkopfpeerings", "orgquota"): {"patch"},
 }
 EXPECTED_CATALOG_RULES = {
     ("", "configmaps", "billing-plans"): {"get"},
     ("", "configmaps", "billing-plans-last-good"): {"get", "patch"},
     ("", "configmaps", ""): {"create"},
+}
+EXPECTED_LEASE_RULES = {
+    ("coordination.k8s.io", "leases", "orgquota-leader"): {"get", "watch", "update"},
+    ("coordination.k8s.io", "leases", ""): {"create"},
 }
 
 
@@ -188,16 +191,21 @@ def _flatten(rules: list[dict[str, Any]]) -> dict[tuple[str, str, str], set[str]
 
 def test_rbac_is_exactly_what_the_operator_uses(default_docs: list[dict[str, Any]]) -> None:
     cluster_role = one(default_docs, "ClusterRole")
-    role = one(default_docs, "Role")
+    role = one(default_docs, "Role", f"{RELEASE}-catalog")
     assert role["metadata"]["namespace"] == "kube-dc"
+    lease_role = one(default_docs, "Role", f"{RELEASE}-leader")
+    assert lease_role["metadata"]["namespace"] == NAMESPACE  # the Lease only where the operator runs
     assert _flatten(cluster_role["rules"]) == EXPECTED_CLUSTER_RULES
     assert _flatten(role["rules"]) == EXPECTED_CATALOG_RULES
-    for rule in cluster_role["rules"] + role["rules"]:
+    assert _flatten(lease_role["rules"]) == EXPECTED_LEASE_RULES
+    for rule in cluster_role["rules"] + role["rules"] + lease_role["rules"]:
         assert "secrets" not in rule["resources"]
         assert "*" not in rule["apiGroups"] + rule["resources"] + rule["verbs"]
         assert not {"escalate", "bind", "impersonate"} & set(rule["verbs"])
     subjects = [s for d in default_docs if d["kind"] in ("ClusterRoleBinding", "RoleBinding") for s in d["subjects"]]
-    assert subjects == 2 * [{"kind": "ServiceAccount", "name": RELEASE, "namespace": NAMESPACE}]
+    assert subjects == 3 * [{"kind": "ServiceAccount", "name": RELEASE, "namespace": NAMESPACE}]
+    single = render(VALUE_SETS["single-replica"])
+    assert [d["metadata"]["name"] for d in single if d["kind"] == "Role"] == [f"{RELEASE}-catalog"]
 
 
 def test_the_deployment_is_hardened_and_highly_available(default_docs: list[dict[str, Any]]) -> None:
@@ -216,9 +224,13 @@ def test_the_deployment_is_hardened_and_highly_available(default_docs: list[dict
     assert set(container["resources"]["requests"]) == set(container["resources"]["limits"]) == {"cpu", "memory"}
 
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert set(env) - {"POD_ID"} <= set(ENVIRONMENT.values()), "the chart sets a variable the operator ignores"
-    settings = Settings.from_env({k: v for k, v in env.items() if v is not None})
-    assert settings.peering == one(default_docs, "ClusterKopfPeering")["metadata"]["name"]
+    downward = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in container["env"] if "valueFrom" in e}
+    assert downward == {"POD_ID": "metadata.name", "POD_NAMESPACE": "metadata.namespace"}
+    assert set(env) - {"POD_NAMESPACE"} <= set(ENVIRONMENT.values()), "the chart sets a variable the operator ignores"
+    settings = Settings.from_env({k: v for k, v in env.items() if v is not None} | {"POD_NAMESPACE": NAMESPACE})
+    assert settings.leader_election
+    assert settings.lease_namespace == NAMESPACE
+    assert settings.lease_timings == LeaseTimings()  # the spec's 5 s, 3 s, 1 s
     assert settings.webhooks
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert (ports["health"], ports["webhook"], ports["metrics"]) == (

@@ -23,13 +23,12 @@ from tests.support.release import BILLING_GROUP, annotate_as_billing
 RELEASE = "orgquota"
 NAMESPACE = "orgquota-system"
 VALUES = {"protection": {"billingGroups": [BILLING_GROUP]}}
-CHART_CRDS = {"organizations.kube-dc.com", "clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"}
+CHART_CRDS = {"organizations.kube-dc.com"}
 
 
 def _plural(kind: str) -> str:
     return {
         "PodDisruptionBudget": "poddisruptionbudgets.policy",
-        "ClusterKopfPeering": "clusterkopfpeerings.kopf.dev",
         "ValidatingAdmissionPolicy": "validatingadmissionpolicies.admissionregistration.k8s.io",
         "ValidatingAdmissionPolicyBinding": "validatingadmissionpolicybindings.admissionregistration.k8s.io",
         "ValidatingWebhookConfiguration": "validatingwebhookconfigurations.admissionregistration.k8s.io",
@@ -85,7 +84,6 @@ def test_every_object_of_the_release_exists(installed: Cluster) -> None:
         "ValidatingWebhookConfiguration",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionPolicyBinding",
-        "ClusterKopfPeering",
     } <= kinds
     for doc in docs:
         live = _get(installed, doc)
@@ -106,7 +104,7 @@ def test_the_deployment_is_as_rendered(installed: Cluster) -> None:
     assert deployment["spec"]["replicas"] == 2
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env["ORGQUOTA_PEERING"] == RELEASE
+    assert env["ORGQUOTA_LEADER_ELECTION"] == "true"
     # The apiserver's defaulting and validation accepted the hardened pod template as written.
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     secret = installed.get_json("secret", f"{RELEASE}-webhook-tls", "-n", NAMESPACE)

@@ -33,7 +33,6 @@ from tests.support.operator_process import Webhooks
 from tests.support.release import (
     BILLING_GROUP,
     NAMESPACE,
-    PEERING,
     SA_USER,
     Identity,
     Replica,
@@ -241,7 +240,13 @@ UNRELATED = [
     ("patch", "validatingwebhookconfigurations.admissionregistration.k8s.io", []),
     ("delete", "validatingadmissionpolicies.admissionregistration.k8s.io", []),
     ("create", "customresourcedefinitions.apiextensions.k8s.io", []),
-    ("patch", "clusterkopfpeerings.kopf.dev/someone-elses", []),
+    ("update", "leases.coordination.k8s.io/someone-elses", ["-n", NAMESPACE]),
+    ("delete", "leases.coordination.k8s.io/orgquota-leader", ["-n", NAMESPACE]),
+    ("patch", "leases.coordination.k8s.io/orgquota-leader", ["-n", NAMESPACE]),
+    ("list", "leases.coordination.k8s.io", ["-n", NAMESPACE]),
+    ("get", "leases.coordination.k8s.io/orgquota-leader", ["-n", "kube-system"]),
+    ("update", "leases.coordination.k8s.io/orgquota-leader", ["-n", "default"]),
+    ("create", "leases.coordination.k8s.io", ["-n", "default"]),
 ]
 NEEDED = [
     ("list", "configmaps/billing-plans", ["-A"]),
@@ -252,7 +257,10 @@ NEEDED = [
     ("watch", "namespaces", []),
     ("delete", "limitranges/default-resource-limits", ["-n", "default"]),
     ("patch", "organizations.kube-dc.com/status", ["-n", "default"]),
-    ("patch", f"clusterkopfpeerings.kopf.dev/{PEERING}", []),
+    ("get", "leases.coordination.k8s.io/orgquota-leader", ["-n", NAMESPACE]),
+    ("watch", "leases.coordination.k8s.io/orgquota-leader", ["-n", NAMESPACE]),
+    ("update", "leases.coordination.k8s.io/orgquota-leader", ["-n", NAMESPACE]),
+    ("create", "leases.coordination.k8s.io", ["-n", NAMESPACE]),
 ]
 
 
@@ -285,15 +293,25 @@ def test_unrelated_requests_are_refused(running: Running) -> None:
         kubeconfig=kubeconfig,
     )
     # Everything the identity may do, as the apiserver's own rules review lists it.
-    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": "x"}}
-    created = running.cluster.kubectl(
-        f"--kubeconfig={kubeconfig}", "create", "-o", "json", "-f", "-", input=json.dumps(review)
-    ).stdout
-    rules = json.loads(created)["status"]["resourceRules"]
+    rules = _rules(running, "x")
     resources = {resource for rule in rules for resource in rule["resources"]}
     assert resources == OPERATOR_RESOURCES | EVERYONES_RESOURCES
     for rule in rules:
         assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"], rule
+
+
+def _rules(running: Running, namespace: str) -> list[dict[str, Any]]:
+    """What the operator's identity may do in `namespace`, as the apiserver's own rules review lists it."""
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectRulesReview",
+        "spec": {"namespace": namespace},
+    }
+    created = running.cluster.kubectl(
+        f"--kubeconfig={running.identity.kubeconfig}", "create", "-o", "json", "-f", "-", input=json.dumps(review)
+    ).stdout
+    rules: list[dict[str, Any]] = json.loads(created)["status"]["resourceRules"]
+    return rules
 
 
 # What Kubernetes' default roles give every authenticated identity (system:basic-user and friends).
@@ -316,8 +334,35 @@ OPERATOR_RESOURCES = {
     "statefulsets",
     "cronjobs",
     "customresourcedefinitions",
-    "clusterkopfpeerings",
 }
+
+
+def test_it_holds_the_lease_in_its_own_namespace_with_nothing_more(running: Running) -> None:
+    """Leader election as the ServiceAccount: the replica created the Lease, renews it (update), watches it,
+    and may do nothing else with Leases, nowhere else."""
+    cluster = running.cluster
+    lease = cluster.get_json("lease", "orgquota-leader", "-n", NAMESPACE)
+    assert lease["spec"]["holderIdentity"] == running.replica.pod_id
+    renewed = lease["spec"]["renewTime"]
+    eventually(lambda: _renewed_since(cluster, renewed), timeout=10)
+    assert running.replica.process.metric("orgquota_leader") == 1
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectRulesReview",
+        "spec": {"namespace": NAMESPACE},
+    }
+    created = cluster.kubectl(
+        f"--kubeconfig={running.identity.kubeconfig}", "create", "-o", "json", "-f", "-", input=json.dumps(review)
+    ).stdout
+    leases = [r for r in json.loads(created)["status"]["resourceRules"] if "leases" in r["resources"]]
+    assert {(tuple(r.get("resourceNames") or ()), frozenset(r["verbs"])) for r in leases} == {
+        (("orgquota-leader",), frozenset({"get", "watch", "update"})),
+        ((), frozenset({"create"})),
+    }
+
+
+def _renewed_since(cluster: Cluster, renewed: str) -> None:
+    assert cluster.get_json("lease", "orgquota-leader", "-n", NAMESPACE)["spec"]["renewTime"] != renewed
 
 
 def _tenant(cluster: Cluster, org: str, user: str) -> None:

@@ -1,5 +1,6 @@
 """A real release in a real cluster (`make kind-e2e`): pods run the image, webhooks answer through the
-Service with the chart's certificate, one replica acts, and a deleted pod hands over at once.
+Service with the chart's certificate, one replica leads (`kubectl get lease` names it), and a deleted
+pod hands over at once.
 
 Runs only with KUBECONFIG and ORGQUOTA_E2E_RELEASE=<namespace>/<release> set (the release installed
 with `helm install`); elsewhere it is skipped, as there is no kubelet to run pods.
@@ -58,14 +59,12 @@ def _ready(cluster: Cluster, namespace: str, name: str, count: int) -> list[dict
     return ready
 
 
-def _peering(cluster: Cluster, namespace: str, name: str) -> dict[str, Any]:
-    deployment = cluster.get_json("deployment", name, "-n", namespace)
-    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
-    status: dict[str, Any] = cluster.get_json("clusterkopfpeering", env["ORGQUOTA_PEERING"]).get("status") or {}
-    return status
+def _holder(cluster: Cluster, namespace: str) -> str:
+    lease = cluster.get_json("lease", "orgquota-leader", "-n", namespace)
+    return str(lease["spec"].get("holderIdentity", ""))
 
 
-def test_both_replicas_run_hardened_and_one_acts(release: Release) -> None:
+def test_both_replicas_run_hardened_and_one_leads(release: Release) -> None:
     cluster = release.cluster
     namespace, name = release.namespace, release.name
     pods = eventually(lambda: _ready(cluster, namespace, name, 2), timeout=180)
@@ -74,13 +73,11 @@ def test_both_replicas_run_hardened_and_one_acts(release: Release) -> None:
         assert container["restartCount"] == 0
         assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     names = {p["metadata"]["name"] for p in pods}
-    eventually(lambda: _assert_superset(set(_peering(cluster, namespace, name)), names), timeout=90)
-    peers = _peering(cluster, namespace, name)
-    assert len({peers[pod]["priority"] for pod in names}) == 2, "equal priorities would pause both"
+    eventually(lambda: _assert_in(_holder(cluster, namespace), names), timeout=90)
 
 
-def _assert_superset(have: set[str], want: set[str]) -> None:
-    assert want <= have, f"peers {have}, pods {want}"
+def _assert_in(holder: str, pods: set[str]) -> None:
+    assert holder in pods, f"Lease held by {holder!r}, pods {pods}"
 
 
 def test_the_operator_in_the_cluster_applies_plans(release: Release) -> None:
@@ -124,18 +121,18 @@ def test_the_admission_policies_hold(release: Release) -> None:
 
 
 def test_a_deleted_pod_hands_over_at_once(release: Release) -> None:
+    """A graceful stop releases the Lease: the standby takes over without waiting for it to expire."""
     cluster = release.cluster
-    """A graceful stop takes the replica out of the peering object: the other resumes without waiting."""
     namespace, name = release.namespace, release.name
     org = new_org(cluster, {PLAN: "dev-pool"})
     eventually(lambda: assert_cpu(cluster, org, _dev_pool_cpu(cluster)), timeout=60)
-    peers = _peering(cluster, namespace, name)
-    running = {p["metadata"]["name"] for p in _ready(cluster, namespace, name, 2)}
-    active = max(running & set(peers), key=lambda peer: peers[peer]["priority"])
+    _ready(cluster, namespace, name, 2)
+    active = _holder(cluster, namespace)
     cluster.kubectl("delete", "pod", active, "-n", namespace, "--wait=true", timeout=120)
     started = time.monotonic()
     cluster.kubectl("annotate", "organization", org, "-n", org, f"{PLAN}=pro-pool", "--overwrite")
     expected = f"{8000 + int(_dev_pool_cpu(cluster).removesuffix('m')) - 4000}m"
     eventually(lambda: assert_cpu(cluster, org, expected), timeout=60)
-    print(f"\nhand-over after deleting the active pod: {time.monotonic() - started:.1f}s")
+    print(f"\nhand-over after deleting the leading pod: {time.monotonic() - started:.1f}s")
+    assert _holder(cluster, namespace) not in ("", active)
     eventually(lambda: _ready(cluster, namespace, name, 2), timeout=180)  # the Deployment replaces it

@@ -19,7 +19,10 @@ from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 from orgquota.kube.client import ORGANIZATION
-from tests.support.api_cluster import CATALOG_TEXT, catalog_configmap, cluster_objects, notification_settings
+from tests.support.api_cluster import (
+    in_memory_cluster,
+    notification_settings,
+)
 from tests.support.fake_kube import FakeKube
 from tests.support.fake_prometheus import FakePrometheus
 from tests.support.oidc import Issuer, bearer
@@ -41,12 +44,7 @@ def settings(issuer: Issuer) -> ApiSettings:
 
 @pytest.fixture
 def cluster(settings: ApiSettings) -> Cluster:
-    cluster = Cluster(settings)
-    for cache, objects in cluster_objects(settings).items():
-        getattr(cluster, cache).replace(objects)
-    cluster.catalog.live.replace([catalog_configmap(settings.catalog_name, CATALOG_TEXT)])
-    cluster.catalog.last_good.replace([])
-    return cluster
+    return in_memory_cluster(settings)
 
 
 @pytest.fixture

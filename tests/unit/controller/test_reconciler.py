@@ -4,6 +4,8 @@ what the status and Events say. (tests/e2e/quota runs the same against a real ap
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from orgquota.core.catalog import Catalog
 from orgquota.core.desired import QuotaSettings, desired_quota
 from orgquota.kube.client import KubeError
 from tests.support.controller_harness import Harness, hrq_path, limit_range_path, org_path, run
+from tests.support.fake_kube import Location
 
 PRO = {PLAN_ID: "pro-pool"}
 
@@ -250,5 +253,26 @@ def test_a_suspended_organization_gets_the_floor_quota(catalog: Catalog) -> None
         assert hrq is not None
         assert hrq["spec"]["hard"]["requests.cpu"] == cpu_of({**PRO, SUBSCRIPTION: "suspended"}, catalog)
         assert (h.status("acme")["mode"], h.condition("acme")["reason"]) == ("floor", "Suspended")
+
+    run(scenario)
+
+
+def test_at_start_the_organizations_changed_last_are_reconciled_first(catalog: Catalog) -> None:
+    """A new leader's initial list: the plan changed while no replica led must not wait behind the others."""
+
+    async def scenario() -> None:
+        harness = Harness(catalog, workers=1)
+        bodies = [
+            harness.kube.put(org_path(name), {"metadata": {"annotations": {PLAN_ID: "dev-pool"}}}) for name in "abc"
+        ]
+        changed = harness.kube.put(org_path("a"), {"metadata": {"annotations": {PLAN_ID: "pro-pool"}}})
+
+        async def pages() -> AsyncIterator[list[dict[str, Any]]]:
+            yield [changed, *bodies[1:]]  # listed by name, as the apiserver does
+
+        await harness.reconciler.observe_initial_list(pages())
+        await harness.converge()
+        created = [Location.of(w.path).namespace for w in harness.kube.writes_to("POST", "hierarchicalresourcequotas")]
+        assert created == ["a", "c", "b"]
 
     run(scenario)

@@ -11,28 +11,31 @@ import pytest
 import yaml
 
 from orgquota.controller import webhooks
-from orgquota.controller.memo import OperatorMemo
-from orgquota.controller.reconciler import Reconciler
+from orgquota.controller.memo import AdmissionMemo
 from orgquota.controller.settings import Settings
 from orgquota.core.annotations import PLAN_ID
 from orgquota.core.catalog import CATALOG_KEY, Catalog
 from orgquota.core.topology import PUBLIC_EIP_LABEL
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, ORGANIZATION
+from orgquota.kube.last_good import LastGoodCatalog
 from tests.support.catalog import CATALOG
 from tests.support.controller_harness import run
-from tests.support.fake_kube import FakeKube, RecordedEvents
+from tests.support.fake_kube import FakeKube
 
 SETTINGS = Settings()
 CATALOG_PATH = CONFIGMAP.path(SETTINGS.catalog_namespace, SETTINGS.catalog_name)
 
 
-def memo(kube: FakeKube, fallback: Catalog | None = None) -> OperatorMemo:
-    """Kopf's memo as the startup handler leaves it, with `fallback` the catalog in the reconciler's memory."""
-    shared = OperatorMemo(SETTINGS)
+def memo(kube: FakeKube, last_good: str | None = None) -> AdmissionMemo:
+    """The admission memo as its startup handler leaves it; `last_good`: the catalog the leader saved as
+    the last good one (a standby or a leader alike read it from there, never from a memory)."""
+    shared = AdmissionMemo(SETTINGS)
     shared.kube = kube
-    shared.reconciler = Reconciler(kube, SETTINGS, RecordedEvents())
-    if fallback is not None:
-        shared.reconciler.set_catalog(fallback, None)
+    shared.last_good = LastGoodCatalog(kube, SETTINGS.catalog_namespace, SETTINGS.last_good_name)
+    if last_good is not None:
+        kube.put(
+            CONFIGMAP.path(SETTINGS.catalog_namespace, SETTINGS.last_good_name), {"data": {CATALOG_KEY: last_good}}
+        )
     return shared
 
 
@@ -96,6 +99,16 @@ def test_without_a_catalog_an_organization_is_admitted_with_a_warning() -> None:
     run(scenario)
 
 
+def test_with_a_broken_live_catalog_the_saved_last_good_one_judges() -> None:
+    async def scenario() -> None:
+        kube = with_catalog("plans: [not, a, catalog]")
+        body = org_body("acme", {PLAN_ID: "gold"})
+        error = await denial(webhooks.validate_organization, body=body, memo=memo(kube, CATALOG), warnings=[])
+        assert "'gold' is not a plan of the catalog (plans: burst-pool, dev-pool, pro-pool)" in str(error)
+
+    run(scenario)
+
+
 def test_a_bad_catalog_is_denied_naming_the_problem() -> None:
     async def scenario() -> None:
         bad = CATALOG.replace('cpu: "8"', 'cpu: "eight"')
@@ -117,7 +130,7 @@ def test_a_catalog_that_lowers_a_quota_below_usage_is_admitted_with_warnings(cat
         lowered["plans"]["pro-pool"]["requests"]["cpu"] = "2"
         warnings: list[str] = []
         body = catalog_body(yaml.safe_dump(lowered))
-        await admit(webhooks.validate_catalog, body=body, memo=memo(kube, catalog), warnings=warnings)
+        await admit(webhooks.validate_catalog, body=body, memo=memo(kube, CATALOG), warnings=warnings)
         assert warnings[0] == "this catalog changes the quota of 1 of 1 organizations: acme"
         assert warnings[1].startswith("1 organizations would be over their new quota: acme (requests.cpu used 12 > ")
 

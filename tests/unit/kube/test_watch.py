@@ -32,7 +32,7 @@ def test_list_watch_relist_and_recovery(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(watch_module, "BACKOFF_FIRST", 0.01)
 
     async def scenario() -> None:
-        kube = FakeKube()
+        kube = FakeKube(scripted_watch=True)
         kube.put(CONFIGMAP.path("ns", "a"), {"value": "a"})
         cache: WatchCache[str] = WatchCache(kube, THINGS, lambda o: o["value"], name="things")
         task = asyncio.create_task(cache.run())
@@ -79,7 +79,7 @@ def test_list_watch_relist_and_recovery(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_an_api_that_does_not_exist_is_an_empty_healthy_collection(monkeypatch: pytest.MonkeyPatch) -> None:
     async def scenario() -> None:
-        kube = FakeKube()
+        kube = FakeKube(scripted_watch=True)
         kube.down = KubeError("GET", "/apis/kube-dc.com/v1/eips", 404, "the server could not find the resource")
         cache: WatchCache[str] = WatchCache(kube, "/apis/kube-dc.com/v1/eips", lambda o: "x", name="eips")
         task = asyncio.create_task(cache.run())

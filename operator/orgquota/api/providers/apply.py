@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from orgquota.core.billing_facts import BillingFact
-from orgquota.kube.billing_annotations import Decide, Recorded, record_facts
+from orgquota.kube.billing_annotations import Decide, Recorded, Stamp, record_facts
 from orgquota.kube.client import Kube, KubeError
 
 
@@ -30,9 +30,15 @@ class KubernetesUnavailable(RuntimeError):
 
 
 async def apply_facts(
-    kube: Kube, organization: str, facts: Sequence[BillingFact] | Decide, *, created: int | None
+    kube: Kube,
+    organization: str,
+    facts: Sequence[BillingFact] | Decide,
+    *,
+    created: int | None,
+    stamp: Stamp | None = None,
 ) -> Recorded:
-    """Apply `facts` (created at `created`, provider time) to the Organization `organization`.
+    """Apply `facts` (created at `created`, provider time) to the Organization `organization`, with
+    `stamp`'s record of the message in the same write.
 
     `facts` may be a decision on the organization's current billing annotations (`Decide`): a
     message that does not concern the organization as it is now makes no facts, or is refused by
@@ -40,7 +46,8 @@ async def apply_facts(
     """
     decide: Decide = facts if callable(facts) else lambda current: facts
     try:
-        recorded = await record_facts(kube, organization, decide, created=created, now=datetime.now(UTC))
+        now = datetime.now(UTC)
+        recorded = await record_facts(kube, organization, decide, created=created, now=now, stamp=stamp)
     except (KubeError, aiohttp.ClientError, TimeoutError) as exc:
         raise KubernetesUnavailable(organization, exc) from exc
     if recorded is None:

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 
 from orgquota.api.metrics import WEBHOOK_EVENTS
 from orgquota.api.providers.apply import KubernetesUnavailable, OrganizationNotFound, apply_facts
-from orgquota.kube.billing_annotations import Decide, Recorded
+from orgquota.kube.billing_annotations import Decide, Recorded, Stamp
 from orgquota.kube.client import Kube
 
 if TYPE_CHECKING:
@@ -101,6 +101,10 @@ class Webhook(ABC, Generic[M, D]):
     def finished(self, message: M, answer: Response | None) -> None:
         """Called once a verified message is answered (`answer` None: with an ApiError)."""
 
+    def stamp(self, delivery: D) -> Stamp | None:
+        """The provider's record of the message, written with its facts (even when they change nothing)."""
+        return None
+
 
 async def capped_body(request: Request, limit: int) -> bytes | None:
     """The raw body, or None once it exceeds `limit` bytes (read no further: nobody is verified yet)."""
@@ -142,7 +146,9 @@ async def receive(hook: Webhook[M, D], kube: Kube, request: Request) -> Response
 
 async def _write(hook: Webhook[M, D], kube: Kube, delivery: D) -> tuple[str, Response]:
     try:
-        recorded = await apply_facts(kube, delivery.organization, delivery.decide, created=delivery.created)
+        recorded = await apply_facts(
+            kube, delivery.organization, delivery.decide, created=delivery.created, stamp=hook.stamp(delivery)
+        )
     except OrganizationNotFound:
         raise hook.missing(delivery) from None
     except KubernetesUnavailable as exc:

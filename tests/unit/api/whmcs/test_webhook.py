@@ -6,6 +6,8 @@ is in memory (tests/support/fake_kube.py), so that conflicts and failures can be
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from collections.abc import Callable, Iterator
 
@@ -16,9 +18,11 @@ from prometheus_client import REGISTRY
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
+from orgquota.api.providers.whmcs.signature import TOLERANCE_SECONDS
 from orgquota.api.settings import ApiSettings
-from orgquota.core.annotations import PREFIX
+from orgquota.core.annotations import APPLIED_CALLS, PREFIX
 from orgquota.kube.client import KubeError
+from tests.support.api_cluster import in_memory_cluster
 from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
@@ -47,8 +51,9 @@ def kube() -> FakeKube:
     return kube
 
 
-@pytest.fixture
-def module(settings: ApiSettings, cluster: Cluster, kube: FakeKube) -> Iterator[WhmcsModule]:
+@contextlib.contextmanager
+def api_replica(settings: ApiSettings, cluster: Cluster, kube: FakeKube) -> Iterator[WhmcsModule]:
+    """The WHMCS module calling one API process over `kube`."""
     cluster.kube = kube
     with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
 
@@ -57,6 +62,12 @@ def module(settings: ApiSettings, cluster: Cluster, kube: FakeKube) -> Iterator[
             return Answer(got.status_code, got.json())
 
         yield WhmcsModule("", SECRET, post)
+
+
+@pytest.fixture
+def module(settings: ApiSettings, cluster: Cluster, kube: FakeKube) -> Iterator[WhmcsModule]:
+    with api_replica(settings, cluster, kube) as replica:
+        yield replica
 
 
 def test_a_write_that_meets_a_concurrent_change_is_decided_again(module: WhmcsModule, kube: FakeKube) -> None:
@@ -158,3 +169,39 @@ def test_a_call_answered_200_without_a_write_is_not_applied_twice(module: WhmcsM
     assert module.send(other).json["error"] == "WHMCS signature rejected: this signed call was already applied"
     assert counted("unknown", "replayed") == before + 1
     assert kube.writes == []
+
+
+@pytest.fixture
+def other_replica(settings: ApiSettings, kube: FakeKube) -> Iterator[WhmcsModule]:
+    """A second API replica over the same apiserver: a process of its own, with nothing in memory."""
+    with api_replica(settings, in_memory_cluster(settings), kube) as replica:
+        yield replica
+
+
+def test_a_copy_of_an_applied_call_is_refused_by_another_replica(
+    module: WhmcsModule, other_replica: WhmcsModule, kube: FakeKube
+) -> None:
+    suspend = module.signed(call_body("suspend", "acme"))
+    assert module.send(suspend).status == 200
+    assert kube.annotations("acme")[PREFIX + "subscription"] == "suspended"
+    kube.annotate("acme", {PREFIX + "subscription": "active"})  # a person
+    before = counted("suspend", "replayed")
+    copied = other_replica.send(suspend)
+    assert (copied.status, copied.json["error"]) == (
+        401,
+        "WHMCS signature rejected: this signed call was already applied",
+    )
+    assert counted("suspend", "replayed") == before + 1
+    assert kube.annotations("acme")[PREFIX + "subscription"] == "active"  # the copy changed nothing
+
+
+def test_a_call_that_changed_nothing_is_recorded_too_and_the_record_keeps_no_signature(
+    module: WhmcsModule, other_replica: WhmcsModule, kube: FakeKube
+) -> None:
+    renew = module.signed(call_body("renew", "acme"))
+    answer = module.send(renew)
+    assert (answer.status, answer.json["data"]["changes"]) == (200, {})  # the record is not a change of the answer
+    record = json.loads(kube.annotations("acme")[APPLIED_CALLS])
+    assert list(record.values()) == [int(renew.headers["X-KubeDC-Timestamp"]) + TOLERANCE_SECONDS]
+    assert not any(key in renew.headers["X-KubeDC-Signature"] for key in record)
+    assert other_replica.send(renew).status == 401

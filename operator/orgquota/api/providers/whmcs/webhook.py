@@ -3,6 +3,10 @@
 Answers: 200 with the annotations written (or none); 401 for a request that is not signed with
 the shared secret, not fresh or already applied; 400 naming what is wrong with the body; 404
 `ORG_NOT_FOUND`; 503 when the Kubernetes API fails (nothing is written then, WHMCS may retry).
+
+A call applied to an organization (its facts written, or found already true) is recorded in the
+Organization itself (`core.call_records`), in the same conditional write, so a copy is refused
+by every API replica, and after a restart; each process also remembers the calls it answered.
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ from orgquota.api.providers.whmcs.openapi import WEBHOOK_OPENAPI
 from orgquota.api.providers.whmcs.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    TOLERANCE_SECONDS,
     ReplayGuard,
     SignatureRejected,
     verify,
 )
+from orgquota.core import call_records
+from orgquota.core.annotations import APPLIED_CALLS
 from orgquota.core.billing_facts import BillingFact
-from orgquota.kube.billing_annotations import Decide, Recorded
+from orgquota.kube.billing_annotations import Decide, Recorded, Stamp
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +59,14 @@ class Signed:
     digest: bytes
 
 
+REPLAYED: Final = "WHMCS signature rejected: this signed call was already applied"
+
+
 @dataclass(frozen=True)
 class CallDelivery(Delivery):
     checked: calls.Checked
+    call_id: str
+    """how the organization records the call once applied (`core.call_records`)"""
 
     @property
     def log(self) -> dict[str, Any]:
@@ -100,9 +112,7 @@ class WhmcsWebhook(Webhook[Signed, CallDelivery]):
             raise Settled("unauthorized", answer) from exc
         if not self.replays.claim(digest, sent, now):
             logger.warning("WHMCS call refused: a replay of an applied call", extra={"provider": PROVIDER})
-            raise Settled(
-                "replayed", error_response(401, "WHMCS signature rejected: this signed call was already applied")
-            )
+            raise Settled("replayed", error_response(401, REPLAYED))
         return Signed(body, sent, digest)
 
     def finished(self, message: Signed, answer: Response | None) -> None:
@@ -120,8 +130,19 @@ class WhmcsWebhook(Webhook[Signed, CallDelivery]):
             logger.warning("WHMCS call refused: %s", exc.message, extra={"provider": PROVIDER, "action": action})
             answer = error_response(exc.status, exc.message, exc.details)
             raise Settled("invalid", answer, kind=action or UNKNOWN) from exc
-        decide = _decision(checked, call_log(call, message.sent))
-        return CallDelivery(call.action.value, call.organization, decide, message.sent, checked)
+        call_id = call_records.call_id(message.digest)
+        decide = _decision(checked, call_id, call_log(call, message.sent))
+        return CallDelivery(call.action.value, call.organization, decide, message.sent, checked, call_id)
+
+    def stamp(self, delivery: CallDelivery) -> Stamp:
+        """The call recorded in the organization until it is too old to pass the signature check."""
+        assert delivery.created is not None
+        until = delivery.created + TOLERANCE_SECONDS
+
+        def record(current: Mapping[str, str]) -> dict[str, str | None]:
+            return {APPLIED_CALLS: call_records.with_call(current, delivery.call_id, until, time.time())}
+
+        return record
 
     def written(self, delivery: CallDelivery, recorded: Recorded) -> Response:
         call, checked = delivery.checked.call, delivery.checked
@@ -143,12 +164,16 @@ class WhmcsWebhook(Webhook[Signed, CallDelivery]):
         return error_response(503, message, {"reason": problem.reason})
 
 
-def _decision(checked: calls.Checked, log: dict[str, Any]) -> Decide:
-    """The call's fact, unless the call is about another service than the organization's own: then
-    it is answered 200 and nothing is written."""
+def _decision(checked: calls.Checked, call_id: str, log: dict[str, Any]) -> Decide:
+    """The call's fact, unless the organization has it recorded as applied (a copy, maybe received
+    by another replica: 401), or the call is about another service than the organization's own
+    (answered 200, and nothing is written)."""
     call = checked.call
 
     def decide(current: Mapping[str, str]) -> list[BillingFact]:
+        if call_records.applied(current, call_id):
+            logger.warning("WHMCS call refused: a replay of a call the organization recorded", extra=log)
+            raise Settled("replayed", error_response(401, REPLAYED))
         own = calls.other_service(call, current)
         if own is None:
             return [calls.fact_of(checked, current)]
