@@ -75,10 +75,19 @@ async def populate(kubeconfig: Path, orgs: int) -> list[str]:
     return names
 
 
-def constant_server(port: int, bodies_file: Path) -> None:
-    """The framework's bound: the same FastAPI + uvicorn configuration, answering constant bodies."""
+def serve(app: Any, port: int) -> None:
+    """`app` on uvicorn and uvloop, configured as `orgquota api` configures it (orgquota.api.server)."""
     import uvicorn
     import uvloop
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, loop="none", http="httptools", log_config=None, access_log=False
+    )
+    uvloop.run(uvicorn.Server(config).serve())
+
+
+def constant_server(port: int, bodies_file: Path) -> None:
+    """The framework's bound: the same FastAPI + uvicorn configuration, answering constant bodies."""
     from fastapi import FastAPI
     from fastapi.responses import Response
 
@@ -91,10 +100,7 @@ def constant_server(port: int, bodies_file: Path) -> None:
             return Response(data, media_type="application/json")
 
         app.add_api_route("/api/billing" + route, constant, methods=["GET"])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="none", http="httptools", log_config=None, access_log=False
-    )
-    uvloop.run(uvicorn.Server(config).serve())
+    serve(app, port)
 
 
 async def first_requests(url: str, tokens: Sequence[str], clients: int = 16) -> float:
@@ -179,7 +185,13 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else argv
+    if "--history" in argv:  # the usage-history routes over Prometheus, with options of their own
+        from bench import history_api
+
+        history_api.main([arg for arg in argv if arg != "--history"])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="--history: bench/history_api.py")
     parser.add_argument("--orgs", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per scenario")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 16, 64])
@@ -250,11 +262,15 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
                 log(f"{route} x{n}: {measured['rps']:.0f} req/s (bound {bound['rps']:.0f})")
         print_table(rows, rss_mb(api.pid), len(names), access_log)
     finally:
-        for proc in (api, constant):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=15)
+        stop(api, constant)
         issuer.close()
+
+
+def stop(*procs: subprocess.Popen[bytes] | None) -> None:
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=15)
 
 
 def fetch_body(url: str, token: str) -> str:
