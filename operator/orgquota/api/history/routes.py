@@ -30,9 +30,11 @@ from orgquota.core.timestamps import format_rfc3339
 router = APIRouter(prefix=API_PREFIX)
 USED: Final = "orgquota_organization_quota_used"
 HARD: Final = "orgquota_organization_quota_hard"
-FORECAST_STEP: Final = 3600
-"""hourly maxima: exact daily maxima for the forecast in 24 x 31 points a series (and each point of a
-history is the largest value of its step, so a peak between two points is never lost)"""
+DAY: Final = 86400
+LAST_MILLISECOND: Final = 0.001
+"""a day's maximum is asked at its last millisecond, so that the point falls on the day it is of (on
+Prometheus 2, whose ranges include their first millisecond, a sample in the previous day's last one
+counts in both days)"""
 
 
 def one_series(query: str) -> str:
@@ -96,13 +98,21 @@ async def usage_history(
     )
 
 
+def daily_maxima_query(org: str, now: datetime) -> tuple[str, float, float, int]:
+    """(query, start, end, step) of the range query of each resource's maxima over the 30 whole UTC days
+    before today: the forecast's points.
+
+    Prometheus takes each day's maximum (`max_over_time` over the day, at its last millisecond): 30
+    points a series, whatever the scrape interval, so the answer stays small for the API to read.
+    """
+    today = int(now.timestamp()) // DAY * DAY
+    query = one_series(f'max_over_time({USED}{{organization="{promql_label(org)}"}}[{DAY}s])')
+    return query, today - (WINDOW_DAYS - 1) * DAY - LAST_MILLISECOND, today - LAST_MILLISECOND, DAY
+
+
 async def forecasts(request: Request, facts: OrgFacts, now: datetime) -> dict[str, ResourceForecast]:
-    """Every resource's forecast from 30 days of hourly maxima and its usage and limit now."""
-    end = now.timestamp()
-    query = one_series(f'max_over_time({USED}{{organization="{promql_label(facts.record.name)}"}}[{FORECAST_STEP}s])')
-    history = await asked(
-        prometheus_of(request).query_range(query, end - (WINDOW_DAYS + 1) * 86400, end, FORECAST_STEP)
-    )
+    """Every resource's forecast from its daily maxima and its usage and limit now."""
+    history = await asked(prometheus_of(request).query_range(*daily_maxima_query(facts.record.name, now)))
     by_resource = {series.labels.get("resource", ""): series.points for series in history}
     return {name: forecast(by_resource.get(name, ()), *current(facts, name), now=now) for name in RESOURCES}
 
