@@ -43,6 +43,7 @@ from bench.history_backfill import (
     org_names,
     sample_times,
 )
+from bench.measure import cpu_seconds, pids_with_arg
 from localcluster.controlplane import free_ports
 from localcluster.procs import spawn
 from localcluster.prometheus import Prometheus
@@ -101,18 +102,6 @@ def history_api_server(port: int, objects_file: Path) -> None:
     serve(create_app(settings, cluster), port)
 
 
-def prometheus_pid(data_dir: Path) -> int:
-    """The pid of the Prometheus serving `data_dir` (localcluster's Prometheus keeps its process private)."""
-    wanted = f"--storage.tsdb.path={data_dir}".encode()
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and wanted in (proc / "cmdline").read_bytes().split(b"\0"):
-                return int(proc.name)
-        except OSError:
-            continue
-    raise SystemExit(f"no Prometheus process on {data_dir}")
-
-
 def measure(
     workdir: Path, orgs: int, days: float, interval: int, every_sample: bool, options: argparse.Namespace
 ) -> dict[str, Any]:
@@ -130,12 +119,12 @@ def measure(
     result["disk_backfilled"] = disk(data_dir)
     began = time.monotonic()
     with Prometheus(workdir / "prometheus", data_dir=data_dir) as prometheus:
-        pid = prometheus_pid(data_dir.resolve())
+        pid = pids_with_arg(str(data_dir.resolve()), ["prometheus"])["prometheus"]
         result["prometheus_start_s"] = round(time.monotonic() - began, 1)
         result["prometheus_started"] = {**memory(pid), "loadavg": loadavg()}
         log(f"Prometheus ready in {result['prometheus_start_s']}s: {result['prometheus_started']}")
         if options.routes:
-            result["routes"] = routes(workdir, names, shape, prometheus.url, options)
+            result["routes"] = routes(workdir, names, shape, (prometheus.url, pid), options)
         result["prometheus_after"] = {**memory(pid), "loadavg": loadavg()}
         result["disk_after"] = disk(data_dir)
     log(f"Prometheus after: {result['prometheus_after']}; disk {result['disk_after']}")
@@ -144,7 +133,11 @@ def measure(
     return result
 
 
-def routes(workdir: Path, names: list[str], shape: Shape, prometheus_url: str, options: argparse.Namespace) -> Any:
+def routes(
+    workdir: Path, names: list[str], shape: Shape, prometheus: tuple[str, int], options: argparse.Namespace
+) -> Any:
+    """Each route at each client count beside its bound, with the CPU each process spent per request."""
+    prometheus_url, prometheus_pid = prometheus
     issuer = Issuer()
     tokens = [issuer.token(org=name, groups=["org-admin"]) for name in names]
     objects_file = workdir / "objects.json"
@@ -182,7 +175,15 @@ def routes(workdir: Path, names: list[str], shape: Shape, prometheus_url: str, o
             if first is not None:
                 log(f"{path}: one request per organization, 16 clients: {first:.0f} req/s (load {loadavg()})")
             for n in options.clients:
-                measured = asyncio.run(load(base + route, tokens, n, options.seconds)) | {"loadavg": loadavg()}
+                pids = {"api": api.pid, "prometheus": prometheus_pid, "bench": os.getpid()}
+                before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                measured: dict[str, Any] = asyncio.run(load(base + route, tokens, n, options.seconds))
+                requests = measured["rps"] * (options.seconds + 1)  # with load()'s one-second warm-up, about
+                measured["loadavg"] = loadavg()
+                measured["cpu_ms_per_request"] = {
+                    name: round(1000 * (cpu_seconds(pid) - before[name]) / max(requests, 1), 2)
+                    for name, pid in pids.items()
+                }
                 constant_url = f"http://127.0.0.1:{constant_port}/api/billing{route}"
                 bound = asyncio.run(load(constant_url, tokens, n, options.seconds))
                 row = {"route": path, "clients": n, "bytes": len(bodies[path]), "first_rps": first}
@@ -223,14 +224,16 @@ def print_run(run: dict[str, Any]) -> None:
         return
     print(
         f"  {'route':15} {'clients':>7} {'bytes':>6} {'first/s':>7} {'req/s':>6} {'bound':>6} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'bound p50':>9} {'bound p99':>9} {'errors':>6}  loadavg"
+        f"{'p99 ms':>7} {'bound p50':>9} {'bound p99':>9} {'errors':>6} {'CPU ms/req: API':>15} {'Prometheus':>10} "
+        f"{'client':>6}  loadavg"
     )
     for row in run["routes"]["rows"]:
         m, b = row["measured"], row["bound"]
+        cpu = m["cpu_ms_per_request"]
         print(
             f"  {row['route']:15} {row['clients']:>7} {row['bytes']:>6} {row['first_rps'] or 0:>7.0f} {m['rps']:>6.0f} "
             f"{b['rps']:>6.0f} {m['p50_ms']:>7.1f} {m['p99_ms']:>7.1f} {b['p50_ms']:>9.2f} {b['p99_ms']:>9.2f} "
-            f"{m['errors']:>6.0f}  {m['loadavg']}"
+            f"{m['errors']:>6.0f} {cpu['api']:>15.2f} {cpu['prometheus']:>10.2f} {cpu['bench']:>6.2f}  {m['loadavg']}"
         )
     print(f"  API process RSS after the run: {run['routes']['api_rss_mib']} MiB")
 
