@@ -60,9 +60,5 @@ class Prometheus:
 
 def _series(item: Mapping[str, Any]) -> Series:
     raw = item.get("values") or ([item["value"]] if "value" in item else [])
-    points = []
-    for stamp, text in raw:
-        value = float(text)
-        if math.isfinite(value):
-            points.append((float(stamp), value))
-    return Series(dict(item.get("metric") or {}), tuple(points))
+    points = tuple((float(stamp), value) for stamp, text in raw if math.isfinite(value := float(text)))
+    return Series(dict(item.get("metric") or {}), points)
