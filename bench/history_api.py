@@ -43,6 +43,7 @@ from bench.history_backfill import (
     org_names,
     sample_times,
 )
+from bench.history_scrape import print_scrape, scrape
 from bench.measure import cpu_seconds, pids_with_arg
 from localcluster.controlplane import free_ports
 from localcluster.procs import spawn
@@ -251,6 +252,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--access-log", choices=["all", "errors"], default="all")
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/history-api-<UTC>.json)")
+    parser.add_argument(
+        "--scrape", type=float, metavar="SECONDS", help="instead: Prometheus scraping N organizations for SECONDS"
+    )
+    parser.add_argument("--scrape-interval", type=int, default=30, help="with --scrape (the chart's: 30)")
     parser.add_argument("--serve-api", nargs=2, metavar=("PORT", "OBJECTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_api:
@@ -261,8 +266,12 @@ def main(argv: list[str] | None = None) -> None:
     runs = []
     for orgs in args.orgs:
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-history-{orgs}-"))
-        runs.append(measure(workdir, orgs, args.days, args.interval, args.every_sample, args))
-        print_run(runs[-1])
+        if args.scrape:
+            runs.append(scrape(workdir, orgs, args.scrape_interval, args.scrape))
+            print_scrape(runs[-1])
+        else:
+            runs.append(measure(workdir, orgs, args.days, args.interval, args.every_sample, args))
+            print_run(runs[-1])
         out.write_text(json.dumps({"argv": sys.argv[1:] if argv is None else argv, "runs": runs}, indent=1))
         if not args.keep_data:
             shutil.rmtree(workdir, ignore_errors=True)
