@@ -19,10 +19,12 @@ import asyncio
 import dataclasses
 import json
 import os
+import random
 import shutil
 import sys
 import tempfile
 import time
+import urllib.error
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,7 @@ ROUTES = ("/forecast", "/usage-history?resource=cpu&range=30d&step=1h")
 CATALOG = REPO / "examples" / "organization" / "04-billing-plans-configmap.yaml"
 P = "billing.kube-dc.com/"
 CREATED = "2026-01-01T00:00:00Z"
+TOKEN_SECONDS = 6 * 3600
 
 
 def cluster_objects(names: list[str], shape: Shape) -> dict[str, Any]:
@@ -140,7 +143,8 @@ def routes(
     """Each route at each client count beside its bound, with the CPU each process spent per request."""
     prometheus_url, prometheus_pid = prometheus
     issuer = Issuer()
-    tokens = [issuer.token(org=name, groups=["org-admin"]) for name in names]
+    valid = int(time.time()) + TOKEN_SECONDS  # the issuer's default (5 minutes) is shorter than a run at 10,000
+    tokens = [issuer.token(org=name, groups=["org-admin"], exp=valid) for name in names]
     objects_file = workdir / "objects.json"
     objects_file.write_text(json.dumps(cluster_objects(names, shape)))
     api_port, constant_port = free_ports(2)
@@ -188,6 +192,8 @@ def routes(
                 constant_url = f"http://127.0.0.1:{constant_port}/api/billing{route}"
                 bound = asyncio.run(load(constant_url, tokens, n, options.seconds))
                 row = {"route": path, "clients": n, "bytes": len(bodies[path]), "first_rps": first}
+                if measured["errors"]:
+                    row["an_error"] = an_error(base + route, random.choice(tokens))
                 rows.append(row | {"measured": measured, "bound": bound | {"loadavg": loadavg()}})
                 log(
                     f"{path} x{n}: {measured['rps']:.0f} req/s, p50 {measured['p50_ms']:.1f} ms, p99 "
@@ -198,6 +204,14 @@ def routes(
     finally:
         stop(api, constant)
         issuer.close()
+
+
+def an_error(url: str, token: str) -> str:
+    """What one more request answers, when some failed: its status and the start of its body."""
+    try:
+        return "200 " + fetch_body(url, token)[:200]
+    except urllib.error.HTTPError as exc:
+        return f"{exc.code} {exc.read().decode(errors='replace')[:300]}"
 
 
 def print_run(run: dict[str, Any]) -> None:
@@ -236,6 +250,8 @@ def print_run(run: dict[str, Any]) -> None:
             f"{b['rps']:>6.0f} {m['p50_ms']:>7.1f} {m['p99_ms']:>7.1f} {b['p50_ms']:>9.2f} {b['p99_ms']:>9.2f} "
             f"{m['errors']:>6.0f} {cpu['api']:>15.2f} {cpu['prometheus']:>10.2f} {cpu['bench']:>6.2f}  {m['loadavg']}"
         )
+        if "an_error" in row:
+            print(f"    an error of {row['route']} x{row['clients']}: {row['an_error']}")
     print(f"  API process RSS after the run: {run['routes']['api_rss_mib']} MiB")
 
 
@@ -273,8 +289,7 @@ def main(argv: list[str] | None = None) -> None:
             runs.append(measure(workdir, orgs, args.days, args.interval, args.every_sample, args))
             print_run(runs[-1])
         out.write_text(json.dumps({"argv": sys.argv[1:] if argv is None else argv, "runs": runs}, indent=1))
-        if not args.keep_data:
-            shutil.rmtree(workdir, ignore_errors=True)
+        log(f"logs in {workdir}")
     log(f"results in {out}")
 
 
