@@ -103,20 +103,42 @@ def constant_server(port: int, bodies_file: Path) -> None:
     serve(app, port)
 
 
-async def first_requests(url: str, tokens: Sequence[str], clients: int = 16) -> float:
-    """One request per token (each organization's first: its token checked, its answer built); req/s."""
+async def timed(session: aiohttp.ClientSession, url: str, token: str, latencies: list[float] | None) -> int:
+    """One GET with `token`, its latency appended to `latencies` (unless None); 1 if it failed, else 0."""
+    start = time.perf_counter()
+    async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
+        await response.read()
+        failed = response.status != 200
+    if latencies is not None:
+        latencies.append(time.perf_counter() - start)
+    return int(failed)
+
+
+def summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, float]:
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
+        "errors": errors,
+    }
+
+
+async def first_requests(url: str, tokens: Sequence[str], clients: int = 16) -> dict[str, float]:
+    """One request per token (each organization's first: its token checked, its answer built); req/s, latency."""
     queue = list(tokens)
+    latencies: list[float] = []
+    errors = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
 
         async def client() -> None:
+            nonlocal errors
             while queue:
-                token = queue.pop()
-                async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
-                    await response.read()
+                errors += await timed(session, url, queue.pop(), latencies)
 
         start = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
-        return len(tokens) / (time.perf_counter() - start)
+        return summary(latencies, time.perf_counter() - start, errors)
 
 
 async def load(url: str, tokens: Sequence[str], clients: int, seconds: float) -> dict[str, float]:
@@ -129,27 +151,13 @@ async def load(url: str, tokens: Sequence[str], clients: int, seconds: float) ->
         async def client(until: float, record: bool) -> None:
             nonlocal errors
             while time.perf_counter() < until:
-                headers = {"Authorization": f"Bearer {random.choice(tokens)}"}
-                start = time.perf_counter()
-                async with session.get(url, headers=headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        errors += 1
-                if record:
-                    latencies.append(time.perf_counter() - start)
+                errors += await timed(session, url, random.choice(tokens), latencies if record else None)
 
         warm = time.perf_counter() + 1.0
         await asyncio.gather(*(client(warm, False) for _ in range(clients)))
         start = time.perf_counter()
         await asyncio.gather(*(client(start + seconds, True) for _ in range(clients)))
-        elapsed = time.perf_counter() - start
-    latencies.sort()
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
-        "errors": errors,
-    }
+        return summary(latencies, time.perf_counter() - start, errors)
 
 
 def apiserver_requests(cluster: Cluster) -> float:
@@ -249,7 +257,7 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
         wait_http(f"http://127.0.0.1:{constant_port}/api/billing/quota-usage", constant, constant_log)
         rows = []
         for route in ROUTES:
-            cold = asyncio.run(first_requests(base + route, tokens))
+            cold = asyncio.run(first_requests(base + route, tokens))["rps"]
             log(f"{route}: first request of each of {len(tokens)} organizations, 16 clients: {cold:.0f} req/s")
             for n in clients:
                 before = apiserver_requests(cluster)

@@ -176,9 +176,14 @@ def routes(
         wait_http(f"http://127.0.0.1:{constant_port}/api/billing/forecast", constant, constant_log)
         for route in ROUTES:
             path = route.split("?")[0]
-            first = asyncio.run(first_requests(base + route, tokens)) if options.first else None
-            if first is not None:
-                log(f"{path}: one request per organization, 16 clients: {first:.0f} req/s (load {loadavg()})")
+            first: dict[str, Any] | None = None
+            if options.first:
+                first = asyncio.run(first_requests(base + route, tokens)) | {"loadavg": loadavg()}
+                log(
+                    f"{path}: one request per organization, 16 clients: {first['rps']:.0f} req/s, p50 "
+                    f"{first['p50_ms']:.1f} ms, p99 {first['p99_ms']:.1f} ms, errors {first['errors']:.0f} "
+                    f"(load {first['loadavg']})"
+                )
             for n in options.clients:
                 pids = {"api": api.pid, "prometheus": prometheus_pid, "bench": os.getpid()}
                 before = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -191,7 +196,7 @@ def routes(
                 }
                 constant_url = f"http://127.0.0.1:{constant_port}/api/billing{route}"
                 bound = asyncio.run(load(constant_url, tokens, n, options.seconds))
-                row = {"route": path, "clients": n, "bytes": len(bodies[path]), "first_rps": first}
+                row = {"route": path, "clients": n, "bytes": len(bodies[path]), "first": first}
                 if measured["errors"]:
                     row["an_error"] = an_error(base + route, random.choice(tokens))
                 rows.append(row | {"measured": measured, "bound": bound | {"loadavg": loadavg()}})
@@ -238,17 +243,23 @@ def print_run(run: dict[str, Any]) -> None:
     if "routes" not in run:
         return
     print(
-        f"  {'route':15} {'clients':>7} {'bytes':>6} {'first/s':>7} {'req/s':>6} {'bound':>6} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'bound p50':>9} {'bound p99':>9} {'errors':>6} {'CPU ms/req: API':>15} {'Prometheus':>10} "
+        f"  {'route':15} {'clients':>7} {'bytes':>6} {'req/s':>6} {'bound':>6} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'bound p50':>9} {'bound p99':>9} {'errors':>6} {'CPU ms/req: API':>15} {'Prometheus':>10} "
         f"{'client':>6}  loadavg"
     )
     for row in run["routes"]["rows"]:
-        m, b = row["measured"], row["bound"]
+        m, b, first = row["measured"], row["bound"], row["first"]
+        if first is not None and row["clients"] == run["routes"]["rows"][0]["clients"]:
+            print(
+                f"  {row['route']:15} {'1st x16':>7} {row['bytes']:>6} {first['rps']:>6.0f} {'':>6} "
+                f"{first['p50_ms']:>7.1f} {first['p99_ms']:>7.1f} {'':>9} {'':>9} {first['errors']:>6.0f} {'':>15} "
+                f"{'':>10} {'':>6}  {first['loadavg']}"
+            )
         cpu = m["cpu_ms_per_request"]
         print(
-            f"  {row['route']:15} {row['clients']:>7} {row['bytes']:>6} {row['first_rps'] or 0:>7.0f} {m['rps']:>6.0f} "
-            f"{b['rps']:>6.0f} {m['p50_ms']:>7.1f} {m['p99_ms']:>7.1f} {b['p50_ms']:>9.2f} {b['p99_ms']:>9.2f} "
-            f"{m['errors']:>6.0f} {cpu['api']:>15.2f} {cpu['prometheus']:>10.2f} {cpu['bench']:>6.2f}  {m['loadavg']}"
+            f"  {row['route']:15} {row['clients']:>7} {row['bytes']:>6} {m['rps']:>6.0f} {b['rps']:>6.0f} "
+            f"{m['p50_ms']:>7.1f} {m['p99_ms']:>7.1f} {b['p50_ms']:>9.2f} {b['p99_ms']:>9.2f} {m['errors']:>6.0f} "
+            f"{cpu['api']:>15.2f} {cpu['prometheus']:>10.2f} {cpu['bench']:>6.2f}  {m['loadavg']}"
         )
         if "an_error" in row:
             print(f"    an error of {row['route']} x{row['clients']}: {row['an_error']}")

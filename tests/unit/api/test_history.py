@@ -6,16 +6,20 @@ growing by exactly 0.1 core a day: the line reaches 10.3 cores 13 days from now.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import pytest
 from fastapi.testclient import TestClient
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
+from orgquota.api.history.daily_maxima import DailyMaxima, Points
+from orgquota.api.history.prometheus import Prometheus
 from orgquota.api.settings import ApiSettings
 from orgquota.core.timestamps import parse_rfc3339
 from tests.support.envelope import assert_error
@@ -136,3 +140,36 @@ def test_without_prometheus_the_routes_are_503_and_config_says_so(client: TestCl
 
 def test_history_is_for_org_admins(history_client: TestClient, project_user: dict[str, str]) -> None:
     assert history_client.get(f"{API}/forecast", headers=project_user).status_code == 403
+
+
+def read_daily_maxima(
+    prometheus: FakePrometheus, asked: list[tuple[str, datetime]], capacity: int
+) -> list[dict[str, Points]]:
+    async def read() -> list[dict[str, Points]]:
+        async with aiohttp.ClientSession() as session:
+            daily = DailyMaxima(Prometheus(prometheus.url, session), capacity)
+            return [{r: list(points) for r, points in (await daily.of(org, now)).items()} for org, now in asked]
+
+    return asyncio.run(read())
+
+
+def test_daily_maxima_are_read_once_a_day(prometheus: FakePrometheus) -> None:
+    """Ended days do not change: the forecast and the advice of a day ask Prometheus once."""
+    noon = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    answers = read_daily_maxima(prometheus, [("acme", noon), ("acme", noon + timedelta(hours=11))], capacity=10)
+    assert answers[0] == answers[1]
+    assert len(answers[0]["cpu"]) == 30
+    assert len(prometheus.queries) == 1
+
+
+def test_daily_maxima_are_read_again_the_next_day_and_not_kept_while_it_settles(prometheus: FakePrometheus) -> None:
+    midnight = datetime(2026, 12, 3, tzinfo=UTC)
+    times = [midnight - timedelta(hours=1), midnight + timedelta(minutes=5), midnight + timedelta(minutes=9)]
+    read_daily_maxima(prometheus, [("acme", at) for at in times], capacity=10)
+    assert len(prometheus.queries) == 3
+
+
+def test_daily_maxima_keep_the_organizations_asked_last(prometheus: FakePrometheus) -> None:
+    noon = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    read_daily_maxima(prometheus, [("acme", noon), ("other", noon), ("other", noon), ("acme", noon)], capacity=1)
+    assert len(prometheus.queries) == 3

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
-from orgquota.api.history.routes import daily_maxima_query
+from orgquota.api.history.daily_maxima import daily_maxima_query
 from orgquota.api.settings import ApiSettings
 from orgquota.core.forecast import daily_maxima
 from orgquota.core.timestamps import parse_rfc3339

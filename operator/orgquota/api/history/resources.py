@@ -38,6 +38,16 @@ RESOURCE_UNITS: Final[dict[str, tuple[str, Callable[[float | Fraction], Number]]
 assert set(RESOURCE_UNITS) == set(RESOURCES)
 
 
+USED: Final = "orgquota_organization_quota_used"
+HARD: Final = "orgquota_organization_quota_hard"
+
+
+def one_series(query: str) -> str:
+    """One series per organization and resource: after a failover the same figures also come from
+    the new leader's `instance`, and while both are fresh they agree, so the larger is the figure."""
+    return f"max by (organization, resource) ({query})"
+
+
 def promql_label(value: str) -> str:
     """A label value inside double quotes in PromQL (names are DNS labels already; escaped anyway)."""
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -8,15 +8,17 @@ come from the API's own informers (what HNC counts now), the past from Prometheu
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
-from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus, Series
-from orgquota.api.history.resources import RESOURCE_UNITS, current, in_units, promql_label
+from orgquota.api.history.daily_maxima import DailyMaxima
+from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus
+from orgquota.api.history.resources import HARD, RESOURCE_UNITS, USED, current, in_units, one_series, promql_label
 from orgquota.api.numbers import price
 from orgquota.api.organization import OrgFacts, simulate
 from orgquota.api.settings import ApiSettings
@@ -28,19 +30,7 @@ from orgquota.core.history_window import WindowError, history_window
 from orgquota.core.timestamps import format_rfc3339
 
 router = APIRouter(prefix=API_PREFIX)
-USED: Final = "orgquota_organization_quota_used"
-HARD: Final = "orgquota_organization_quota_hard"
-DAY: Final = 86400
-LAST_MILLISECOND: Final = 0.001
-"""a day's maximum is asked at its last millisecond, so that the point falls on the day it is of (on
-Prometheus 2, whose ranges include their first millisecond, a sample in the previous day's last one
-counts in both days)"""
-
-
-def one_series(query: str) -> str:
-    """One series per organization and resource: after a failover the same figures also come from
-    the new leader's `instance`, and while both are fresh they agree, so the larger is the figure."""
-    return f"max by (organization, resource) ({query})"
+T = TypeVar("T")
 
 
 def prometheus_of(request: Request) -> Prometheus:
@@ -55,12 +45,11 @@ def facts_of(request: Request, caller: OrgAdmin) -> OrgFacts:
     return OrgFacts(request.app.state.cluster, caller.org, settings.quota)
 
 
-async def asked(query: Any) -> list[Series]:
+async def asked(query: Awaitable[T]) -> T:
     try:
-        result: list[Series] = await query
+        return await query
     except HistoryUnavailable as exc:
         raise ApiError(503, f"usage history is unavailable: {exc}", {"feature": "history"}) from exc
-    return result
 
 
 @router.get("/usage-history", summary="One resource's usage and limit over time, from Prometheus")
@@ -98,22 +87,11 @@ async def usage_history(
     )
 
 
-def daily_maxima_query(org: str, now: datetime) -> tuple[str, float, float, int]:
-    """(query, start, end, step) of the range query of each resource's maxima over the 30 whole UTC days
-    before today: the forecast's points.
-
-    Prometheus takes each day's maximum (`max_over_time` over the day, at its last millisecond): 30
-    points a series, whatever the scrape interval, so the answer stays small for the API to read.
-    """
-    today = int(now.timestamp()) // DAY * DAY
-    query = one_series(f'max_over_time({USED}{{organization="{promql_label(org)}"}}[{DAY}s])')
-    return query, today - (WINDOW_DAYS - 1) * DAY - LAST_MILLISECOND, today - LAST_MILLISECOND, DAY
-
-
 async def forecasts(request: Request, facts: OrgFacts, now: datetime) -> dict[str, ResourceForecast]:
     """Every resource's forecast from its daily maxima and its usage and limit now."""
-    history = await asked(prometheus_of(request).query_range(*daily_maxima_query(facts.record.name, now)))
-    by_resource = {series.labels.get("resource", ""): series.points for series in history}
+    prometheus_of(request)  # 503 without PROMETHEUS_URL
+    daily: DailyMaxima = request.app.state.daily_maxima
+    by_resource = await asked(daily.of(facts.record.name, now))
     return {name: forecast(by_resource.get(name, ()), *current(facts, name), now=now) for name in RESOURCES}
 
 
