@@ -11,15 +11,23 @@ RUN npm ci --no-audit --no-fund
 COPY ui/ ./
 RUN npm run build
 
+# The package: its dependencies exactly as locked, every file checked against the lock's hashes
+# (`make lock`); the wheel built by the locked build backend from operator/ alone, then installed
+# without resolving anything. The venv moves to the runtime stage as is; the build venv and the wheel stay.
 FROM python:3.13.7-slim-trixie AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
+COPY requirements.lock requirements-build.lock ./
+RUN python -m venv /opt/orgquota \
+    && /opt/orgquota/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock \
+    && python -m venv /opt/build \
+    && /opt/build/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements-build.lock
 COPY pyproject.toml ./
 COPY operator/ operator/
-COPY hack/localcluster/ hack/localcluster/
-# Dependencies are pinned exactly in pyproject.toml; the venv moves to the runtime stage as is.
-RUN python -m venv /opt/orgquota \
-    && /opt/orgquota/bin/pip install --no-cache-dir . \
+RUN /opt/build/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation --check-build-dependencies \
+        --wheel-dir /wheels . \
+    && /opt/orgquota/bin/pip install --no-cache-dir --no-deps /wheels/orgquota-*.whl \
+    && /opt/orgquota/bin/pip check \
     && /opt/orgquota/bin/orgquota --help >/dev/null
 
 FROM python:3.13.7-slim-trixie

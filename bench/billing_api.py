@@ -76,14 +76,13 @@ async def populate(kubeconfig: Path, orgs: int) -> list[str]:
 
 
 def serve(app: Any, port: int) -> None:
-    """`app` on uvicorn and uvloop, configured as `orgquota api` configures it (orgquota.api.server)."""
+    """`app` on uvicorn and uvloop with `orgquota api`'s server configuration."""
     import uvicorn
     import uvloop
 
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="none", http="httptools", log_config=None, access_log=False
-    )
-    uvloop.run(uvicorn.Server(config).serve())
+    from orgquota.api.server import server_config
+
+    uvloop.run(uvicorn.Server(server_config(app, "127.0.0.1", port)).serve())
 
 
 def constant_server(port: int, bodies_file: Path) -> None:

@@ -69,6 +69,7 @@ def run_operator(log_format_name: str) -> None:
         handlers,  # noqa: F401 - registers the handlers
         metrics,
     )
+    from orgquota.controller.memo import OperatorMemo
 
     metrics.serve(settings.metrics_port, str(settings.metrics_host))
 
@@ -82,4 +83,5 @@ def run_operator(log_format_name: str) -> None:
         # Equal priorities pause every peer; a random one makes exactly one replica active.
         priority=secrets.randbelow(2**31) if settings.peering else None,
         liveness_endpoint=f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None,
+        memo=OperatorMemo(settings),
     )

@@ -21,10 +21,44 @@ from orgquota.core.limits import MAX_PROJECTS_LIMIT
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-class SharedSettings(BaseModel):
-    """Fields and reading rules common to the operator and the API; each process subclasses it."""
+class EnvironmentSettings(BaseModel):
+    """Settings read from the environment by one rule: a variable per field (`ENVIRONMENT`), secrets
+    (`SECRETS`) also from `<NAME>_FILE`, and a bad value stops `PROGRAM` at start, naming the variable."""
 
     model_config = ConfigDict(frozen=True)
+
+    ENVIRONMENT: ClassVar[Mapping[str, str]] = {}
+    SECRETS: ClassVar[frozenset[str]] = frozenset()
+    PROGRAM: ClassVar[str] = "orgquota"
+
+    @classmethod
+    def extra_values(cls, environ: Mapping[str, str]) -> dict[str, Any]:
+        """Values a subclass reads by another rule than one variable per field (none here)."""
+        return {}
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str]) -> Self | list[str]:
+        """The settings, or what is wrong with them (each problem names its variable)."""
+        values, problems = read_variables(environ, cls.ENVIRONMENT, cls.SECRETS)
+        values.update(cls.extra_values(environ))
+        if problems:
+            return problems
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            return [_problem(error, cls.ENVIRONMENT, cls.SECRETS) for error in exc.errors()]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Self:
+        """The settings; a bad value raises SystemExit naming the variable, never a guess."""
+        settings = cls.read(environ)
+        if isinstance(settings, list):
+            raise SystemExit(f"{cls.PROGRAM}: invalid setting: " + "; ".join(settings))
+        return settings
+
+
+class SharedSettings(EnvironmentSettings):
+    """Fields common to the operator and the API; each process subclasses it."""
 
     ENVIRONMENT: ClassVar[Mapping[str, str]] = {
         "catalog_namespace": "ORGQUOTA_CATALOG_NAMESPACE",
@@ -32,8 +66,6 @@ class SharedSettings(BaseModel):
         "projects_limit": "ORGANIZATION_PROJECTS_LIMIT",
         "log_level": "ORGQUOTA_LOG_LEVEL",
     }
-    SECRETS: ClassVar[frozenset[str]] = frozenset()
-    PROGRAM: ClassVar[str] = "orgquota"
 
     catalog_namespace: str = "kube-dc"
     catalog_name: str = "billing-plans"
@@ -56,23 +88,6 @@ class SharedSettings(BaseModel):
     def last_good_name(self) -> str:
         """The ConfigMap (beside the catalog) where the operator keeps the last good catalog."""
         return f"{self.catalog_name}-last-good"
-
-    @classmethod
-    def extra_values(cls, environ: Mapping[str, str]) -> dict[str, Any]:
-        """Values a subclass reads by another rule than one variable per field (none here)."""
-        return {}
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Self:
-        """The settings; a bad value raises SystemExit naming the variable, never a guess."""
-        values, problems = read_variables(environ, cls.ENVIRONMENT, cls.SECRETS)
-        values.update(cls.extra_values(environ))
-        if not problems:
-            try:
-                return cls.model_validate(values)
-            except ValidationError as exc:
-                problems = [_problem(error, cls.ENVIRONMENT, cls.SECRETS) for error in exc.errors()]
-        raise SystemExit(f"{cls.PROGRAM}: invalid setting: " + "; ".join(problems))
 
 
 def read_variables(

@@ -5,29 +5,17 @@ There is no Docker engine here to build it; `make kind-e2e` builds and runs it.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import tomllib
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILE = REPO_ROOT / "Dockerfile"
+from tests.support.dockerfile import LAST_STAGE, REPO_ROOT, build_context, ignored, instructions, replay, stages
 
-
-def _instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments), continuation lines joined, comments dropped."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    result = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            keyword, _, rest = line.partition(" ")
-            result.append((keyword.upper(), rest.strip()))
-    return result
+PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
 
 
 def test_every_base_image_is_pinned_to_a_release() -> None:
-    bases = [args.split()[0] for keyword, args in _instructions() if keyword == "FROM"]
+    bases = [args.split()[0] for keyword, args in instructions() if keyword == "FROM"]
     assert bases
     for base in bases:
         # a digest, or an exact X.Y.Z tag (never latest, never a moving 3.13 or slim)
@@ -36,7 +24,7 @@ def test_every_base_image_is_pinned_to_a_release() -> None:
 
 
 def test_it_runs_as_a_numeric_non_root_user() -> None:
-    users = [args for keyword, args in _instructions() if keyword == "USER"]
+    users = [args for keyword, args in instructions() if keyword == "USER"]
     assert users, "no USER: the container would run as root"
     uid = users[-1].split(":")[0]
     assert uid.isdigit(), "a numeric uid lets the kubelet verify runAsNonRoot"
@@ -44,61 +32,29 @@ def test_it_runs_as_a_numeric_non_root_user() -> None:
 
 
 def test_it_runs_the_operator() -> None:
-    instructions = dict(_instructions())
-    assert instructions["ENTRYPOINT"] == '["orgquota"]'
-    assert instructions["CMD"] == '["run"]'
+    last = dict(instructions())
+    assert last["ENTRYPOINT"] == '["orgquota"]'
+    assert last["CMD"] == '["run"]'
 
 
 def test_nothing_is_fetched_from_urls() -> None:
-    for keyword, args in _instructions():
+    for keyword, args in instructions():
         assert not (keyword == "ADD" and re.search(r"https?://", args)), "ADD of a URL: unpinned and unverified"
         assert not (keyword == "RUN" and re.search(r"\b(curl|wget)\b", args)), "downloads in RUN: unverified"
 
 
 def test_the_build_copies_what_the_package_is_built_from() -> None:
-    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    sources = {f"{path}/" for path in pyproject["tool"]["setuptools"]["package-dir"].values()}
-    copied = {args.split()[0] for keyword, args in _instructions() if keyword == "COPY" and "--from" not in args}
-    kept = {line[1:] for line in (REPO_ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")}
-    for source in sources | {"pyproject.toml"}:
+    sources = {f"{where}/" for where in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["where"]}
+    copied = {
+        w for keyword, args in instructions() if keyword == "COPY" and "--from" not in args for w in args.split()[:-1]
+    }
+    for source in sources | {"pyproject.toml", "requirements.lock", "requirements-build.lock"}:
         assert any(source.startswith(c) for c in copied), f"the build does not COPY {source}"
-        assert any(source.startswith(k) for k in kept), f".dockerignore keeps {source} out of the build context"
-
-
-def _stages() -> dict[str, list[tuple[str, str]]]:
-    """Instructions by stage name (`FROM ... AS name`; the last, unnamed stage is '')."""
-    stages: dict[str, list[tuple[str, str]]] = {}
-    current: list[tuple[str, str]] = []
-    for keyword, args in _instructions():
-        if keyword == "FROM":
-            words = args.split()
-            current = stages.setdefault(words[2] if len(words) == 3 and words[1].upper() == "AS" else "", [])
-        current.append((keyword, args))
-    return stages
-
-
-def _ignored(path: str) -> bool:
-    """Whether .dockerignore keeps `path` out of the build context, as Docker decides: the last pattern
-    that matches the path or one of its parent directories wins, and a `!` pattern keeps."""
-    parts = path.split("/")
-    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    ignored = False
-    for line in (REPO_ROOT / ".dockerignore").read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        pattern = line.removeprefix("!").rstrip("/")
-        if pattern.startswith("**/"):  # at any depth
-            matched = any(fnmatch.fnmatchcase(c.rsplit("/", 1)[-1], pattern[3:]) for c in candidates)
-        else:
-            matched = any(fnmatch.fnmatchcase(c, pattern) for c in candidates)
-        if matched:
-            ignored = not line.startswith("!")
-    return ignored
+        assert not ignored(source.rstrip("/")), f".dockerignore keeps {source} out of the build context"
 
 
 def test_the_page_is_built_from_the_lock_file_in_a_node_stage() -> None:
-    ui = _stages()["ui"]
+    ui = stages()["ui"]
     base = ui[0][1].split()[0]
     assert base.startswith("node:20."), f"{base}: the Node major the page is built and tested with (node 20)"
     runs = [args for keyword, args in ui if keyword == "RUN"]
@@ -111,7 +67,7 @@ def test_the_page_is_built_from_the_lock_file_in_a_node_stage() -> None:
 
 
 def test_the_runtime_image_serves_the_built_page() -> None:
-    runtime = _stages()[""]
+    runtime = stages()[LAST_STAGE]
     copied = [args.split() for keyword, args in runtime if keyword == "COPY" and args.startswith("--from=ui ")]
     assert copied, "the runtime image does not copy the page from the ui stage"
     (_, source, target) = copied[0]
@@ -129,7 +85,58 @@ def test_the_build_context_has_the_page_sources_but_not_what_npm_makes() -> None
         "ui/dev/bundle-size.mjs",
     ):
         assert (REPO_ROOT / kept).exists(), kept
-        assert not _ignored(kept), f".dockerignore keeps {kept} out of the build context"
-    for left_out in ("ui/node_modules/react/index.js", "ui/dist/index.html", "operator/orgquota/__pycache__/x.pyc"):
-        assert _ignored(left_out), f".dockerignore lets {left_out} into the build context"
-    assert _ignored("tests/unit/test_dockerfile.py")
+        assert not ignored(kept), f".dockerignore keeps {kept} out of the build context"
+    for left_out in (
+        "ui/node_modules/react/index.js",
+        "ui/dist/index.html",
+        "operator/orgquota/__pycache__/x.pyc",
+        "operator/orgquota.egg-info/PKG-INFO",
+        "hack/localcluster/cli.py",
+        "hack/pyproject.toml",
+    ):
+        assert ignored(left_out), f".dockerignore lets {left_out} into the build context"
+    assert ignored("tests/unit/test_dockerfile.py")
+
+
+def _sources(directory: Path) -> set[str]:
+    return {p.relative_to(directory).as_posix() for p in directory.rglob("*") if "__pycache__" not in p.parts}
+
+
+def test_the_build_stage_gets_the_package_sources_and_the_locks_only(tmp_path: Path) -> None:
+    """Its COPY steps replayed (tests/unit/packaging/test_wheel.py also runs its RUN steps)."""
+    build = replay("build", tmp_path, stage_roots={}, run=lambda command: False)
+    src = build.host(".")
+    assert build.workdir.as_posix() == "/src"
+    assert {p.name for p in src.iterdir()} == {
+        "pyproject.toml",
+        "requirements.lock",
+        "requirements-build.lock",
+        "operator",
+    }
+    # every file of the package's sources, data files too (what `make venv` leaves beside them aside)
+    assert [p.name for p in (src / "operator").iterdir()] == ["orgquota"]
+    assert _sources(src / "operator/orgquota") == _sources(REPO_ROOT / "operator/orgquota")
+    assert "hack/localcluster/cli.py" not in build_context(), "the development harness is in the build context"
+
+
+def test_python_dependencies_are_installed_as_locked() -> None:
+    """Nothing resolved or fetched unverified: every requirement with its hash, the build backend too."""
+    runs = " && ".join(args for keyword, args in stages()["build"] if keyword == "RUN").split("&&")
+    installs = [run.split() for run in runs if re.search(r"\bpip (install|wheel)\b", run)]
+    locked = {words[words.index("-r") + 1] for words in installs if "-r" in words}
+    assert locked == {"requirements.lock", "requirements-build.lock"}
+    for words in installs:
+        assert "--no-deps" in words, f"{' '.join(words)}: pip would resolve and fetch what the lock does not name"
+        if "-r" in words:
+            assert "--require-hashes" in words, f"{' '.join(words)}: hashes unchecked"
+        elif "wheel" in words:
+            assert "--no-build-isolation" in words, "an isolated build fetches its backend unverified"
+        else:
+            assert words[-1].startswith("/wheels/"), f"{' '.join(words)}: only the wheel built here installs unlocked"
+
+
+def test_the_image_takes_nothing_from_the_build_context_directly() -> None:
+    """The runtime stage's files come from the build and ui stages only; sources and locks stay behind."""
+    copies = [args.split() for keyword, args in stages()[LAST_STAGE] if keyword == "COPY"]
+    assert copies
+    assert all(words[0] in ("--from=build", "--from=ui") for words in copies), copies

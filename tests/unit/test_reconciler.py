@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from orgquota.controller.reporting import Issue
+from orgquota.controller.model import Issue
 from orgquota.core.annotations import MANAGED_LABEL, PLAN_ID, SUBSCRIPTION
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import QuotaSettings, desired_quota

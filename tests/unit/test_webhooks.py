@@ -4,7 +4,6 @@ sends the same through a real apiserver.)"""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import kopf
@@ -12,6 +11,8 @@ import pytest
 import yaml
 
 from orgquota.controller import webhooks
+from orgquota.controller.memo import OperatorMemo
+from orgquota.controller.reconciler import Reconciler
 from orgquota.controller.settings import Settings
 from orgquota.core.annotations import PLAN_ID
 from orgquota.core.catalog import CATALOG_KEY, Catalog
@@ -19,17 +20,20 @@ from orgquota.core.topology import PUBLIC_EIP_LABEL
 from orgquota.kube.client import CONFIGMAP, EIP, HRQ, ORGANIZATION
 from tests.support.catalog import CATALOG
 from tests.support.controller_harness import run
-from tests.support.fake_kube import FakeKube
+from tests.support.fake_kube import FakeKube, RecordedEvents
 
 SETTINGS = Settings()
 CATALOG_PATH = CONFIGMAP.path(SETTINGS.catalog_namespace, SETTINGS.catalog_name)
 
 
-def memo(kube: FakeKube, fallback: Catalog | None = None) -> SimpleNamespace:
-    """What the webhooks read from Kopf's memo: the settings, the client, the reconciler's catalog."""
-    return SimpleNamespace(
-        kube=kube, config=SETTINGS, reconciler=SimpleNamespace(catalog=SimpleNamespace(catalog=fallback))
-    )
+def memo(kube: FakeKube, fallback: Catalog | None = None) -> OperatorMemo:
+    """Kopf's memo as the startup handler leaves it, with `fallback` the catalog in the reconciler's memory."""
+    shared = OperatorMemo(SETTINGS)
+    shared.kube = kube
+    shared.reconciler = Reconciler(kube, SETTINGS, RecordedEvents())
+    if fallback is not None:
+        shared.reconciler.set_catalog(fallback, None)
+    return shared
 
 
 def with_catalog(text: str = CATALOG) -> FakeKube:

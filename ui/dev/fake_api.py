@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
+import re
 import urllib.parse
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +39,40 @@ TYPES = {
 }
 
 
+SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> int:
+    m = re.fullmatch(r"([0-9]+)([smhd])", text)
+    if not m:
+        raise ValueError(f"not a duration: {text!r}")
+    return int(m[1]) * SECONDS[m[2]]
+
+
+def usage_history(resource: str, range_: str, step: str) -> dict[str, Any]:
+    """/usage-history from the fixture's model (a weekly wave on a straight line) up to its generatedAt,
+    as the page's tests build it (src/test/fakeApi.ts historyFixture)."""
+    model = FIXTURES["history"]["series"][resource]
+    end = int(datetime.fromisoformat(FIXTURES["history"]["generatedAt"]).timestamp())
+    span, every = duration(range_), duration(step)
+    used, limit = [], []
+    for t in range(end - span // every * every, end + 1, every):
+        days_ago = (end - t) / 86400
+        if days_ago > model["days"]:
+            continue
+        value = model["now"] - model["perDay"] * days_ago + model["wiggle"] * math.sin(2 * math.pi * days_ago / 7)
+        used.append([t, max(0, round(value, 2))])
+        limit.append([t, model["limit"]])
+    return {
+        "resource": resource,
+        "unit": model["unit"],
+        "range": f"{span}s",
+        "step": f"{every}s",
+        "used": used,
+        "limit": limit,
+    }
+
+
 class State:
     """The organization as the fake API currently sees it (changed by the payment routes)."""
 
@@ -56,6 +92,9 @@ class State:
                 usage={},
                 monthlyCost={"plan": 0, "addons": 0, "total": 0, "currency": "EUR"},
             )
+        if args.advice == "upgrade":  # the fixture's upgrade is from Pro Pool
+            self.sub["planId"] = "pro-pool"
+            self.refresh()
         if args.status:
             self.sub["status"] = args.status
             if args.status == "canceling":
@@ -191,7 +230,8 @@ class Handler(BaseHTTPRequestHandler):
         provider = args.provider
         if (method, path) == ("GET", "/config"):
             url = "https://billing.example.com/clientarea.php" if provider == "whmcs" else None
-            return self.ok({"provider": provider, "features": FEATURES[provider], "externalBillingUrl": url}, "config")
+            features = {**FEATURES[provider], "history": not args.no_history}
+            return self.ok({"provider": provider, "features": features, "externalBillingUrl": url}, "config")
         if (method, path) == ("GET", "/plans"):
             return self.ok(FIXTURES["plans"])
         if (method, path) == ("GET", "/addons"):
@@ -206,6 +246,8 @@ class Handler(BaseHTTPRequestHandler):
             if args.fail:
                 return self.fail(503, "Kubernetes API unreachable", {"retryAfter": 5})
             return self.ok(st.sub)
+        if path in ("/usage-history", "/forecast", "/recommendations"):
+            return self.history(path, query)
         if (method, path) == ("POST", "/simulate-downgrade"):
             b = self.body()
             if not st.plan(b.get("planId")):
@@ -270,6 +312,23 @@ class Handler(BaseHTTPRequestHandler):
             return self.ok({"url": "/fake-portal"})
         return self.fail(404, f"Route not found: {method} /api/billing{path}")
 
+    def history(self, path: str, query: dict[str, str]) -> None:
+        args = self.state.args
+        if args.no_history:
+            return self.fail(503, "usage history is not configured (PROMETHEUS_URL is not set)", {"feature": "history"})
+        if args.history_fail:
+            return self.fail(
+                503, "usage history is unavailable: Prometheus did not answer in time", {"feature": "history"}
+            )
+        if path == "/forecast":
+            return self.ok(FIXTURES["history"]["forecast"])
+        if path == "/recommendations":
+            return self.ok(FIXTURES["history"]["recommendations"][args.advice])
+        resource = query.get("resource", "cpu")
+        if resource not in FIXTURES["history"]["series"]:
+            return self.fail(400, "resource: not a resource with history", {"resource": resource[:64]})
+        return self.ok(usage_history(resource, query.get("range", "7d"), query.get("step", "1h")))
+
     def static(self, path: str) -> None:
         target = (self.dist / path.lstrip("/")).resolve()
         if not target.is_relative_to(self.dist) or not target.is_file():
@@ -288,6 +347,13 @@ def main() -> None:
     p.add_argument("--status", help="subscription status to start with (e.g. canceling, past_due)")
     p.add_argument("--no-plan", action="store_true", help="an organization without a plan")
     p.add_argument("--fail", action="store_true", help="GET /organization-subscription answers 503")
+    p.add_argument(
+        "--no-history", action="store_true", help="no Prometheus: features.history false, history routes 503"
+    )
+    p.add_argument("--history-fail", action="store_true", help="the history routes answer 503 (Prometheus down)")
+    p.add_argument(
+        "--advice", choices=["addon", "upgrade", "downgrade", "none"], default="addon", help="the advice given"
+    )
     p.add_argument("--axe", action="store_true", help="run axe-core in the page (see AXE_RUNNER)")
     p.add_argument("--dist", type=Path, default=HERE.parent / "dist")
     args = p.parse_args()

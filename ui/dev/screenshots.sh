@@ -21,7 +21,11 @@ shoot() {  # shoot NAME URL-PATH [fake_api args...]
   echo "$OUT/$name.png"
 }
 
-shoot overview '/#overview'
+HEIGHT=1900 shoot overview '/#overview'
+HEIGHT=1900 shoot history-downgrade '/#overview' --advice downgrade
+HEIGHT=1900 shoot history-upgrade '/#overview' --advice upgrade
+HEIGHT=1900 shoot history-unavailable '/#overview' --history-fail
+shoot no-history '/#overview' --no-history
 shoot subscription '/#subscription'
 HEIGHT=1150 shoot plans '/#plans'
 shoot addons '/#addons'

@@ -15,14 +15,17 @@ from orgquota.api import routes
 from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
+from orgquota.api.docs_page import mount_docs
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
+from orgquota.api.guard import RequestGuard
 from orgquota.api.history import routes as history
 from orgquota.api.history.daily_maxima import DailyMaxima
 from orgquota.api.history.prometheus import Prometheus
 from orgquota.api.keys import KeySet
 from orgquota.api.metrics import ObservedRequests, metrics_endpoint
 from orgquota.api.page import mount_page
-from orgquota.api.providers import ProviderContext, provider_router
+from orgquota.api.providers.interface import ProviderContext, create_provider
+from orgquota.api.schema.envelope import ERROR_RESPONSES
 from orgquota.api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
         version="1",
         description="Plans, add-ons, an organization's subscription and quota usage (Bearer JWT from the OIDC issuer).",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # mount_docs: Swagger UI from a pinned package, not FastAPI's CDN
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -65,9 +68,9 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(history.router)
-    provider = provider_router(ProviderContext(settings, cluster, cluster.kube))
-    if provider is not None:
-        app.include_router(provider, prefix=API_PREFIX)
+    app.state.provider = create_provider(ProviderContext(settings, cluster))
+    for provider_routes in app.state.provider.routers():
+        app.include_router(provider_routes, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     declare_bearer_auth(app)
 
@@ -78,15 +81,19 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONBody:
-        """Readiness: every informer is current and a plan catalog is in force (no token: for the kubelet)."""
-        problems = cluster.problems()
+        """Readiness: every informer is current and a plan catalog is in force (no token: for the kubelet).
+
+        Names only: the reasons (apiserver errors, a catalog's parse error) are in the log, not for anyone who asks."""
+        problems = [cache.name for cache in cluster.caches if not cache.healthy]
         if not cluster.catalog.loaded:
-            problems.append(f"catalog: {cluster.catalog.problem}")
+            problems.append("catalog")
         if problems:
             return error_response(503, "not ready", {"problems": problems})
         return ok({"status": "ready"})
 
+    mount_docs(app)
     mount_page(app, settings)
+    app.add_middleware(RequestGuard, verifier=app.state.verifier)
     app.add_middleware(ObservedRequests, every_request=settings.access_log == "all")
     return app
 

@@ -44,6 +44,10 @@ class Caller:
     org: str
     namespaces: tuple[str, ...]
     groups: tuple[str, ...]
+    sub: str = ""
+    """the token's `sub` (for the audit trail: `subject` prefers the readable name)"""
+    username: str = ""
+    """the token's `preferred_username`"""
 
     @property
     def role(self) -> Role:
@@ -63,6 +67,8 @@ class Caller:
             org=org.strip(),
             namespaces=_strings(claims, "namespaces"),
             groups=tuple(group.removeprefix("/") for group in _strings(claims, "groups")),
+            sub=str(claims.get("sub") or ""),
+            username=str(claims.get("preferred_username") or ""),
         )
 
 

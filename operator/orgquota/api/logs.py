@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -42,9 +44,43 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class WarningsPerSecond(logging.Filter):
+    """At most one warning a second per reason, the next one counting those left out (`suppressed`).
+
+    Warnings are what callers can cause at will (401s, refused webhook signatures): an attacker
+    must not be able to flood the log. A reason is the logger, the message's template, and the
+    route and status of an access line; errors and everything below a warning always pass.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.clock = clock
+        self._last: dict[tuple[object, ...], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING:
+            return True
+        fields = getattr(record, "fields", None)
+        known = fields if isinstance(fields, dict) else {}
+        reason = (record.name, str(record.msg), known.get("route"), known.get("status"))
+        now = self.clock()
+        last, suppressed = self._last.get(reason, (-1.0, 0))
+        if last >= 0 and now - last < 1.0:
+            self._last[reason] = (last, suppressed + 1)
+            return False
+        self._last[reason] = (now, 0)
+        if suppressed:
+            if isinstance(fields, dict):
+                record.fields = {**fields, "suppressed": suppressed}
+            else:
+                record.suppressed = suppressed
+        return True
+
+
 def configure(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(WarningsPerSecond())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -7,7 +7,8 @@ reports in the HRQ's status.
 
 from __future__ import annotations
 
-import json
+import contextlib
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -15,11 +16,13 @@ from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import ApiError
 from orgquota.api.numbers import PEOPLE_UNITS, gib, number, parsed
 from orgquota.core import annotations as ann
+from orgquota.core.annotations import AddonRequest
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons, public_ip_limit
+from orgquota.core.fit import PUBLIC_IPV4, Fit, fit, plan_limits
 from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
 from orgquota.core.organization import Organization
-from orgquota.core.quantity import Quantity
+from orgquota.core.quantity import Quantity, QuantityError
 from orgquota.core.status import USAGE_KEYS, over_quota, quota_usage
 
 
@@ -163,50 +166,59 @@ def status(facts: OrgFacts) -> dict[str, Any]:
     }
 
 
-def simulate(
-    facts: OrgFacts, plan_id: str, addons: list[dict[str, Any]] | None, settings: QuotaSettings
-) -> dict[str, Any]:
-    """Whether the organization's current usage fits the quota `plan_id` (and `addons`) would get."""
+def simulate(facts: OrgFacts, plan_id: str, addons: Sequence[AddonRequest] | None, settings: QuotaSettings) -> Fit:
+    """Whether the organization's current usage fits the quota `plan_id` (and `addons`, else the
+    organization's own) would get; 400 for a plan or an add-on the catalog does not offer."""
     catalog = facts.catalog
     if plan_id not in catalog.plans:
         raise ApiError(400, f"unknown plan {plan_id!r}", {"planId": plan_id, "availablePlans": sorted(catalog.plans)})
     for entry in addons or []:
-        addon = catalog.addons.get(entry["addonId"])
+        addon = catalog.addons.get(entry.addon_id)
         if addon is None or addon.disabled:
             raise ApiError(
                 400,
-                f"unknown add-on {entry['addonId']!r}",
+                f"unknown add-on {entry.addon_id!r}",
                 {
-                    "addonId": entry["addonId"],
+                    "addonId": entry.addon_id,
                     "availableAddons": sorted(i for i, a in catalog.addons.items() if not a.disabled),
                 },
             )
-    annotations = {ann.PLAN_ID: plan_id, ann.SUBSCRIPTION: ann.Subscription.ACTIVE.value}
-    raw_addons = json.dumps(addons) if addons is not None else facts.record.annotations.get(ann.ADDONS)
-    if raw_addons:
-        annotations[ann.ADDONS] = raw_addons
-    new = desired_quota(annotations, catalog, settings)
-    used = dict(facts.hrq.used) if facts.hrq else pod_usage(facts)
-    violations = []
-    for key, limit in new.hard.items():
-        if key in used and parsed(used[key]) > limit.value:
-            violations.append({"resource": key, "used": used[key], "newLimit": str(limit)})
-    ip_limit = catalog.eipQuota.get(plan_id)
-    if ip_limit is not None and facts.public_ips > ip_limit:
-        violations.append({"resource": "publicIPv4", "used": str(facts.public_ips), "newLimit": str(ip_limit)})
-    return {"fits": not violations, "violations": violations}
+    if addons is None:
+        addons = ann.parse_addons(facts.record.annotations.get(ann.ADDONS)).requests
+    return fit(plan_limits(catalog, plan_id, addons, settings), current_usage(facts))
 
 
-def pod_usage(facts: OrgFacts) -> dict[str, str]:
+def fit_answer(result: Fit) -> dict[str, Any]:
+    """The answer of /simulate-downgrade (and a refused change's details): quantities as Kubernetes writes them."""
+    violations = [
+        {"resource": v.resource, "used": str(v.used), "newLimit": str(v.new_limit)} for v in result.violations
+    ]
+    return {"fits": result.fits, "violations": violations}
+
+
+def current_usage(facts: OrgFacts) -> dict[str, Quantity]:
+    """What the organization uses: the HRQ's `used`, or its pods' requests without an HRQ; and its public IPs."""
+    if facts.hrq is None:
+        used = pod_usage(facts)
+    else:
+        used = {}
+        for key, value in facts.hrq.used.items():
+            with contextlib.suppress(QuantityError):  # unreadable: no known use, so no violation
+                used[key] = Quantity.parse(value)
+    used[PUBLIC_IPV4] = Quantity.count(facts.public_ips)
+    return used
+
+
+def pod_usage(facts: OrgFacts) -> dict[str, Quantity]:
     """Usage summed from the pods of the organization's namespaces, for one without an HRQ (no plan yet)."""
     pods, cpu, memory = 0, Fraction(0), Fraction(0)
     for namespace in facts.cluster.members(facts.record.name):
         n, c, m = facts.cluster.namespace_usage(namespace)
         pods, cpu, memory = pods + n, cpu + c, memory + m
     return {
-        "pods": str(pods),
-        "requests.cpu": str(Quantity(cpu)),
-        "requests.memory": str(Quantity(memory, binary=True)),
+        "pods": Quantity.count(pods),
+        "requests.cpu": Quantity(cpu),
+        "requests.memory": Quantity(memory, binary=True),
     }
 
 

@@ -16,10 +16,19 @@ from orgquota.api.auth import AnyCaller, Caller, OrgAdmin, Role
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
 from orgquota.api.numbers import cores, gib
-from orgquota.api.settings import ApiSettings, Provider
-from orgquota.core.annotations import MAX_ADDON_QUANTITY
+from orgquota.api.providers.interface import BillingProvider
+from orgquota.api.schema.catalog import Addon, Plan
+from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
+from orgquota.api.schema.organization import QuotaStatus, QuotaUsage, Simulation, Subscription
+from orgquota.api.schema.projects import Overview, Project
+from orgquota.api.schema.service import ConfigAnswer, Health
+from orgquota.api.settings import ApiSettings
+from orgquota.core.annotations import MAX_ADDON_QUANTITY, AddonRequest
 
-router = APIRouter(prefix=API_PREFIX)
+# Every route returns its JSON ready-made (a Response, which FastAPI sends as is): each
+# `response_model` documents the answer, and tests/unit/api/test_answer_models.py holds the
+# answers to it.
+router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
 PROXY_TIMEOUT_SECONDS = 5.0
 
 
@@ -42,30 +51,23 @@ def answers_of(request: Request) -> AnswerCache:
     return answers
 
 
-def features(settings: ApiSettings) -> dict[str, Any]:
-    stripe = settings.provider == Provider.STRIPE
-    whmcs = settings.provider == Provider.WHMCS
-    return {
-        "provider": settings.provider.value,
-        "features": {
-            "quotas": True,
-            "plans": True,
-            "checkout": stripe,
-            "portal": stripe,
-            "webhooks": stripe or whmcs,
-            "addons": stripe,
-            "history": settings.prometheus_url is not None,
-        },
-        "externalBillingUrl": str(settings.whmcs_client_area_url) if whmcs and settings.whmcs_client_area_url else None,
-    }
+def provider_of(request: Request) -> BillingProvider[Any]:
+    provider: BillingProvider[Any] = request.app.state.provider
+    return provider
 
 
-@router.get("/config", summary="The active billing provider and what the page may offer")
+@router.get("/config", response_model=ConfigAnswer, summary="The active billing provider and what the page may offer")
 async def config(caller: AnyCaller, request: Request) -> JSONBody:
-    return JSONBody({"success": True, "config": features(settings_of(request))})
+    answer = provider_of(request).config()
+    answer["features"]["history"] = settings_of(request).prometheus_url is not None  # the API's, not the provider's
+    return JSONBody({"success": True, "config": answer})
 
 
-@router.get("/health", summary="Whether the API can answer: the Kubernetes API and a plan catalog")
+@router.get(
+    "/health",
+    response_model=Success[Health],
+    summary="Whether the API can answer: the Kubernetes API and a plan catalog",
+)
 async def health(caller: AnyCaller, request: Request) -> JSONBody:
     cluster, settings = cluster_of(request), settings_of(request)
     cluster.require()
@@ -74,30 +76,38 @@ async def health(caller: AnyCaller, request: Request) -> JSONBody:
     answer: dict[str, Any] = {"valid": view.valid, "plans": len(catalog.plans)}
     if not view.valid:
         answer["problem"] = view.problem
-    return ok({"status": "ok", "provider": settings.provider.value, "catalog": answer})
+    return ok({"status": "ok", "provider": settings.provider, "catalog": answer})
 
 
-@router.get("/plans", summary="Self-service plans, cheapest first")
+@router.get("/plans", response_model=Success[list[Plan]], summary="Self-service plans, cheapest first")
 async def plans(caller: AnyCaller, request: Request) -> JSONBody:
     return ok(offers.plans(organization.catalog_in_force(cluster_of(request))))
 
 
-@router.get("/addons", summary="Enabled self-service add-ons")
+@router.get("/addons", response_model=Success[list[Addon]], summary="Enabled self-service add-ons")
 async def addons(caller: AnyCaller, request: Request) -> JSONBody:
     return ok(offers.addons(organization.catalog_in_force(cluster_of(request))))
 
 
-@router.get("/organization-subscription", summary="The caller's organization: plan, cost, resources, usage")
+@router.get(
+    "/organization-subscription",
+    response_model=Success[Subscription],
+    summary="The caller's organization: plan, cost, resources, usage",
+)
 async def organization_subscription(caller: OrgAdmin, request: Request) -> Response:
     return org_answer(request, caller, "subscription", organization.subscription)
 
 
-@router.get("/quota-usage", summary="The organization's usage against its enforced quota")
+@router.get(
+    "/quota-usage", response_model=Success[QuotaUsage], summary="The organization's usage against its enforced quota"
+)
 async def quota_usage(caller: OrgAdmin, request: Request) -> Response:
     return org_answer(request, caller, "usage", organization.usage)
 
 
-@router.get("/quota-status", summary="Whether and how the organization's quota is enforced")
+@router.get(
+    "/quota-status", response_model=Success[QuotaStatus], summary="Whether and how the organization's quota is enforced"
+)
 async def quota_status(caller: OrgAdmin, request: Request) -> Response:
     return org_answer(request, caller, "status", organization.status)
 
@@ -113,6 +123,10 @@ class AddonEntry(BaseModel):
     addonId: Annotated[str, Field(min_length=1)]
     quantity: Annotated[int, Field(ge=1, le=MAX_ADDON_QUANTITY, strict=True)] = 1
 
+    @property
+    def request(self) -> AddonRequest:
+        return AddonRequest(self.addonId, self.quantity)
+
 
 class DowngradeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -122,12 +136,14 @@ class DowngradeRequest(BaseModel):
     """the add-ons to count with the plan; omitted: the organization's current ones"""
 
 
-@router.post("/simulate-downgrade", summary="Whether current usage fits another plan's quota")
+@router.post(
+    "/simulate-downgrade", response_model=Success[Simulation], summary="Whether current usage fits another plan's quota"
+)
 async def simulate_downgrade(body: DowngradeRequest, caller: OrgAdmin, request: Request) -> JSONBody:
     cluster, settings = cluster_of(request), settings_of(request)
     facts = organization.OrgFacts(cluster, caller.org, settings.quota)
-    addons = None if body.addons is None else [entry.model_dump() for entry in body.addons]
-    return ok(organization.simulate(facts, body.planId, addons, settings.quota))
+    addons = None if body.addons is None else [entry.request for entry in body.addons]
+    return ok(organization.fit_answer(organization.simulate(facts, body.planId, addons, settings.quota)))
 
 
 def visible_namespaces(caller: Caller, cluster: Cluster) -> list[str]:
@@ -143,7 +159,9 @@ def compute(cluster: Cluster, namespace: str) -> dict[str, Any]:
     return {"pods": pods, "cpu": cores(cpu), "memory": gib(memory)}
 
 
-@router.get("/projects", summary="The namespaces the caller may see, with their usage")
+@router.get(
+    "/projects", response_model=Success[list[Project]], summary="The namespaces the caller may see, with their usage"
+)
 async def projects(caller: AnyCaller, request: Request) -> JSONBody:
     cluster = cluster_of(request)
     if caller.role == Role.GUEST:
@@ -161,7 +179,11 @@ async def projects(caller: AnyCaller, request: Request) -> JSONBody:
     )
 
 
-@router.get("/project/{namespace}/overview", summary="One project's compute usage and billing data")
+@router.get(
+    "/project/{namespace}/overview",
+    response_model=Success[Overview],
+    summary="One project's compute usage and billing data",
+)
 async def project_overview(namespace: str, request: Request, caller: AnyCaller) -> Response:
     cluster, settings = cluster_of(request), settings_of(request)
     allowed = visible_namespaces(caller, cluster)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Final
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from orgquota.api import logs
 from orgquota.api.app import create_app
+from orgquota.api.bounded_http import BoundedHttpToolsProtocol
 from orgquota.api.cluster import Cluster
 from orgquota.api.settings import ApiSettings
 from orgquota.kube.client import Kube
@@ -16,19 +19,41 @@ from orgquota.kube.client import Kube
 logger = logging.getLogger(__name__)
 
 
+MAX_CONNECTIONS: Final = 1000
+"""connections and requests at once; past it uvicorn answers 503 (event streams count: they are few)"""
+KEEP_ALIVE_SECONDS: Final = 15
+"""an idle connection between requests is closed after this (the ingress keeps its own pool)"""
+GRACEFUL_SHUTDOWN_SECONDS: Final = 20
+"""on SIGTERM, requests (and event streams) in flight get this long, within the pod's grace period"""
+
+
+def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """uvicorn with every bound: head size and deadline (`BoundedHttpToolsProtocol`), connections, idle."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="none",
+        http=BoundedHttpToolsProtocol,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+
+
 async def serve(settings: ApiSettings, host: str, port: int) -> None:
     kube = await Kube.connect(max_connections=16)
     cluster = Cluster(settings, kube)
     app = create_app(settings, cluster, watch=True)
-    config = uvicorn.Config(
-        app, host=host, port=port, loop="none", http="httptools", log_config=None, access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, host, port))
     logger.info(
         "billing API on http://%s:%d (provider %s, issuer %s, catalog %s/%s)",
         host,
         port,
-        settings.provider.value,
+        settings.provider,
         settings.issuer_url,
         settings.catalog_namespace,
         settings.catalog_name,

@@ -1,26 +1,20 @@
 """The billing API's settings, read once from the environment (docs/billing-api.md's table).
 
 The fields the operator shares, and the reading rules (a bad value names its variable; secrets
-also from `<NAME>_FILE`), are `orgquota.settings.SharedSettings`.
+also from `<NAME>_FILE`), are `orgquota.settings.SharedSettings`. The selected payment provider's
+own settings are its package's (`orgquota.api.providers`), read here from the same environment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Final, Literal
+from typing import Annotated, ClassVar, Final, Literal, Self
 
-from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic import AnyHttpUrl, Field, field_validator
 
-from orgquota.settings import SharedSettings
-
-
-class Provider(StrEnum):
-    NONE = "none"
-    STRIPE = "stripe"
-    WHMCS = "whmcs"
-
+from orgquota.api import providers
+from orgquota.settings import EnvironmentSettings, SharedSettings
 
 ENVIRONMENT: Final = {
     **SharedSettings.ENVIRONMENT,
@@ -34,24 +28,19 @@ ENVIRONMENT: Final = {
     "console_url": "CONSOLE_URL",
     "ui_dir": "ORGQUOTA_UI_DIR",
     "access_log": "ORGQUOTA_ACCESS_LOG",
-    "stripe_secret_key": "STRIPE_SECRET_KEY",
-    "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
-    "stripe_api_base": "STRIPE_API_BASE",
-    "whmcs_webhook_secret": "WHMCS_WEBHOOK_SECRET",
-    "whmcs_client_area_url": "WHMCS_CLIENT_AREA_URL",
 }
-SECRETS: Final = frozenset({"stripe_secret_key", "stripe_webhook_secret", "whmcs_webhook_secret"})
-STRIPE_PRICE_PREFIX: Final = "STRIPE_PRICE_"
 DEFAULT_UI_DIR: Final = Path(__file__).resolve().parents[3] / "ui" / "dist"
 """the page built in a source checkout (`ui/dist`); an installed package sets ORGQUOTA_UI_DIR"""
 
 
 class ApiSettings(SharedSettings):
     ENVIRONMENT: ClassVar[Mapping[str, str]] = ENVIRONMENT
-    SECRETS: ClassVar[frozenset[str]] = SECRETS
     PROGRAM: ClassVar[str] = "orgquota api"
 
-    provider: Provider = Provider.NONE
+    provider: str = "none"
+    """the payment provider: one of `orgquota.api.providers.names()`"""
+    provider_settings: EnvironmentSettings = Field(default_factory=EnvironmentSettings)
+    """the provider's own settings (its `Settings`), read with these"""
     issuer: AnyHttpUrl
     """the OIDC issuer: tokens' `iss`, and where the keys are found (its discovery document)"""
     jwks_url: AnyHttpUrl | None = None
@@ -65,13 +54,14 @@ class ApiSettings(SharedSettings):
     ui_dir: Path | None = None
     access_log: Literal["all", "errors"] = "all"
     """`all`: a line per request; `errors`: denials, failures and writes only (reads are in the metrics)"""
-    stripe_secret_key: SecretStr | None = None
-    stripe_webhook_secret: SecretStr | None = None
-    stripe_api_base: AnyHttpUrl | None = None
-    whmcs_webhook_secret: SecretStr | None = None
-    whmcs_client_area_url: AnyHttpUrl | None = None
-    stripe_prices: Mapping[str, str] = Field(default_factory=dict)
-    """STRIPE_PRICE_<ID> by <ID> as written (plan or add-on id upper-cased, '-' as '_')"""
+
+    @field_validator("provider")
+    @classmethod
+    def _provider(cls, value: str) -> str:
+        known = providers.names()
+        if value not in known:
+            raise ValueError("this version's providers are " + ", ".join(known))
+        return value
 
     @property
     def issuer_url(self) -> str:
@@ -86,11 +76,12 @@ class ApiSettings(SharedSettings):
         return DEFAULT_UI_DIR if (DEFAULT_UI_DIR / "index.html").is_file() else None
 
     @classmethod
-    def extra_values(cls, environ: Mapping[str, str]) -> dict[str, Any]:
-        return {
-            "stripe_prices": {
-                name.removeprefix(STRIPE_PRICE_PREFIX): price.strip()
-                for name, price in environ.items()
-                if name.startswith(STRIPE_PRICE_PREFIX) and price.strip()
-            }
-        }
+    def read(cls, environ: Mapping[str, str]) -> Self | list[str]:
+        """The settings with the selected provider's own (reported once the API's own are right)."""
+        settings = super().read(environ)
+        if isinstance(settings, list):
+            return settings
+        own = providers.load(settings.provider).Settings.read(environ)
+        if isinstance(own, list):
+            return own
+        return settings.model_copy(update={"provider_settings": own})

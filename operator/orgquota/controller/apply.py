@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from orgquota.controller.inventory import OrgKey, OrgLog, OrgView
+from orgquota.controller.model import HRQ_KIND, Change, Issue
 from orgquota.controller.quota_cache import QuotaObjectCache, Slot
-from orgquota.controller.reporting import HRQ_KIND, Change, Issue
 from orgquota.controller.workqueue import RetryLater
 from orgquota.core import manifests
 from orgquota.core.annotations import MANAGED_LABEL

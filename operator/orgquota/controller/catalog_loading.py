@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from orgquota.controller import metrics
+from orgquota.controller.model import Issue, Logger
 from orgquota.controller.reconciler import Reconciler
-from orgquota.controller.reporting import Issue
 from orgquota.core.catalog import CATALOG_KEY
 from orgquota.core.catalog_in_force import judge_live, standing
 from orgquota.kube.events import WARNING
@@ -18,7 +17,7 @@ async def load_catalog(
     reconciler: Reconciler,
     last_good: LastGoodCatalog,
     configmap: dict[str, Any] | None,
-    logger: logging.Logger | logging.LoggerAdapter[Any],
+    logger: Logger,
 ) -> None:
     """Adopt a valid catalog (and save it); for a bad or missing one keep the last good one and say why."""
     config = reconciler.settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from orgquota.controller.reporting import Issue
+from orgquota.controller.model import Issue
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, QuotaSettings, desired_quota
 

@@ -11,46 +11,48 @@ from __future__ import annotations
 from typing import Any
 
 import kopf
-from kopf._cogs.helpers.typedefs import Logger
 
 from orgquota.controller import runtime
 from orgquota.controller.catalog_loading import load_catalog
 from orgquota.controller.kopf_tuning import tune
-from orgquota.controller.settings import Settings
+from orgquota.controller.memo import OperatorMemo
 from orgquota.core import manifests
 
 
 @kopf.on.startup()
-async def start(settings: kopf.OperatorSettings, memo: Any, logger: Logger, **_: Any) -> None:
-    config = Settings.from_env()
-    tune(settings, config)
-    parts = memo.runtime = await runtime.start(config, logger)
-    memo.config, memo.kube, memo.reconciler = parts.config, parts.kube, parts.reconciler  # for the webhooks
+async def start(settings: kopf.OperatorSettings, memo: OperatorMemo, logger: kopf.Logger, **_: Any) -> None:
+    tune(settings, memo.config)
+    await runtime.start(memo, logger)
 
 
 @kopf.on.cleanup()
-async def stop(memo: Any, **_: Any) -> None:
-    await runtime.stop(memo.runtime)
+async def stop(memo: OperatorMemo, **_: Any) -> None:
+    await runtime.stop(memo)
 
 
 @kopf.on.event("v1", "configmaps")
 async def catalog_changed(
-    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, logger: Logger, **_: Any
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    name: str,
+    namespace: str | None,
+    memo: OperatorMemo,
+    logger: kopf.Logger,
+    **_: Any,
 ) -> None:
-    parts: runtime.Runtime = memo.runtime
-    if (namespace, name) != (parts.config.catalog_namespace, parts.config.catalog_name):
+    if (namespace, name) != (memo.config.catalog_namespace, memo.config.catalog_name):
         return  # the field selector should keep others out; never trust a catalog by accident
-    await load_catalog(parts.reconciler, parts.last_good, None if event["type"] == "DELETED" else dict(body), logger)
+    await load_catalog(memo.reconciler, memo.last_good, None if event["type"] == "DELETED" else dict(body), logger)
 
 
 @kopf.on.event("kube-dc.com", "v1", "organizations")
-async def organization_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+async def organization_changed(event: kopf.RawEvent, body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     memo.reconciler.observe_org(body, deleted=event["type"] == "DELETED", listed=event["type"] is None)
 
 
 @kopf.on.event("hnc.x-k8s.io", "v1alpha2", "hierarchicalresourcequotas")
 async def quota_changed(
-    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any
+    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: OperatorMemo, **_: Any
 ) -> None:
     if name == manifests.HRQ_NAME and namespace:
         memo.reconciler.observe_object("hrq", body, deleted=event["type"] == "DELETED")
@@ -58,12 +60,12 @@ async def quota_changed(
 
 @kopf.on.event("v1", "limitranges")
 async def limit_range_changed(
-    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any
+    event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: OperatorMemo, **_: Any
 ) -> None:
     if name == manifests.LIMIT_RANGE_NAME and namespace:
         memo.reconciler.observe_object("lr", body, deleted=event["type"] == "DELETED")
 
 
 @kopf.on.event("kube-dc.com", "v1", "eips")
-async def eip_changed(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+async def eip_changed(event: kopf.RawEvent, body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     await memo.reconciler.observe_eip(body, deleted=event["type"] == "DELETED")

@@ -17,10 +17,11 @@ from typing import Any
 from orgquota.controller.apply import QuotaWriter
 from orgquota.controller.catalog_state import CatalogState
 from orgquota.controller.inventory import Inventory, OrgKey, OrgView, org_log
+from orgquota.controller.model import Change, Issue
 from orgquota.controller.org_metrics import OrganizationMetrics
 from orgquota.controller.quota_cache import QuotaObjectCache, Slot
 from orgquota.controller.relisting import Relisting
-from orgquota.controller.reporting import Change, Issue, Reporter, verdict
+from orgquota.controller.reporting import Reporter, verdict
 from orgquota.controller.settings import Settings
 from orgquota.controller.startup_progress import StartupProgress
 from orgquota.controller.suspension import Suspension

@@ -11,43 +11,18 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
 
 from orgquota.controller.inventory import Inventory, OrgKey, OrgLog, OrgView
+from orgquota.controller.model import Change, Issue
 from orgquota.controller.settings import Settings
 from orgquota.controller.workqueue import WorkQueue
-from orgquota.core import manifests
 from orgquota.core.desired import DesiredQuota
 from orgquota.core.status import Findings, Verdict, quota_condition, quota_status, without_usage
 from orgquota.kube.client import ORGANIZATION, Kube, KubeError
 from orgquota.kube.events import NORMAL, WARNING, EventRecorder
 
 logger = logging.getLogger(__name__)
-
-HRQ_KIND: Final = "HierarchicalResourceQuota"
-
-
-@dataclass(frozen=True)
-class Issue:
-    """Something outside the annotations that keeps an organization from being ready."""
-
-    reason: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Change:
-    """One managed object written by a reconcile: `Created LimitRange default-resource-limits: plan pro`."""
-
-    verb: str
-    kind: str
-    detail: str
-
-    def __str__(self) -> str:
-        name = manifests.HRQ_NAME if self.kind == HRQ_KIND else manifests.LIMIT_RANGE_NAME
-        return f"{self.verb} {self.kind} {name}: {self.detail}"
 
 
 def verdict(desired: DesiredQuota, issues: list[Issue]) -> Verdict:

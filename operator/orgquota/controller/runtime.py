@@ -10,46 +10,33 @@ every status with partial counts).
 from __future__ import annotations
 
 import asyncio
-import logging
-from dataclasses import dataclass, field
-from typing import Any
 
 from orgquota.controller import metrics, org_metrics
 from orgquota.controller.catalog_loading import load_catalog
+from orgquota.controller.memo import OperatorMemo
+from orgquota.controller.model import Logger
 from orgquota.controller.reconciler import Reconciler
-from orgquota.controller.settings import Settings
 from orgquota.core.topology import PUBLIC_EIP_LABEL
 from orgquota.kube.client import CONFIGMAP, EIP, ORGANIZATION, Kube, KubeError
 from orgquota.kube.events import EventRecorder
 from orgquota.kube.last_good import LastGoodCatalog
 
-Logger = logging.Logger | logging.LoggerAdapter[Any]
 
-
-@dataclass
-class Runtime:
-    """What the handlers and webhooks share (kept in Kopf's `memo`)."""
-
-    config: Settings
-    kube: Kube
-    reconciler: Reconciler
-    last_good: LastGoodCatalog
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-
-
-async def start(config: Settings, logger: Logger) -> Runtime:
-    kube = await Kube.connect(max_connections=config.workers * 2)
-    reconciler = Reconciler(kube, config, EventRecorder(kube))
-    runtime = Runtime(config, kube, reconciler, LastGoodCatalog(kube, config.catalog_namespace, config.last_good_name))
+async def start(memo: OperatorMemo, logger: Logger) -> None:
+    """Build the operator's parts into `memo`, read what reconciles start from, and start them."""
+    config = memo.config
+    kube = memo.kube = await Kube.connect(max_connections=config.workers * 2)
+    reconciler = memo.reconciler = Reconciler(kube, config, EventRecorder(kube))
+    memo.last_good = LastGoodCatalog(kube, config.catalog_namespace, config.last_good_name)
     metrics.QUEUE_DEPTH.set_function(lambda: len(reconciler.queue) + len(reconciler.statuses))
     metrics.count_organizations(reconciler.count_by_mode)
     org_metrics.export(reconciler.org_metrics)
 
-    saved = await runtime.last_good.load()
+    saved = await memo.last_good.load()
     if saved is not None:
         reconciler.set_catalog(saved, None)
     configmap = await kube.get(CONFIGMAP.path(config.catalog_namespace, config.catalog_name))
-    await load_catalog(reconciler, runtime.last_good, configmap, logger)
+    await load_catalog(reconciler, memo.last_good, configmap, logger)
     await reconciler.prime()
     try:
         for eip in await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public"):
@@ -61,7 +48,7 @@ async def start(config: Settings, logger: Logger) -> Runtime:
         await reconciler.observe_initial_list(kube.pages(ORGANIZATION.path("")))
     except KubeError as exc:
         logger.error("cannot list Organizations (is the CRD installed?): %s", exc)
-    runtime.tasks = [
+    memo.tasks = [
         asyncio.create_task(reconciler.run(), name="orgquota-workers"),
         asyncio.create_task(reconciler.events.run(after=reconciler.queue.drained), name="orgquota-events"),
     ]
@@ -73,11 +60,10 @@ async def start(config: Settings, logger: Logger) -> Runtime:
         config.workers,
         f"on port {config.webhook_port}" if config.webhooks else "off",
     )
-    return runtime
 
 
-async def stop(runtime: Runtime) -> None:
-    for task in runtime.tasks:
+async def stop(memo: OperatorMemo) -> None:
+    for task in memo.tasks:
         task.cancel()
-    await asyncio.gather(*runtime.tasks, return_exceptions=True)
-    await runtime.kube.close()
+    await asyncio.gather(*memo.tasks, return_exceptions=True)
+    await memo.kube.close()

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import kopf
 
+from orgquota.controller.memo import OperatorMemo
 from orgquota.controller.metrics import WEBHOOK_DECISIONS
 from orgquota.controller.settings import Settings
 from orgquota.core import checks as admission
@@ -53,8 +54,8 @@ def _counted(hook: str) -> Callable[[Validator], Validator]:
 
 @kopf.on.validate("v1", "configmaps", id=CATALOG_HOOK, operations=["CREATE", "UPDATE"])
 @_counted(CATALOG_HOOK)
-async def validate_catalog(body: kopf.Body, memo: Any, warnings: list[str], **kwargs: Any) -> None:
-    config: Settings = memo.config
+async def validate_catalog(body: kopf.Body, memo: OperatorMemo, warnings: list[str], **kwargs: Any) -> None:
+    config = memo.config
     meta = body.get("metadata", {})
     if (meta.get("namespace"), meta.get("name")) != (config.catalog_namespace, config.catalog_name):
         return  # matchConditions keep other ConfigMaps away; never judge one by accident
@@ -70,7 +71,7 @@ async def validate_catalog(body: kopf.Body, memo: Any, warnings: list[str], **kw
 
 @kopf.on.validate("kube-dc.com", "v1", "organizations", id=ORGANIZATION_HOOK, operations=["CREATE", "UPDATE"])
 @_counted(ORGANIZATION_HOOK)
-async def validate_organization(body: kopf.Body, memo: Any, warnings: list[str], **kwargs: Any) -> None:
+async def validate_organization(body: kopf.Body, memo: OperatorMemo, warnings: list[str], **kwargs: Any) -> None:
     catalog = await _live_catalog(memo.kube, memo.config) or memo.reconciler.catalog.catalog
     if catalog is None:
         warnings.append("the plan catalog is missing or invalid: plan-id and add-ons were not checked")
@@ -86,11 +87,11 @@ async def validate_organization(body: kopf.Body, memo: Any, warnings: list[str],
 
 @kopf.on.validate("kube-dc.com", "v1", "eips", id=EIP_HOOK, operations=["CREATE"])
 @_counted(EIP_HOOK)
-async def validate_eip(body: kopf.Body, memo: Any, **_: Any) -> None:
+async def validate_eip(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     labels = body.get("metadata", {}).get("labels") or {}
     if labels.get(PUBLIC_EIP_LABEL) != "public":
         return
-    kube: Kube = memo.kube
+    kube = memo.kube
     namespace = body.get("metadata", {}).get("namespace") or ""
     org = await _organization_of(kube, namespace)
     catalog = await _live_catalog(kube, memo.config) or memo.reconciler.catalog.catalog

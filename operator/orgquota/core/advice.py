@@ -17,7 +17,6 @@ current plan's currency are.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,11 +25,11 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Final
 
-from orgquota.core import annotations as ann
 from orgquota.core.annotations import MAX_ADDON_QUANTITY, AddonRequest
 from orgquota.core.catalog import Catalog
 from orgquota.core.cheapest_addons import Offer, cheapest_addons
-from orgquota.core.desired import Mode, QuotaSettings, desired_quota
+from orgquota.core.desired import Mode, QuotaSettings, public_ip_limit
+from orgquota.core.fit import plan_quota
 from orgquota.core.forecast import ResourceForecast
 from orgquota.core.money import EXACT
 
@@ -80,12 +79,12 @@ class Suggestion:
 
 def quota_of(catalog: Catalog, plan_id: str, addons: Addons, settings: QuotaSettings) -> Limits | None:
     """Each resource's limit on `plan_id` with `addons`, as the operator would enforce it (None: not a plan quota)."""
-    listed = [{"addonId": addon_id, "quantity": quantity} for addon_id, quantity in sorted(addons.items()) if quantity]
-    desired = desired_quota({ann.PLAN_ID: plan_id, ann.ADDONS: json.dumps(listed)}, catalog, settings)
+    listed = [AddonRequest(addon_id, quantity) for addon_id, quantity in sorted(addons.items()) if quantity]
+    desired = plan_quota(catalog, plan_id, listed, settings)
     if desired.mode != Mode.PLAN or desired.problems:
         return None
     limits: Limits = {name: desired.hard[key].value for name, key in RESOURCES.items() if key}
-    eip = catalog.eipQuota.get(plan_id)
+    eip = public_ip_limit(desired, catalog)
     limits["public_ipv4"] = None if eip is None else Fraction(eip)  # a plan missing from eipQuota is not limited
     return limits
 

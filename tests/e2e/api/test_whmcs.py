@@ -128,6 +128,7 @@ def test_config_offers_no_checkout_and_links_the_client_area(api: BillingApi) ->
             "portal": False,
             "webhooks": True,
             "addons": False,
+            "history": False,  # no PROMETHEUS_URL here
         },
         "externalBillingUrl": CLIENT_AREA,
     }

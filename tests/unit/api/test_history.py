@@ -1,54 +1,25 @@
-"""/usage-history, /forecast and /recommendations over a Prometheus stand-in on loopback.
-
-acme (pro-pool + 1 turbo-x1, 3 projects: 10.3 cores enforced) uses 9 cores now, after 30 days of
-growing by exactly 0.1 core a day: the line reaches 10.3 cores 13 days from now.
+"""/usage-history, /forecast and /recommendations over a Prometheus stand-in on loopback (the
+`prometheus` fixture: acme grows by exactly 0.1 core a day and reaches its 10.3 cores 13 days from now).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 from fastapi.testclient import TestClient
 
-from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.history.daily_maxima import DailyMaxima, Points
 from orgquota.api.history.prometheus import Prometheus
-from orgquota.api.settings import ApiSettings
 from orgquota.core.timestamps import parse_rfc3339
 from tests.support.envelope import assert_error
 from tests.support.fake_prometheus import FakePrometheus
-from tests.support.oidc import Issuer
 
 API = "/api/billing"
-DAY = 86400.0
-
-
-@pytest.fixture
-def prometheus() -> Iterator[FakePrometheus]:
-    fake = FakePrometheus()
-    now = time.time()
-    fake.series[("orgquota_organization_quota_used", "acme", "cpu")] = lambda at: 9.0 - 0.1 * (now - at) / DAY
-    fake.series[("orgquota_organization_quota_hard", "acme", "cpu")] = lambda at: 10.3
-    fake.series[("orgquota_organization_quota_used", "acme", "pods")] = lambda at: 23.0 if now - at < 5 * DAY else None
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def history_client(issuer: Issuer, cluster: Cluster, prometheus: FakePrometheus) -> Iterator[TestClient]:
-    settings = ApiSettings.from_env(
-        {"OIDC_ISSUER_URL": issuer.url, "ORGANIZATION_PROJECTS_LIMIT": "3", "PROMETHEUS_URL": prometheus.url}
-    )
-    issuer.up = True
-    with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
-        yield client
 
 
 def test_usage_history_in_cores_with_the_limit(history_client: TestClient, admin: dict[str, str]) -> None:

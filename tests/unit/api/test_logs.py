@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
-from orgquota.api.logs import JsonFormatter
+from orgquota.api.logs import JsonFormatter, WarningsPerSecond
 from orgquota.api.settings import ApiSettings
 from tests.support.oidc import Issuer, bearer
 
@@ -67,3 +67,28 @@ def test_errors_mode_logs_denials_failures_and_writes_only(
         client.post("/api/billing/simulate-downgrade", headers=admin, json={"planId": "dev-pool"})
     lines = [r.getMessage() for r in caplog.records if r.name == "orgquota.api.access"]
     assert lines == ["GET /api/billing/quota-usage 401", "POST /api/billing/simulate-downgrade 200"]
+
+
+def test_a_flood_of_warnings_is_one_line_a_second_per_reason() -> None:
+    now = [100.0]
+    throttle = WarningsPerSecond(clock=lambda: now[0])
+
+    def denied(route: str) -> logging.LogRecord:
+        args = ("GET", route, 401)
+        record = logging.LogRecord("orgquota.api.access", logging.WARNING, "x", 1, "%s %s %s", args, None)
+        record.fields = {"route": route, "status": 401}
+        return record
+
+    passed = [throttle.filter(denied("/api/billing/plans")) for _ in range(500)]
+    assert passed.count(True) == 1
+    assert throttle.filter(denied("/api/billing/projects"))  # another reason has its own second
+    refused = logging.LogRecord("orgquota.webhook", logging.WARNING, "x", 1, "refused: %s", ("bad signature",), None)
+    assert throttle.filter(refused)
+    assert not throttle.filter(refused)
+    assert throttle.filter(logging.LogRecord("x", logging.ERROR, "x", 1, "failed", None, None))
+    now[0] += 1.5
+    record = denied("/api/billing/plans")
+    assert throttle.filter(record)
+    assert json.loads(JsonFormatter().format(record))["suppressed"] == 499
+    assert throttle.filter(refused)
+    assert refused.suppressed == 1  # type: ignore[attr-defined]

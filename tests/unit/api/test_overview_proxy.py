@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from localcluster.controlplane import free_ports
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
+from orgquota.api.schema.envelope import Success
+from orgquota.api.schema.projects import Overview
 from orgquota.api.settings import ApiSettings
 from tests.support.envelope import assert_error
 from tests.support.oidc import Issuer
@@ -63,6 +65,7 @@ def test_overview_is_proxied(
     with _client(issuer, url) as client:
         response = client.get("/api/billing/project/acme-dev/overview", headers=project_user)
         assert response.json() == {"success": True, "data": {"namespace": "acme-dev", "cost": {"month": 12.5}}}
+        Success[Overview].model_validate_json(response.content)  # what the document declares
         assert seen == [{"path": "/api/project/acme-dev/overview", "authorization": project_user["Authorization"]}]
         denied = client.get("/api/billing/project/acme-prod/overview", headers=project_user)
         assert_error(denied, 403, "access denied")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import aiohttp
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
@@ -75,7 +76,10 @@ def settings(issuer: Issuer) -> ApiSettings:
 @pytest.fixture
 def kube() -> MemoryKube:
     kube = MemoryKube()
-    kube.add("acme", {P + "plan-id": "pro-pool", P + "subscription": "active"})
+    kube.add(
+        "acme",
+        {P + "plan-id": "pro-pool", P + "subscription": "active", P + "provider-subscription-id": "whmcs-svc-42"},
+    )
     return kube
 
 
@@ -118,10 +122,9 @@ def test_a_kubernetes_failure_answers_503_and_the_call_may_be_sent_again(
     assert module.send(request).status == 401
 
 
-def test_without_a_secret_the_provider_does_not_start(issuer: Issuer, cluster: Cluster) -> None:
-    settings = ApiSettings.from_env({"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs"})
-    with pytest.raises(SystemExit, match="WHMCS_WEBHOOK_SECRET: required with BILLING_PROVIDER=whmcs"):
-        create_app(settings, cluster)
+def test_without_a_secret_the_provider_does_not_start(issuer: Issuer) -> None:
+    with pytest.raises(SystemExit, match="orgquota api: invalid setting: WHMCS_WEBHOOK_SECRET: required"):
+        ApiSettings.from_env({"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs"})
 
 
 def test_an_oversized_body_is_refused_before_any_signature_is_computed(module: WhmcsModule, kube: MemoryKube) -> None:
@@ -145,3 +148,47 @@ def test_the_webhook_is_documented_with_its_headers_and_body(settings: ApiSettin
         "change",
         "renew",
     ]
+
+
+def counted(kind: str, outcome: str) -> float:
+    labels = {"provider": "whmcs", "type": kind, "outcome": outcome}
+    return REGISTRY.get_sample_value("orgquota_webhook_events_total", labels) or 0.0
+
+
+def test_each_answer_is_counted_with_its_type_and_outcome(module: WhmcsModule, kube: MemoryKube) -> None:
+    """The shared pipeline's answers and counts, as the WHMCS module meets them."""
+    forged = WhmcsModule("", "not-the-secret", module.transport)
+    cases: list[tuple[str, str, Callable[[], Answer], int]] = [
+        ("unknown", "unauthorized", lambda: forged.call("renew", "acme"), 401),
+        ("unknown", "invalid", lambda: module.call("upgrade", "acme"), 400),
+        ("change", "invalid", lambda: module.call("change", "acme", plan_id="gold"), 400),
+        ("suspend", "not_found", lambda: module.call("suspend", "nobody"), 404),
+        ("suspend", "other_service", lambda: module.call("suspend", "acme", service_id=99), 200),
+        ("renew", "unchanged", lambda: module.call("renew", "acme"), 200),
+        ("change", "applied", lambda: module.call("change", "acme", plan_id="dev-pool"), 200),
+    ]
+    for kind, outcome, send, status in cases:
+        before = counted(kind, outcome)
+        answer = send()
+        assert answer.status == status, (kind, outcome, answer.json)
+        assert counted(kind, outcome) == before + 1, (kind, outcome)
+    nobody = module.call("suspend", "nobody").json
+    assert (nobody["success"], nobody["error"], nobody["code"]) == (False, "Organization not found", "ORG_NOT_FOUND")
+    assert nobody["details"] == {"organization": "nobody"}
+    assert kube.annotations("acme")[P + "plan-id"] == "dev-pool"
+
+
+def test_a_call_answered_200_without_a_write_is_not_applied_twice(module: WhmcsModule, kube: MemoryKube) -> None:
+    other = module.signed(call_body("suspend", "acme", service_id=99))
+    answer = module.send(other)
+    assert answer.status == 200
+    assert answer.json["data"] == {
+        "organization": "acme",
+        "action": "suspend",
+        "changes": {},
+        "ignored": "whmcs-svc-99 is not the organization's subscription (whmcs-svc-42)",
+    }
+    before = counted("unknown", "replayed")
+    assert module.send(other).json["error"] == "WHMCS signature rejected: this signed call was already applied"
+    assert counted("unknown", "replayed") == before + 1
+    assert kube.patches == []

@@ -8,11 +8,15 @@ import type {
   BillingConfig,
   CancelResult,
   CheckoutStart,
+  Forecast,
+  HistoryResource,
   OrganizationSubscription,
   Plan,
   Project,
+  Recommendations,
   SimulateResult,
   AddonEntry,
+  UsageHistory,
   VerifyCheckout,
 } from './types';
 
@@ -118,5 +122,15 @@ export class BillingApi {
   }
   verifyCheckout(sessionId: string): Promise<VerifyCheckout> {
     return this.call('GET', `/verify-checkout?sessionId=${encodeURIComponent(sessionId)}`);
+  }
+  usageHistory(resource: HistoryResource, range: string, step: string): Promise<UsageHistory> {
+    const query = new URLSearchParams({ resource, range, step });
+    return this.call('GET', `/usage-history?${query.toString()}`);
+  }
+  forecast(): Promise<Forecast> {
+    return this.call('GET', '/forecast');
+  }
+  recommendations(): Promise<Recommendations> {
+    return this.call('GET', '/recommendations');
   }
 }

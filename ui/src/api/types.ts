@@ -9,6 +9,8 @@ export interface BillingFeatures {
   portal: boolean;
   webhooks: boolean;
   addons: boolean;
+  /** Usage history, forecast and advice: true only when the API reads a Prometheus. */
+  history?: boolean;
 }
 
 export interface BillingConfig {
@@ -127,4 +129,57 @@ export interface VerifyCheckout {
 export interface CancelResult {
   status?: string;
   periodEnd?: string | null;
+}
+
+/** The resources with usage history, as `/usage-history?resource=` names them. */
+export type HistoryResource = 'cpu' | 'memory' | 'storage' | 'pods' | 'services_loadbalancers' | 'public_ipv4';
+
+/** [unix seconds, value in `unit`] */
+export type HistoryPoint = [number, number];
+
+export interface UsageHistory {
+  resource: HistoryResource;
+  /** "cores", "GiB" or "count" */
+  unit: string;
+  range: string;
+  step: string;
+  used: HistoryPoint[];
+  limit: HistoryPoint[];
+}
+
+export interface ResourceForecast {
+  unit: string;
+  used: number;
+  limit: number | null;
+  ratePerDay: number | null;
+  /** RFC 3339; equal to `generatedAt` when the quota is already full; null when it does not run out within a year. */
+  runsOutAt: string | null;
+  band: { earliest: string | null; latest: string | null };
+  fit: number | null;
+  enoughHistory: boolean;
+}
+
+export interface Forecast {
+  generatedAt: string;
+  method: string;
+  windowDays: number;
+  resources: Partial<Record<HistoryResource, ResourceForecast>>;
+}
+
+export type SuggestionKind = 'none' | 'downgrade' | 'upgrade' | 'addon';
+
+export interface Suggestion {
+  kind: SuggestionKind;
+  planId: string | null;
+  /** Every add-on the organization would hold, the current ones included. */
+  addons: AddonEntry[];
+  /** Suggested minus current monthly cost, in major units. */
+  monthlyCostDelta: number;
+  reason: string;
+  simulate: SimulateResult | null;
+}
+
+export interface Recommendations {
+  current: { planId: string | null; monthlyCost: number | null };
+  suggestion: Suggestion;
 }

@@ -231,7 +231,7 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
       >
         <Tab eventKey="overview" title={<><TabTitleIcon><MoneyBillIcon /></TabTitleIcon><TabTitleText>Overview</TabTitleText></>}>
           <div className="oq-tab-body">
-            <OverviewTab data={data} onViewPlans={() => { select('plans'); }} onManageAddons={() => { select('addons'); }} onManagePayment={managePayment} />
+            <OverviewTab api={api} data={data} onViewPlans={() => { select('plans'); }} onManageAddons={() => { select('addons'); }} onManagePayment={managePayment} />
           </div>
         </Tab>
         <Tab eventKey="subscription" title={<><TabTitleIcon><CreditCardIcon /></TabTitleIcon><TabTitleText>Subscription</TabTitleText></>}>

@@ -1,14 +1,20 @@
-/** Overview: current plan, monthly cost, active add-ons, resource usage bars, shortcuts. */
+/**
+ * Overview: current plan, monthly cost, active add-ons, resource usage bars, shortcuts; with a
+ * Prometheus behind the API, plan advice and usage over time too.
+ */
 import { Button, Card, CardBody, CardTitle, Content, Flex, FlexItem, Grid, GridItem, Label, Progress } from '@patternfly/react-core';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
 import RocketIcon from '@patternfly/react-icons/dist/esm/icons/rocket-icon';
 import ShoppingCartIcon from '@patternfly/react-icons/dist/esm/icons/shopping-cart-icon';
+import type { BillingApi } from '../api/client';
 import type { UsageItem, UsageKey } from '../api/types';
 import { amount, date, money, usageLevel, usagePercent } from './format';
 import type { BillingData } from './model';
 import { StatusLabel } from './StatusLabel';
 import { SubscriptionAlerts } from './SubscriptionAlerts';
 import { ExternalBillingLink } from './ExternalBillingLink';
+import { AdviceCard } from './AdviceCard';
+import { UsageHistoryCard } from './UsageHistoryCard';
 
 const BARS: { key: UsageKey; label: string; unit: string }[] = [
   { key: 'cpu', label: 'CPU', unit: 'cores' },
@@ -41,18 +47,21 @@ function UsageBar({ label, unit, item }: { label: string; unit: string; item: Us
 }
 
 export interface OverviewProps {
+  /** Reads the history cards' data (shown only with `features.history`). */
+  api: BillingApi;
   data: BillingData;
   onViewPlans: () => void;
   onManageAddons: () => void;
   onManagePayment: () => void;
 }
 
-export function OverviewTab({ data, onViewPlans, onManageAddons, onManagePayment }: OverviewProps) {
+export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePayment }: OverviewProps) {
   const { subscription: sub, config, addons } = data;
   const cost = sub.monthlyCost;
   const currency = cost?.currency ?? data.plans[0]?.currency ?? 'USD';
   const active = sub.addons.filter((a) => a.quantity > 0);
   const usage = sub.usage ?? {};
+  const history = config.features.history === true;
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
       <SubscriptionAlerts sub={sub} />
@@ -107,6 +116,8 @@ export function OverviewTab({ data, onViewPlans, onManageAddons, onManagePayment
           {Object.keys(usage).length === 0 && <Content component="p">No quota is enforced, so there is no usage to compare.</Content>}
         </CardBody>
       </Card>
+      {history && <AdviceCard api={api} data={data} currency={currency} onViewPlans={onViewPlans} onManageAddons={onManageAddons} />}
+      {history && <UsageHistoryCard api={api} />}
       <Flex spaceItems={{ default: 'spaceItemsMd' }}>
         <Button variant="secondary" icon={<ShoppingCartIcon />} onClick={onViewPlans}>
           View Plans

@@ -5,7 +5,7 @@
  */
 import fixtures from '../../dev/fixtures.json';
 import { BillingApi, type FetchLike } from '../api/client';
-import type { BillingFeatures, OrganizationSubscription, Provider } from '../api/types';
+import type { BillingFeatures, HistoryPoint, OrganizationSubscription, Provider, SuggestionKind } from '../api/types';
 
 export interface Call {
   method: string;
@@ -33,8 +33,50 @@ export function subscriptionFixture(patch: Partial<OrganizationSubscription> = {
   return { ...structuredClone(fixtures.subscription), ...patch };
 }
 
+const DURATION = /^([0-9]+)([smhd])$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+function durationSeconds(text: string): number {
+  const m = DURATION.exec(text);
+  if (!m) throw new Error(`fake API: not a duration ${text}`);
+  return Number(m[1]) * (UNIT_SECONDS[m[2] ?? ''] ?? 0);
+}
+
+interface SeriesModel {
+  unit: string;
+  now: number;
+  perDay: number;
+  wiggle: number;
+  limit: number;
+  days: number;
+}
+
+/** `/usage-history` from the fixture's model (a weekly wave on a straight line), ending at its `generatedAt`. */
+export function historyFixture(resource: string, range = '7d', step = '1h') {
+  const model = (fixtures.history.series as Record<string, SeriesModel | undefined>)[resource];
+  if (!model) throw new Error(`fake API: no history of ${resource}`);
+  const end = new Date(fixtures.history.generatedAt).getTime() / 1000;
+  const [span, every] = [durationSeconds(range), durationSeconds(step)];
+  const used: HistoryPoint[] = [];
+  const limit: HistoryPoint[] = [];
+  for (let t = end - Math.floor(span / every) * every; t <= end; t += every) {
+    const daysAgo = (end - t) / 86400;
+    if (daysAgo > model.days) continue;
+    const value = model.now - model.perDay * daysAgo + model.wiggle * Math.sin((2 * Math.PI * daysAgo) / 7);
+    used.push([t, Math.max(0, Math.round(value * 100) / 100)]);
+    limit.push([t, model.limit]);
+  }
+  return { resource, unit: model.unit, range: `${String(span)}s`, step: `${String(every)}s`, used, limit };
+}
+
+const NO_HISTORY = () => fail(503, 'usage history is not configured (PROMETHEUS_URL is not set)', { feature: 'history' });
+
 export interface FakeOptions {
   provider?: Provider;
+  /** `features.history` (a Prometheus behind the API): off by default, as in the API; off, its routes answer 503. */
+  history?: boolean;
+  /** Which of the fixture's recommendations `/recommendations` answers (default none). */
+  advice?: SuggestionKind;
   subscription?: OrganizationSubscription;
   /** "METHOD /path" → answer; replaces the default route. */
   routes?: Record<string, Handler>;
@@ -46,7 +88,7 @@ export function fakeBilling(opts: FakeOptions = {}) {
   const defaults: Record<string, Handler> = {
     'GET /config': () => [
       200,
-      { success: true, config: { provider, features: FEATURES[provider], externalBillingUrl: provider === 'whmcs' ? 'https://whmcs.example/clientarea' : null } },
+      { success: true, config: { provider, features: { ...FEATURES[provider], history: opts.history === true }, externalBillingUrl: provider === 'whmcs' ? 'https://whmcs.example/clientarea' : null } },
     ],
     'GET /plans': () => ok(fixtures.plans),
     'GET /addons': () => ok(fixtures.addons),
@@ -59,6 +101,11 @@ export function fakeBilling(opts: FakeOptions = {}) {
     'POST /organization-subscription/addons': (b) => ok(b),
     'POST /customer-portal': () => ok({ url: 'https://portal.example/session' }),
     'GET /verify-checkout': () => ok({ status: 'complete', planId: 'pro-pool', planName: 'Pro Pool' }),
+    'GET /usage-history': opts.history
+      ? (_b, q) => ok(historyFixture(q.get('resource') ?? 'cpu', q.get('range') ?? '7d', q.get('step') ?? '1h'))
+      : NO_HISTORY,
+    'GET /forecast': opts.history ? () => ok(fixtures.history.forecast) : NO_HISTORY,
+    'GET /recommendations': opts.history ? () => ok(fixtures.history.recommendations[opts.advice ?? 'none']) : NO_HISTORY,
   };
   const routes = { ...defaults, ...opts.routes };
   const fetchFn: FetchLike = (input, init) => {

@@ -20,7 +20,9 @@ from orgquota.api.history.daily_maxima import DailyMaxima
 from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus
 from orgquota.api.history.resources import HARD, RESOURCE_UNITS, USED, current, in_units, one_series, promql_label
 from orgquota.api.numbers import price
-from orgquota.api.organization import OrgFacts, simulate
+from orgquota.api.organization import OrgFacts, fit_answer, simulate
+from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
+from orgquota.api.schema.history import Forecast, Recommendations, UsageHistory
 from orgquota.api.settings import ApiSettings
 from orgquota.core import annotations as ann
 from orgquota.core.advice import RESOURCES, advise, monthly_cost
@@ -29,7 +31,7 @@ from orgquota.core.forecast import WINDOW_DAYS, ResourceForecast, forecast
 from orgquota.core.history_window import WindowError, history_window
 from orgquota.core.timestamps import format_rfc3339
 
-router = APIRouter(prefix=API_PREFIX)
+router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
 T = TypeVar("T")
 
 
@@ -52,7 +54,11 @@ async def asked(query: Awaitable[T]) -> T:
         raise ApiError(503, f"usage history is unavailable: {exc}", {"feature": "history"}) from exc
 
 
-@router.get("/usage-history", summary="One resource's usage and limit over time, from Prometheus")
+@router.get(
+    "/usage-history",
+    response_model=Success[UsageHistory],
+    summary="One resource's usage and limit over time, from Prometheus",
+)
 async def usage_history(
     caller: OrgAdmin, request: Request, resource: str = "cpu", range: str | None = None, step: str | None = None
 ) -> JSONBody:
@@ -95,7 +101,9 @@ async def forecasts(request: Request, facts: OrgFacts, now: datetime) -> dict[st
     return {name: forecast(by_resource.get(name, ()), *current(facts, name), now=now) for name in RESOURCES}
 
 
-@router.get("/forecast", summary="When each resource runs out, from 30 days of daily maxima")
+@router.get(
+    "/forecast", response_model=Success[Forecast], summary="When each resource runs out, from 30 days of daily maxima"
+)
 async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
     facts = facts_of(request, caller)
     now = datetime.now(UTC)
@@ -110,7 +118,11 @@ async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
     )
 
 
-@router.get("/recommendations", summary="A cheaper plan that fits, or the cheapest one that lasts")
+@router.get(
+    "/recommendations",
+    response_model=Success[Recommendations],
+    summary="A cheaper plan that fits, or the cheapest one that lasts",
+)
 async def recommendations(caller: OrgAdmin, request: Request) -> JSONBody:
     facts = facts_of(request, caller)
     found = await forecasts(request, facts, datetime.now(UTC))
@@ -127,6 +139,5 @@ async def recommendations(caller: OrgAdmin, request: Request) -> JSONBody:
         "simulate": None,
     }
     if suggestion.plan_id:
-        requested = [{"addonId": entry.addon_id, "quantity": entry.quantity} for entry in suggestion.addons]
-        answer["simulate"] = simulate(facts, suggestion.plan_id, requested, facts.settings)
+        answer["simulate"] = fit_answer(simulate(facts, suggestion.plan_id, suggestion.addons, facts.settings))
     return ok({"current": {"planId": plan_id, "monthlyCost": price(cost)}, "suggestion": answer})

@@ -1,42 +1,32 @@
-"""Payment providers: each is a router of its own, mounted only when `BILLING_PROVIDER` selects it.
+"""Payment providers, selected by `BILLING_PROVIDER`: each is a package of this one.
 
-A provider is the module `orgquota.api.providers.<name>` with a function `router(context) ->
-APIRouter`; it is imported only when selected. With `none`, nothing is mounted and the provider
-paths (checkout, portal, webhook, subscription changes) answer 404 in the error envelope like
-any unknown route.
+The package `orgquota.api.providers.<name>` is the provider `<name>`: its `PROVIDER` is its
+subclass of `interface.BillingProvider` (settings, features, routes, webhook). The names
+`BILLING_PROVIDER` accepts are the packages found here, so a provider is added by adding its
+package and nothing else; only the selected one is imported. `none` is the provider without a
+payment system: quotas and plans only, and the provider routes answer 404 like any unknown route.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Any
+import pkgutil
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter
-
-from orgquota.api.settings import ApiSettings, Provider
-
-
-@dataclass(frozen=True)
-class ProviderContext:
-    """What a provider's routes may use: the settings, the informers (`orgquota.api.cluster.Cluster`)
-    and the apiserver client for `orgquota.kube.billing_annotations.write_billing_annotations`."""
-
-    settings: ApiSettings
-    cluster: Any
-    kube: Any
+if TYPE_CHECKING:
+    from orgquota.api.providers.interface import BillingProvider
 
 
-def provider_router(context: ProviderContext) -> APIRouter | None:
-    """The selected provider's router (None in quota-only mode); SystemExit if this build has none."""
-    provider = context.settings.provider
-    if provider == Provider.NONE:
-        return None
+def names() -> list[str]:
+    """The providers this version has (its sub-packages), sorted."""
+    return sorted(module.name for module in pkgutil.iter_modules(__path__) if module.ispkg)
+
+
+def load(name: str) -> type[BillingProvider[Any]]:
+    """The provider `name` (one of `names()`); SystemExit when its package cannot be imported."""
     try:
-        module = importlib.import_module(f"{__name__}.{provider.value}")
+        module = importlib.import_module(f"{__name__}.{name}")
     except ModuleNotFoundError as exc:
-        raise SystemExit(
-            f"orgquota api: BILLING_PROVIDER={provider.value}: this version has no {provider.value} provider"
-        ) from exc
-    router: APIRouter = module.router(context)
-    return router
+        raise SystemExit(f"orgquota api: BILLING_PROVIDER={name}: the provider cannot be loaded ({exc})") from exc
+    provider: type[BillingProvider[Any]] = module.PROVIDER
+    return provider

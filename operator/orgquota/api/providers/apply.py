@@ -6,13 +6,13 @@ merge patch, decided again on a conflict), shared with every provider.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import aiohttp
 
 from orgquota.core.billing_facts import BillingFact
-from orgquota.kube.billing_annotations import Recorded, record_facts
+from orgquota.kube.billing_annotations import Decide, Recorded, record_facts
 from orgquota.kube.client import Kube, KubeError
 
 
@@ -23,28 +23,26 @@ class OrganizationNotFound(LookupError):
 class KubernetesUnavailable(RuntimeError):
     """The apiserver failed the read or the write: nothing was written."""
 
-
-Guard = Callable[[Mapping[str, str]], bool]
-"""Whether the facts concern the organization as it is now (False: nothing is written)."""
+    def __init__(self, organization: str, cause: Exception) -> None:
+        super().__init__(f"Organization {organization}: {cause}")
+        self.reason = str(cause) or type(cause).__name__
+        """the apiserver's (or the connection's) own words"""
 
 
 async def apply_facts(
-    kube: Kube,
-    organization: str,
-    facts: Sequence[BillingFact],
-    *,
-    created: int | None,
-    guard: Guard | None = None,
+    kube: Kube, organization: str, facts: Sequence[BillingFact] | Decide, *, created: int | None
 ) -> Recorded:
-    """Apply `facts` (created at `created`, provider time) to the Organization `organization`."""
+    """Apply `facts` (created at `created`, provider time) to the Organization `organization`.
 
-    def decide(current: Mapping[str, str]) -> Sequence[BillingFact]:
-        return facts if guard is None or guard(current) else ()
-
+    `facts` may be a decision on the organization's current billing annotations (`Decide`): a
+    message that does not concern the organization as it is now makes no facts, or is refused by
+    raising (the exception passes through, nothing is written).
+    """
+    decide: Decide = facts if callable(facts) else lambda current: facts
     try:
         recorded = await record_facts(kube, organization, decide, created=created, now=datetime.now(UTC))
-    except (KubeError, aiohttp.ClientError) as exc:
-        raise KubernetesUnavailable(f"Organization {organization}: {exc}") from exc
+    except (KubeError, aiohttp.ClientError, TimeoutError) as exc:
+        raise KubernetesUnavailable(organization, exc) from exc
     if recorded is None:
         raise OrganizationNotFound(organization)
     return recorded

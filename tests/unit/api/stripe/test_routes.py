@@ -13,7 +13,9 @@ from stripe.checkout._session_service import SessionService
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
+from orgquota.api.providers.stripe.config import StripeSettings
 from orgquota.api.settings import ApiSettings
+from tests.support.oidc import Issuer, bearer
 from tests.support.stripe_events import FIXTURE_PRICE, SECRET_KEY, WEBHOOK_SECRET, checkout_session, subscription
 from tests.unit.api.fixtures import ACME_HARD, P
 from tests.unit.api.stripe.conftest import Organizations, data, error
@@ -22,9 +24,16 @@ API = "/api/billing"
 NOWHERE = "http://127.0.0.1:9"  # nothing listens: a Stripe call would answer 503
 
 
+def stripe_settings(settings: ApiSettings) -> StripeSettings:
+    assert isinstance(settings.provider_settings, StripeSettings)
+    return settings.provider_settings
+
+
 def app_with(settings: ApiSettings, cluster: Cluster, orgs: Organizations, **changes: Any) -> TestClient:
+    """The app with some of the Stripe settings changed."""
     cluster.kube = orgs  # type: ignore[assignment]
-    return TestClient(create_app(settings.model_copy(update=changes), cluster), raise_server_exceptions=False)
+    changed = settings.model_copy(update={"provider_settings": stripe_settings(settings).model_copy(update=changes)})
+    return TestClient(create_app(changed, cluster), raise_server_exceptions=False)
 
 
 def small_usage(cluster: Cluster) -> None:
@@ -62,7 +71,7 @@ def test_checkout_of_a_plan_current_usage_does_not_fit_is_refused(
         for i in range(3)
     ]
     cluster.pods.replace(beta_pods)
-    with app_with(settings, cluster, orgs, stripe_api_base=NOWHERE) as client:
+    with app_with(settings, cluster, orgs, api_base=NOWHERE) as client:
         body = {"planId": "dev-pool"}
         refused = error(client.post(f"{API}/organization-subscription", json=body, headers=beta_admin(issuer)), 409)
     assert refused["details"]["violations"][0] == {"resource": "requests.cpu", "used": "6", "newLimit": "4300m"}
@@ -86,8 +95,8 @@ def test_unpriced_addon_cannot_be_bought(client: TestClient, issuer: Any, admin:
 def test_unpriced_plan_cannot_be_bought(
     settings: ApiSettings, cluster: Cluster, orgs: Organizations, issuer: Any
 ) -> None:
-    prices = {key: value for key, value in settings.stripe_prices.items() if key != "DEV_POOL"}
-    with app_with(settings, cluster, orgs, stripe_prices=prices, stripe_api_base=NOWHERE) as client:
+    prices = {key: value for key, value in stripe_settings(settings).prices.items() if key != "DEV_POOL"}
+    with app_with(settings, cluster, orgs, prices=prices, api_base=NOWHERE) as client:
         refused = error(
             client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=beta_admin(issuer)),
             409,
@@ -109,7 +118,7 @@ def test_a_plan_that_is_not_for_sale_is_a_bad_request(client: TestClient, issuer
 def test_a_downgrade_that_does_not_fit_is_refused_before_stripe_is_called(
     settings: ApiSettings, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
 ) -> None:
-    with app_with(settings, cluster, orgs, stripe_api_base=NOWHERE) as client:
+    with app_with(settings, cluster, orgs, api_base=NOWHERE) as client:
         refused = error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=admin), 409)
     assert refused["error"] == "current usage does not fit plan 'dev-pool': free resources first"
     violations = {v["resource"]: v for v in refused["details"]["violations"]}
@@ -158,7 +167,7 @@ def test_removing_an_addon_deletes_its_last_item_when_usage_fits(
     settings: ApiSettings, cluster: Cluster, orgs: Organizations, admin: dict[str, str]
 ) -> None:
     prices = {"PRO_POOL": "price_pro_pool", "TURBO_X1": FIXTURE_PRICE}  # stripe-mock's item is now one turbo-x1
-    with app_with(settings, cluster, orgs, stripe_prices=prices) as client:
+    with app_with(settings, cluster, orgs, prices=prices) as client:
         refused = error(client.delete(f"{API}/organization-subscription/addons/turbo-x1", headers=admin), 409)
         assert refused["details"]["violations"][0]["resource"] == "requests.cpu"
         small_usage(cluster)
@@ -185,9 +194,10 @@ def test_project_users_cannot_buy(client: TestClient, project_user: dict[str, st
     error(client.post(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=project_user), 403)
 
 
-def test_the_provider_needs_its_secrets(settings: ApiSettings, cluster: Cluster) -> None:
-    with pytest.raises(SystemExit, match="STRIPE_WEBHOOK_SECRET"):
-        create_app(settings.model_copy(update={"stripe_webhook_secret": None}), cluster)
+def test_the_provider_needs_its_secrets(issuer: Issuer) -> None:
+    environ = {"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "stripe", "STRIPE_SECRET_KEY": SECRET_KEY}
+    with pytest.raises(SystemExit, match="orgquota api: invalid setting: STRIPE_WEBHOOK_SECRET: required"):
+        ApiSettings.from_env(environ)
 
 
 def test_a_completed_checkout_is_written_at_once(
@@ -249,3 +259,21 @@ def test_config_offers_everything_stripe_does(client: TestClient, project_user: 
 def test_changing_to_the_current_plan_is_a_conflict(client: TestClient, admin: dict[str, str]) -> None:
     refused = error(client.put(f"{API}/organization-subscription", json={"planId": "pro-pool"}, headers=admin), 409)
     assert refused["error"] == "organization 'acme' is already on plan 'pro-pool'"
+
+
+def test_every_write_leaves_an_audit_line_with_who_where_and_how_it_ended(
+    client: TestClient, issuer: Issuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = bearer(issuer.token(org="acme", groups=["org-admin"], sub="u-1", preferred_username="alice"))
+    with caplog.at_level(logging.INFO, logger="orgquota.api.audit"):
+        error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=alice), 409)
+        data(client.delete(f"{API}/organization-subscription", headers=alice))
+        error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
+    lines = [r.fields for r in caplog.records if r.name == "orgquota.api.audit"]  # type: ignore[attr-defined]
+    assert [(line["audit"], line["organization"], line["outcome"][:11]) for line in lines] == [
+        ("plan change", "acme", "refused 409"),
+        ("cancel", "acme", "done"),
+        ("cancel", "beta", "refused 409"),
+    ]
+    assert (lines[0]["sub"], lines[0]["preferred_username"]) == ("u-1", "alice")
+    assert lines[0]["inputs"] == {"body": {"planId": "dev-pool"}}

@@ -3,17 +3,24 @@ the customer portal, and the webhook that turns Stripe's events into billing ann
 
 from __future__ import annotations
 
+from typing import Final
+
 from fastapi import APIRouter
 
-from orgquota.api.providers import ProviderContext
-from orgquota.api.providers.stripe import changes, checkout, webhook
+from orgquota.api.providers.stripe import changes, checkout
 from orgquota.api.providers.stripe.provider import StripeProvider
+from orgquota.api.providers.stripe.webhook import StripeWebhook
 
 
-def router(context: ProviderContext) -> APIRouter:
-    provider = StripeProvider.from_context(context)
-    mounted = APIRouter(lifespan=provider.api.lifespan)
-    mounted.include_router(checkout.build(provider))
-    mounted.include_router(changes.build(provider))
-    mounted.include_router(webhook.build(provider))
-    return mounted
+class Stripe(StripeProvider):
+    def router(self) -> APIRouter:
+        router = APIRouter(lifespan=self.api.lifespan)
+        checkout.add_routes(router, self)
+        changes.add_routes(router, self)
+        return router
+
+    def webhook(self) -> StripeWebhook:
+        return StripeWebhook(self)
+
+
+PROVIDER: Final = Stripe

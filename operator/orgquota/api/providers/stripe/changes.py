@@ -15,9 +15,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from stripe.params import SubscriptionUpdateParamsItem
 
+from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import ApiError, JSONBody, ok
-from orgquota.api.organization import OrgFacts, simulate
 from orgquota.api.providers.apply import apply_facts
 from orgquota.api.providers.stripe.events import object_id
 from orgquota.api.providers.stripe.prices import Kind
@@ -28,6 +28,7 @@ from orgquota.api.providers.stripe.provider import (
     stripe_errors,
 )
 from orgquota.core import annotations as ann
+from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import CancelRequested
 from orgquota.core.desired import granted_addons
 from orgquota.core.timestamps import format_rfc3339
@@ -66,26 +67,25 @@ def items_by_price(subscription: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def build(provider: StripeProvider) -> APIRouter:
-    router = APIRouter()
+def add_routes(router: APIRouter, provider: StripeProvider) -> None:
     client = provider.client
-    console = provider.config.console_url
 
     @router.put("/organization-subscription", summary="Change the plan (refused when current usage would not fit)")
+    @audited("plan change")
     async def change_plan(body: PlanChange, caller: OrgAdmin) -> JSONBody:
         org = caller.org
-        facts = OrgFacts(provider.cluster, org, provider.quota)
+        facts = provider.org_facts(org)
         subscription_id = require_live(facts.record.annotations, org)
         price = provider.plan_price(facts.catalog, body.planId)
         if body.planId == facts.plan_id:
             raise ApiError(409, f"organization {org!r} is already on plan {body.planId!r}", {"planId": body.planId})
-        fit = simulate(facts, body.planId, None, provider.quota)
-        if not fit["fits"]:
-            raise ApiError(
-                409,
-                f"current usage does not fit plan {body.planId!r}: free resources first",
-                {"planId": body.planId, "violations": fit["violations"]},
-            )
+        provider.require_fit(
+            facts,
+            body.planId,
+            None,
+            f"current usage does not fit plan {body.planId!r}: free resources first",
+            {"planId": body.planId},
+        )
         async with stripe_errors("changing the plan"):
             subscription = (await client.v1.subscriptions.retrieve_async(subscription_id)).to_dict()
             book = provider.prices(facts.catalog)
@@ -110,6 +110,7 @@ def build(provider: StripeProvider) -> APIRouter:
         return ok({"subscriptionId": subscription_id, "planId": body.planId, "pending": True})
 
     @router.delete("/organization-subscription", summary="Cancel at the end of the paid period")
+    @audited("cancel")
     async def cancel(caller: OrgAdmin) -> JSONBody:
         org = caller.org
         record = provider.cluster.organization(org)
@@ -132,6 +133,7 @@ def build(provider: StripeProvider) -> APIRouter:
         )
 
     @router.post("/organization-subscription/addons", summary="Add one of an add-on to the subscription")
+    @audited("add-on added")
     async def add_addon(body: AddonChange, caller: OrgAdmin) -> JSONBody:
         org = caller.org
         record = provider.cluster.organization(org)
@@ -156,23 +158,24 @@ def build(provider: StripeProvider) -> APIRouter:
         return ok({"subscriptionId": subscription_id, "addonId": body.addonId, "quantity": quantity, "pending": True})
 
     @router.delete("/organization-subscription/addons/{addonId}", summary="Remove one of an add-on")
+    @audited("add-on removed")
     async def remove_addon(addonId: str, caller: OrgAdmin) -> JSONBody:
         org = caller.org
-        facts = OrgFacts(provider.cluster, org, provider.quota)
+        facts = provider.org_facts(org)
         subscription_id = require_live(facts.record.annotations, org)
         granted, _ = granted_addons(facts.record.annotations.get(ann.ADDONS), facts.catalog)
         if addonId not in dict(granted):
             raise ApiError(404, f"the subscription has no add-on {addonId!r}", {"addonId": addonId})
         price = provider.addon_price(facts.catalog, addonId)
-        remaining = [{"addonId": a, "quantity": q - (a == addonId)} for a, q in granted if q - (a == addonId) > 0]
+        remaining = [AddonRequest(a, q - (a == addonId)) for a, q in granted if q - (a == addonId) > 0]
         if facts.plan_id in facts.catalog.plans:
-            fit = simulate(facts, facts.plan_id or "", remaining, provider.quota)
-            if not fit["fits"]:
-                raise ApiError(
-                    409,
-                    f"current usage does not fit without one {addonId!r}: free resources first",
-                    {"addonId": addonId, "violations": fit["violations"]},
-                )
+            provider.require_fit(
+                facts,
+                facts.plan_id or "",
+                remaining,
+                f"current usage does not fit without one {addonId!r}: free resources first",
+                {"addonId": addonId},
+            )
         async with stripe_errors("removing an add-on"):
             subscription = (await client.v1.subscriptions.retrieve_async(subscription_id)).to_dict()
             item = items_by_price(subscription).get(price)
@@ -190,6 +193,7 @@ def build(provider: StripeProvider) -> APIRouter:
         return ok({"subscriptionId": subscription_id, "addonId": addonId, "quantity": quantity, "pending": True})
 
     @router.post("/customer-portal", summary="A Stripe customer portal session for the organization's customer")
+    @audited("customer portal")
     async def portal(caller: OrgAdmin) -> JSONBody:
         record = provider.cluster.organization(caller.org)
         customer = record.annotations.get(ann.PROVIDER_CUSTOMER_ID)
@@ -197,8 +201,6 @@ def build(provider: StripeProvider) -> APIRouter:
             raise ApiError(409, f"organization {caller.org!r} has no Stripe customer yet: subscribe first")
         async with stripe_errors("opening the customer portal"):
             session = await client.v1.billing_portal.sessions.create_async(
-                {"customer": customer, "return_url": f"{console}/"}, idempotency_key("portal", caller.org)
+                {"customer": customer, "return_url": f"{provider.console_url}/"}, idempotency_key("portal", caller.org)
             )
         return ok({"url": session.url})
-
-    return router

@@ -15,9 +15,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItem
 
+from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import ApiError, JSONBody, ok
-from orgquota.api.organization import OrgFacts, simulate
 from orgquota.api.providers.apply import apply_facts
 from orgquota.api.providers.stripe.events import ORGANIZATION_KEY, subscription_facts
 from orgquota.api.providers.stripe.provider import (
@@ -28,6 +28,7 @@ from orgquota.api.providers.stripe.provider import (
 )
 from orgquota.api.routes import AddonEntry
 from orgquota.core import annotations as ann
+from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import Subscribed
 
 logger = logging.getLogger(__name__)
@@ -48,15 +49,14 @@ class SessionRef(BaseModel):
     sessionId: Annotated[str, Field(min_length=1)]
 
 
-def build(provider: StripeProvider) -> APIRouter:
-    router = APIRouter()
-    client = provider.client
-    console = provider.config.console_url
+def add_routes(router: APIRouter, provider: StripeProvider) -> None:
+    client, console = provider.client, provider.console_url
 
     @router.post("/organization-subscription", summary="Start a Stripe Checkout for a plan (and add-ons)")
+    @audited("checkout")
     async def subscribe(body: CheckoutRequest, caller: OrgAdmin) -> JSONBody:
         org = caller.org
-        facts = OrgFacts(provider.cluster, org, provider.quota)
+        facts = provider.org_facts(org)
         record = facts.record
         current = live_subscription(record.annotations)
         if current is not None:
@@ -76,14 +76,13 @@ def build(provider: StripeProvider) -> APIRouter:
             if quantity > ann.MAX_ADDON_QUANTITY:
                 raise ApiError(422, f"at most {ann.MAX_ADDON_QUANTITY} of add-on {addon_id!r}", {"addonId": addon_id})
             line_items.append({"price": provider.addon_price(catalog, addon_id), "quantity": quantity})
-        addons = [{"addonId": addon_id, "quantity": quantity} for addon_id, quantity in sorted(quantities.items())]
-        fit = simulate(facts, body.planId, addons, provider.quota)
-        if not fit["fits"]:
-            raise ApiError(
-                409,
-                f"current usage does not fit plan {body.planId!r}: free resources or choose a larger plan",
-                {"planId": body.planId, "violations": fit["violations"]},
-            )
+        provider.require_fit(
+            facts,
+            body.planId,
+            [AddonRequest(addon_id, quantity) for addon_id, quantity in sorted(quantities.items())],
+            f"current usage does not fit plan {body.planId!r}: free resources or choose a larger plan",
+            {"planId": body.planId},
+        )
         metadata = {ORGANIZATION_KEY: org, "planId": body.planId}
         params: SessionCreateParams = {
             "mode": "subscription",
@@ -143,11 +142,11 @@ def build(provider: StripeProvider) -> APIRouter:
         )
 
     @router.get("/verify-checkout", summary="Confirm a completed Checkout and apply its plan at once")
+    @audited("checkout confirmed")
     async def verify_get(caller: OrgAdmin, sessionId: Annotated[str, Query(min_length=1)]) -> JSONBody:
         return await verify(sessionId, caller.org)
 
     @router.post("/verify-checkout", summary="Confirm a completed Checkout (the session id in the body)")
+    @audited("checkout confirmed")
     async def verify_post(body: SessionRef, caller: OrgAdmin) -> JSONBody:
         return await verify(body.sessionId, caller.org)
-
-    return router

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from orgquota.api.settings import STRIPE_PRICE_PREFIX
+from orgquota.api.providers.stripe.config import PRICE_PREFIX
 from orgquota.core.catalog import Catalog
 
 
@@ -35,7 +35,7 @@ def setting_key(item_id: str) -> str:
 
 
 def setting_name(item_id: str) -> str:
-    return STRIPE_PRICE_PREFIX + setting_key(item_id)
+    return PRICE_PREFIX + setting_key(item_id)
 
 
 class PriceBook:
@@ -56,7 +56,7 @@ class PriceBook:
                 continue
             if len(sharing) > 1:
                 names = ", ".join(f"{item.kind.value} {item.id!r}" for item in sharing)
-                self.problems.append(f"{STRIPE_PRICE_PREFIX}{key} would price {names}: rename one of them")
+                self.problems.append(f"{PRICE_PREFIX}{key} would price {names}: rename one of them")
                 continue
             price_of[sharing[0]] = price
         owners: dict[str, list[Priced]] = {}
@@ -71,11 +71,15 @@ class PriceBook:
         self._price_of: Final = price_of
         self._item_of: Final = {price: item for item, price in price_of.items()}
 
+    def price(self, item: Priced) -> str | None:
+        """The price that sells `item` (None: it is not for sale)."""
+        return self._price_of.get(item)
+
     def plan_price(self, plan_id: str) -> str | None:
-        return self._price_of.get(Priced(Kind.PLAN, plan_id))
+        return self.price(Priced(Kind.PLAN, plan_id))
 
     def addon_price(self, addon_id: str) -> str | None:
-        return self._price_of.get(Priced(Kind.ADDON, addon_id))
+        return self.price(Priced(Kind.ADDON, addon_id))
 
     def item_of(self, price_id: str) -> Priced | None:
         """The plan or add-on a Stripe price sells (None: none of the catalog's)."""

@@ -5,42 +5,49 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Final
 
 import stripe
 from stripe import RequestOptions
 
-from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import ApiError
-from orgquota.api.organization import catalog_in_force
-from orgquota.api.providers import ProviderContext
+from orgquota.api.organization import OrgFacts, catalog_in_force, fit_answer, simulate
 from orgquota.api.providers.apply import KubernetesUnavailable, OrganizationNotFound
-from orgquota.api.providers.stripe.config import StripeApi, StripeConfig
-from orgquota.api.providers.stripe.prices import PriceBook, setting_name
+from orgquota.api.providers.interface import BillingProvider, Features, ProviderContext
+from orgquota.api.providers.stripe.config import StripeApi, StripeSettings
+from orgquota.api.providers.stripe.prices import Kind, PriceBook, Priced, setting_name
 from orgquota.core import annotations as ann
+from orgquota.core.annotations import AddonRequest
 from orgquota.core.catalog import Catalog
-from orgquota.core.desired import QuotaSettings
 from orgquota.kube.client import Kube
 
 logger = logging.getLogger(__name__)
 
 ENDED_STATES = frozenset({ann.Subscription.SUSPENDED.value, ann.Subscription.CANCELED.value})
+_NAMED: Final = {Kind.PLAN: ("plan", "planId", "availablePlans"), Kind.ADDON: ("add-on", "addonId", "availableAddons")}
+"""how a refusal names an item of each kind: in words, and its fields in the details"""
 
 
-@dataclass
-class StripeProvider:
-    config: StripeConfig
-    api: StripeApi
-    cluster: Cluster
-    kube: Kube
-    quota: QuotaSettings
+class StripeProvider(BillingProvider[StripeSettings]):
+    """Stripe sells the plans and add-ons: Checkout, changes, the customer portal, and the webhook
+    (`orgquota.api.providers.stripe.Stripe` mounts them)."""
 
-    @classmethod
-    def from_context(cls, context: ProviderContext) -> StripeProvider:
-        config = StripeConfig.from_settings(context.settings)
-        return cls(config, StripeApi(config), context.cluster, context.kube, context.settings.quota)
+    Settings = StripeSettings
+
+    def __init__(self, settings: StripeSettings, context: ProviderContext) -> None:
+        super().__init__(settings, context)
+        self.api = StripeApi(settings)
+        self.cluster = context.cluster
+        self.quota = context.settings.quota
+        self.console_url = str(context.settings.console_url).rstrip("/")
+
+    @property
+    def kube(self) -> Kube:
+        return self.context.kube
+
+    def features(self) -> Features:
+        return Features(checkout=True, portal=True, webhooks=True, addons=True)
 
     @property
     def client(self) -> stripe.StripeClient:
@@ -49,39 +56,50 @@ class StripeProvider:
     def catalog(self) -> Catalog:
         return catalog_in_force(self.cluster)
 
+    def org_facts(self, organization: str) -> OrgFacts:
+        return OrgFacts(self.cluster, organization, self.quota)
+
     def prices(self, catalog: Catalog) -> PriceBook:
-        book = PriceBook(self.config.prices, catalog)
+        book = PriceBook(self.settings.prices, catalog)
         for problem in book.problems:
             logger.error("Stripe prices: %s", problem)
         return book
 
+    def require_fit(
+        self,
+        facts: OrgFacts,
+        plan_id: str,
+        addons: Sequence[AddonRequest] | None,
+        refusal: str,
+        details: dict[str, Any],
+    ) -> None:
+        """409 naming the violations when current usage would not fit `plan_id` with `addons` (None: the
+        organization's own): nothing is sold that the operator would then have to squeeze."""
+        result = simulate(facts, plan_id, addons, self.quota)
+        if not result.fits:
+            raise ApiError(409, refusal, {**details, "violations": fit_answer(result)["violations"]})
+
     def plan_price(self, catalog: Catalog, plan_id: str) -> str:
         """The price to sell `plan_id` at: 400 if it is not a self-service plan, 409 if it has no price."""
-        plan = catalog.plans.get(plan_id)
-        if plan is None or not plan.selfService:
-            offered = sorted(i for i, p in catalog.plans.items() if p.selfService)
-            raise ApiError(400, f"unknown plan {plan_id!r}", {"planId": plan_id, "availablePlans": offered})
-        price = self.prices(catalog).plan_price(plan_id)
-        if price is None:
-            raise ApiError(
-                409,
-                f"plan {plan_id!r} cannot be bought: it has no Stripe price ({setting_name(plan_id)} is not set)",
-                {"planId": plan_id, "setting": setting_name(plan_id)},
-            )
-        return price
+        offered = sorted(i for i, p in catalog.plans.items() if p.selfService)
+        return self._price(catalog, Priced(Kind.PLAN, plan_id), offered)
 
     def addon_price(self, catalog: Catalog, addon_id: str) -> str:
         """The price to sell `addon_id` at: 400 if it is not an enabled self-service add-on, 409 if unpriced."""
-        addon = catalog.addons.get(addon_id)
-        if addon is None or addon.disabled or not addon.selfService:
-            offered = sorted(i for i, a in catalog.addons.items() if a.selfService and not a.disabled)
-            raise ApiError(400, f"unknown add-on {addon_id!r}", {"addonId": addon_id, "availableAddons": offered})
-        price = self.prices(catalog).addon_price(addon_id)
+        offered = sorted(i for i, a in catalog.addons.items() if a.selfService and not a.disabled)
+        return self._price(catalog, Priced(Kind.ADDON, addon_id), offered)
+
+    def _price(self, catalog: Catalog, item: Priced, offered: list[str]) -> str:
+        word, field, listed = _NAMED[item.kind]
+        if item.id not in offered:
+            raise ApiError(400, f"unknown {word} {item.id!r}", {field: item.id, listed: offered})
+        price = self.prices(catalog).price(item)
         if price is None:
+            setting = setting_name(item.id)
             raise ApiError(
                 409,
-                f"add-on {addon_id!r} cannot be bought: it has no Stripe price ({setting_name(addon_id)} is not set)",
-                {"addonId": addon_id, "setting": setting_name(addon_id)},
+                f"{word} {item.id!r} cannot be bought: it has no Stripe price ({setting} is not set)",
+                {field: item.id, "setting": setting},
             )
         return price
 

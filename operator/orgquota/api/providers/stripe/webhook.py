@@ -1,4 +1,4 @@
-"""POST /webhook: Stripe's signed events, verified on the raw bytes, applied through the state machine.
+"""Stripe's half of the one webhook pipeline (`providers.webhook`): signed events, verified on the raw bytes.
 
 Nothing of the body is read before its signature is checked (HMAC-SHA256 with the endpoint's
 secret over `<t>.<raw body>`, `t` within 300 s either way). Deliveries are at least once and in
@@ -13,18 +13,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import stripe
-from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
-from orgquota.api.envelope import ApiError, JSONBody, ok
-from orgquota.api.metrics import WEBHOOK_EVENTS
-from orgquota.api.providers.apply import Guard, KubernetesUnavailable, OrganizationNotFound, apply_facts
+from orgquota.api.envelope import ApiError, JSONBody, error_response, ok
+from orgquota.api.providers.apply import KubernetesUnavailable
 from orgquota.api.providers.stripe import events
 from orgquota.api.providers.stripe.provider import StripeProvider, stripe_errors
+from orgquota.api.providers.webhook import Delivery, Settled, Webhook
 from orgquota.core import annotations as ann
 from orgquota.core.billing_facts import BillingFact, Subscribed
+from orgquota.kube.billing_annotations import Decide, Recorded
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +46,14 @@ def signed_at(header: str) -> int | None:
     return None
 
 
-async def raw_body(request: Request) -> bytes:
-    """The body as sent, refused (413) past MAX_BODY_BYTES without reading the rest."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"a Stripe event is at most {MAX_BODY_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"a Stripe event is at most {MAX_BODY_BYTES} bytes")
-    return bytes(body)
-
-
 def verified_event(provider: StripeProvider, body: bytes, header: str | None) -> dict[str, Any]:
     """The event, if `header` signs `body` with the webhook secret within the tolerance; else 400."""
     if not header:
         raise ApiError(400, "missing Stripe-Signature header")
     try:
-        event = provider.client.construct_event(body, header, provider.config.webhook_secret, TOLERANCE_SECONDS)
+        event = provider.client.construct_event(
+            body, header, provider.settings.webhook_secret.get_secret_value(), TOLERANCE_SECONDS
+        )
     except stripe.SignatureVerificationError as exc:
         raise ApiError(400, f"the Stripe signature does not verify: {exc.user_message or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:  # signed, but not an event (or not text)
@@ -89,104 +80,115 @@ def _owner(provider: StripeProvider, subject: events.Subject) -> str | None:
     return None
 
 
-def about_this_subscription(subscription_id: str | None, facts: list[BillingFact]) -> Guard:
-    """A guard: facts about a subscription other than the organization's own change nothing, unless
-    they start one (a new purchase replaces an ended subscription). A failed first payment, for
-    one, says nothing about an organization that holds no subscription yet."""
+def about_this_subscription(subscription_id: str | None, facts: list[BillingFact]) -> Decide:
+    """The facts, if they concern the organization's own subscription or start one (a new purchase
+    replaces an ended subscription); else none. A failed first payment, for one, says nothing
+    about an organization that holds no subscription yet."""
 
-    def guard(current: Mapping[str, str]) -> bool:
+    def decide(current: Mapping[str, str]) -> list[BillingFact]:
         if any(isinstance(fact, Subscribed) for fact in facts):
-            return True
+            return facts
         held = current.get(ann.PROVIDER_SUBSCRIPTION_ID)
-        return held is not None and held == subscription_id
+        return facts if held is not None and held == subscription_id else []
 
-    return guard
+    return decide
 
 
-def build(provider: StripeProvider) -> APIRouter:
-    router = APIRouter()
+def answer(event_id: Any, outcome: str, more: dict[str, Any]) -> JSONBody:
+    return ok({"received": True, "eventId": event_id, "outcome": outcome, **more})
 
-    @router.post("/webhook", summary="Stripe's webhook endpoint (signed with STRIPE_WEBHOOK_SECRET)")
-    async def webhook(request: Request) -> JSONBody:
+
+def _refused(exc: ApiError) -> Settled:
+    """An event that cannot be trusted (its claimed type neither)."""
+    logger.warning("Stripe webhook refused: %s", exc.message)
+    return Settled("rejected", error_response(exc.status, exc.message, exc.details))
+
+
+@dataclass(frozen=True)
+class EventDelivery(Delivery):
+    event_id: Any
+
+    @property
+    def log(self) -> dict[str, Any]:
+        return {"eventId": self.event_id, "eventType": self.kind, "organization": self.organization}
+
+    def answer(self, outcome: str, **more: Any) -> JSONBody:
+        return answer(self.event_id, outcome, {"organization": self.organization, **more})
+
+
+class StripeWebhook(Webhook[dict[str, Any], EventDelivery]):
+    provider = PROVIDER
+    unverified = UNVERIFIED
+    max_body_bytes = MAX_BODY_BYTES
+    summary = "Stripe's webhook endpoint (signed with STRIPE_WEBHOOK_SECRET)"
+
+    def __init__(self, stripe_provider: StripeProvider) -> None:
+        self.stripe = stripe_provider
+
+    def oversized(self) -> Settled:
+        return _refused(ApiError(413, f"a Stripe event is at most {MAX_BODY_BYTES} bytes"))
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         try:
-            body = await raw_body(request)
-            event = verified_event(provider, body, request.headers.get("stripe-signature"))
+            return verified_event(self.stripe, body, headers.get("stripe-signature"))
         except ApiError as exc:
-            WEBHOOK_EVENTS.labels(PROVIDER, UNVERIFIED, "rejected").inc()
-            logger.warning("Stripe webhook refused: %s", exc.message)
-            raise
-        event_type = event["type"]
-        label = event_type if event_type in events.HANDLED else "other"
-        outcome = "error"
+            raise _refused(exc) from exc
+
+    def kind(self, message: dict[str, Any]) -> str:
+        return message["type"] if message["type"] in events.HANDLED else "other"
+
+    async def delivery(self, message: dict[str, Any]) -> EventDelivery:
+        """What the event says; 422 for a price no setting names, 5xx when Stripe fails (it retries)."""
+        event_id, event_type = message.get("id"), message["type"]
+        log = {"eventId": event_id, "eventType": event_type}
+        if event_type not in events.HANDLED:
+            logger.info("Stripe event %s of type %s: not one we act on", event_id, event_type, extra=log)
+            raise Settled("ignored", answer(event_id, "ignored", {}))
+        obj = (message.get("data") or {}).get("object") or {}
+        subject = events.subject(event_type, obj)
+        organization = _owner(self.stripe, subject)
+        if organization is None:
+            logger.warning(
+                "Stripe event %s (%s) names no organization we know (subscription %s)",
+                event_id,
+                event_type,
+                subject.subscription_id,
+                extra=log,
+            )
+            raise Settled("unknown_organization", answer(event_id, "unknown_organization", {}))
+        log["organization"] = organization
+        catalog = self.stripe.catalog()
+        subscription: Any = None
+        if events.needs_subscription(event_type, obj) and subject.subscription_id:
+            async with stripe_errors("reading the subscription of a completed checkout"):
+                client = self.stripe.client
+                subscription = (await client.v1.subscriptions.retrieve_async(subject.subscription_id)).to_dict()
         try:
-            outcome, answer = await handle(provider, event)
-        finally:
-            WEBHOOK_EVENTS.labels(PROVIDER, label, outcome).inc()
-        return ok({"received": True, "eventId": event.get("id"), "outcome": outcome, **answer})
+            facts = events.event_facts(event_type, obj, self.stripe.prices(catalog), catalog, subscription)
+        except events.UnmappedPrice as exc:
+            logger.error("Stripe event %s: %s", event_id, exc, extra=log)
+            raise ApiError(422, str(exc), {"eventId": event_id}) from exc
+        if not facts:
+            raise Settled("ignored", answer(event_id, "ignored", {"organization": organization}))
+        decide = about_this_subscription(subject.subscription_id, facts)
+        return EventDelivery(self.kind(message), organization, decide, message["created"], event_id)
 
-    return router
+    def written(self, delivery: EventDelivery, recorded: Recorded) -> Response:
+        event_id, organization = delivery.event_id, delivery.organization
+        if not recorded.changes:
+            message = "Stripe event %s changes nothing for %s (duplicate, older or no-op)"
+            logger.info(message, event_id, organization, extra=delivery.log)
+            return delivery.answer("unchanged")
+        changes = ", ".join(f"{key.removeprefix(ann.PREFIX)}={value}" for key, value in recorded.changes.items())
+        logger.info("Stripe event %s applied to %s: %s", event_id, organization, changes, extra=delivery.log)
+        return delivery.answer("applied", changes=recorded.changes)
 
+    def missing(self, delivery: EventDelivery) -> Settled:
+        message = "Stripe event %s is about organization %s, which does not exist"
+        logger.warning(message, delivery.event_id, delivery.organization, extra=delivery.log)
+        return Settled("unknown_organization", delivery.answer("unknown_organization"))
 
-async def handle(provider: StripeProvider, event: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(outcome, what to add to the answer); raises ApiError for 4xx/5xx."""
-    event_id, event_type, created = event.get("id"), event["type"], event["created"]
-    log = {"eventId": event_id, "eventType": event_type}
-    if event_type not in events.HANDLED:
-        logger.info("Stripe event %s of type %s: not one we act on", event_id, event_type, extra=log)
-        return "ignored", {}
-    obj = (event.get("data") or {}).get("object") or {}
-    subject = events.subject(event_type, obj)
-    organization = _owner(provider, subject)
-    if organization is None:
-        logger.warning(
-            "Stripe event %s (%s) names no organization we know (subscription %s)",
-            event_id,
-            event_type,
-            subject.subscription_id,
-            extra=log,
-        )
-        return "unknown_organization", {}
-    log["organization"] = organization
-    catalog = provider.catalog()
-    subscription: Any = None
-    if events.needs_subscription(event_type, obj) and subject.subscription_id:
-        async with stripe_errors("reading the subscription of a completed checkout"):
-            subscription = (await provider.client.v1.subscriptions.retrieve_async(subject.subscription_id)).to_dict()
-    try:
-        facts = events.event_facts(event_type, obj, provider.prices(catalog), catalog, subscription)
-    except events.UnmappedPrice as exc:
-        logger.error("Stripe event %s: %s", event_id, exc, extra=log)
-        raise ApiError(422, str(exc), {"eventId": event_id}) from exc
-    if not facts:
-        return "ignored", {"organization": organization}
-    try:
-        applied = await apply_facts(
-            provider.kube,
-            organization,
-            facts,
-            created=created,
-            guard=about_this_subscription(subject.subscription_id, facts),
-        )
-    except OrganizationNotFound:
-        logger.warning(
-            "Stripe event %s is about organization %s, which does not exist", event_id, organization, extra=log
-        )
-        return "unknown_organization", {"organization": organization}
-    except KubernetesUnavailable as exc:
-        logger.error("Stripe event %s not applied: %s", event_id, exc, extra=log)
-        raise ApiError(
-            503, "the Kubernetes API failed; nothing was written (Stripe will retry)", {"eventId": event_id}
-        ) from exc
-    if not applied.changes:
-        logger.info(
-            "Stripe event %s changes nothing for %s (duplicate, older or no-op)", event_id, organization, extra=log
-        )
-        return "unchanged", {"organization": organization}
-    logger.info(
-        "Stripe event %s applied to %s: %s",
-        event_id,
-        organization,
-        ", ".join(f"{key.removeprefix(ann.PREFIX)}={value}" for key, value in applied.changes.items()),
-        extra=log,
-    )
-    return "applied", {"organization": organization, "changes": applied.changes}
+    def failed(self, delivery: EventDelivery, problem: KubernetesUnavailable) -> Response:
+        logger.error("Stripe event %s not applied: %s", delivery.event_id, problem, extra=delivery.log)
+        message = "the Kubernetes API failed; nothing was written (Stripe will retry)"
+        return error_response(503, message, {"eventId": delivery.event_id})

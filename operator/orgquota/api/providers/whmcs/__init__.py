@@ -2,11 +2,42 @@
 
 WHMCS is the billing system; the page only links to its client area. The module calls this API on
 each service event; the call is verified (`signature`), read (`calls`) and applied to the
-Organization through the one state machine and the one annotation writer.
+Organization through the one webhook pipeline, state machine and annotation writer.
 """
 
 from __future__ import annotations
 
-from orgquota.api.providers.whmcs.routes import router
+from collections.abc import Mapping
+from typing import ClassVar, Final
 
-__all__ = ["router"]
+from pydantic import AnyHttpUrl, SecretStr
+
+from orgquota.api.providers.interface import BillingProvider, Features, ProviderSettings
+from orgquota.api.providers.whmcs.webhook import WhmcsWebhook
+
+
+class WhmcsSettings(ProviderSettings):
+    ENVIRONMENT: ClassVar[Mapping[str, str]] = {
+        "webhook_secret": "WHMCS_WEBHOOK_SECRET",
+        "client_area_url": "WHMCS_CLIENT_AREA_URL",
+    }
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"webhook_secret"})
+
+    webhook_secret: SecretStr
+    """the secret the module signs its calls with"""
+    client_area_url: AnyHttpUrl | None = None
+    """where people manage their WHMCS services (the page links there)"""
+
+
+class Whmcs(BillingProvider[WhmcsSettings]):
+    Settings = WhmcsSettings
+
+    def features(self) -> Features:
+        url = self.settings.client_area_url
+        return Features(webhooks=True, external_billing_url=str(url) if url else None)
+
+    def webhook(self) -> WhmcsWebhook:
+        return WhmcsWebhook(self.settings.webhook_secret.get_secret_value().encode(), self.context.cluster)
+
+
+PROVIDER: Final = Whmcs

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from orgquota.api.envelope import ApiError
 from orgquota.core import annotations as ann
 from orgquota.core.annotations import MAX_ADDON_QUANTITY, AddonRequest, parse_addons
 from orgquota.core.billing_facts import BillingFact, Ended, PlanChanged, Renewed, Subscribed, Terminated
@@ -42,14 +43,11 @@ WRITES_PLAN: Final = frozenset({Action.ACTIVATE, Action.UNSUSPEND, Action.CHANGE
 """actions whose planId becomes the organization's plan (so it must be a catalog plan)"""
 
 
-class CallRejected(Exception):
-    """A call that cannot be applied: answered with `status` (400 for the body), naming the problem."""
+class CallRejected(ApiError):
+    """A call that cannot be applied: answered 400, naming the problem."""
 
-    def __init__(self, message: str, details: dict[str, Any], status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-        self.status = status
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        super().__init__(400, message, details)
 
 
 @dataclass(frozen=True)

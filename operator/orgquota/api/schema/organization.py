@@ -1,0 +1,121 @@
+"""An organization's answers: `/organization-subscription`, `/quota-usage`, `/quota-status`, `/simulate-downgrade`.
+
+Figures for people are numbers (cores, GiB, counts); limits are what the operator enforces
+(the HRQ's hard, per-project overhead included), null when no quota applies.
+"""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime
+
+from orgquota.api.schema.catalog import Resources
+from orgquota.api.schema.envelope import AnswerModel
+from orgquota.core.desired import Mode
+
+
+class AddonQuantity(AnswerModel):
+    addonId: str
+    quantity: int
+
+
+class MonthlyCost(AnswerModel):
+    plan: float
+    addons: float
+    total: float
+    currency: str
+    """the plan's currency"""
+
+
+class Figure(AnswerModel):
+    used: float
+    limit: float | None
+
+
+class Count(AnswerModel):
+    used: int
+    limit: int | None
+
+
+class SubscriptionUsage(AnswerModel):
+    cpu: Figure
+    """cores"""
+    memory: Figure
+    """GiB"""
+    storage: Figure
+    """GiB"""
+    pods: Figure
+    publicIPv4: Count
+    """public IPv4 addresses (EIPs) in the organization's namespaces"""
+
+
+class Subscription(AnswerModel):
+    organization: str
+    planId: str | None
+    planName: str | None
+    status: str | None
+    """the subscription annotation as written (`active`, `trialing`, `canceling`, `past_due`, `suspended`,
+    `canceled`); `active` when a plan is set without it; null without a plan"""
+    mode: Mode
+    """what the operator enforces"""
+    ready: bool
+    since: AwareDatetime | None
+    """when the quota last changed state, else when the organization was created"""
+    providerSubscriptionId: str | None
+    providerCustomerId: str | None
+    addons: list[AddonQuantity]
+    """the add-ons the catalog grants (unknown or disabled ones are left out)"""
+    resources: Resources | None
+    """what was sold (plan + add-ons, no overhead); null without a known plan"""
+    monthlyCost: MonthlyCost | None
+    """null without a known plan"""
+    usage: SubscriptionUsage
+
+
+class Share(AnswerModel):
+    used: float
+    limit: float | None
+    percent: float | None
+    """used / limit in percent (one decimal); null without a limit, or with a limit of 0 exceeded"""
+
+
+class QuotaUsage(AnswerModel):
+    cpu: Share
+    """cores"""
+    memory: Share
+    """GiB"""
+    storage: Share
+    """GiB"""
+    pods: Share
+    loadBalancers: Share
+    publicIPv4: Share
+    lastUpdated: AwareDatetime | None
+    """when the operator last recorded the usage"""
+
+
+class QuotaStatus(AnswerModel):
+    quotaEnforced: bool
+    planId: str | None
+    mode: Mode
+    hrqExists: bool
+    limitRangeExists: bool
+    ready: bool
+    reason: str
+    """the QuotaReady condition's reason (e.g. `Applied`, `NoPlan`, `Suspended`)"""
+    message: str
+    overQuota: list[str]
+    """resources whose usage exceeds the enforced limit (`cpu`, `memory`, `pods`, `publicIPv4`, ...)"""
+
+
+class Violation(AnswerModel):
+    resource: str
+    """an HRQ resource (`requests.cpu`, `pods`, ...) or `publicIPv4`"""
+    used: str
+    """a Kubernetes quantity"""
+    newLimit: str
+    """a Kubernetes quantity"""
+
+
+class Simulation(AnswerModel):
+    fits: bool
+    """whether current usage fits the quota the plan (and add-ons) would get"""
+    violations: list[Violation]

@@ -1,0 +1,1 @@
+"""Provider packages the tests add to `orgquota.api.providers` (see test_provider_interface.py)."""
