@@ -74,6 +74,9 @@ bench: venv
 # Billing API benchmark: p50/p99 and req/s of its busiest reads at 1/16/64 clients beside the framework's
 # bound, apiserver requests per API request, RSS; prints figures (bench/billing_api.py).
 #   make bench-api BENCH_API_ARGS='--orgs 1000 --seconds 5'
+# With --history: /forecast and /usage-history over a real Prometheus holding N organizations' backfilled
+# series, Prometheus's memory and disk (bench/history_api.py).
+#   make bench-api BENCH_API_ARGS='--history --orgs 1000 10000 --days 30'
 .PHONY: bench-api
 bench-api: venv
 	$(BIN)/python -m bench.billing_api $(BENCH_API_ARGS)

@@ -79,14 +79,20 @@ async def populate(kubeconfig: Path, orgs: int) -> list[str]:
     return names
 
 
-def constant_server(port: int, bodies_file: Path) -> None:
-    """The framework's bound: the same FastAPI + uvicorn configuration, answering constant bodies."""
+def serve(app: Any, port: int) -> None:
+    """`app` on uvicorn and uvloop with `orgquota api`'s server configuration."""
     import uvicorn
     import uvloop
-    from fastapi import FastAPI
-    from fastapi.responses import Response
 
     from orgquota.api.server import server_config
+
+    uvloop.run(uvicorn.Server(server_config(app, "127.0.0.1", port)).serve())
+
+
+def constant_server(port: int, bodies_file: Path) -> None:
+    """The framework's bound: the same FastAPI + uvicorn configuration, answering constant bodies."""
+    from fastapi import FastAPI
+    from fastapi.responses import Response
 
     bodies: dict[str, str] = json.loads(bodies_file.read_text())
     app = FastAPI()
@@ -97,23 +103,45 @@ def constant_server(port: int, bodies_file: Path) -> None:
             return Response(data, media_type="application/json")
 
         app.add_api_route("/api/billing" + route, constant, methods=["GET"])
-    uvloop.run(uvicorn.Server(server_config(app, "127.0.0.1", port)).serve())
+    serve(app, port)
 
 
-async def first_requests(url: str, tokens: Sequence[str], clients: int = 16) -> float:
-    """One request per token (each organization's first: its token checked, its answer built); req/s."""
+async def timed(session: aiohttp.ClientSession, url: str, token: str, latencies: list[float] | None) -> int:
+    """One GET with `token`, its latency appended to `latencies` (unless None); 1 if it failed, else 0."""
+    start = time.perf_counter()
+    async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
+        await response.read()
+        failed = response.status != 200
+    if latencies is not None:
+        latencies.append(time.perf_counter() - start)
+    return int(failed)
+
+
+def summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, float]:
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
+        "errors": errors,
+    }
+
+
+async def first_requests(url: str, tokens: Sequence[str], clients: int = 16) -> dict[str, float]:
+    """One request per token (each organization's first: its token checked, its answer built); req/s, latency."""
     queue = list(tokens)
+    latencies: list[float] = []
+    errors = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
 
         async def client() -> None:
+            nonlocal errors
             while queue:
-                token = queue.pop()
-                async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
-                    await response.read()
+                errors += await timed(session, url, queue.pop(), latencies)
 
         start = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
-        return len(tokens) / (time.perf_counter() - start)
+        return summary(latencies, time.perf_counter() - start, errors)
 
 
 async def load(url: str, tokens: Sequence[str], clients: int, seconds: float) -> dict[str, float]:
@@ -126,27 +154,13 @@ async def load(url: str, tokens: Sequence[str], clients: int, seconds: float) ->
         async def client(until: float, record: bool) -> None:
             nonlocal errors
             while time.perf_counter() < until:
-                headers = {"Authorization": f"Bearer {random.choice(tokens)}"}
-                start = time.perf_counter()
-                async with session.get(url, headers=headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        errors += 1
-                if record:
-                    latencies.append(time.perf_counter() - start)
+                errors += await timed(session, url, random.choice(tokens), latencies if record else None)
 
         warm = time.perf_counter() + 1.0
         await asyncio.gather(*(client(warm, False) for _ in range(clients)))
         start = time.perf_counter()
         await asyncio.gather(*(client(start + seconds, True) for _ in range(clients)))
-        elapsed = time.perf_counter() - start
-    latencies.sort()
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
-        "errors": errors,
-    }
+        return summary(latencies, time.perf_counter() - start, errors)
 
 
 def apiserver_requests(cluster: Cluster) -> float:
@@ -182,7 +196,13 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else argv
+    if "--history" in argv:  # the usage-history routes over Prometheus, with options of their own
+        from bench import history_api
+
+        history_api.main([arg for arg in argv if arg != "--history"])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="--history: bench/history_api.py")
     parser.add_argument("--orgs", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per scenario")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 16, 64])
@@ -240,7 +260,7 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
         wait_http(f"http://127.0.0.1:{constant_port}/api/billing/quota-usage", constant, constant_log)
         rows = []
         for route in ROUTES:
-            cold = asyncio.run(first_requests(base + route, tokens))
+            cold = asyncio.run(first_requests(base + route, tokens))["rps"]
             log(f"{route}: first request of each of {len(tokens)} organizations, 16 clients: {cold:.0f} req/s")
             for n in clients:
                 before = apiserver_requests(cluster)
@@ -253,11 +273,15 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
                 log(f"{route} x{n}: {measured['rps']:.0f} req/s (bound {bound['rps']:.0f})")
         print_table(rows, rss_mb(api.pid), len(names), access_log)
     finally:
-        for proc in (api, constant):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=15)
+        stop(api, constant)
         issuer.close()
+
+
+def stop(*procs: subprocess.Popen[bytes] | None) -> None:
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=15)
 
 
 def fetch_body(url: str, token: str) -> str:

@@ -24,6 +24,8 @@ class FakePrometheus:
         self.series: dict[tuple[str, str, str], SeriesFunction] = {}
         """(metric, organization, resource) -> value at a unix time (None: no sample)"""
         self.queries: list[str] = []
+        self.encodings: list[str | None] = []
+        """each request's Accept-Encoding"""
         self.delay = 0.0
         self.fail = ""
         fake = self
@@ -32,6 +34,7 @@ class FakePrometheus:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                fake.encodings.append(self.headers.get("Accept-Encoding"))
                 time.sleep(fake.delay)
                 body = fake.answer(self.path, form)
                 raw = json.dumps(body).encode()

@@ -19,6 +19,7 @@ from orgquota.api.docs_page import mount_docs
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
 from orgquota.api.guard import RequestGuard
 from orgquota.api.history import routes as history
+from orgquota.api.history.daily_maxima import DailyMaxima
 from orgquota.api.history.prometheus import Prometheus
 from orgquota.api.keys import KeySet
 from orgquota.api.metrics import ObservedRequests, metrics_endpoint
@@ -42,6 +43,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
         app.state.http = aiohttp.ClientSession(trust_env=True)
         if settings.prometheus_url is not None:
             app.state.prometheus = Prometheus(str(settings.prometheus_url), app.state.http)
+            app.state.daily_maxima = DailyMaxima(app.state.prometheus)
         informers = asyncio.create_task(cluster.run(), name="informers") if watch else None
         fetch = asyncio.create_task(keys.refresh(), name="first key fetch")
         try:

@@ -4,13 +4,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import pytest
 from fastapi.testclient import TestClient
 
 from orgquota.api.cluster import Cluster
+from orgquota.api.history.daily_maxima import DailyMaxima, Points
+from orgquota.api.history.prometheus import Prometheus
 from orgquota.core.timestamps import parse_rfc3339
 from tests.support.envelope import assert_error
 from tests.support.fake_prometheus import FakePrometheus
@@ -28,8 +32,11 @@ def test_usage_history_in_cores_with_the_limit(history_client: TestClient, admin
     assert {value for _, value in body["limit"]} == {10.3}
 
 
-def test_forecast_gives_the_date_arithmetic_gives(history_client: TestClient, admin: dict[str, str]) -> None:
+def test_forecast_gives_the_date_arithmetic_gives(
+    history_client: TestClient, prometheus: FakePrometheus, admin: dict[str, str]
+) -> None:
     body = history_client.get(f"{API}/forecast", headers=admin).json()["data"]
+    assert prometheus.encodings == ["identity"]  # gzip costs Prometheus more CPU than the query itself
     cpu = body["resources"]["cpu"]
     assert (body["windowDays"], cpu["unit"], cpu["used"], cpu["limit"], cpu["enoughHistory"]) == (
         30,
@@ -104,3 +111,36 @@ def test_without_prometheus_the_routes_are_503_and_config_says_so(client: TestCl
 
 def test_history_is_for_org_admins(history_client: TestClient, project_user: dict[str, str]) -> None:
     assert history_client.get(f"{API}/forecast", headers=project_user).status_code == 403
+
+
+def read_daily_maxima(
+    prometheus: FakePrometheus, asked: list[tuple[str, datetime]], capacity: int
+) -> list[dict[str, Points]]:
+    async def read() -> list[dict[str, Points]]:
+        async with aiohttp.ClientSession() as session:
+            daily = DailyMaxima(Prometheus(prometheus.url, session), capacity)
+            return [{r: list(points) for r, points in (await daily.of(org, now)).items()} for org, now in asked]
+
+    return asyncio.run(read())
+
+
+def test_daily_maxima_are_read_once_a_day(prometheus: FakePrometheus) -> None:
+    """Ended days do not change: the forecast and the advice of a day ask Prometheus once."""
+    noon = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    answers = read_daily_maxima(prometheus, [("acme", noon), ("acme", noon + timedelta(hours=11))], capacity=10)
+    assert answers[0] == answers[1]
+    assert len(answers[0]["cpu"]) == 30
+    assert len(prometheus.queries) == 1
+
+
+def test_daily_maxima_are_read_again_the_next_day_and_not_kept_while_it_settles(prometheus: FakePrometheus) -> None:
+    midnight = datetime(2026, 12, 3, tzinfo=UTC)
+    times = [midnight - timedelta(hours=1), midnight + timedelta(minutes=5), midnight + timedelta(minutes=9)]
+    read_daily_maxima(prometheus, [("acme", at) for at in times], capacity=10)
+    assert len(prometheus.queries) == 3
+
+
+def test_daily_maxima_keep_the_organizations_asked_last(prometheus: FakePrometheus) -> None:
+    noon = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    read_daily_maxima(prometheus, [("acme", noon), ("other", noon), ("other", noon), ("acme", noon)], capacity=1)
+    assert len(prometheus.queries) == 3

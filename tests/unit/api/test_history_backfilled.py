@@ -16,8 +16,10 @@ from fastapi.testclient import TestClient
 
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
+from orgquota.api.history.daily_maxima import daily_maxima_query
 from orgquota.api.settings import ApiSettings
 from orgquota.core.annotations import PREFIX
+from orgquota.core.forecast import daily_maxima
 from orgquota.core.timestamps import parse_rfc3339
 from tests.support.api_cluster import CATALOG_TEXT, catalog_configmap, hnc_namespace, organization
 from tests.support.oidc import Issuer, bearer
@@ -109,3 +111,16 @@ def test_growing_is_advised_to_move_before_it_runs_out(client: TestClient, issue
     suggestion = client.get(f"{API}/recommendations", headers=admin_of(issuer, "growing")).json()["data"]["suggestion"]
     assert suggestion["kind"] in ("upgrade", "addon"), suggestion
     assert suggestion["simulate"]["fits"] is True
+
+
+def test_prometheus_gives_each_days_maximum(history: History) -> None:
+    """The forecast's query answers, day by day, the largest of the samples themselves (spikes included)."""
+    now = datetime.now(UTC)
+    query, start, end, step = daily_maxima_query("noisy", now)
+    data = history.prometheus.query(
+        "/api/v1/query_range", query=query, start=repr(start), end=repr(end), step=str(step)
+    )
+    (cpu,) = [series["values"] for series in data["result"] if series["metric"]["resource"] == "cpu"]
+    answered = daily_maxima([(float(at), float(value)) for at, value in cpu], now)
+    assert len(answered) == 30
+    assert answered == daily_maxima(history.find(USED, "noisy").samples, now)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, Final
 
-from orgquota.api.numbers import GIB, Number, number, parsed
+from orgquota.api.numbers import DIGITS, GIB, Number, number, parsed
 from orgquota.api.organization import OrgFacts
 from orgquota.core.advice import RESOURCES
 from orgquota.core.forecast import ResourceForecast
@@ -17,11 +17,14 @@ from orgquota.core.timestamps import format_rfc3339
 
 
 def _as_is(value: float | Fraction) -> Number:
-    return number(Fraction(value))
+    """What `number` shows; Prometheus's floats without a Fraction each (a history has thousands of them)."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, DIGITS)
+    return number(value)
 
 
 def _gib(value: float | Fraction) -> Number:
-    return number(Fraction(value) / GIB)
+    return _as_is(value / GIB)  # exact for a float too: GIB is a power of two
 
 
 RESOURCE_UNITS: Final[dict[str, tuple[str, Callable[[float | Fraction], Number]]]] = {
@@ -33,6 +36,16 @@ RESOURCE_UNITS: Final[dict[str, tuple[str, Callable[[float | Fraction], Number]]
     "public_ipv4": ("count", _as_is),
 }
 assert set(RESOURCE_UNITS) == set(RESOURCES)
+
+
+USED: Final = "orgquota_organization_quota_used"
+HARD: Final = "orgquota_organization_quota_hard"
+
+
+def one_series(query: str) -> str:
+    """One series per organization and resource: after a failover the same figures also come from
+    the new leader's `instance`, and while both are fresh they agree, so the larger is the figure."""
+    return f"max by (organization, resource) ({query})"
 
 
 def promql_label(value: str) -> str:

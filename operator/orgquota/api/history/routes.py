@@ -8,15 +8,17 @@ come from the API's own informers (what HNC counts now), the past from Prometheu
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
-from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus, Series
-from orgquota.api.history.resources import RESOURCE_UNITS, current, in_units, promql_label
+from orgquota.api.history.daily_maxima import DailyMaxima
+from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus
+from orgquota.api.history.resources import HARD, RESOURCE_UNITS, USED, current, in_units, one_series, promql_label
 from orgquota.api.numbers import price
 from orgquota.api.organization import OrgFacts, fit_answer, simulate
 from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
@@ -30,17 +32,7 @@ from orgquota.core.history_window import WindowError, history_window
 from orgquota.core.timestamps import format_rfc3339
 
 router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-USED: Final = "orgquota_organization_quota_used"
-HARD: Final = "orgquota_organization_quota_hard"
-FORECAST_STEP: Final = 3600
-"""hourly maxima: exact daily maxima for the forecast in 24 x 31 points a series (and each point of a
-history is the largest value of its step, so a peak between two points is never lost)"""
-
-
-def one_series(query: str) -> str:
-    """One series per organization and resource: after a failover the same figures also come from
-    the new leader's `instance`, and while both are fresh they agree, so the larger is the figure."""
-    return f"max by (organization, resource) ({query})"
+T = TypeVar("T")
 
 
 def prometheus_of(request: Request) -> Prometheus:
@@ -55,12 +47,11 @@ def facts_of(request: Request, caller: OrgAdmin) -> OrgFacts:
     return OrgFacts(request.app.state.cluster, caller.org, settings.quota)
 
 
-async def asked(query: Any) -> list[Series]:
+async def asked(query: Awaitable[T]) -> T:
     try:
-        result: list[Series] = await query
+        return await query
     except HistoryUnavailable as exc:
         raise ApiError(503, f"usage history is unavailable: {exc}", {"feature": "history"}) from exc
-    return result
 
 
 @router.get(
@@ -102,12 +93,15 @@ async def usage_history(
     )
 
 
-async def forecasts(prometheus: Prometheus, facts: OrgFacts, now: datetime) -> dict[str, ResourceForecast]:
-    """Every resource's forecast from 30 days of hourly maxima and its usage and limit now."""
-    end = now.timestamp()
-    query = one_series(f'max_over_time({USED}{{organization="{promql_label(facts.record.name)}"}}[{FORECAST_STEP}s])')
-    history = await asked(prometheus.query_range(query, end - (WINDOW_DAYS + 1) * 86400, end, FORECAST_STEP))
-    by_resource = {series.labels.get("resource", ""): series.points for series in history}
+def daily_maxima_of(request: Request) -> DailyMaxima:
+    prometheus_of(request)  # 503 without PROMETHEUS_URL
+    daily: DailyMaxima = request.app.state.daily_maxima
+    return daily
+
+
+async def forecasts(daily: DailyMaxima, facts: OrgFacts, now: datetime) -> dict[str, ResourceForecast]:
+    """Every resource's forecast from its daily maxima and its usage and limit now."""
+    by_resource = await asked(daily.of(facts.record.name, now))
     return {name: forecast(by_resource.get(name, ()), *current(facts, name), now=now) for name in RESOURCES}
 
 
@@ -117,7 +111,7 @@ async def forecasts(prometheus: Prometheus, facts: OrgFacts, now: datetime) -> d
 async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
     facts = facts_of(request, caller)
     now = datetime.now(UTC)
-    found = await forecasts(prometheus_of(request), facts, now)
+    found = await forecasts(daily_maxima_of(request), facts, now)
     return ok(
         {
             "generatedAt": format_rfc3339(now),
@@ -134,13 +128,13 @@ async def forecast_route(caller: OrgAdmin, request: Request) -> JSONBody:
     summary="A cheaper plan that fits, or the cheapest one that lasts",
 )
 async def recommendations(caller: OrgAdmin, request: Request) -> JSONBody:
-    return ok(await recommendation(prometheus_of(request), facts_of(request, caller), datetime.now(UTC)))
+    return ok(await recommendation(daily_maxima_of(request), facts_of(request, caller), datetime.now(UTC)))
 
 
-async def recommendation(prometheus: Prometheus, facts: OrgFacts, now: datetime) -> dict[str, Any]:
+async def recommendation(daily: DailyMaxima, facts: OrgFacts, now: datetime) -> dict[str, Any]:
     """The advice of §9 for the organization (also what an alert e-mail suggests); ApiError 503 when
     Prometheus cannot be asked."""
-    found = await forecasts(prometheus, facts, now)
+    found = await forecasts(daily, facts, now)
     addons, _ = granted_addons(facts.record.annotations.get(ann.ADDONS), facts.catalog)
     plan_id = facts.plan_id
     suggestion = advise(found, plan_id, addons, facts.catalog, facts.settings)

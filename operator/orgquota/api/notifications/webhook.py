@@ -132,17 +132,17 @@ async def give_back(kube: Kube, organization: str, keys: Sequence[str]) -> None:
 async def advice_for(request: Request, organization: str) -> tuple[dict[str, Any] | None, str]:
     """The advice of /recommendations and the plan's currency; no advice when Prometheus cannot help."""
     settings: ApiSettings = request.app.state.settings
-    prometheus = getattr(request.app.state, "prometheus", None)
+    daily = getattr(request.app.state, "daily_maxima", None)
     try:
         facts = OrgFacts(request.app.state.cluster, organization, settings.quota)
     except ApiError:
         return None, ""
     plan = facts.catalog.plans.get(facts.plan_id or "")
     currency = plan.currency if plan else ""
-    if prometheus is None:
+    if daily is None:
         return None, currency
     try:
-        return await recommendation(prometheus, facts, datetime.now(UTC)), currency
+        return await recommendation(daily, facts, datetime.now(UTC)), currency
     except ApiError as exc:
         logger.warning("alert mail for %s goes without advice: %s", organization, exc.message)
         return None, currency
