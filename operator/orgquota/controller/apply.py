@@ -50,10 +50,14 @@ class QuotaWriter:
                 await self._delete(view, "hrq", HRQ, manifests.HRQ_NAME, HRQ_KIND, changes)
             return None
         labels = manifests.managed_labels(desired.plan_id)
-        body = manifests.hrq_manifest(desired.hard, labels, manifests.owner_reference(view.name, view.uid))
         try:
             current, verb, before = await self._write(
-                view, "hrq", HRQ, manifests.HRQ_NAME, body, lambda obj: manifests.hard_patch(obj, desired.hard, labels)
+                view,
+                "hrq",
+                HRQ,
+                manifests.HRQ_NAME,
+                lambda: manifests.hrq_manifest(desired.hard, labels, manifests.owner_reference(view.name, view.uid)),
+                lambda obj: manifests.hard_patch(obj, desired.hard, labels),
             )
         except KubeError as exc:
             if exc.status == 404:
@@ -88,13 +92,12 @@ class QuotaWriter:
             return None
         items = desired.limit_range
         labels = manifests.managed_labels(desired.plan_id)
-        body = manifests.limit_range_manifest(items, labels, manifests.owner_reference(view.name, view.uid))
         current, verb, _ = await self._write(
             view,
             "lr",
             LIMIT_RANGE,
             manifests.LIMIT_RANGE_NAME,
-            body,
+            lambda: manifests.limit_range_manifest(items, labels, manifests.owner_reference(view.name, view.uid)),
             lambda obj: manifests.limit_range_patch(obj, items, labels),
         )
         if not manifests.is_managed(current):  # it was someone else's after all (the watch had not said yet)
@@ -112,17 +115,18 @@ class QuotaWriter:
         slot: Slot,
         resource: Resource,
         name: str,
-        body: dict[str, Any],
+        body_of: Callable[[], dict[str, Any]],
         patch_of: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
-        """Create `body`, or patch what is cached into it; (the object now, what was done, the object before)."""
+        """Create `body_of()`, or patch what is cached into it; (the object now, what was done, the object
+        before). The whole manifest is built only for a create: most reconciles patch or write nothing."""
         actual = self._cache.get(view.namespace, slot)
         path = resource.path(view.namespace, name)
         current: dict[str, Any]
         verb = ""
         if actual is None:
             try:
-                current, verb = await self._kube.create(resource.path(view.namespace), body), "created"
+                current, verb = await self._kube.create(resource.path(view.namespace), body_of()), "created"
             except KubeError as exc:
                 if exc.status != 409:
                     raise
@@ -139,7 +143,7 @@ class QuotaWriter:
             except KubeError as exc:
                 if exc.status != 404:
                     raise
-                current, verb = await self._kube.create(resource.path(view.namespace), body), "created"
+                current, verb = await self._kube.create(resource.path(view.namespace), body_of()), "created"
         self._cache.put(view.namespace, slot, current)
         return current, verb, actual
 
