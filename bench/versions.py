@@ -125,7 +125,7 @@ async def compare(args: argparse.Namespace, builds: dict[str, str]) -> dict[str,
             await hrqs.stop()
             await limit_ranges.stop()
     report["median"] = {
-        name: {key: statistics.median(r[key] for r in rounds) for key in FIGURES}
+        name: {key: round(statistics.median(r[key] for r in rounds), 2) for key in FIGURES}
         for name, rounds in report["rounds"].items()
         if rounds
     }
