@@ -58,17 +58,19 @@ class Watcher:
             if response.status != 200:
                 raise RuntimeError(f"watch {self.path}: {response.status} {await response.read()!r}")
             self._connected.set()
-            async for line in response.response.content:
-                event = json.loads(line)
-                if event["type"] == "ERROR":  # 410 Gone: start over from the current state
-                    resource_version = ""
-                    break
-                obj = event["object"]
-                resource_version = obj["metadata"]["resourceVersion"]
-                if event["type"] == "BOOKMARK":
-                    continue
-                self._observe(event["type"], obj)
-            response.response.release()
+            try:
+                async for line in response.response.content:
+                    event = json.loads(line)
+                    if event["type"] == "ERROR":  # 410 Gone: start over from the current state
+                        resource_version = ""
+                        break
+                    obj = event["object"]
+                    resource_version = obj["metadata"]["resourceVersion"]
+                    if event["type"] == "BOOKMARK":
+                        continue
+                    self._observe(event["type"], obj)
+            finally:  # also when stopped: else each stopped watch keeps one of the pool's connections
+                response.response.release()
 
     def _observe(self, kind: str, obj: Manifest) -> None:
         now = time.monotonic()

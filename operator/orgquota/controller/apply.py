@@ -50,7 +50,6 @@ class QuotaWriter:
                 await self._delete(view, "hrq", HRQ, manifests.HRQ_NAME, HRQ_KIND, changes)
             return None
         labels = manifests.managed_labels(desired.plan_id)
-        body = manifests.hrq_manifest(desired.hard, labels, manifests.owner_reference(view.name, view.uid))
         try:
             current, verb, before = await write_object(
                 self._kube,
@@ -59,7 +58,7 @@ class QuotaWriter:
                 "hrq",
                 HRQ,
                 manifests.HRQ_NAME,
-                body,
+                lambda: manifests.hrq_manifest(desired.hard, labels, manifests.owner_reference(view.name, view.uid)),
                 lambda obj: manifests.hard_patch(obj, desired.hard, labels),
             )
         except KubeError as exc:
@@ -92,7 +91,6 @@ class QuotaWriter:
             return None
         items = desired.limit_range
         labels = manifests.managed_labels(desired.plan_id)
-        body = manifests.limit_range_manifest(items, labels, manifests.owner_reference(view.name, view.uid))
         current, verb, _ = await write_object(
             self._kube,
             self._cache,
@@ -100,7 +98,7 @@ class QuotaWriter:
             "lr",
             LIMIT_RANGE,
             manifests.LIMIT_RANGE_NAME,
-            body,
+            lambda: manifests.limit_range_manifest(items, labels, manifests.owner_reference(view.name, view.uid)),
             lambda obj: manifests.limit_range_patch(obj, items, labels),
         )
         if not manifests.is_managed(current):  # it was someone else's after all (the watch had not said yet)
@@ -152,17 +150,18 @@ async def write_object(
     slot: Slot,
     resource: Resource,
     name: str,
-    body: dict[str, Any],
+    body_of: Callable[[], dict[str, Any]],
     patch_of: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
-    """Create `body`, or patch what is cached into it; (the object now, what was done, the object before)."""
+    """Create `body_of()`, or patch what is cached into it; (the object now, what was done, the object
+    before). The whole manifest is built only for a create: most reconciles patch or write nothing."""
     actual = cache.get(namespace, slot)
     path = resource.path(namespace, name)
     current: dict[str, Any]
     verb = ""
     if actual is None:
         try:
-            current, verb = await kube.create(resource.path(namespace), body), "created"
+            current, verb = await kube.create(resource.path(namespace), body_of()), "created"
         except KubeError as exc:
             if exc.status != 409:
                 raise
@@ -179,6 +178,6 @@ async def write_object(
         except KubeError as exc:
             if exc.status != 404:
                 raise
-            current, verb = await kube.create(resource.path(namespace), body), "created"
+            current, verb = await kube.create(resource.path(namespace), body_of()), "created"
     cache.put(namespace, slot, current)
     return current, verb, actual

@@ -176,7 +176,7 @@ class ProjectCaps:
                 SLOT,
                 HRQ,
                 CAP_NAME,
-                cap_manifest(cap, labels),
+                lambda: cap_manifest(cap, labels),
                 lambda obj: manifests.hard_patch(obj, cap.hard, labels),
             )
         except KubeError as exc:
