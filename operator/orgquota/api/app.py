@@ -41,8 +41,9 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.http = aiohttp.ClientSession(trust_env=True)
+        app.state.history_http = aiohttp.ClientSession()  # its proxy is found once, not per query
         if settings.prometheus_url is not None:
-            app.state.prometheus = Prometheus(str(settings.prometheus_url), app.state.http)
+            app.state.prometheus = Prometheus(str(settings.prometheus_url), app.state.history_http)
             app.state.daily_maxima = DailyMaxima(app.state.prometheus)
         informers = asyncio.create_task(cluster.run(), name="informers") if watch else None
         fetch = asyncio.create_task(keys.refresh(), name="first key fetch")
@@ -54,6 +55,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
                 informers.cancel()
                 await asyncio.gather(informers, return_exceptions=True)
             await app.state.http.close()
+            await app.state.history_http.close()
 
     app = FastAPI(
         title="orgquota billing API",

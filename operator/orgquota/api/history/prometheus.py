@@ -2,8 +2,9 @@
 
 A query that Prometheus does not answer within the timeout, or answers with an error, raises
 `HistoryUnavailable`: the route answers 503 and nothing else of the API waits on Prometheus.
-No client library: two GET endpoints and their JSON are all that is used, over the aiohttp
-session the API already holds.
+No client library: two endpoints and their JSON are all that is used. The session given must not
+trust the environment: aiohttp would then look the proxy up (reading the environment and .netrc)
+on every query; it is looked up once here instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
+import orjson
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
 TIMEOUT_SECONDS: Final = 2.0
 UNCOMPRESSED: Final = {"Accept-Encoding": "identity"}
@@ -37,6 +41,7 @@ class Prometheus:
         self._base = url.rstrip("/")
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._proxy, self._proxy_auth = _env_proxy(self._base)
 
     async def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
         return await self._ask("query_range", {"query": query, "start": start, "end": end, "step": step})
@@ -48,9 +53,14 @@ class Prometheus:
         form = {key: value if isinstance(value, str) else repr(float(value)) for key, value in params.items()}
         try:
             async with self._session.post(
-                f"{self._base}/api/v1/{endpoint}", data=form, headers=UNCOMPRESSED, timeout=self._timeout
+                f"{self._base}/api/v1/{endpoint}",
+                data=form,
+                headers=UNCOMPRESSED,
+                timeout=self._timeout,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
             ) as response:
-                body = await response.json(content_type=None)
+                body = await response.json(loads=orjson.loads, content_type=None)
         except TimeoutError as exc:
             raise HistoryUnavailable("Prometheus did not answer in time") from exc
         except (aiohttp.ClientError, ValueError) as exc:
@@ -61,7 +71,15 @@ class Prometheus:
         return [_series(item) for item in (body.get("data") or {}).get("result") or []]
 
 
+def _env_proxy(url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    """The proxy that HTTP(S)_PROXY / NO_PROXY (and .netrc) give for `url`, as aiohttp would find it."""
+    try:
+        return get_env_proxy_for_url(URL(url))
+    except LookupError:
+        return None, None
+
+
 def _series(item: Mapping[str, Any]) -> Series:
     raw = item.get("values") or ([item["value"]] if "value" in item else [])
-    points = tuple((float(stamp), value) for stamp, text in raw if math.isfinite(value := float(text)))
+    points = tuple([(float(stamp), value) for stamp, text in raw if math.isfinite(value := float(text))])
     return Series(dict(item.get("metric") or {}), points)

@@ -18,7 +18,16 @@ from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
 from orgquota.api.history.daily_maxima import DailyMaxima
 from orgquota.api.history.prometheus import HistoryUnavailable, Prometheus
-from orgquota.api.history.resources import HARD, RESOURCE_UNITS, USED, current, in_units, one_series, promql_label
+from orgquota.api.history.resources import (
+    HARD,
+    RESOURCE_UNITS,
+    USED,
+    current,
+    in_units,
+    one_series,
+    promql_label,
+    shown_points,
+)
 from orgquota.api.numbers import price
 from orgquota.api.organization import OrgFacts, fit_answer, simulate
 from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
@@ -80,15 +89,15 @@ async def usage_history(
         asked(prometheus.query_range(one_series(f"max_over_time({USED}{selector})"), start, end, seconds)),
         asked(prometheus.query_range(one_series(f"max_over_time({HARD}{selector})"), start, end, seconds)),
     )
-    unit, shown = RESOURCE_UNITS[resource]
+    unit, _ = RESOURCE_UNITS[resource]
     return ok(
         {
             "resource": resource,
             "unit": unit,
             "range": f"{int(window.range.total_seconds())}s",
             "step": f"{seconds}s",
-            "used": [[int(at), shown(value)] for series in used[:1] for at, value in series.points],
-            "limit": [[int(at), shown(value)] for series in hard[:1] for at, value in series.points],
+            "used": shown_points(resource, used[0].points) if used else [],
+            "limit": shown_points(resource, hard[0].points) if hard else [],
         }
     )
 
