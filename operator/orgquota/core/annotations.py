@@ -27,6 +27,9 @@ BUDGET: Final = PREFIX + "budget"
 NOTIFY: Final = PREFIX + "notify"
 NOTIFIED: Final = PREFIX + "notified"
 APPLIED_CALLS: Final = PREFIX + "applied-calls"
+CHECKOUT_SESSION: Final = PREFIX + "checkout-session"
+"""the Stripe Checkout Session the billing API last created for the organization: the one a first
+subscription may come from (binding, see `api.providers.stripe.binding`)"""
 
 READ_BY_BILLING: Final = frozenset(
     PREFIX + name
@@ -38,6 +41,7 @@ READ_BY_BILLING: Final = frozenset(
         "notify",
         "notified",
         "applied-calls",
+        "checkout-session",
     )
 )
 """Written by billing providers and the billing API (notification addresses, alerts already mailed) for

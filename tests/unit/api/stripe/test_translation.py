@@ -108,7 +108,7 @@ def test_whom_an_event_is_about() -> None:
     assert subject("customer.subscription.updated", sub()) == Subject("acme", "sub_1")
     assert subject(
         "checkout.session.completed", {**checkout_session("cs_1", "sub_1", "acme"), "metadata": {}}
-    ) == Subject("acme", "sub_1")
+    ) == Subject("acme", "sub_1", "cs_1")
     assert subject("invoice.payment_failed", invoice("sub_1", "acme")) == Subject("acme", "sub_1")
     old_shape = {"subscription": {"id": "sub_2", "metadata": {"organization": "beta"}}}
     assert subject("invoice.payment_failed", old_shape) == Subject("beta", "sub_2")

@@ -151,6 +151,7 @@ def test_payment_failed_is_past_due(client: TestClient, orgs: FakeKube) -> None:
 
 
 def test_a_new_subscription_writes_plan_addons_and_ids(client: TestClient, orgs: FakeKube) -> None:
+    orgs.annotate("beta", {PREFIX + "provider-customer-id": "cus_b"})  # beta's customer, of an earlier subscription
     body = event(
         "customer.subscription.created",
         subscription("sub_new", [("price_dev_pool", 1), ("price_turbo_x1", 3)], organization="beta", customer="cus_b"),
@@ -170,6 +171,7 @@ def test_a_new_subscription_writes_plan_addons_and_ids(client: TestClient, orgs:
 
 
 def test_a_completed_checkout_reads_its_subscription_from_stripe(client: TestClient, orgs: FakeKube) -> None:
+    orgs.annotate("beta", {PREFIX + "checkout-session": "cs_test_1"})  # the session this API created for beta
     body = event("checkout.session.completed", checkout_session("cs_test_1", "sub_from_checkout", "beta"), T0)
     answer = assert_data(post(client, body))
     annotations = orgs.annotations("beta")

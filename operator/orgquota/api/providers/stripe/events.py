@@ -43,6 +43,8 @@ class Subject:
 
     organization: str | None
     subscription_id: str | None
+    session_id: str | None = None
+    """the Checkout Session, when the event is its completion"""
 
 
 def object_id(value: Any) -> str | None:
@@ -77,7 +79,7 @@ def subject(event_type: str, obj: Mapping[str, Any]) -> Subject:
         organization = _metadata_organization(obj) or (
             reference.strip() or None if isinstance(reference, str) else None
         )
-        return Subject(organization, object_id(obj.get("subscription")))
+        return Subject(organization, object_id(obj.get("subscription")), object_id(obj))
     if event_type in SUBSCRIPTION_CHANGED or event_type == SUBSCRIPTION_DELETED:
         return Subject(_metadata_organization(obj), object_id(obj))
     subscription_id, organization = _invoice_subscription(obj)
