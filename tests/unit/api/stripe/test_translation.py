@@ -71,7 +71,7 @@ def sub(status: str = "active", cancel: bool = False, items: list[tuple[str, int
         ("active", True, [PRO, CancelRequested()]),
         ("trialing", False, [Subscribed(**{**PRO.__dict__, "trialing": True})]),
         ("past_due", False, [PRO, PaymentFailed()]),
-        ("unpaid", True, [PRO, PaymentFailed()]),
+        ("unpaid", True, [Ended()]),  # every retry failed: the end of payment, not a plan kept forever
         ("canceled", False, [Ended()]),
         ("incomplete_expired", False, [Ended()]),
         ("paused", False, [Ended()]),

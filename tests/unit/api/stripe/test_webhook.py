@@ -224,3 +224,13 @@ def test_a_price_change_is_a_plan_change_and_an_item_change_is_an_addon_change(
         PREFIX + "provider-event-created": str(T0),
     }
     assert orgs.annotations("acme")[PREFIX + "subscription"] == "active"
+
+
+def test_unpaid_is_the_end_of_payment_and_starts_the_grace_clock(client: TestClient, orgs: FakeKube) -> None:
+    """Every retry failed and Stripe marked the subscription unpaid (it sends no deletion then)."""
+    changes = assert_data(post(client, updated(T0, status="unpaid")))["changes"]
+    assert changes[PREFIX + "subscription"] == "suspended"
+    assert changes[PREFIX + "suspended-at"].endswith("Z")
+    paid = assert_data(post(client, updated(T0 + 60)))["changes"]  # the open invoice paid: active again
+    assert paid[PREFIX + "subscription"] == "active"
+    assert paid[PREFIX + "suspended-at"] is None

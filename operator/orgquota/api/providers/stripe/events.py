@@ -26,10 +26,12 @@ HANDLED: Final = (
     frozenset({CHECKOUT_COMPLETED, SUBSCRIPTION_DELETED, PAYMENT_FAILED, INVOICE_PAID}) | SUBSCRIPTION_CHANGED
 )
 
-LIVE_STATUSES: Final = frozenset({"active", "trialing", "past_due", "unpaid"})
-"""a subscription in these states gives the whole plan (unpaid: Stripe stopped retrying, kept as past_due)"""
-ENDED_STATUSES: Final = frozenset({"canceled", "incomplete_expired", "paused"})
-"""over, or paused without payment: the organization is ended (suspended, or canceled if it asked)"""
+LIVE_STATUSES: Final = frozenset({"active", "trialing", "past_due"})
+"""a subscription in these states gives the whole plan (past_due: Stripe is still retrying the payment)"""
+ENDED_STATUSES: Final = frozenset({"canceled", "incomplete_expired", "paused", "unpaid"})
+"""over, or without payment: the organization is ended (suspended, or canceled if it asked). `unpaid` is
+where every retry failed and Stripe, set to "mark the subscription unpaid", sends no deletion: the end
+of payment, so the grace period starts rather than the plan being kept forever"""
 ORGANIZATION_KEY: Final = "organization"
 
 
@@ -141,7 +143,7 @@ def subscription_facts(subscription: Mapping[str, Any], prices: PriceBook, catal
     if status not in LIVE_STATUSES:
         return []  # incomplete: the first payment is not done; nothing is sold yet
     facts: list[BillingFact] = [subscribed(subscription, prices, catalog)]
-    if status in ("past_due", "unpaid"):
+    if status == "past_due":
         facts.append(PaymentFailed())
     elif cancel_requested(subscription):
         facts.append(CancelRequested())
