@@ -22,6 +22,8 @@ PLAN_NAME: Final = PREFIX + "plan-name"
 PROVIDER_SUBSCRIPTION_ID: Final = PREFIX + "provider-subscription-id"
 PROVIDER_CUSTOMER_ID: Final = PREFIX + "provider-customer-id"
 PROVIDER_EVENT_CREATED: Final = PREFIX + "provider-event-created"
+PROVIDER_EVENT_ID: Final = PREFIX + "provider-event-id"
+"""with `provider-event-created`, the last provider message applied: messages are ordered by (created, id)"""
 BUDGET: Final = PREFIX + "budget"
 """the monthly budget (`core.budget`), written by the billing API and exported by the operator"""
 NOTIFY: Final = PREFIX + "notify"
@@ -38,6 +40,7 @@ READ_BY_BILLING: Final = frozenset(
         "provider-subscription-id",
         "provider-customer-id",
         "provider-event-created",
+        "provider-event-id",
         "notify",
         "notified",
         "applied-calls",

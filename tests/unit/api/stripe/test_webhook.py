@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from fastapi.testclient import TestClient
@@ -92,6 +93,7 @@ def test_cancel_then_a_duplicate_then_an_older_event(client: TestClient, orgs: F
         PREFIX + "subscription": "canceling",
         PREFIX + "plan-name": "Pro Pool",  # the one annotation acme lacked of what the subscription says
         PREFIX + "provider-event-created": str(T0),
+        PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
     assert assert_data(post(client, body))["outcome"] == "unchanged"  # the same delivery again
     assert assert_data(post(client, updated(T0 - 10)))["outcome"] == "unchanged"  # older: says active, changes nothing
@@ -109,6 +111,7 @@ def test_deleted_after_canceling_is_canceled(client: TestClient, orgs: FakeKube)
     assert assert_data(post(client, deleted))["changes"] == {
         PREFIX + "subscription": "canceled",
         PREFIX + "provider-event-created": str(T0 + 5),
+        PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
     assert orgs.annotations("acme")[PREFIX + "plan-id"] == "pro-pool"
 
@@ -167,6 +170,7 @@ def test_a_new_subscription_writes_plan_addons_and_ids(client: TestClient, orgs:
         PREFIX + "provider-customer-id": "cus_b",
         PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":3}]',
         PREFIX + "provider-event-created": str(T0),
+        PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
 
 
@@ -222,6 +226,7 @@ def test_a_price_change_is_a_plan_change_and_an_item_change_is_an_addon_change(
         PREFIX + "plan-name": "Dev Pool",
         PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":2}]',
         PREFIX + "provider-event-created": str(T0),
+        PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
     assert orgs.annotations("acme")[PREFIX + "subscription"] == "active"
 

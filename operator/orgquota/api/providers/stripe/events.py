@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from orgquota.api.providers.stripe.prices import Kind, PriceBook
+from orgquota.core import billing_facts as bf
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import BillingFact, CancelRequested, Ended, PaymentFailed, Renewed, Subscribed
 from orgquota.core.catalog import Catalog
@@ -135,11 +136,24 @@ def cancel_requested(subscription: Mapping[str, Any]) -> bool:
     return bool(subscription.get("cancel_at_period_end")) or bool(subscription.get("cancel_at"))
 
 
+def ended(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) -> list[BillingFact]:
+    """An ended subscription as a whole: the plan its items sold (when they name one) and whether the
+    end was asked for, so that its end says the same whatever reached the organization before it."""
+    details = subscription.get("cancellation_details") or {}
+    requested = cancel_requested(subscription) or details.get("reason") == "cancellation_requested"
+    try:
+        sold = subscribed(subscription, prices, catalog) if (subscription.get("items") or {}).get("data") else None
+    except UnmappedPrice:
+        sold = None  # the end is what matters; the plan stays as it was
+    plan: list[BillingFact] = [bf.PlanChanged(sold.plan_id, sold.plan_name, sold.addons)] if sold else []
+    return [*plan, Ended(requested)]
+
+
 def subscription_facts(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) -> list[BillingFact]:
     """Where a subscription object stands, as facts applied in order (empty: not started yet)."""
     status = subscription.get("status")
     if status in ENDED_STATUSES:
-        return [Ended()]
+        return ended(subscription, prices, catalog)
     if status not in LIVE_STATUSES:
         return []  # incomplete: the first payment is not done; nothing is sold yet
     facts: list[BillingFact] = [subscribed(subscription, prices, catalog)]
@@ -171,7 +185,7 @@ def event_facts(
     if event_type in SUBSCRIPTION_CHANGED:
         return subscription_facts(obj, prices, catalog)
     if event_type == SUBSCRIPTION_DELETED:
-        return [Ended()]
+        return ended(obj, prices, catalog)
     if event_type == PAYMENT_FAILED:
         return [PaymentFailed()]
     if event_type == INVOICE_PAID:

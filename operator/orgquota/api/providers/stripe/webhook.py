@@ -197,6 +197,9 @@ class StripeWebhook(Webhook[dict[str, Any], EventDelivery]):
         decide = about_this_subscription(claim, facts, refused)
         return EventDelivery(self.kind(message), organization, decide, message["created"], event_id)
 
+    def message_id(self, delivery: EventDelivery) -> str:
+        return str(delivery.event_id or "")
+
     def written(self, delivery: EventDelivery, recorded: Recorded) -> Response:
         event_id, organization = delivery.event_id, delivery.organization
         if not recorded.changes:
