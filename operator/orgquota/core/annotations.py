@@ -29,6 +29,9 @@ BUDGET: Final = PREFIX + "budget"
 NOTIFY: Final = PREFIX + "notify"
 NOTIFIED: Final = PREFIX + "notified"
 APPLIED_CALLS: Final = PREFIX + "applied-calls"
+WHMCS_CLIENT: Final = PREFIX + "whmcs-client"
+"""the WHMCS client (`whmcs-client-<id>`) an organization is bound to: set by its first activation
+or by an admin beforehand, and never removed by a call (a termination keeps it)"""
 CHECKOUT_SESSION: Final = PREFIX + "checkout-session"
 """the Stripe Checkout Session the billing API last created for the organization: the one a first
 subscription may come from (binding, see `api.providers.stripe.binding`)"""
@@ -45,6 +48,7 @@ READ_BY_BILLING: Final = frozenset(
         "notified",
         "applied-calls",
         "checkout-session",
+        "whmcs-client",
     )
 )
 """Written by billing providers and the billing API (notification addresses, alerts already mailed) for

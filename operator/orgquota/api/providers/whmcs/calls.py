@@ -180,16 +180,32 @@ def check_plan(call: Call, catalog: Catalog) -> str:
     return plan.displayName or call.plan_id
 
 
-def other_service(call: Call, current: Mapping[str, str]) -> str | None:
-    """The organization's own subscription id when the call is about another service (None: it is not).
+def bound_client(current: Mapping[str, str]) -> str | None:
+    """The WHMCS client the organization is bound to: its `whmcs-client`, else (bound before that
+    annotation existed) the WHMCS customer id it records."""
+    customer = current.get(ann.PROVIDER_CUSTOMER_ID) or ""
+    return current.get(ann.WHMCS_CLIENT) or (customer if customer.startswith(CLIENT_PREFIX) else None)
 
-    Only `activate` makes a service the organization's; any other action on a service the
-    organization has moved away from (or that never was its own) must not touch it.
+
+def refusal(call: Call, current: Mapping[str, str]) -> str | None:
+    """Why the call must not touch the organization (None: it may).
+
+    The call's `organization` is whatever the module was given, so it proves nothing: an
+    organization belongs to the WHMCS client that first activated it (or that an admin set), and
+    to the one service it holds; only `activate` binds a client, and only an organization holding
+    no service (none yet, or terminated) takes another service.
     """
+    bound = bound_client(current)
+    if bound is None:
+        if call.action == Action.ACTIVATE:
+            return None
+        return f"organization {call.organization!r} is bound to no WHMCS client yet: only activate binds one"
+    if bound != call.customer_id:
+        return f"organization {call.organization!r} is bound to WHMCS client {bound}, not {call.customer_id}"
     own = current.get(ann.PROVIDER_SUBSCRIPTION_ID)
-    if call.action == Action.ACTIVATE or own is None or own == call.subscription_id:
-        return None
-    return own
+    if own is not None and own != call.subscription_id:
+        return f"organization {call.organization!r} holds WHMCS service {own}, not {call.subscription_id}"
+    return None
 
 
 @dataclass(frozen=True)
