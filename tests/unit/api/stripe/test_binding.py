@@ -129,3 +129,16 @@ def test_two_checkouts_at_once_record_one_and_expire_the_other(
     )
     assert expired[1] == "cs_other"
     assert orgs.annotations("beta")[PREFIX + "checkout-session"] == started["sessionId"]
+
+
+@pytest.mark.parametrize("name", ["../kube-system/organizations/acme", "ACME", "acme?watch=1", "a" * 64, " "])
+def test_an_organization_name_that_is_no_dns_label_never_reaches_an_apiserver_path(
+    client: TestClient, orgs: FakeKube, name: str
+) -> None:
+    obj = subscription("sub_x", ITEMS, organization=name, customer="cus_456")
+    assert (
+        assert_data(post(client, event("customer.subscription.updated", obj, T0)))["outcome"] == "unknown_organization"
+    )
+    link = {**checkout_session("cs_x", "sub_x", "acme"), "metadata": {}, "client_reference_id": name}
+    assert assert_data(post(client, event("checkout.session.completed", link, T0)))["outcome"] == "unknown_organization"
+    assert orgs.writes == []

@@ -17,6 +17,7 @@ from orgquota.core import billing_facts as bf
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import BillingFact, CancelRequested, Ended, PaymentFailed, Renewed, Subscribed
 from orgquota.core.catalog import Catalog
+from orgquota.core.topology import is_dns_label
 
 CHECKOUT_COMPLETED: Final = "checkout.session.completed"
 SUBSCRIPTION_CHANGED: Final = frozenset({"customer.subscription.created", "customer.subscription.updated"})
@@ -60,10 +61,16 @@ def object_id(value: Any) -> str | None:
     return None
 
 
+def organization_name(value: Any) -> str | None:
+    """A name an event gives for an organization, if it can be one (a DNS label: it becomes part of
+    an apiserver path); anything else names no organization."""
+    name = value.strip() if isinstance(value, str) else ""
+    return name if is_dns_label(name) else None
+
+
 def _metadata_organization(obj: Mapping[str, Any] | None) -> str | None:
     metadata = (obj or {}).get("metadata") or {}
-    value = metadata.get(ORGANIZATION_KEY) if isinstance(metadata, Mapping) else None
-    return value.strip() or None if isinstance(value, str) else None
+    return organization_name(metadata.get(ORGANIZATION_KEY) if isinstance(metadata, Mapping) else None)
 
 
 def _invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -78,10 +85,7 @@ def _invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, str |
 
 def subject(event_type: str, obj: Mapping[str, Any]) -> Subject:
     if event_type == CHECKOUT_COMPLETED:
-        reference = obj.get("client_reference_id")
-        organization = _metadata_organization(obj) or (
-            reference.strip() or None if isinstance(reference, str) else None
-        )
+        organization = _metadata_organization(obj) or organization_name(obj.get("client_reference_id"))
         return Subject(organization, object_id(obj.get("subscription")), object_id(obj))
     if event_type in SUBSCRIPTION_CHANGED or event_type == SUBSCRIPTION_DELETED:
         return Subject(_metadata_organization(obj), object_id(obj))

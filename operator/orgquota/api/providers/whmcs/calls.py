@@ -22,12 +22,12 @@ from orgquota.core import annotations as ann
 from orgquota.core.annotations import MAX_ADDON_QUANTITY, AddonRequest, parse_addons
 from orgquota.core.billing_facts import BillingFact, Ended, PlanChanged, Renewed, Subscribed, Terminated
 from orgquota.core.catalog import Catalog
+from orgquota.core.topology import is_dns_label
 
 SERVICE_PREFIX: Final = "whmcs-svc-"
 CLIENT_PREFIX: Final = "whmcs-client-"
 REQUIRED: Final = ("action", "organization", "planId", "serviceId", "clientId")
 _ID: Final = re.compile(r"^[0-9]{1,19}$")
-_ORGANIZATION: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class Action(StrEnum):
@@ -103,7 +103,7 @@ def parse_call(body: bytes) -> Call:
     for field in ("organization", "planId"):
         if not isinstance(data[field], str):
             raise CallRejected(f"{field}: must be a string (got {_shown(data[field])})", {"field": field})
-    if not _ORGANIZATION.match(data["organization"]):
+    if not is_dns_label(data["organization"]):
         raise CallRejected(
             f"organization: {_shown(data['organization'])} is not an Organization name (a DNS label)",
             {"field": "organization"},
