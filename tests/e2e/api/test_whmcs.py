@@ -26,7 +26,7 @@ from tests.support.operator_process import OperatorProcess
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
 
-SECRET = "e2e-whmcs-secret"
+SECRET = "e2e-whmcs-secret-of-32-characters"
 CLIENT_AREA = "https://billing.example.com/clientarea.php"
 
 

@@ -109,7 +109,7 @@ def test_every_route_documents_its_success_envelope(history_client: TestClient) 
     "environment",
     [
         {},
-        {"BILLING_PROVIDER": "whmcs", "WHMCS_WEBHOOK_SECRET": "s"},
+        {"BILLING_PROVIDER": "whmcs", "WHMCS_WEBHOOK_SECRET": "s" * 32},
         {"BILLING_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"},
     ],
     ids=["none", "whmcs", "stripe"],

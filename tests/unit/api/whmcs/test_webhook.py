@@ -27,7 +27,7 @@ from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
 
-SECRET = "unit-secret"
+SECRET = "unit-secret-of-at-least-32-characters"
 
 
 @pytest.fixture
@@ -104,6 +104,16 @@ def test_a_kubernetes_failure_answers_503_and_the_call_may_be_sent_again(
 def test_without_a_secret_the_provider_does_not_start(issuer: Issuer) -> None:
     with pytest.raises(SystemExit, match="orgquota api: invalid setting: WHMCS_WEBHOOK_SECRET: required"):
         ApiSettings.from_env({"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs"})
+
+
+def test_a_short_secret_is_refused_at_start(issuer: Issuer) -> None:
+    """A secret one could guess offline from a captured signature would let anyone move any quota."""
+    for weak in ("whmcs", "x" * 31):
+        with pytest.raises(SystemExit, match=r"WHMCS_WEBHOOK_SECRET=<secret>: .*at least 32 characters") as refused:
+            ApiSettings.from_env(
+                {"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs", "WHMCS_WEBHOOK_SECRET": weak}
+            )
+        assert weak not in str(refused.value).replace("WHMCS", "")  # the secret is never echoed
 
 
 def test_an_oversized_body_is_refused_before_any_signature_is_computed(module: WhmcsModule, kube: FakeKube) -> None:
