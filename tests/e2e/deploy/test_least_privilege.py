@@ -376,7 +376,7 @@ def _tenant(cluster: Cluster, org: str, user: str) -> None:
                 {
                     "apiGroups": ["kube-dc.com"],
                     "resources": ["organizations"],
-                    "verbs": ["get", "list", "update", "patch"],
+                    "verbs": ["get", "list", "update", "patch", "delete"],
                 },
                 {
                     "apiGroups": ["hnc.x-k8s.io"],
@@ -442,6 +442,23 @@ def test_tenants_cannot_change_what_billing_decides(running: Running) -> None:
     assert cluster.get_json("hrq", "plan-quota", "-n", org)["spec"] == hrq_before
 
 
+def test_a_billed_organization_cannot_be_deleted_to_shed_its_suspension(running: Running) -> None:
+    """Deleting and re-creating a suspended Organization would leave one with no plan (no quota at all)."""
+    cluster = running.cluster
+    org = new_org(cluster, {PLAN: "dev-pool", "billing.kube-dc.com/subscription": "suspended"})
+    user = f"tenant@{org}"
+    _tenant(cluster, org, user)  # RBAC lets it delete its Organization
+    message = _denied(cluster, user, org, "delete", "organization", org)
+    assert "only the billing system or a cluster admin may delete it" in message
+    assert f"not {user}" in message
+    assert cluster.get_json("organization", org, "-n", org)["metadata"]["annotations"][PLAN] == "dev-pool"
+    # one that was never billed is the tenant's to delete, as RBAC says
+    unbilled = new_org(cluster, {})
+    _tenant(cluster, unbilled, user)
+    cluster.kubectl(f"--as={user}", "-n", unbilled, "delete", "organization", unbilled)
+    cluster.kubectl("-n", org, "delete", "organization", org)  # a cluster admin may
+
+
 def test_the_billing_system_may_change_the_plan(running: Running) -> None:
     cluster = running.cluster
     org = new_org(cluster, {PLAN: "dev-pool"})
@@ -469,6 +486,8 @@ def test_the_billing_system_may_change_the_plan(running: Running) -> None:
 def test_the_operator_was_never_refused(running: Running) -> None:
     """Last: over everything above, no request of the operator met a 403."""
     log = running.replica.process.log()
-    refused = [line for line in log.splitlines() if re.search(r"\b403\b|forbidden", line, re.IGNORECASE)]
+    # a 403 status, not the milliseconds of a timestamp (`...:07,403`, `.403Z`) nor part of a longer number
+    status = r"(?<![\d.,:])403(?!\d)|forbidden"
+    refused = [line for line in log.splitlines() if re.search(status, line, re.IGNORECASE)]
     assert not refused, "\n".join(refused[:20])
     assert "organizations reconciled in" in log
