@@ -11,7 +11,7 @@ from orgquota.controller.inventory import OrgKey, OrgLog, OrgView
 from orgquota.controller.settings import Settings
 from orgquota.core import annotations as ann
 from orgquota.core.desired import DesiredQuota, Mode
-from orgquota.core.lifecycle import Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
+from orgquota.core.lifecycle import SCALABLE, Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
 from orgquota.core.timestamps import format_rfc3339
 from orgquota.core.topology import TREE_LABEL_SUFFIX
 from orgquota.kube.billing_annotations import write_billing_annotations
@@ -137,9 +137,23 @@ class Suspension:
                 for obj in await self._kube.list(resource.path(namespace)):
                     patch = patch_of({**obj, "kind": kind})
                     if patch:
-                        await self._kube.merge_patch(resource.path(namespace, obj["metadata"]["name"]), patch)
+                        await self._write(resource, namespace, obj["metadata"]["name"], kind, patch)
                         changed += 1
         return changed
+
+    async def _write(self, resource: Resource, namespace: str, name: str, kind: str, patch: dict[str, Any]) -> None:
+        """A workload's patch, replicas through the `scale` subresource: the operator's identity may
+        change nothing else of a Deployment or StatefulSet than its pre-suspend annotations (the
+        chart's policy), never a pod template. The memory is written before it is scaled to 0 and
+        removed after it is scaled back, so a failure in between never loses what to restore."""
+        spec = patch.pop("spec", None) if kind in SCALABLE else None
+        steps = [(resource.path(namespace, name), patch)] if patch else []
+        if spec is not None:
+            scale = (resource.path(namespace, name, "scale"), {"spec": {"replicas": spec["replicas"]}})
+            restoring = spec["replicas"] != 0
+            steps = [scale, *steps] if restoring else [*steps, scale]
+        for path, body in steps:
+            await self._kube.merge_patch(path, body)
 
 
 def _canceled(view: OrgView) -> bool:

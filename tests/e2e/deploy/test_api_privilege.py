@@ -137,17 +137,6 @@ def test_it_can_do_its_job(
     assert can_i(isolated_cluster, verb, resource, *scope, as_user=API_USER)
 
 
-@pytest.fixture(scope="module")
-def api_policies(isolated_cluster: Cluster, api_identity: Path) -> Iterator[None]:
-    """The chart's admission policies, with the API enabled (the identity alone is above)."""
-    policies = [
-        d for d in documents(template(RELEASE, NAMESPACE, VALUES)) if d["kind"].startswith("ValidatingAdmissionPolicy")
-    ]
-    apply(isolated_cluster, policies)
-    yield
-    delete(isolated_cluster, policies)
-
-
 def _patch_as_api(kubeconfig: Path, path: str, patch: dict[str, Any]) -> int:
     """The API's own request: the status it was answered (200 written)."""
 
@@ -164,9 +153,9 @@ def _patch_as_api(kubeconfig: Path, path: str, patch: dict[str, Any]) -> int:
     return asyncio.run(send())
 
 
-@pytest.mark.usefixtures("api_policies")
 def test_the_policy_holds_its_writes_to_billing_annotations(isolated_cluster: Cluster, api_identity: Path) -> None:
-    """RBAC lets the API patch Organizations; the policy lets it change nothing but billing annotations."""
+    """RBAC lets the API patch Organizations; the chart's policy (applied with the identity above) lets it
+    change nothing but billing annotations."""
     org = new_org(isolated_cluster, {"example.com/owner": "team-a"})
     path = ORGANIZATION.path(org, org)
     before = isolated_cluster.get_json("organization", org, "-n", org)

@@ -86,6 +86,11 @@ def test_reactivation_restores_the_workloads_and_clears_the_clock(catalog: Catal
         assert SUSPENDED_AT not in org_annotations(h, "acme")
         assert h.status("acme")["workloadsStopped"] is False
         assert "WorkloadsRestored" in h.events.reasons()
+        # replicas only through the scale subresource; the object itself only gets its memory annotation
+        web = DEPLOYMENTS.path("acme", "web")
+        writes = [(w.path, w.body) for w in h.kube.writes_to("PATCH", "deployments") if w.path.startswith(web)]
+        assert [path.removeprefix(web) for path, _ in writes] == ["", "/scale", "/scale", ""]  # memory first, last
+        assert all(set(body or {}) == {"metadata"} for path, body in writes if path == web)
 
     run(scenario)
 
