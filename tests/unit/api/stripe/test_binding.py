@@ -142,3 +142,24 @@ def test_an_organization_name_that_is_no_dns_label_never_reaches_an_apiserver_pa
     link = {**checkout_session("cs_x", "sub_x", "acme"), "metadata": {}, "client_reference_id": name}
     assert assert_data(post(client, event("checkout.session.completed", link, T0)))["outcome"] == "unknown_organization"
     assert orgs.writes == []
+
+
+def test_a_kubernetes_failure_while_recording_the_checkout_expires_its_session(
+    client: TestClient, orgs: FakeKube, issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expired: list[str] = []
+    real_expire = SessionService.expire_async
+
+    async def expire(self: SessionService, session_id: str, *args: Any, **kwargs: Any) -> stripe.checkout.Session:
+        expired.append(session_id)
+        return await real_expire(self, session_id, *args, **kwargs)
+
+    monkeypatch.setattr(SessionService, "expire_async", expire)
+    orgs.fail("PATCH", "/apis/kube-dc.com/v1/namespaces/beta/organizations/beta", 500)
+    body = {"planId": "pro-pool"}
+    refused = assert_error(
+        client.post("/api/billing/organization-subscription", json=body, headers=admin_of(issuer, "beta")), 503
+    )
+    assert "nothing was written" in refused["error"]
+    assert len(expired) == 1  # a session nobody recorded can never bind: it cannot be paid either
+    assert PREFIX + "checkout-session" not in orgs.annotations("beta")

@@ -96,6 +96,8 @@ async def record_session(kube: Kube, organization: str, seen: str | None, sessio
     async with stripe_errors("recording the Checkout Session"):
         try:
             written = await update_billing_annotations(kube, organization, organization, change)
+        except (KubeError, aiohttp.ClientError, TimeoutError) as exc:
+            raise KubernetesUnavailable(organization, exc) from exc
         except _Taken as exc:
             raise ApiError(
                 409,
