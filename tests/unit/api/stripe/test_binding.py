@@ -102,17 +102,23 @@ def test_the_checkout_this_api_created_binds_the_organization(
     assert orgs.annotations("beta")[PREFIX + "provider-subscription-id"] == "sub_from_checkout"
 
 
-def test_two_checkouts_at_once_record_one_and_expire_the_other(
-    client: TestClient, orgs: FakeKube, issuer: Issuer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    expired: list[str] = []
+@pytest.fixture
+def expired(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Checkout Sessions the API expires (stripe-mock still checks each call)."""
+    seen: list[str] = []
     real_expire = SessionService.expire_async
 
     async def expire(self: SessionService, session_id: str, *args: Any, **kwargs: Any) -> stripe.checkout.Session:
-        expired.append(session_id)
+        seen.append(session_id)
         return await real_expire(self, session_id, *args, **kwargs)
 
     monkeypatch.setattr(SessionService, "expire_async", expire)
+    return seen
+
+
+def test_two_checkouts_at_once_record_one_and_expire_the_other(
+    client: TestClient, orgs: FakeKube, issuer: Issuer, expired: list[str]
+) -> None:
     # the other checkout records its session between this one's read and its write
     orgs.before_next_write(lambda: orgs.annotate("beta", {PREFIX + "checkout-session": "cs_other"}))
     body = {"planId": "pro-pool"}
@@ -145,16 +151,8 @@ def test_an_organization_name_that_is_no_dns_label_never_reaches_an_apiserver_pa
 
 
 def test_a_kubernetes_failure_while_recording_the_checkout_expires_its_session(
-    client: TestClient, orgs: FakeKube, issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, orgs: FakeKube, issuer: Issuer, expired: list[str]
 ) -> None:
-    expired: list[str] = []
-    real_expire = SessionService.expire_async
-
-    async def expire(self: SessionService, session_id: str, *args: Any, **kwargs: Any) -> stripe.checkout.Session:
-        expired.append(session_id)
-        return await real_expire(self, session_id, *args, **kwargs)
-
-    monkeypatch.setattr(SessionService, "expire_async", expire)
     orgs.fail("PATCH", "/apis/kube-dc.com/v1/namespaces/beta/organizations/beta", 500)
     body = {"planId": "pro-pool"}
     refused = assert_error(
