@@ -81,11 +81,20 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+def _field(obj: Manifest, name: str) -> str:
+    """A field selector's field of `obj` (`metadata.name`, `status.phase`), "" when absent."""
+    node: Any = obj
+    for part in name.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return "" if node is None else str(node)
+
+
 def _selected(obj: Manifest, query: Mapping[str, str]) -> bool:
     meta = obj["metadata"]
     for term in filter(None, query.get("fieldSelector", "").split(",")):
-        name, _, value = term.partition("=")
-        if str(meta.get(name.removeprefix("metadata."), "")) != value:
+        negated = "!=" in term
+        name, _, value = term.partition("!=" if negated else "=")
+        if (_field(obj, name) == value) == negated:
             return False
     labels = meta.get("labels") or {}
     for term in filter(None, query.get("labelSelector", "").split(",")):

@@ -27,6 +27,8 @@ from orgquota.kube.client import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, NAMESPACE_PAT
 from orgquota.kube.watch import WatchCache
 
 TERMINAL_PHASES: Final = frozenset({"Succeeded", "Failed"})
+LIVE_PODS: Final = ",".join(f"status.phase!={phase}" for phase in sorted(TERMINAL_PHASES))
+"""the pods /projects and the caps count: the API reads no finished pod (there are many of them)"""
 STATUS_SHOWN: Final = ("ready", "mode", "plan", "conditions", "alerts")
 
 
@@ -141,7 +143,9 @@ class Cluster:
         self.eips = WatchCache(
             kube, EIP.path(""), lambda _: True, name="public eips", labelSelector=f"{PUBLIC_EIP_LABEL}=public"
         )
-        self.pods = WatchCache(kube, "/api/v1/pods", pod_usage, name="pods")
+        self.pods = WatchCache(  # only pods that count: a finished one leaves the watch (DELETED)
+            kube, "/api/v1/pods", pod_usage, name="pods", fieldSelector=LIVE_PODS
+        )
         self.claims = WatchCache(kube, "/api/v1/persistentvolumeclaims", claim_usage, name="persistentvolumeclaims")
         self.catalog = CatalogView(
             WatchCache(

@@ -148,11 +148,14 @@ async def simulate_downgrade(body: DowngradeRequest, caller: OrgAdmin, request: 
 
 
 def visible_namespaces(caller: Caller, cluster: Cluster) -> list[str]:
-    """The namespaces the caller may see: its organization's tree (org-admin), and its own namespaces."""
+    """The namespaces the caller may see: its organization's tree (org-admin), else those of its
+    token's namespaces that exist in that tree. The token's list is the identity provider's word
+    about projects, not about organizations: a namespace of another organization is never shown."""
     cluster.require(cluster.namespaces)
-    seen = set(cluster.members(caller.org)) if caller.role == Role.ORG_ADMIN else set()
-    seen |= {namespace for namespace in caller.namespaces if cluster.namespaces.get("", namespace) is not None}
-    return sorted(seen)
+    tree = set(cluster.members(caller.org)) if caller.org else set()
+    if caller.role == Role.ORG_ADMIN:
+        return sorted(tree)
+    return sorted(namespace for namespace in set(caller.namespaces) if namespace in tree)
 
 
 def compute(cluster: Cluster, namespace: str) -> dict[str, Any]:
@@ -188,15 +191,13 @@ async def projects(caller: AnyCaller, request: Request) -> JSONBody:
 async def project_overview(namespace: str, request: Request, caller: AnyCaller) -> Response:
     cluster, settings = cluster_of(request), settings_of(request)
     allowed = visible_namespaces(caller, cluster)
-    if namespace not in allowed and namespace not in caller.namespaces:
+    if namespace not in allowed:  # nor proxied: a name that does not exist is in no tree
         raise ApiError(
             403, f"access denied to namespace {namespace!r}", {"namespace": namespace, "availableNamespaces": allowed}
         )
     if settings.billing_api_url is not None:
         return await proxy_overview(request, str(settings.billing_api_url).rstrip("/"), namespace)
-    cluster.require(cluster.namespaces, cluster.pods)
-    if cluster.namespaces.get("", namespace) is None:
-        raise ApiError(404, f"namespace {namespace!r} not found", {"namespace": namespace})
+    cluster.require(cluster.pods)
     return ok({"namespace": namespace, "compute": compute(cluster, namespace), "billing": None})
 
 

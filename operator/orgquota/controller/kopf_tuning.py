@@ -8,6 +8,7 @@ base no handler here reads. The figures that motivated each setting are in docs/
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any, Final
 
 import kopf
@@ -65,9 +66,12 @@ def tune(settings: kopf.OperatorSettings, config: Settings) -> None:
 def tune_admission(settings: kopf.OperatorSettings, config: Settings) -> None:
     """Set the settings of the admission Kopf run (the webhook server) for `config`."""
     if config.webhooks:
+        client_ca = config.webhook_client_ca or None
         settings.admission.server = kopf.WebhookServer(
             addr="0.0.0.0",
             port=config.webhook_port,
             certfile=config.webhook_cert,
             pkeyfile=config.webhook_key,
+            verify_mode=ssl.CERT_REQUIRED if client_ca else None,
+            verify_cafile=client_ca,
         )

@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "workers": "ORGQUOTA_WORKERS",
     "webhook_cert": "ORGQUOTA_WEBHOOK_CERT",
     "webhook_key": "ORGQUOTA_WEBHOOK_KEY",
+    "webhook_client_ca": "ORGQUOTA_WEBHOOK_CLIENT_CA",
     "webhook_port": "ORGQUOTA_WEBHOOK_PORT",
     "metrics_port": "ORGQUOTA_METRICS_PORT",
     "metrics_host": "ORGQUOTA_METRICS_HOST",
@@ -62,6 +63,9 @@ class Settings(SharedSettings):
     webhook_cert: str = ""
     """PEM certificate of the webhook server; webhooks are served only when it is set"""
     webhook_key: str = ""
+    webhook_client_ca: str = ""
+    """PEM CA bundle of the apiserver's client certificate for webhooks: set, a review without a
+    certificate it signed is refused at the TLS handshake (no other pod can send the webhooks reviews)"""
     webhook_port: Annotated[int, Field(ge=1, le=65535)] = 9443
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
     """Prometheus metrics; 0 turns them off"""

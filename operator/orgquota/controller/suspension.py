@@ -11,7 +11,7 @@ from orgquota.controller.inventory import OrgKey, OrgLog, OrgView
 from orgquota.controller.settings import Settings
 from orgquota.core import annotations as ann
 from orgquota.core.desired import DesiredQuota, Mode
-from orgquota.core.lifecycle import Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
+from orgquota.core.lifecycle import SCALABLE, Clock, ClockDecision, grace_clock, restore_patch, suspend_patch
 from orgquota.core.timestamps import format_rfc3339
 from orgquota.core.topology import TREE_LABEL_SUFFIX
 from orgquota.kube.billing_annotations import write_billing_annotations
@@ -36,15 +36,22 @@ class Suspension:
         self._settings = settings
         self._wake = wake
         self._warned: set[OrgKey] = set()
+        self._started: dict[OrgKey, datetime] = {}
+        """the last valid suspended-at read per organization: a start a malformed one cannot move"""
 
     async def run(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> bool:
         """Advance the clock, stop or restore workloads; returns whether workloads are now stopped."""
         now = datetime.now(UTC)
         settings = self._settings
-        decision = grace_clock(view.annotations, now, settings.grace_period, settings.grace_warning)
+        remembered = self._started.get(view.key)
+        decision = grace_clock(view.annotations, now, settings.grace_period, settings.grace_warning, remembered)
+        if decision.action not in (Clock.REPAIR, Clock.START, Clock.CLEAR) and decision.expires is not None:
+            self._started[view.key] = decision.expires - settings.grace_period
         stopped = bool(view.status.get("workloadsStopped"))
         restoring = stopped and desired.mode in (Mode.PLAN, Mode.NONE)
-        writes = decision.action in (Clock.START, Clock.CANCEL, Clock.CLEAR) or _canceled(view) or restoring
+        writes = (
+            decision.action in (Clock.START, Clock.REPAIR, Clock.CANCEL, Clock.CLEAR) or _canceled(view) or restoring
+        )
         if writes and not await self._confirmed(view):
             return stopped
         await self._clock(view, decision, now, log)
@@ -88,6 +95,16 @@ class Suspension:
             message = f"suspended: the grace period ends at {expires}, then workloads are stopped"
             log.info("%s", message)
             await self._events.record(view.ref, NORMAL, "GracePeriodStarted", message)
+        elif decision.action == Clock.REPAIR and decision.started is not None:
+            bad = view.annotations.get(ann.SUSPENDED_AT, "")[:64]
+            kept = format_rfc3339(decision.started)
+            await self._annotate(view, {ann.SUSPENDED_AT: kept})
+            message = (
+                f"{ann.SUSPENDED_AT} {bad!r} is not an RFC 3339 time; the grace clock keeps its earliest "
+                f"trustworthy start, {kept} (the grace period ends at {expires}), and is not restarted"
+            )
+            log.warning("%s", message)
+            await self._events.record(view.ref, WARNING, "SuspendedAtInvalid", message)
         elif decision.action == Clock.WARN and view.key not in self._warned:
             self._warned.add(view.key)
             message = f"the grace period ends at {expires}: then the subscription is canceled and workloads stop"
@@ -100,6 +117,7 @@ class Suspension:
             await self._events.record(view.ref, WARNING, "GracePeriodExpired", message)
         elif decision.action == Clock.CLEAR:
             self._warned.discard(view.key)
+            self._started.pop(view.key, None)
             await self._annotate(view, {ann.SUSPENDED_AT: None})
 
     async def _annotate(self, view: OrgView, changes: dict[str, str | None]) -> None:
@@ -119,9 +137,23 @@ class Suspension:
                 for obj in await self._kube.list(resource.path(namespace)):
                     patch = patch_of({**obj, "kind": kind})
                     if patch:
-                        await self._kube.merge_patch(resource.path(namespace, obj["metadata"]["name"]), patch)
+                        await self._write(resource, namespace, obj["metadata"]["name"], kind, patch)
                         changed += 1
         return changed
+
+    async def _write(self, resource: Resource, namespace: str, name: str, kind: str, patch: dict[str, Any]) -> None:
+        """A workload's patch, replicas through the `scale` subresource: the operator's identity may
+        change nothing else of a Deployment or StatefulSet than its pre-suspend annotations (the
+        chart's policy), never a pod template. The memory is written before it is scaled to 0 and
+        removed after it is scaled back, so a failure in between never loses what to restore."""
+        spec = patch.pop("spec", None) if kind in SCALABLE else None
+        steps = [(resource.path(namespace, name), patch)] if patch else []
+        if spec is not None:
+            scale = (resource.path(namespace, name, "scale"), {"spec": {"replicas": spec["replicas"]}})
+            restoring = spec["replicas"] != 0
+            steps = [scale, *steps] if restoring else [*steps, scale]
+        for path, body in steps:
+            await self._kube.merge_patch(path, body)
 
 
 def _canceled(view: OrgView) -> bool:

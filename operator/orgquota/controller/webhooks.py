@@ -238,7 +238,11 @@ async def _organization_of(kube: Kube, namespace: str) -> dict[str, Any] | None:
 
 
 async def _public_eips_held(kube: Kube, org: str) -> int:
+    """The organization's public EIps, listed in its own namespaces only: a review never reads every
+    EIp of the cluster (its cost grows with the organization, not with the platform)."""
     tree = await kube.list(NAMESPACE_PATH, labelSelector=f"{org}{TREE_LABEL_SUFFIX}")
-    namespaces = {ns["metadata"]["name"] for ns in tree} | {org}
-    eips = await kube.list(EIP.path(""), labelSelector=f"{PUBLIC_EIP_LABEL}=public")
-    return sum(1 for eip in eips if eip["metadata"].get("namespace") in namespaces)
+    namespaces = sorted({ns["metadata"]["name"] for ns in tree} | {org})
+    held = 0
+    for namespace in namespaces:
+        held += len(await kube.list(EIP.path(namespace), labelSelector=f"{PUBLIC_EIP_LABEL}=public"))
+    return held

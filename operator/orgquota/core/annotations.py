@@ -22,11 +22,19 @@ PLAN_NAME: Final = PREFIX + "plan-name"
 PROVIDER_SUBSCRIPTION_ID: Final = PREFIX + "provider-subscription-id"
 PROVIDER_CUSTOMER_ID: Final = PREFIX + "provider-customer-id"
 PROVIDER_EVENT_CREATED: Final = PREFIX + "provider-event-created"
+PROVIDER_EVENT_ID: Final = PREFIX + "provider-event-id"
+"""with `provider-event-created`, the last provider message applied: messages are ordered by (created, id)"""
 BUDGET: Final = PREFIX + "budget"
 """the monthly budget (`core.budget`), written by the billing API and exported by the operator"""
 NOTIFY: Final = PREFIX + "notify"
 NOTIFIED: Final = PREFIX + "notified"
 APPLIED_CALLS: Final = PREFIX + "applied-calls"
+WHMCS_CLIENT: Final = PREFIX + "whmcs-client"
+"""the WHMCS client (`whmcs-client-<id>`) an organization is bound to: set by its first activation
+or by an admin beforehand, and never removed by a call (a termination keeps it)"""
+CHECKOUT_SESSION: Final = PREFIX + "checkout-session"
+"""the Stripe Checkout Session the billing API last created for the organization: the one a first
+subscription may come from (binding, see `api.providers.stripe.binding`)"""
 
 READ_BY_BILLING: Final = frozenset(
     PREFIX + name
@@ -35,9 +43,12 @@ READ_BY_BILLING: Final = frozenset(
         "provider-subscription-id",
         "provider-customer-id",
         "provider-event-created",
+        "provider-event-id",
         "notify",
         "notified",
         "applied-calls",
+        "checkout-session",
+        "whmcs-client",
     )
 )
 """Written by billing providers and the billing API (notification addresses, alerts already mailed) for

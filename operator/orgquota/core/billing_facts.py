@@ -5,10 +5,11 @@ facts (a subscription started, a cancellation was requested, a payment failed, .
 translate their messages into facts; this module alone decides which annotations a fact writes, so
 both providers move an Organization through the same states.
 
-Deliveries arrive at least once and in any order. A fact carries the time the provider created it;
-one older than the last fact applied to the organization (`provider-event-created`) changes
-nothing, and applying a fact twice gives what applying it once gave, so a duplicate changes
-nothing either.
+Deliveries arrive at least once and in any order. A message is ordered by the time the provider
+created it and, within one second, by its id; every message applied to the organization records
+that order (`provider-event-created`, `provider-event-id`), whatever its facts change, and one that
+is not after it changes nothing: a duplicate, a stale retry, a message of the same second that
+sorts before it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class PaymentFailed:
 @dataclass(frozen=True)
 class Ended:
     """The subscription is over: canceled if that was asked for, otherwise suspended (grace period)."""
+
+    requested: bool = False
+    """the provider says the end was asked for (a cancellation at the period's end), whether or not
+    the organization saw the request first: deliveries are unordered"""
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def _wanted(current: Mapping[str, str], fact: BillingFact, now: datetime) -> Ann
         case Ended():
             if state in _ENDED_STATES:
                 return {}  # already ended: a second delivery must not restart the grace clock
-            if state == Subscription.CANCELING:
+            if state == Subscription.CANCELING or fact.requested:
                 return {ann.SUBSCRIPTION: Subscription.CANCELED}
             return {ann.SUBSCRIPTION: Subscription.SUSPENDED, ann.SUSPENDED_AT: format_rfc3339(now)}
         case PlanChanged():
@@ -136,47 +141,69 @@ def _differs(current: Mapping[str, str], key: str, value: str | None) -> bool:
     return current.get(key) != value
 
 
-def last_applied(current: Mapping[str, str]) -> int | None:
-    """When the last fact applied to this organization was created (provider time, Unix seconds)."""
+Order = tuple[int, str]
+"""(created, id) of a provider message: the provider's time (Unix seconds), then its id within a second"""
+
+
+def last_applied(current: Mapping[str, str]) -> Order | None:
+    """The order of the last message applied to this organization (an id of "": none was recorded)."""
     raw = current.get(ann.PROVIDER_EVENT_CREATED)
-    return int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
+    if raw is None or not raw.isascii() or not raw.isdigit():
+        return None
+    return int(raw), current.get(ann.PROVIDER_EVENT_ID, "")
 
 
-def apply_fact(current: Mapping[str, str], fact: BillingFact, *, created: int | None, now: datetime) -> AnnotationPatch:
-    """The annotations that change when `fact` (created at `created`, Unix seconds) meets `current`.
+def _not_after(created: int, event_id: str, last: Order) -> bool:
+    """Whether a message is a duplicate or older than the last applied. Without an id (a provider whose
+    calls arrive in order, WHMCS), one of the same second is after the last: it applies as it arrives."""
+    return (created, event_id) <= last if event_id else created < last[0]
 
-    `created` None means the fact is not from an ordered stream (a user's own request, confirmed
-    with the provider): it is applied and does not move the ordering mark. An empty answer means
-    nothing is to be written.
-    """
-    last = last_applied(current)
-    if created is not None and last is not None and created < last:
-        return {}
-    wanted = {key: None if value is None else str(value) for key, value in _wanted(current, fact, now).items()}
-    patch = {key: value for key, value in wanted.items() if _differs(current, key, value)}
-    if patch and created is not None and (last is None or created > last):
-        patch[ann.PROVIDER_EVENT_CREATED] = str(created)
-    return patch
+
+def apply_fact(
+    current: Mapping[str, str], fact: BillingFact, *, created: int | None, now: datetime, event_id: str = ""
+) -> AnnotationPatch:
+    """The annotations that change when `fact` alone (a message created at `created`, Unix seconds,
+    with id `event_id`) meets `current` (see `apply_in_order`)."""
+    return apply_in_order(current, [fact], created=created, now=now, event_id=event_id)
 
 
 def apply_in_order(
-    current: Mapping[str, str], facts: Sequence[BillingFact], *, created: int | None, now: datetime
+    current: Mapping[str, str],
+    facts: Sequence[BillingFact],
+    *,
+    created: int | None,
+    now: datetime,
+    event_id: str = "",
 ) -> AnnotationPatch:
-    """The one patch that `facts`, applied one after the other from `current`, amount to.
+    """The one patch that `facts` of one message, applied one after the other from `current`, amount to.
 
     A provider message may say several things at once (a subscription that is paid and set to end
     at the period's end); they are written together, so nobody ever sees the first without the
-    rest. Only what differs at the end is in the patch; facts that undo each other write nothing,
-    not even the ordering mark.
+    rest. Only what differs at the end is in the patch. A message from an ordered stream (`created`
+    given) is applied only when it comes after the last one applied, by (created, `event_id`), and
+    then moves that mark even when its facts change nothing, so a stale retry of the same second
+    can never undo it. `created` None means the fact is not from an ordered stream (a user's own
+    request, confirmed with the provider): it is applied and does not move the mark. No facts: the
+    message does not concern the organization, nothing is written.
     """
+    if not facts:
+        return {}
+    last = last_applied(current)
+    if created is not None and last is not None and _not_after(created, event_id, last):
+        return {}
     view = dict(current)
     touched: list[str] = []
     for fact in facts:
-        for key, value in apply_fact(view, fact, created=created, now=now).items():
-            touched.append(key)
-            if value is None:
-                view.pop(key, None)
-            else:
-                view[key] = value
+        wanted = {key: None if value is None else str(value) for key, value in _wanted(view, fact, now).items()}
+        for key, value in wanted.items():
+            if _differs(view, key, value):
+                touched.append(key)
+                if value is None:
+                    view.pop(key, None)
+                else:
+                    view[key] = value
     patch = {key: view.get(key) for key in dict.fromkeys(touched) if view.get(key) != current.get(key)}
-    return {} if set(patch) <= {ann.PROVIDER_EVENT_CREATED} else patch
+    if created is not None:
+        mark: AnnotationPatch = {ann.PROVIDER_EVENT_CREATED: str(created), ann.PROVIDER_EVENT_ID: event_id or None}
+        patch |= {key: value for key, value in mark.items() if current.get(key) != value}
+    return patch

@@ -23,7 +23,10 @@ PRE_SUSPEND_SUSPEND: Final = ann.PREFIX + "pre-suspend-suspend"
 class Clock(Enum):
     NOTHING = "nothing"
     START = "start"
-    """suspended without a (readable) suspended-at: the operator starts the clock now"""
+    """suspended without a suspended-at: the operator starts the clock now"""
+    REPAIR = "repair"
+    """suspended-at cannot be read: the operator writes the earliest trustworthy start instead (never
+    a later one: a malformed value must not restart the grace period)"""
     WARN = "warn"
     """the grace period ends soon"""
     CANCEL = "cancel"
@@ -38,9 +41,29 @@ class ClockDecision:
     expires: datetime | None = None
     wake_in: timedelta | None = None
     """when to look again (only while suspended)"""
+    started: datetime | None = None
+    """REPAIR: the start to write"""
 
 
-def grace_clock(annotations: Mapping[str, str], now: datetime, grace: timedelta, warning: timedelta) -> ClockDecision:
+def trusted_start(annotations: Mapping[str, str], remembered: datetime | None, now: datetime) -> datetime:
+    """The earliest time the suspension is known to have run since: the last valid suspended-at this
+    process read, or the provider's time of the last billing message applied (a suspension written
+    with it began no earlier than that), else now."""
+    times = [now] if remembered is None else [now, remembered]
+    raw = annotations.get(ann.PROVIDER_EVENT_CREATED, "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
+        times.append(datetime.fromtimestamp(int(raw), now.tzinfo))
+    return min(times)
+
+
+def grace_clock(
+    annotations: Mapping[str, str],
+    now: datetime,
+    grace: timedelta,
+    warning: timedelta,
+    remembered: datetime | None = None,
+) -> ClockDecision:
+    """The clock's next step; `remembered` is the last valid suspended-at seen (for a REPAIR)."""
     subscription = annotations.get(ann.SUBSCRIPTION, ann.Subscription.ACTIVE)
     raw = annotations.get(ann.SUSPENDED_AT)
     if subscription != ann.Subscription.SUSPENDED:
@@ -48,12 +71,13 @@ def grace_clock(annotations: Mapping[str, str], now: datetime, grace: timedelta,
         # a record, and an unknown value (`' suspended'`, a typo) must not restart the grace period.
         back = subscription in ann.FULL_PLAN_STATES
         return ClockDecision(Clock.CLEAR if raw is not None and back else Clock.NOTHING)
-    try:
-        started = parse_rfc3339(raw) if raw is not None else None
-    except ValueError:
-        started = None
-    if started is None:
+    if raw is None:
         return ClockDecision(Clock.START, now + grace, max(grace - warning, timedelta(0)))
+    try:
+        started = parse_rfc3339(raw)
+    except ValueError:
+        started = trusted_start(annotations, remembered, now)
+        return ClockDecision(Clock.REPAIR, started + grace, timedelta(0), started)
     expires = started + grace
     if now >= expires:
         return ClockDecision(Clock.CANCEL, expires)

@@ -145,7 +145,7 @@ MI: Final = 1024**2
 def _parse_text(raw: str) -> Quantity:
     """Parsing is cached: the same few spellings come back in every comparison of every object
     (Quantities are never changed in place, so one instance can serve them all)."""
-    match = _SYNTAX.match(raw.strip())
+    match = _SYNTAX.fullmatch(raw)  # as Kubernetes: " 8" or "8\n" is no quantity (a YAML slip must not pass)
     if not match:
         raise QuantityError(f"{shown(raw)} is not a quantity")
     digits, suffix = Decimal(match[1]), match[2]

@@ -10,11 +10,19 @@ workloads read namespaces from the API, so they never act on it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 TREE_LABEL_SUFFIX: Final = ".tree.hnc.x-k8s.io/depth"
 PUBLIC_EIP_LABEL: Final = "network.kube-dc.com/external-network-type"
+_DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def is_dns_label(name: str) -> bool:
+    """Whether `name` can be a namespace (an Organization's is its own name): checked before a name
+    from outside (a provider's message) becomes part of an apiserver path."""
+    return bool(_DNS_LABEL.match(name))
 
 
 def tree_depths(labels: Mapping[str, str]) -> dict[str, int]:

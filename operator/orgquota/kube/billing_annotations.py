@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from orgquota.core.annotations import PREFIX, billing_annotations
+from orgquota.core.annotations import PREFIX, PROVIDER_EVENT_CREATED, PROVIDER_EVENT_ID, billing_annotations
 from orgquota.core.billing_facts import AnnotationPatch, BillingFact, apply_in_order
 from orgquota.kube.client import ORGANIZATION, Kube, KubeError, Manifest
 
@@ -65,22 +65,35 @@ Stamp = Callable[[Mapping[str, str]], AnnotationPatch]
 the message (given the current billing annotations)."""
 
 
+MARK: Final = frozenset({PROVIDER_EVENT_CREATED, PROVIDER_EVENT_ID})
+
+
 async def record_facts(
-    kube: Kube, organization: str, decide: Decide, *, created: int | None, now: datetime, stamp: Stamp | None = None
+    kube: Kube,
+    organization: str,
+    decide: Decide,
+    *,
+    created: int | None,
+    now: datetime,
+    stamp: Stamp | None = None,
+    event_id: str = "",
 ) -> Recorded | None:
     """Apply the facts `decide` makes of the Organization `organization` (in the namespace of the
     same name), with `stamp`'s record of the message in the same write; None when there is no such
     Organization. A Kubernetes failure is raised (KubeError, aiohttp.ClientError): nothing is
-    half-written, since every write is one merge patch. `Recorded.changes` are the facts' alone."""
+    half-written, since every write is one merge patch. `Recorded.changes` are the facts' alone
+    (empty when they moved only the ordering mark)."""
     facts: AnnotationPatch = {}
 
     def change(current: Mapping[str, str]) -> AnnotationPatch:
         nonlocal facts
-        facts = apply_in_order(current, decide(current), created=created, now=now)
+        facts = apply_in_order(current, decide(current), created=created, now=now, event_id=event_id)
         return facts | (stamp(current) if stamp is not None else {})
 
     recorded = await update_billing_annotations(kube, organization, organization, change)
-    return None if recorded is None else Recorded(facts, recorded.before)
+    if recorded is None:
+        return None
+    return Recorded(facts if set(facts) - MARK else {}, recorded.before)
 
 
 async def update_billing_annotations(

@@ -26,7 +26,7 @@ from tests.support.operator_process import OperatorProcess
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
 
-SECRET = "e2e-whmcs-secret"
+SECRET = "e2e-whmcs-secret-of-32-characters"
 CLIENT_AREA = "https://billing.example.com/clientarea.php"
 
 
@@ -164,13 +164,14 @@ def test_every_action_reaches_the_quota(module: WhmcsModule, api: BillingApi, or
         PREFIX + "provider-customer-id": "whmcs-client-7",
         PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
         PREFIX + "provider-event-created": str(clock.now),
+        PREFIX + "whmcs-client": "whmcs-client-7",  # bound by its first activation
     }
     eventually(lambda: hard_is(orgs, name, WORKED_EXAMPLE))
     assert metric(api, "orgquota_webhook_events_total", type="activate", outcome="applied") == applied + 1
 
     renewed = ok(module.call("renew", name, clock.tick()))
     assert renewed["changes"] == {}
-    assert orgs.billing(name) == after_activate
+    assert orgs.billing(name) == after_activate | {PREFIX + "provider-event-created": str(clock.now)}  # its place
 
     ok(module.call("change", name, clock.tick(), plan_id="dev-pool", options={}))
     assert orgs.billing(name) == after_activate | {
@@ -198,6 +199,7 @@ def test_every_action_reaches_the_quota(module: WhmcsModule, api: BillingApi, or
         PREFIX + "subscription": "canceled",
         PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":1}]',
         PREFIX + "provider-event-created": str(clock.now),
+        PREFIX + "whmcs-client": "whmcs-client-7",  # still bound: another client cannot take it over
     }
     eventually(lambda: hard_is(orgs, name, FLOOR))
 
@@ -246,9 +248,9 @@ def test_refused_calls_write_nothing(module: WhmcsModule, api: BillingApi, orgs:
         "error": "Organization not found",
         "code": "ORG_NOT_FOUND",
     }
-    other = ok(module.call("suspend", name, service_id=99))
-    assert other["changes"] == {}
-    assert "whmcs-svc-99 is not the organization's subscription" in other["ignored"]
+    # another WHMCS customer's service or client naming this organization: 409, nothing written
+    refused(module.call("suspend", name, service_id=99), 409, "holds WHMCS service whmcs-svc-42, not whmcs-svc-99")
+    refused(module.call("activate", name, client_id=8, service_id=80), 409, "bound to WHMCS client whmcs-client-7")
     assert orgs.billing(name) == before
 
     # A signed call is applied once: a copy within the window is refused, and after it too.

@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,13 +17,13 @@ from localcluster.controlplane import free_ports
 from localcluster.kubectl import Cluster
 from localcluster.procs import spawn
 from orgquota.kube.billing_annotations import write_billing_annotations
-from orgquota.kube.client import Kube, KubeError
+from orgquota.kube.client import ORGANIZATION, Kube, KubeError
 from tests.support.catalog import CATALOG_NAMESPACE, apply_catalog
 from tests.support.cluster import apply, delete, ensure_namespace, establish, new_org
 from tests.support.files import EIP_CRD
 from tests.support.oidc import Issuer
 from tests.support.release import IDENTITY_KINDS, NAMESPACE, RELEASE, TEST_VALUES, can_i, write_token_kubeconfig
-from tests.support.waiting import eventually
+from tests.support.waiting import assert_eq, eventually
 
 API_SA = f"{RELEASE}-api"
 API_USER = f"system:serviceaccount:{NAMESPACE}:{API_SA}"
@@ -134,3 +135,44 @@ def test_it_can_do_its_job(
     isolated_cluster: Cluster, api_identity: Path, verb: str, resource: str, scope: list[str]
 ) -> None:
     assert can_i(isolated_cluster, verb, resource, *scope, as_user=API_USER)
+
+
+def _patch_as_api(kubeconfig: Path, path: str, patch: dict[str, Any]) -> int:
+    """The API's own request: the status it was answered (200 written)."""
+
+    async def send() -> int:
+        kube = await Kube.connect(kubeconfig=str(kubeconfig))
+        try:
+            await kube.merge_patch(path, patch)
+        except KubeError as exc:
+            return exc.status
+        finally:
+            await kube.close()
+        return 200
+
+    return asyncio.run(send())
+
+
+def test_the_policy_holds_its_writes_to_billing_annotations(isolated_cluster: Cluster, api_identity: Path) -> None:
+    """RBAC lets the API patch Organizations; the chart's policy (applied with the identity above) lets it
+    change nothing but billing annotations."""
+    org = new_org(isolated_cluster, {"example.com/owner": "team-a"})
+    path = ORGANIZATION.path(org, org)
+    before = isolated_cluster.get_json("organization", org, "-n", org)
+    label = {"metadata": {"labels": {"kube-dc.com/tier": "gold"}}}
+    eventually(lambda: assert_eq(_patch_as_api(api_identity, path, label), 403), timeout=30)  # the policy is loaded
+    for attack in (
+        {"metadata": {"annotations": {"example.com/owner": "attacker"}}},
+        {"metadata": {"annotations": {"example.com/owner": None}}},
+        {"metadata": {"finalizers": ["example.com/keep"]}},
+        {"spec": {"email": "attacker@example.com"}},
+        {"metadata": {"annotations": {"billing.kube-dc.com/plan-id": "pro-pool", "example.com/new": "x"}}},
+    ):
+        assert _patch_as_api(api_identity, path, attack) == 403, attack
+    after = isolated_cluster.get_json("organization", org, "-n", org)
+    assert (after["metadata"]["resourceVersion"], after["spec"]) == (
+        before["metadata"]["resourceVersion"],
+        before["spec"],
+    )
+    billing = {"metadata": {"annotations": {"billing.kube-dc.com/plan-id": "pro-pool"}}}
+    assert _patch_as_api(api_identity, path, billing) == 200  # what it is for still works

@@ -165,6 +165,8 @@ EXPECTED_CLUSTER_RULES = {
     ("", "events", ""): {"create"},
     ("apps", "deployments", ""): {"get", "list", "patch"},
     ("apps", "statefulsets", ""): {"get", "list", "patch"},
+    ("apps", "deployments/scale", ""): {"patch"},  # replicas only through the scale subresource
+    ("apps", "statefulsets/scale", ""): {"patch"},
     ("batch", "cronjobs", ""): {"get", "list", "patch"},
     ("apiextensions.k8s.io", "customresourcedefinitions", ""): {"list", "watch"},
 }
@@ -187,6 +189,21 @@ def _flatten(rules: list[dict[str, Any]]) -> dict[tuple[str, str, str], set[str]
                 for name in rule.get("resourceNames") or [""]:
                     flat.setdefault((group, resource, name), set()).update(rule["verbs"])
     return flat
+
+
+def test_the_webhook_port_may_be_limited_to_the_apiserver() -> None:
+    assert not [d for d in render({}) if d["kind"] == "NetworkPolicy"]  # off by default
+    with pytest.raises(ChartError, match=r"webhook\.networkPolicy\.apiserverCIDRs"):
+        render({"webhook": {"networkPolicy": {"enabled": True}}})
+    docs = render({"webhook": {"networkPolicy": {"enabled": True, "apiserverCIDRs": ["10.0.0.0/24"]}}})
+    policy = one(docs, "NetworkPolicy")
+    assert policy["spec"]["podSelector"]["matchLabels"] == one(docs, "Deployment")["spec"]["selector"]["matchLabels"]
+    webhook, others = policy["spec"]["ingress"]
+    assert webhook == {"ports": [{"port": 9443, "protocol": "TCP"}], "from": [{"ipBlock": {"cidr": "10.0.0.0/24"}}]}
+    assert "from" not in others  # metrics and health stay reachable
+    ca = render({"webhook": {"clientCA": {"configMap": "apiserver-ca"}}})
+    env = {e["name"]: e.get("value") for e in one(ca, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["ORGQUOTA_WEBHOOK_CLIENT_CA"] == "/etc/orgquota/client-ca/ca.crt"
 
 
 def test_rbac_is_exactly_what_the_operator_uses(default_docs: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ every request it makes is authorized by the apiserver's RBAC exactly as in a clu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import urllib.request
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from localcluster.kubectl import Cluster
+from orgquota.kube.client import Kube, KubeError
 from tests.support.catalog import (
     CATALOG_NAMESPACE,
     WORKED_EXAMPLE,
@@ -41,7 +43,7 @@ from tests.support.release import (
     install_webhooks,
     replica,
 )
-from tests.support.waiting import eventually
+from tests.support.waiting import assert_eq, eventually
 
 PLAN = "billing.kube-dc.com/plan-id"
 MANAGED = "billing.kube-dc.com/auto-managed"
@@ -332,6 +334,8 @@ OPERATOR_RESOURCES = {
     "events",
     "deployments",
     "statefulsets",
+    "deployments/scale",
+    "statefulsets/scale",
     "cronjobs",
     "customresourcedefinitions",
 }
@@ -376,7 +380,7 @@ def _tenant(cluster: Cluster, org: str, user: str) -> None:
                 {
                     "apiGroups": ["kube-dc.com"],
                     "resources": ["organizations"],
-                    "verbs": ["get", "list", "update", "patch"],
+                    "verbs": ["get", "list", "update", "patch", "delete"],
                 },
                 {
                     "apiGroups": ["hnc.x-k8s.io"],
@@ -442,6 +446,107 @@ def test_tenants_cannot_change_what_billing_decides(running: Running) -> None:
     assert cluster.get_json("hrq", "plan-quota", "-n", org)["spec"] == hrq_before
 
 
+def test_a_billed_organization_cannot_be_deleted_to_shed_its_suspension(running: Running) -> None:
+    """Deleting and re-creating a suspended Organization would leave one with no plan (no quota at all)."""
+    cluster = running.cluster
+    org = new_org(cluster, {PLAN: "dev-pool", "billing.kube-dc.com/subscription": "suspended"})
+    user = f"tenant@{org}"
+    _tenant(cluster, org, user)  # RBAC lets it delete its Organization
+    message = _denied(cluster, user, org, "delete", "organization", org)
+    assert "only the billing system or a cluster admin may delete it" in message
+    assert f"not {user}" in message
+    assert cluster.get_json("organization", org, "-n", org)["metadata"]["annotations"][PLAN] == "dev-pool"
+    # one that was never billed is the tenant's to delete, as RBAC says
+    unbilled = new_org(cluster, {})
+    _tenant(cluster, unbilled, user)
+    cluster.kubectl(f"--as={user}", "-n", unbilled, "delete", "organization", unbilled)
+    cluster.kubectl("-n", org, "delete", "organization", org)  # a cluster admin may
+
+
+def _patch_as_operator(running: Running, path: str, patch: dict[str, Any]) -> tuple[int, str]:
+    """The operator's own merge patch, as its code sends it (no read first): the status and message."""
+
+    async def send() -> tuple[int, str]:
+        kube = await Kube.connect(kubeconfig=str(running.identity.kubeconfig))
+        try:
+            await kube.merge_patch(path, patch)
+        except KubeError as exc:
+            return exc.status, str(exc)
+        finally:
+            await kube.close()
+        return 200, ""
+
+    return asyncio.run(send())
+
+
+def _workloads(cluster: Cluster, namespace: str) -> None:
+    """A Deployment and a CronJob in `namespace` (no kubelet: they never run, which is enough here)."""
+    labels = {"app": "web"}
+    containers = [{"name": "c", "image": "nginx:1"}]
+    template: dict[str, Any] = {"metadata": {"labels": labels}, "spec": {"containers": containers}}
+    manifests = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": namespace},
+            "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": template},
+        },
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": "nightly", "namespace": namespace},
+            "spec": {
+                "schedule": "0 3 * * *",
+                "jobTemplate": {
+                    "spec": {"template": {**template, "spec": {**template["spec"], "restartPolicy": "Never"}}}
+                },
+            },
+        },
+    ]
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(manifests))
+
+
+def test_the_operator_changes_workloads_only_as_the_grace_period_needs(running: Running) -> None:
+    """With its own token: scale and its pre-suspend annotations in an organization's namespaces, and
+    nothing else of a workload anywhere (RBAC alone would let it patch any pod template, kube-system's too)."""
+    cluster = running.cluster
+    org = new_org(cluster, {})
+    cluster.kubectl("label", "namespace", org, f"{org}.tree.hnc.x-k8s.io/depth=0")  # as HNC labels it
+    outside = f"plain-{uuid.uuid4().hex[:6]}"  # no HNC tree: kube-system, a platform namespace
+    cluster.kubectl("create", "namespace", outside)
+    for namespace in (org, outside):
+        _workloads(cluster, namespace)
+    as_operator = f"--kubeconfig={running.identity.kubeconfig}"
+    zero = {"spec": {"replicas": 0}}
+    scale_outside = f"/apis/apps/v1/namespaces/{outside}/deployments/web/scale"
+    eventually(lambda: assert_eq(_patch_as_operator(running, scale_outside, zero)[0], 403), timeout=30)
+    assert "orgquota-operator-workloads.kube-dc.com" in _patch_as_operator(running, scale_outside, zero)[1]
+    image = json.dumps({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "evil:1"}]}}}})
+    for namespace, attempt in (
+        (outside, ("annotate", "deployment", "web", "billing.kube-dc.com/pre-suspend-replicas=2")),
+        (org, ("patch", "deployment", "web", "--type=merge", "-p", image)),
+        (org, ("patch", "deployment", "web", "--type=merge", "-p", '{"spec":{"replicas":0}}')),  # not via scale
+        (org, ("annotate", "deployment", "web", "example.com/owner=operator")),
+        (org, ("label", "deployment", "web", "tier=gold")),
+        (org, ("patch", "cronjob", "nightly", "--type=merge", "-p", '{"spec":{"schedule":"* * * * *"}}')),
+    ):
+        message = forbidden(cluster, as_operator, "-n", namespace, *attempt)
+        assert "ValidatingAdmissionPolicy 'orgquota-operator-workloads.kube-dc.com'" in message, message
+    for namespace in (org, outside):
+        deployment = cluster.get_json("deployment", "web", "-n", namespace)
+        assert deployment["spec"]["replicas"] == 2
+        assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1"
+    # what the grace period does is allowed
+    cluster.kubectl(
+        as_operator, "-n", org, "annotate", "deployment", "web", "billing.kube-dc.com/pre-suspend-replicas=2"
+    )
+    assert _patch_as_operator(running, f"/apis/apps/v1/namespaces/{org}/deployments/web/scale", zero)[0] == 200
+    suspend = '{"spec":{"suspend":true},"metadata":{"annotations":{"billing.kube-dc.com/pre-suspend-suspend":"false"}}}'
+    cluster.kubectl(as_operator, "-n", org, "patch", "cronjob", "nightly", "--type=merge", "-p", suspend)
+    assert cluster.get_json("deployment", "web", "-n", org)["spec"]["replicas"] == 0
+    assert cluster.get_json("cronjob", "nightly", "-n", org)["spec"]["suspend"] is True
+
+
 def test_the_billing_system_may_change_the_plan(running: Running) -> None:
     cluster = running.cluster
     org = new_org(cluster, {PLAN: "dev-pool"})
@@ -469,6 +574,8 @@ def test_the_billing_system_may_change_the_plan(running: Running) -> None:
 def test_the_operator_was_never_refused(running: Running) -> None:
     """Last: over everything above, no request of the operator met a 403."""
     log = running.replica.process.log()
-    refused = [line for line in log.splitlines() if re.search(r"\b403\b|forbidden", line, re.IGNORECASE)]
+    # a 403 status, not the milliseconds of a timestamp (`...:07,403`, `.403Z`) nor part of a longer number
+    status = r"(?<![\d.,:])403(?!\d)|forbidden"
+    refused = [line for line in log.splitlines() if re.search(status, line, re.IGNORECASE)]
     assert not refused, "\n".join(refused[:20])
     assert "organizations reconciled in" in log

@@ -188,6 +188,7 @@ def test_each_level_is_announced_once_and_mailed_once(
 def test_a_purchase_above_the_budget_needs_over_budget_and_raises_the_alert(orgs: Orgs, chain: Chain) -> None:
     api = chain.api
     org = orgs.create()
+    orgs.annotate(org, f"billing.kube-dc.com/provider-customer-id=cus_{org}")  # its Stripe customer (binding)
     created = int(time.time())
     pro_with_turbo = [("price_pro_pool", 1), ("price_turbo_x1", 1)]  # 199 + 29 = 228 USD a month
     body = event(

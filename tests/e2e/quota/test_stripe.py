@@ -21,6 +21,7 @@ from tests.support.stripe_events import (
     FIXTURE_PRICE,
     SECRET_KEY,
     WEBHOOK_SECRET,
+    checkout_session,
     deliver,
     event,
     invoice,
@@ -70,11 +71,19 @@ PRO_WITH_TURBO = [("price_pro_pool", 1), ("price_turbo_x1", 1)]
 FLOOR_CPU = "500m"
 
 
+CUSTOMER = "cus_test_1"
+
+
+def customer_org(orgs: Orgs) -> str:
+    """A new Organization whose Stripe customer is recorded (bound by an earlier subscription)."""
+    return orgs.create({PREFIX + "provider-customer-id": CUSTOMER})
+
+
 def created(api: BillingApi, org: str, subscription_id: str, when: int) -> bytes:
     """Deliver `customer.subscription.created` (pro-pool + 1 turbo-x1); the delivered body."""
     body = event(
         "customer.subscription.created",
-        subscription(subscription_id, PRO_WITH_TURBO, organization=org, customer=f"cus_{org}"),
+        subscription(subscription_id, PRO_WITH_TURBO, organization=org, customer=CUSTOMER),
         when,
     )
     answer = deliver(api, body)
@@ -94,7 +103,7 @@ def cpu(orgs: Orgs, org: str) -> str:
 
 
 def test_a_new_subscription_becomes_the_plan_quota(billing_api: BillingApi, orgs: Orgs) -> None:
-    org = orgs.create()
+    org = customer_org(orgs)
     now = int(time.time())
     delivered = created(billing_api, org, f"sub_{org}", now)
     found = billing_of(orgs, org)
@@ -122,7 +131,7 @@ def test_a_new_subscription_becomes_the_plan_quota(billing_api: BillingApi, orgs
 
 
 def test_cancel_keeps_the_plan_until_the_subscription_is_deleted(billing_api: BillingApi, orgs: Orgs) -> None:
-    org = orgs.create()
+    org = customer_org(orgs)
     now = int(time.time())
     created(billing_api, org, f"sub_{org}", now)
     # the API decides from its watch of Organizations, a moment behind the webhook's write
@@ -143,7 +152,7 @@ def test_cancel_keeps_the_plan_until_the_subscription_is_deleted(billing_api: Bi
 
 
 def test_a_deleted_subscription_nobody_canceled_suspends(billing_api: BillingApi, orgs: Orgs) -> None:
-    org = orgs.create()
+    org = customer_org(orgs)
     now = int(time.time())
     created(billing_api, org, f"sub_{org}", now)
     deliver(billing_api, event("invoice.payment_failed", invoice(f"sub_{org}", org), now + 1))
@@ -207,7 +216,7 @@ def _frozen(orgs: Orgs, org: str) -> None:
 
 
 def test_a_kubernetes_failure_answers_5xx_and_stripe_retry_applies(billing_api: BillingApi, orgs: Orgs) -> None:
-    org = orgs.create()
+    org = customer_org(orgs)
     body = event(
         "customer.subscription.created", subscription(f"sub_{org}", PRO_WITH_TURBO, organization=org), int(time.time())
     )
@@ -232,7 +241,15 @@ def test_checkout_and_portal_from_the_running_api(billing_api: BillingApi, orgs:
     assert started.status_code == 200, started.text
     assert started.json()["data"]["sessionId"].startswith("cs_")
     assert billing_api.http.post("/api/billing/customer-portal", headers=headers).status_code == 409  # no customer yet
-    created(billing_api, org, f"sub_{org}", int(time.time()))
+    assert billing_of(orgs, org)[PREFIX + "checkout-session"] == started.json()["data"]["sessionId"]
+    # a subscription the dashboard made for this organization, before its checkout completed: not bound
+    made = event("customer.subscription.created", subscription("sub_dash", PRO_WITH_TURBO, organization=org), 1)
+    assert deliver(billing_api, made).json()["data"]["outcome"] == "not_bound"
+    assert PREFIX + "plan-id" not in billing_of(orgs, org)
+    session = checkout_session(started.json()["data"]["sessionId"], f"sub_{org}", org)
+    completed = deliver(billing_api, event("checkout.session.completed", session, int(time.time())))
+    assert completed.json()["data"]["outcome"] == "applied", completed.text  # the session this API created
+    assert billing_of(orgs, org)[PREFIX + "plan-id"] == "dev-pool"  # stripe-mock's subscription
     portal = billing_api.http.post("/api/billing/customer-portal", headers=headers)
     assert portal.status_code == 200, portal.text
     again = billing_api.http.post(

@@ -19,7 +19,7 @@ from orgquota.api.schema.projects import Overview
 from orgquota.api.settings import ApiSettings
 from tests.support.api_cluster import CATALOG_TEXT, cluster_objects
 from tests.support.envelope import assert_error
-from tests.support.oidc import Issuer
+from tests.support.oidc import Issuer, bearer
 
 
 @pytest.fixture
@@ -69,6 +69,9 @@ def test_overview_is_proxied(
         assert seen == [{"path": "/api/project/acme-dev/overview", "authorization": project_user["Authorization"]}]
         denied = client.get("/api/billing/project/acme-prod/overview", headers=project_user)
         assert_error(denied, 403, "access denied")
+        claims = bearer(issuer.token(org="acme", namespaces=["beta-x", "no-such-namespace"]))
+        for namespace in ("beta-x", "no-such-namespace"):  # claimed: another organization's, and nobody's
+            assert_error(client.get(f"/api/billing/project/{namespace}/overview", headers=claims), 403)
         assert len(seen) == 1  # rights are checked before anything is asked of the billing service
 
 

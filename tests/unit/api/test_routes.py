@@ -240,8 +240,23 @@ def test_project_overview(client: TestClient, admin: dict[str, str], project_use
 
 
 def test_project_overview_of_a_claimed_namespace_that_does_not_exist(client: TestClient, issuer: Issuer) -> None:
-    headers = bearer(issuer.token(namespaces=["ghost"]))
-    assert_error(client.get(f"{API}/project/ghost/overview", headers=headers), 404, "'ghost' not found")
+    headers = bearer(issuer.token(org="acme", namespaces=["ghost"]))
+    body = assert_error(client.get(f"{API}/project/ghost/overview", headers=headers), 403, "'ghost'")
+    assert body["details"] == {"namespace": "ghost", "availableNamespaces": []}
+
+
+def test_a_claimed_namespace_of_another_organization_is_neither_listed_nor_shown(
+    client: TestClient, issuer: Issuer
+) -> None:
+    """A token of acme's whose namespaces claim (an identity-provider attribute) names beta's project."""
+    headers = bearer(issuer.token(org="acme", groups=["user"], namespaces=["acme-dev", "beta-x", "lonely"]))
+    assert [p["namespace"] for p in assert_data(client.get(f"{API}/projects", headers=headers))] == ["acme-dev"]
+    for namespace in ("beta-x", "lonely"):  # another organization's, and one in no organization's tree
+        body = assert_error(client.get(f"{API}/project/{namespace}/overview", headers=headers), 403, "access denied")
+        assert body["details"]["availableNamespaces"] == ["acme-dev"]
+    no_org = bearer(issuer.token(groups=["user"], namespaces=["beta-x"]))  # a token with no organization
+    assert assert_data(client.get(f"{API}/projects", headers=no_org)) == []
+    assert_error(client.get(f"{API}/project/beta-x/overview", headers=no_org), 403)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from orgquota.core.annotations import PLAN_ID, SUBSCRIPTION, SUSPENDED_AT
+from orgquota.core.annotations import PLAN_ID, PROVIDER_EVENT_CREATED, SUBSCRIPTION, SUSPENDED_AT
 from orgquota.core.catalog import Catalog
 from orgquota.core.lifecycle import PRE_SUSPEND_REPLICAS
 from orgquota.kube.client import Resource
@@ -86,6 +86,11 @@ def test_reactivation_restores_the_workloads_and_clears_the_clock(catalog: Catal
         assert SUSPENDED_AT not in org_annotations(h, "acme")
         assert h.status("acme")["workloadsStopped"] is False
         assert "WorkloadsRestored" in h.events.reasons()
+        # replicas only through the scale subresource; the object itself only gets its memory annotation
+        web = DEPLOYMENTS.path("acme", "web")
+        writes = [(w.path, w.body) for w in h.kube.writes_to("PATCH", "deployments") if w.path.startswith(web)]
+        assert [path.removeprefix(web) for path, _ in writes] == ["", "/scale", "/scale", ""]  # memory first, last
+        assert all(set(body or {}) == {"metadata"} for path, body in writes if path == web)
 
     run(scenario)
 
@@ -122,5 +127,39 @@ def test_nothing_is_stopped_on_stale_memory(catalog: Catalog) -> None:
         assert view is not None
         assert view.annotations[SUBSCRIPTION] == "active"
         assert h.status("acme")["mode"] == "plan"
+
+    run(scenario)
+
+
+def test_a_malformed_suspended_at_keeps_the_earliest_trustworthy_start(catalog: Catalog) -> None:
+    """Someone overwrites a running clock with garbage (past admission): the grace period must not restart."""
+
+    async def scenario() -> None:
+        h = Harness(catalog, grace_period=timedelta(days=7))
+        started = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+        h.add_org("acme", SUSPENDED | {SUSPENDED_AT: stamp(started)})
+        await h.converge()  # the operator has read the valid start
+        h.annotate("acme", {SUSPENDED_AT: "yesterday-ish"})
+        await h.converge()
+        assert org_annotations(h, "acme")[SUSPENDED_AT] == stamp(started)  # not now
+        assert "SuspendedAtInvalid" in h.events.reasons()
+
+        # a process that never read a valid one: the provider's time of the suspension is the start
+        h = Harness(catalog, grace_period=timedelta(days=7))
+        ended = started - timedelta(days=1)
+        h.add_org("acme", SUSPENDED | {SUSPENDED_AT: "2026-13-45", PROVIDER_EVENT_CREATED: str(int(ended.timestamp()))})
+        await h.converge()
+        assert org_annotations(h, "acme")[SUSPENDED_AT] == stamp(ended)
+
+    run(scenario)
+
+
+def test_a_malformed_suspended_at_whose_trusted_start_is_over_cancels(catalog: Catalog) -> None:
+    async def scenario() -> None:
+        h = Harness(catalog, grace_period=timedelta(days=7))
+        long_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+        h.add_org("acme", SUSPENDED | {SUSPENDED_AT: "garbage", PROVIDER_EVENT_CREATED: str(int(long_ago.timestamp()))})
+        await h.converge()
+        assert org_annotations(h, "acme")[SUBSCRIPTION] == "canceled"  # no new week of grace
 
     run(scenario)

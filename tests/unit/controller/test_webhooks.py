@@ -151,6 +151,8 @@ def test_a_public_eip_beyond_the_plan_is_denied() -> None:
             str(error)
             == "organization acme: public EIp quota reached: plan pro-pool allows 1 and the organization holds 1"
         )
+        eip_reads = [path.split("?")[0] for path in kube.reads if "/eips" in path]
+        assert eip_reads == [EIP.path("acme")]  # its own namespaces' EIps, never the cluster's
 
     run(scenario)
 

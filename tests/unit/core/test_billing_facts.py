@@ -75,13 +75,13 @@ def test_end_of_a_subscription_nobody_canceled_starts_the_grace_clock() -> None:
 
 def test_a_second_end_does_not_restart_the_grace_clock() -> None:
     suspended = {**ACTIVE, ann.SUBSCRIPTION: "suspended", ann.SUSPENDED_AT: "2026-11-01T00:00:00Z"}
-    assert apply_fact(suspended, Ended(), created=2000, now=NOW) == {}
+    assert apply_fact(suspended, Ended(), created=2000, now=NOW) == {ann.PROVIDER_EVENT_CREATED: "2000"}
 
 
 def test_an_ended_subscription_is_not_revived_by_a_late_failure_or_cancel_request() -> None:
     canceled = {**ACTIVE, ann.SUBSCRIPTION: "canceled"}
-    assert apply_fact(canceled, PaymentFailed(), created=2000, now=NOW) == {}
-    assert apply_fact(canceled, CancelRequested(), created=2000, now=NOW) == {}
+    assert apply_fact(canceled, PaymentFailed(), created=2000, now=NOW) == {ann.PROVIDER_EVENT_CREATED: "2000"}
+    assert apply_fact(canceled, CancelRequested(), created=2000, now=NOW) == {ann.PROVIDER_EVENT_CREATED: "2000"}
 
 
 def test_plan_change_writes_plan_id_and_name_only() -> None:
@@ -116,12 +116,28 @@ def test_termination_cancels_and_forgets_the_plan_and_the_provider_ids() -> None
     }
 
 
-def test_renewal_writes_nothing() -> None:
-    assert apply_fact(ACTIVE, Renewed(), created=5000, now=NOW) == {}
+def test_renewal_writes_only_the_ordering_mark() -> None:
+    assert apply_fact(ACTIVE, Renewed(), created=5000, now=NOW) == {ann.PROVIDER_EVENT_CREATED: "5000"}
+    assert apply_fact(ACTIVE, Renewed(), created=None, now=NOW) == {}
 
 
 def test_a_fact_older_than_the_last_applied_changes_nothing() -> None:
     assert apply_fact(ACTIVE, Ended(), created=999, now=NOW) == {}
+
+
+def test_within_a_second_messages_are_ordered_by_their_id() -> None:
+    seen = {**ACTIVE, ann.PROVIDER_EVENT_ID: "evt_b"}
+    assert apply_fact(seen, Ended(), created=1000, now=NOW, event_id="evt_a") == {}  # sorts before: stale
+    assert apply_fact(seen, Ended(), created=1000, now=NOW, event_id="evt_b") == {}  # the same: a duplicate
+    assert apply_fact(seen, Ended(), created=1000, now=NOW, event_id="evt_c") == {
+        ann.SUBSCRIPTION: "suspended",
+        ann.SUSPENDED_AT: "2026-11-29T12:00:00Z",
+        ann.PROVIDER_EVENT_ID: "evt_c",
+    }
+
+
+def test_an_end_the_provider_says_was_asked_for_is_canceled_whatever_arrived_first() -> None:
+    assert apply_fact(ACTIVE, Ended(requested=True), created=1002, now=NOW)[ann.SUBSCRIPTION] == "canceled"
 
 
 def test_a_fact_without_provider_time_does_not_move_the_ordering_mark() -> None:
@@ -135,13 +151,15 @@ def test_addons_have_one_spelling_whatever_the_order_or_repetition() -> None:
 
 def test_addons_spelled_otherwise_but_equal_are_not_rewritten() -> None:
     spaced = {**ACTIVE, ann.ADDONS: '[ {"addonId": "turbo-x1", "quantity": 1} ]'}
-    assert apply_fact(spaced, PAID, created=1000, now=NOW) == {}
+    assert apply_fact(spaced, PAID, created=None, now=NOW) == {}
 
 
-@given(states, facts, st.integers(0, 200) | st.none())
-def test_a_duplicate_delivery_changes_nothing(current: dict[str, str], fact: BillingFact, created: int | None) -> None:
-    once = applied(current, apply_fact(current, fact, created=created, now=NOW))
-    assert apply_fact(once, fact, created=created, now=NOW) == {}
+@given(states, facts, st.integers(0, 200) | st.none(), st.sampled_from(["", "evt_1"]))
+def test_a_duplicate_delivery_changes_nothing(
+    current: dict[str, str], fact: BillingFact, created: int | None, event_id: str
+) -> None:
+    once = applied(current, apply_fact(current, fact, created=created, now=NOW, event_id=event_id))
+    assert apply_fact(once, fact, created=created, now=NOW, event_id=event_id) == {}
 
 
 @given(states, facts, st.integers(0, 200))

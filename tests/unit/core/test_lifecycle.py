@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from orgquota.core.annotations import SUBSCRIPTION, SUSPENDED_AT
+from orgquota.core.annotations import PROVIDER_EVENT_CREATED, SUBSCRIPTION, SUSPENDED_AT
 from orgquota.core.lifecycle import (
     PRE_SUSPEND_REPLICAS,
     PRE_SUSPEND_SUSPEND,
@@ -27,8 +27,20 @@ def test_suspension_without_a_clock_starts_it() -> None:
     assert (decision.action, decision.expires, decision.wake_in) == (Clock.START, NOW + GRACE, GRACE - WARNING)
 
 
-def test_unreadable_clock_is_restarted() -> None:
-    assert clock("suspended", "yesterday").action == Clock.START
+def test_an_unreadable_clock_is_repaired_with_its_earliest_trustworthy_start_never_restarted() -> None:
+    decision = clock("suspended", "yesterday")
+    assert (decision.action, decision.started) == (Clock.REPAIR, NOW)  # nothing earlier is known: now
+    earlier = NOW - timedelta(days=2)
+    remembered = grace_clock({SUBSCRIPTION: "suspended", SUSPENDED_AT: "x"}, NOW, GRACE, WARNING, earlier)
+    assert (remembered.started, remembered.expires) == (earlier, earlier + GRACE)
+    provider = {
+        SUBSCRIPTION: "suspended",
+        SUSPENDED_AT: "x",
+        PROVIDER_EVENT_CREATED: str(int(earlier.timestamp()) - 60),
+    }
+    assert grace_clock(provider, NOW, GRACE, WARNING, earlier).started == earlier - timedelta(minutes=1)  # earliest
+    future = {SUBSCRIPTION: "suspended", SUSPENDED_AT: "x", PROVIDER_EVENT_CREATED: str(int(NOW.timestamp()) + 999)}
+    assert grace_clock(future, NOW, GRACE, WARNING).started == NOW  # never later than now
 
 
 def test_within_the_grace_period_nothing_happens_until_the_warning() -> None:

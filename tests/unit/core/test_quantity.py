@@ -97,3 +97,17 @@ def test_counts_are_written_as_digits() -> None:
     assert str(Quantity.count(1000)) == "1000"
     assert str(Quantity.count(1000) + Quantity.count(24)) == "1024"
     assert Quantity.count(1000) == Quantity.parse("1k")
+
+
+@pytest.mark.parametrize("raw", [" 8", "8 ", "8\n", "\t24Gi", " 500m "])
+def test_surrounding_spaces_are_no_quantity_as_in_kubernetes(raw: str) -> None:
+    with pytest.raises(QuantityError, match="is not a quantity"):
+        Quantity.parse(raw)
+
+
+def test_a_catalog_quantity_with_spaces_is_refused_naming_the_field() -> None:
+    from orgquota.core.catalog import CatalogError, parse_catalog
+    from tests.support.api_cluster import CATALOG_TEXT
+
+    with pytest.raises(CatalogError, match="dev-pool"):
+        parse_catalog(CATALOG_TEXT.replace('cpu: "4"', 'cpu: " 4"', 1))

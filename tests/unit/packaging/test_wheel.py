@@ -49,7 +49,7 @@ PROVIDERS: Final[dict[str, tuple[dict[str, str], set[str]]]] = {
         {"STRIPE_SECRET_KEY": "sk_test_packaging", "STRIPE_WEBHOOK_SECRET": "whsec_packaging"},
         {"/api/billing/webhook", "/api/billing/customer-portal", "/api/billing/verify-checkout"},
     ),
-    "whmcs": ({"WHMCS_WEBHOOK_SECRET": "packaging"}, {"/api/billing/webhook"}),
+    "whmcs": ({"WHMCS_WEBHOOK_SECRET": "packaging" * 4}, {"/api/billing/webhook"}),
 }
 PROVIDER_ROUTES: Final = set().union(*(routes for _, routes in PROVIDERS.values()))
 IMPORT_ALL: Final = """

@@ -36,9 +36,10 @@ async def apply_facts(
     *,
     created: int | None,
     stamp: Stamp | None = None,
+    event_id: str = "",
 ) -> Recorded:
-    """Apply `facts` (created at `created`, provider time) to the Organization `organization`, with
-    `stamp`'s record of the message in the same write.
+    """Apply `facts` (of message `event_id`, created at `created`, provider time) to the Organization
+    `organization`, with `stamp`'s record of the message in the same write.
 
     `facts` may be a decision on the organization's current billing annotations (`Decide`): a
     message that does not concern the organization as it is now makes no facts, or is refused by
@@ -47,7 +48,9 @@ async def apply_facts(
     decide: Decide = facts if callable(facts) else lambda current: facts
     try:
         now = datetime.now(UTC)
-        recorded = await record_facts(kube, organization, decide, created=created, now=now, stamp=stamp)
+        recorded = await record_facts(
+            kube, organization, decide, created=created, now=now, stamp=stamp, event_id=event_id
+        )
     except (KubeError, aiohttp.ClientError, TimeoutError) as exc:
         raise KubernetesUnavailable(organization, exc) from exc
     if recorded is None:

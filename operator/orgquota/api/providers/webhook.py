@@ -101,6 +101,10 @@ class Webhook(ABC, Generic[M, D]):
     def finished(self, message: M, answer: Response | None) -> None:
         """Called once a verified message is answered (`answer` None: with an ApiError)."""
 
+    def message_id(self, delivery: D) -> str:
+        """The message's id: orders messages created in the same second (with `Delivery.created`)."""
+        return ""
+
     def stamp(self, delivery: D) -> Stamp | None:
         """The provider's record of the message, written with its facts (even when they change nothing)."""
         return None
@@ -147,7 +151,12 @@ async def receive(hook: Webhook[M, D], kube: Kube, request: Request) -> Response
 async def _write(hook: Webhook[M, D], kube: Kube, delivery: D) -> tuple[str, Response]:
     try:
         recorded = await apply_facts(
-            kube, delivery.organization, delivery.decide, created=delivery.created, stamp=hook.stamp(delivery)
+            kube,
+            delivery.organization,
+            delivery.decide,
+            created=delivery.created,
+            stamp=hook.stamp(delivery),
+            event_id=hook.message_id(delivery),
         )
     except OrganizationNotFound:
         raise hook.missing(delivery) from None

@@ -222,6 +222,12 @@ def test_a_completed_checkout_is_written_at_once(
         return stripe.checkout.Session.construct_from(session, "sk_test")
 
     monkeypatch.setattr(SessionService, "retrieve_async", retrieve)
+    refused = assert_error(
+        client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=beta_admin(issuer)), 409
+    )  # a session this API did not create for beta (a Payment Link's, say) binds nothing
+    assert "not bound to organization 'beta'" in refused["error"]
+    assert orgs.writes == []
+    orgs.annotate("beta", {PREFIX + "checkout-session": "cs_test_done"})  # as POST /organization-subscription does
     answer = assert_data(
         client.get(f"{API}/verify-checkout", params={"sessionId": "cs_test_done"}, headers=beta_admin(issuer))
     )

@@ -13,12 +13,14 @@ from orgquota.api.providers.stripe.events import (
 )
 from orgquota.api.providers.stripe.prices import Kind, PriceBook, Priced, setting_name
 from orgquota.core.annotations import AddonRequest
-from orgquota.core.billing_facts import CancelRequested, Ended, PaymentFailed, Renewed, Subscribed
+from orgquota.core.billing_facts import CancelRequested, Ended, PaymentFailed, PlanChanged, Renewed, Subscribed
 from orgquota.core.catalog import Catalog
 from tests.support.stripe_events import checkout_session, invoice, subscription
 
 PRICES = {"PRO_POOL": "price_pro", "DEV_POOL": "price_dev", "TURBO_X1": "price_t1"}
 PRO = Subscribed("pro-pool", "Pro Pool", "sub_1", "cus_1", (AddonRequest("turbo-x1", 2),))
+SOLD = PlanChanged("pro-pool", "Pro Pool", (AddonRequest("turbo-x1", 2),))
+"""an ended subscription still says what it sold: its end is the same whatever arrived before it"""
 
 
 @pytest.fixture
@@ -71,10 +73,11 @@ def sub(status: str = "active", cancel: bool = False, items: list[tuple[str, int
         ("active", True, [PRO, CancelRequested()]),
         ("trialing", False, [Subscribed(**{**PRO.__dict__, "trialing": True})]),
         ("past_due", False, [PRO, PaymentFailed()]),
-        ("unpaid", True, [PRO, PaymentFailed()]),
-        ("canceled", False, [Ended()]),
-        ("incomplete_expired", False, [Ended()]),
-        ("paused", False, [Ended()]),
+        ("unpaid", False, [SOLD, Ended()]),  # every retry failed: the end of payment, not a plan kept forever
+        ("canceled", False, [SOLD, Ended()]),
+        ("canceled", True, [SOLD, Ended(requested=True)]),  # it was set to end: canceled, not suspended
+        ("incomplete_expired", False, [SOLD, Ended()]),
+        ("paused", False, [SOLD, Ended()]),
         ("incomplete", False, []),
     ],
 )
@@ -95,7 +98,11 @@ def test_a_price_no_setting_names_is_an_error(book: PriceBook, catalog: Catalog)
 
 def test_events_to_facts(book: PriceBook, catalog: Catalog) -> None:
     assert event_facts("customer.subscription.updated", sub(cancel=True), book, catalog) == [PRO, CancelRequested()]
-    assert event_facts("customer.subscription.deleted", sub("canceled"), book, catalog) == [Ended()]
+    assert event_facts("customer.subscription.deleted", sub("canceled"), book, catalog) == [SOLD, Ended()]
+    asked = {**sub("canceled"), "cancellation_details": {"reason": "cancellation_requested"}}
+    assert event_facts("customer.subscription.deleted", asked, book, catalog) == [SOLD, Ended(requested=True)]
+    unknown = sub("canceled", items=[("price_other", 1)])  # an end is applied even when its items are not ours
+    assert event_facts("customer.subscription.deleted", unknown, book, catalog) == [Ended()]
     assert event_facts("invoice.payment_failed", invoice("sub_1", None), book, catalog) == [PaymentFailed()]
     assert event_facts("invoice.paid", invoice("sub_1", None), book, catalog) == [Renewed()]
     session = checkout_session("cs_1", "sub_1", "acme")
@@ -108,7 +115,7 @@ def test_whom_an_event_is_about() -> None:
     assert subject("customer.subscription.updated", sub()) == Subject("acme", "sub_1")
     assert subject(
         "checkout.session.completed", {**checkout_session("cs_1", "sub_1", "acme"), "metadata": {}}
-    ) == Subject("acme", "sub_1")
+    ) == Subject("acme", "sub_1", "cs_1")
     assert subject("invoice.payment_failed", invoice("sub_1", "acme")) == Subject("acme", "sub_1")
     old_shape = {"subscription": {"id": "sub_2", "metadata": {"organization": "beta"}}}
     assert subject("invoice.payment_failed", old_shape) == Subject("beta", "sub_2")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from fastapi.testclient import TestClient
@@ -92,6 +93,7 @@ def test_cancel_then_a_duplicate_then_an_older_event(client: TestClient, orgs: F
         PREFIX + "subscription": "canceling",
         PREFIX + "plan-name": "Pro Pool",  # the one annotation acme lacked of what the subscription says
         PREFIX + "provider-event-created": str(T0),
+        PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
     assert assert_data(post(client, body))["outcome"] == "unchanged"  # the same delivery again
     assert assert_data(post(client, updated(T0 - 10)))["outcome"] == "unchanged"  # older: says active, changes nothing
@@ -109,6 +111,7 @@ def test_deleted_after_canceling_is_canceled(client: TestClient, orgs: FakeKube)
     assert assert_data(post(client, deleted))["changes"] == {
         PREFIX + "subscription": "canceled",
         PREFIX + "provider-event-created": str(T0 + 5),
+        PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
     assert orgs.annotations("acme")[PREFIX + "plan-id"] == "pro-pool"
 
@@ -151,6 +154,7 @@ def test_payment_failed_is_past_due(client: TestClient, orgs: FakeKube) -> None:
 
 
 def test_a_new_subscription_writes_plan_addons_and_ids(client: TestClient, orgs: FakeKube) -> None:
+    orgs.annotate("beta", {PREFIX + "provider-customer-id": "cus_b"})  # beta's customer, of an earlier subscription
     body = event(
         "customer.subscription.created",
         subscription("sub_new", [("price_dev_pool", 1), ("price_turbo_x1", 3)], organization="beta", customer="cus_b"),
@@ -166,10 +170,12 @@ def test_a_new_subscription_writes_plan_addons_and_ids(client: TestClient, orgs:
         PREFIX + "provider-customer-id": "cus_b",
         PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":3}]',
         PREFIX + "provider-event-created": str(T0),
+        PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
 
 
 def test_a_completed_checkout_reads_its_subscription_from_stripe(client: TestClient, orgs: FakeKube) -> None:
+    orgs.annotate("beta", {PREFIX + "checkout-session": "cs_test_1"})  # the session this API created for beta
     body = event("checkout.session.completed", checkout_session("cs_test_1", "sub_from_checkout", "beta"), T0)
     answer = assert_data(post(client, body))
     annotations = orgs.annotations("beta")
@@ -220,5 +226,16 @@ def test_a_price_change_is_a_plan_change_and_an_item_change_is_an_addon_change(
         PREFIX + "plan-name": "Dev Pool",
         PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":2}]',
         PREFIX + "provider-event-created": str(T0),
+        PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
     assert orgs.annotations("acme")[PREFIX + "subscription"] == "active"
+
+
+def test_unpaid_is_the_end_of_payment_and_starts_the_grace_clock(client: TestClient, orgs: FakeKube) -> None:
+    """Every retry failed and Stripe marked the subscription unpaid (it sends no deletion then)."""
+    changes = assert_data(post(client, updated(T0, status="unpaid")))["changes"]
+    assert changes[PREFIX + "subscription"] == "suspended"
+    assert changes[PREFIX + "suspended-at"].endswith("Z")
+    paid = assert_data(post(client, updated(T0 + 60)))["changes"]  # the open invoice paid: active again
+    assert paid[PREFIX + "subscription"] == "active"
+    assert paid[PREFIX + "suspended-at"] is None

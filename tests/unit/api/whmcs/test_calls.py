@@ -16,8 +16,8 @@ from orgquota.api.providers.whmcs.calls import (
     Checked,
     check,
     fact_of,
-    other_service,
     parse_call,
+    refusal,
 )
 from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
@@ -164,12 +164,31 @@ def test_ending_a_service_whose_plan_left_the_catalog_is_allowed(action: str) ->
     assert checked.plan_name == "retired-plan"
 
 
-def test_only_activate_may_act_on_another_service_than_the_organizations() -> None:
-    for action in ("unsuspend", "suspend", "terminate", "change", "renew"):
-        assert other_service(parsed(action=action, serviceId=43), CURRENT) == "whmcs-svc-42"
-        assert other_service(parsed(action=action), CURRENT) is None
-        assert other_service(parsed(action=action, serviceId=43), {}) is None
-    assert other_service(parsed(action="activate", serviceId=43), CURRENT) is None
+BOUND = {**CURRENT, ann.WHMCS_CLIENT: "whmcs-client-7"}
+
+
+def test_an_organization_belongs_to_its_client_and_its_one_service() -> None:
+    for action in ("activate", "unsuspend", "suspend", "terminate", "change", "renew"):
+        assert refusal(parsed(action=action), BOUND) is None
+        assert refusal(parsed(action=action, serviceId=43), BOUND) == (
+            "organization 'acme' holds WHMCS service whmcs-svc-42, not whmcs-svc-43"
+        )
+        assert refusal(parsed(action=action, clientId=8), BOUND) == (
+            "organization 'acme' is bound to WHMCS client whmcs-client-7, not whmcs-client-8"
+        )
+    terminated = {ann.WHMCS_CLIENT: "whmcs-client-7"}  # the client stays bound once its service is gone
+    assert refusal(parsed(action="activate", serviceId=43), terminated) is None
+    assert refusal(parsed(action="activate", clientId=8), terminated) is not None
+
+
+def test_only_activate_binds_a_client() -> None:
+    assert refusal(parsed(action="activate", clientId=8), {}) is None
+    assert refusal(parsed(action="suspend"), {}) == (
+        "organization 'acme' is bound to no WHMCS client yet: only activate binds one"
+    )
+    bound_before = {ann.PROVIDER_CUSTOMER_ID: "whmcs-client-7"}  # bound before whmcs-client was written
+    assert refusal(parsed(action="suspend"), bound_before) is None
+    assert refusal(parsed(action="suspend", clientId=8), bound_before) is not None
 
 
 json_values = st.recursive(

@@ -27,7 +27,7 @@ from tests.support.fake_kube import FakeKube
 from tests.support.oidc import Issuer
 from tests.support.whmcs_client import Answer, Signed, WhmcsModule, call_body
 
-SECRET = "unit-secret"
+SECRET = "unit-secret-of-at-least-32-characters"
 
 
 @pytest.fixture
@@ -46,6 +46,8 @@ def kube() -> FakeKube:
             PREFIX + "plan-id": "pro-pool",
             PREFIX + "subscription": "active",
             PREFIX + "provider-subscription-id": "whmcs-svc-42",
+            PREFIX + "provider-customer-id": "whmcs-client-7",
+            PREFIX + "whmcs-client": "whmcs-client-7",
         },
     )
     return kube
@@ -104,6 +106,16 @@ def test_without_a_secret_the_provider_does_not_start(issuer: Issuer) -> None:
         ApiSettings.from_env({"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs"})
 
 
+def test_a_short_secret_is_refused_at_start(issuer: Issuer) -> None:
+    """A secret one could guess offline from a captured signature would let anyone move any quota."""
+    for weak in ("whmcs", "x" * 31):
+        with pytest.raises(SystemExit, match=r"WHMCS_WEBHOOK_SECRET=<secret>: .*at least 32 characters") as refused:
+            ApiSettings.from_env(
+                {"OIDC_ISSUER_URL": issuer.url, "BILLING_PROVIDER": "whmcs", "WHMCS_WEBHOOK_SECRET": weak}
+            )
+        assert weak not in str(refused.value).replace("WHMCS", "")  # the secret is never echoed
+
+
 def test_an_oversized_body_is_refused_before_any_signature_is_computed(module: WhmcsModule, kube: FakeKube) -> None:
     body = call_body("renew", "acme", options={f"option {i}": "x" * 100 for i in range(700)})
     answer = module.send(module.signed(body))
@@ -140,7 +152,7 @@ def test_each_answer_is_counted_with_its_type_and_outcome(module: WhmcsModule, k
         ("unknown", "invalid", lambda: module.call("upgrade", "acme"), 400),
         ("change", "invalid", lambda: module.call("change", "acme", plan_id="gold"), 400),
         ("suspend", "not_found", lambda: module.call("suspend", "nobody"), 404),
-        ("suspend", "other_service", lambda: module.call("suspend", "acme", service_id=99), 200),
+        ("suspend", "not_bound", lambda: module.call("suspend", "acme", service_id=99), 409),
         ("renew", "unchanged", lambda: module.call("renew", "acme"), 200),
         ("change", "applied", lambda: module.call("change", "acme", plan_id="dev-pool"), 200),
     ]
@@ -155,20 +167,50 @@ def test_each_answer_is_counted_with_its_type_and_outcome(module: WhmcsModule, k
     assert kube.annotations("acme")[PREFIX + "plan-id"] == "dev-pool"
 
 
-def test_a_call_answered_200_without_a_write_is_not_applied_twice(module: WhmcsModule, kube: FakeKube) -> None:
-    other = module.signed(call_body("suspend", "acme", service_id=99))
-    answer = module.send(other)
-    assert answer.status == 200
-    assert answer.json["data"] == {
-        "organization": "acme",
-        "action": "suspend",
-        "changes": {},
-        "ignored": "whmcs-svc-99 is not the organization's subscription (whmcs-svc-42)",
-    }
-    before = counted("unknown", "replayed")
-    assert module.send(other).json["error"] == "WHMCS signature rejected: this signed call was already applied"
-    assert counted("unknown", "replayed") == before + 1
+@pytest.mark.parametrize(
+    ("action", "fields", "reason"),
+    [
+        ("suspend", {"service_id": 99}, "organization 'acme' holds WHMCS service whmcs-svc-42, not whmcs-svc-99"),
+        ("activate", {"service_id": 99}, "organization 'acme' holds WHMCS service whmcs-svc-42, not whmcs-svc-99"),
+        (
+            "activate",
+            {"client_id": 8},
+            "organization 'acme' is bound to WHMCS client whmcs-client-7, not whmcs-client-8",
+        ),
+        (
+            "terminate",
+            {"client_id": 8, "service_id": 99},
+            "organization 'acme' is bound to WHMCS client whmcs-client-7",
+        ),
+    ],
+)
+def test_a_call_from_another_client_or_service_is_refused_and_writes_nothing(
+    module: WhmcsModule, kube: FakeKube, action: str, fields: dict[str, int], reason: str
+) -> None:
+    """Another WHMCS customer's service names acme (its organization field is the customer's to fill)."""
+    answer = module.call(action, "acme", **fields)
+    assert answer.status == 409, answer.json
+    assert answer.json["error"].startswith(reason)
     assert kube.writes == []
+
+
+def test_the_first_activation_binds_the_client(module: WhmcsModule, kube: FakeKube) -> None:
+    kube.put_organization("fresh")
+    assert module.call("activate", "fresh", client_id=5, service_id=50).status == 200
+    assert kube.annotations("fresh")[PREFIX + "whmcs-client"] == "whmcs-client-5"
+    assert module.call("terminate", "fresh", client_id=5, service_id=50).status == 200
+    assert kube.annotations("fresh")[PREFIX + "whmcs-client"] == "whmcs-client-5"  # kept: the client stays bound
+    written = len(kube.writes)
+    assert module.call("activate", "fresh", client_id=6, service_id=60).status == 409  # another client
+    assert len(kube.writes) == written
+    assert module.call("activate", "fresh", client_id=5, service_id=51).status == 200  # its own new service
+
+
+def test_an_admin_set_client_binds_before_any_activation(module: WhmcsModule, kube: FakeKube) -> None:
+    kube.put_organization("preset", {PREFIX + "whmcs-client": "whmcs-client-5"})
+    assert module.call("activate", "preset", client_id=6, service_id=60).status == 409
+    assert kube.writes == []
+    assert module.call("activate", "preset", client_id=5, service_id=50).status == 200
 
 
 @pytest.fixture

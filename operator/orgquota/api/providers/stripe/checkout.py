@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -19,7 +20,8 @@ from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import ApiError, JSONBody, ok
 from orgquota.api.providers.apply import apply_facts
-from orgquota.api.providers.stripe.events import ORGANIZATION_KEY, subscription_facts
+from orgquota.api.providers.stripe import binding
+from orgquota.api.providers.stripe.events import ORGANIZATION_KEY, object_id, subscription_facts
 from orgquota.api.providers.stripe.provider import (
     StripeProvider,
     idempotency_key,
@@ -29,7 +31,7 @@ from orgquota.api.providers.stripe.provider import (
 from orgquota.api.routes import AddonEntry
 from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
-from orgquota.core.billing_facts import Subscribed
+from orgquota.core.billing_facts import BillingFact, Subscribed
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +98,16 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         customer = record.annotations.get(ann.PROVIDER_CUSTOMER_ID)
         if customer:
             params["customer"] = customer
+        earlier = await binding.recorded_session(provider.kube, org)
+        if earlier:  # one open checkout per organization: two could start two subscriptions
+            await binding.expire_earlier(client, org, earlier)
         async with stripe_errors("creating a Checkout Session"):
             session = await client.v1.checkout.sessions.create_async(params, idempotency_key("checkout", org))
+        try:
+            await binding.record_session(provider.kube, org, earlier, session.id)
+        except ApiError:
+            await binding.expire_earlier(client, org, session.id)
+            raise
         logger.info("Checkout Session %s created for plan %s", session.id, body.planId)
         return ok({"checkoutUrl": session.url, "sessionId": session.id})
 
@@ -128,8 +138,17 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         except ValueError as exc:
             logger.error("checkout %s: %s", session_id, exc)
             raise ApiError(502, str(exc), {"sessionId": session_id}) from exc
+        claim = binding.Claim(object_id(subscription), session_id)
+
+        def bound(current: Mapping[str, str]) -> list[BillingFact]:
+            reason = binding.refusal(current, facts, claim)
+            if reason is not None:
+                logger.warning("checkout %s not applied to %s: %s", session_id, org, reason)
+                raise ApiError(409, f"checkout session {session_id} is not bound to organization {org!r}: {reason}")
+            return facts
+
         async with stripe_errors("writing the subscription"):
-            await apply_facts(provider.kube, org, facts, created=None)
+            await apply_facts(provider.kube, org, bound, created=None)
         sold = next((fact for fact in facts if isinstance(fact, Subscribed)), None)
         return ok(
             {

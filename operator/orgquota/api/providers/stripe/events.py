@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from orgquota.api.providers.stripe.prices import Kind, PriceBook
+from orgquota.core import billing_facts as bf
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import BillingFact, CancelRequested, Ended, PaymentFailed, Renewed, Subscribed
 from orgquota.core.catalog import Catalog
+from orgquota.core.topology import is_dns_label
 
 CHECKOUT_COMPLETED: Final = "checkout.session.completed"
 SUBSCRIPTION_CHANGED: Final = frozenset({"customer.subscription.created", "customer.subscription.updated"})
@@ -26,10 +28,12 @@ HANDLED: Final = (
     frozenset({CHECKOUT_COMPLETED, SUBSCRIPTION_DELETED, PAYMENT_FAILED, INVOICE_PAID}) | SUBSCRIPTION_CHANGED
 )
 
-LIVE_STATUSES: Final = frozenset({"active", "trialing", "past_due", "unpaid"})
-"""a subscription in these states gives the whole plan (unpaid: Stripe stopped retrying, kept as past_due)"""
-ENDED_STATUSES: Final = frozenset({"canceled", "incomplete_expired", "paused"})
-"""over, or paused without payment: the organization is ended (suspended, or canceled if it asked)"""
+LIVE_STATUSES: Final = frozenset({"active", "trialing", "past_due"})
+"""a subscription in these states gives the whole plan (past_due: Stripe is still retrying the payment)"""
+ENDED_STATUSES: Final = frozenset({"canceled", "incomplete_expired", "paused", "unpaid"})
+"""over, or without payment: the organization is ended (suspended, or canceled if it asked). `unpaid` is
+where every retry failed and Stripe, set to "mark the subscription unpaid", sends no deletion: the end
+of payment, so the grace period starts rather than the plan being kept forever"""
 ORGANIZATION_KEY: Final = "organization"
 
 
@@ -43,6 +47,8 @@ class Subject:
 
     organization: str | None
     subscription_id: str | None
+    session_id: str | None = None
+    """the Checkout Session, when the event is its completion"""
 
 
 def object_id(value: Any) -> str | None:
@@ -55,10 +61,16 @@ def object_id(value: Any) -> str | None:
     return None
 
 
+def organization_name(value: Any) -> str | None:
+    """A name an event gives for an organization, if it can be one (a DNS label: it becomes part of
+    an apiserver path); anything else names no organization."""
+    name = value.strip() if isinstance(value, str) else ""
+    return name if is_dns_label(name) else None
+
+
 def _metadata_organization(obj: Mapping[str, Any] | None) -> str | None:
     metadata = (obj or {}).get("metadata") or {}
-    value = metadata.get(ORGANIZATION_KEY) if isinstance(metadata, Mapping) else None
-    return value.strip() or None if isinstance(value, str) else None
+    return organization_name(metadata.get(ORGANIZATION_KEY) if isinstance(metadata, Mapping) else None)
 
 
 def _invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -73,11 +85,8 @@ def _invoice_subscription(invoice: Mapping[str, Any]) -> tuple[str | None, str |
 
 def subject(event_type: str, obj: Mapping[str, Any]) -> Subject:
     if event_type == CHECKOUT_COMPLETED:
-        reference = obj.get("client_reference_id")
-        organization = _metadata_organization(obj) or (
-            reference.strip() or None if isinstance(reference, str) else None
-        )
-        return Subject(organization, object_id(obj.get("subscription")))
+        organization = _metadata_organization(obj) or organization_name(obj.get("client_reference_id"))
+        return Subject(organization, object_id(obj.get("subscription")), object_id(obj))
     if event_type in SUBSCRIPTION_CHANGED or event_type == SUBSCRIPTION_DELETED:
         return Subject(_metadata_organization(obj), object_id(obj))
     subscription_id, organization = _invoice_subscription(obj)
@@ -131,15 +140,28 @@ def cancel_requested(subscription: Mapping[str, Any]) -> bool:
     return bool(subscription.get("cancel_at_period_end")) or bool(subscription.get("cancel_at"))
 
 
+def ended(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) -> list[BillingFact]:
+    """An ended subscription as a whole: the plan its items sold (when they name one) and whether the
+    end was asked for, so that its end says the same whatever reached the organization before it."""
+    details = subscription.get("cancellation_details") or {}
+    requested = cancel_requested(subscription) or details.get("reason") == "cancellation_requested"
+    try:
+        sold = subscribed(subscription, prices, catalog) if (subscription.get("items") or {}).get("data") else None
+    except UnmappedPrice:
+        sold = None  # the end is what matters; the plan stays as it was
+    plan: list[BillingFact] = [bf.PlanChanged(sold.plan_id, sold.plan_name, sold.addons)] if sold else []
+    return [*plan, Ended(requested)]
+
+
 def subscription_facts(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) -> list[BillingFact]:
     """Where a subscription object stands, as facts applied in order (empty: not started yet)."""
     status = subscription.get("status")
     if status in ENDED_STATUSES:
-        return [Ended()]
+        return ended(subscription, prices, catalog)
     if status not in LIVE_STATUSES:
         return []  # incomplete: the first payment is not done; nothing is sold yet
     facts: list[BillingFact] = [subscribed(subscription, prices, catalog)]
-    if status in ("past_due", "unpaid"):
+    if status == "past_due":
         facts.append(PaymentFailed())
     elif cancel_requested(subscription):
         facts.append(CancelRequested())
@@ -167,7 +189,7 @@ def event_facts(
     if event_type in SUBSCRIPTION_CHANGED:
         return subscription_facts(obj, prices, catalog)
     if event_type == SUBSCRIPTION_DELETED:
-        return [Ended()]
+        return ended(obj, prices, catalog)
     if event_type == PAYMENT_FAILED:
         return [PaymentFailed()]
     if event_type == INVOICE_PAID:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 import stripe
@@ -21,7 +22,7 @@ from fastapi.responses import Response
 
 from orgquota.api.envelope import ApiError, JSONBody, error_response, ok
 from orgquota.api.providers.apply import KubernetesUnavailable
-from orgquota.api.providers.stripe import events
+from orgquota.api.providers.stripe import binding, events
 from orgquota.api.providers.stripe.provider import StripeProvider, stripe_errors
 from orgquota.api.providers.webhook import Delivery, Settled, Webhook
 from orgquota.core import annotations as ann
@@ -34,6 +35,8 @@ TOLERANCE_SECONDS: Final = 300
 MAX_BODY_BYTES: Final = 1 << 20
 """Stripe's events are a few KiB; anyone may post here, so no more than this is read before the check"""
 PROVIDER: Final = "stripe"
+NOT_BOUND: Final = "not_bound"
+"""the outcome of an event about a subscription that is not the named organization's (binding)"""
 UNVERIFIED: Final = "unverified"
 """the type label of an event whose signature failed: its claimed type is not trusted"""
 
@@ -80,22 +83,35 @@ def _owner(provider: StripeProvider, subject: events.Subject) -> str | None:
     return None
 
 
-def about_this_subscription(subscription_id: str | None, facts: list[BillingFact]) -> Decide:
-    """The facts, if they concern the organization's own subscription or start one (a new purchase
-    replaces an ended subscription); else none. A failed first payment, for one, says nothing
-    about an organization that holds no subscription yet."""
+def about_this_subscription(
+    claim: binding.Claim, facts: list[BillingFact], refused: Callable[[str], Settled]
+) -> Decide:
+    """The facts, if they concern the organization's own subscription, or start one that is bound to
+    it (`binding`; a new purchase replaces an ended subscription); else none. A failed first
+    payment, for one, says nothing about an organization that holds no subscription yet. A
+    subscription that is not the organization's is `refused` (raised: nothing is written)."""
 
     def decide(current: Mapping[str, str]) -> list[BillingFact]:
         if any(isinstance(fact, Subscribed) for fact in facts):
+            reason = binding.refusal(current, facts, claim)
+            if reason is not None:
+                raise refused(reason)
             return facts
         held = current.get(ann.PROVIDER_SUBSCRIPTION_ID)
-        return facts if held is not None and held == subscription_id else []
+        return facts if held is not None and held == claim.subscription_id else []
 
     return decide
 
 
 def answer(event_id: Any, outcome: str, more: dict[str, Any]) -> JSONBody:
     return ok({"received": True, "eventId": event_id, "outcome": outcome, **more})
+
+
+def not_bound(event_id: Any, kind: str, organization: str, reason: str) -> Settled:
+    """An event whose subscription is not bound to the organization it names: 200, nothing written."""
+    log = {"eventId": event_id, "eventType": kind, "organization": organization}
+    logger.warning("Stripe event %s not applied to %s: %s", event_id, organization, reason, extra=log)
+    return Settled(NOT_BOUND, answer(event_id, NOT_BOUND, {"organization": organization, "reason": reason}))
 
 
 def _refused(exc: ApiError) -> Settled:
@@ -146,6 +162,8 @@ class StripeWebhook(Webhook[dict[str, Any], EventDelivery]):
             raise Settled("ignored", answer(event_id, "ignored", {}))
         obj = (message.get("data") or {}).get("object") or {}
         subject = events.subject(event_type, obj)
+        orgs = self.stripe.cluster.orgs
+        self.stripe.cluster.require(orgs)
         organization = _owner(self.stripe, subject)
         if organization is None:
             logger.warning(
@@ -170,8 +188,17 @@ class StripeWebhook(Webhook[dict[str, Any], EventDelivery]):
             raise ApiError(422, str(exc), {"eventId": event_id}) from exc
         if not facts:
             raise Settled("ignored", answer(event_id, "ignored", {"organization": organization}))
-        decide = about_this_subscription(subject.subscription_id, facts)
+        holders = ((name, record.annotations.get(ann.PROVIDER_SUBSCRIPTION_ID)) for _, name, record in orgs.items())
+        other = binding.held_elsewhere(subject.subscription_id, organization, holders)
+        refused = partial(not_bound, event_id, self.kind(message), organization)
+        if other is not None:
+            raise refused(f"subscription {subject.subscription_id} is organization {other}'s")
+        claim = binding.Claim(subject.subscription_id, subject.session_id)
+        decide = about_this_subscription(claim, facts, refused)
         return EventDelivery(self.kind(message), organization, decide, message["created"], event_id)
+
+    def message_id(self, delivery: EventDelivery) -> str:
+        return str(delivery.event_id or "")
 
     def written(self, delivery: EventDelivery, recorded: Recorded) -> Response:
         event_id, organization = delivery.event_id, delivery.organization

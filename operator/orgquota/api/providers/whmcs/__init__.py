@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar, Final
 
-from pydantic import AnyHttpUrl, SecretStr
+from pydantic import AnyHttpUrl, SecretStr, field_validator
 
 from orgquota.api.providers.interface import BillingProvider, Features, ProviderSettings
 from orgquota.api.providers.whmcs.webhook import WhmcsWebhook
+
+MIN_SECRET_LENGTH: Final = 32
 
 
 class WhmcsSettings(ProviderSettings):
@@ -27,6 +29,17 @@ class WhmcsSettings(ProviderSettings):
     """the secret the module signs its calls with"""
     client_area_url: AnyHttpUrl | None = None
     """where people manage their WHMCS services (the page links there)"""
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _strong(cls, secret: SecretStr) -> SecretStr:
+        """The secret is all that makes a call WHMCS's (it moves quotas): one short enough to guess
+        offline from a captured signature is refused at start."""
+        if len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_LENGTH} characters (a random one, e.g. `openssl rand -hex 32`)"
+            )
+        return secret
 
 
 class Whmcs(BillingProvider[WhmcsSettings]):

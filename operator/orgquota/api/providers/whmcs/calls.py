@@ -22,12 +22,12 @@ from orgquota.core import annotations as ann
 from orgquota.core.annotations import MAX_ADDON_QUANTITY, AddonRequest, parse_addons
 from orgquota.core.billing_facts import BillingFact, Ended, PlanChanged, Renewed, Subscribed, Terminated
 from orgquota.core.catalog import Catalog
+from orgquota.core.topology import is_dns_label
 
 SERVICE_PREFIX: Final = "whmcs-svc-"
 CLIENT_PREFIX: Final = "whmcs-client-"
 REQUIRED: Final = ("action", "organization", "planId", "serviceId", "clientId")
 _ID: Final = re.compile(r"^[0-9]{1,19}$")
-_ORGANIZATION: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class Action(StrEnum):
@@ -103,7 +103,7 @@ def parse_call(body: bytes) -> Call:
     for field in ("organization", "planId"):
         if not isinstance(data[field], str):
             raise CallRejected(f"{field}: must be a string (got {_shown(data[field])})", {"field": field})
-    if not _ORGANIZATION.match(data["organization"]):
+    if not is_dns_label(data["organization"]):
         raise CallRejected(
             f"organization: {_shown(data['organization'])} is not an Organization name (a DNS label)",
             {"field": "organization"},
@@ -180,16 +180,32 @@ def check_plan(call: Call, catalog: Catalog) -> str:
     return plan.displayName or call.plan_id
 
 
-def other_service(call: Call, current: Mapping[str, str]) -> str | None:
-    """The organization's own subscription id when the call is about another service (None: it is not).
+def bound_client(current: Mapping[str, str]) -> str | None:
+    """The WHMCS client the organization is bound to: its `whmcs-client`, else (bound before that
+    annotation existed) the WHMCS customer id it records."""
+    customer = current.get(ann.PROVIDER_CUSTOMER_ID) or ""
+    return current.get(ann.WHMCS_CLIENT) or (customer if customer.startswith(CLIENT_PREFIX) else None)
 
-    Only `activate` makes a service the organization's; any other action on a service the
-    organization has moved away from (or that never was its own) must not touch it.
+
+def refusal(call: Call, current: Mapping[str, str]) -> str | None:
+    """Why the call must not touch the organization (None: it may).
+
+    The call's `organization` is whatever the module was given, so it proves nothing: an
+    organization belongs to the WHMCS client that first activated it (or that an admin set), and
+    to the one service it holds; only `activate` binds a client, and only an organization holding
+    no service (none yet, or terminated) takes another service.
     """
+    bound = bound_client(current)
+    if bound is None:
+        if call.action == Action.ACTIVATE:
+            return None
+        return f"organization {call.organization!r} is bound to no WHMCS client yet: only activate binds one"
+    if bound != call.customer_id:
+        return f"organization {call.organization!r} is bound to WHMCS client {bound}, not {call.customer_id}"
     own = current.get(ann.PROVIDER_SUBSCRIPTION_ID)
-    if call.action == Action.ACTIVATE or own is None or own == call.subscription_id:
-        return None
-    return own
+    if own is not None and own != call.subscription_id:
+        return f"organization {call.organization!r} holds WHMCS service {own}, not {call.subscription_id}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from orgquota.api.providers.whmcs.signature import (
     verify,
 )
 from orgquota.core import call_records
-from orgquota.core.annotations import APPLIED_CALLS
+from orgquota.core.annotations import APPLIED_CALLS, WHMCS_CLIENT
 from orgquota.core.billing_facts import BillingFact
 from orgquota.kube.billing_annotations import Decide, Recorded, Stamp
 
@@ -140,7 +140,12 @@ class WhmcsWebhook(Webhook[Signed, CallDelivery]):
         until = delivery.created + TOLERANCE_SECONDS
 
         def record(current: Mapping[str, str]) -> dict[str, str | None]:
-            return {APPLIED_CALLS: call_records.with_call(current, delivery.call_id, until, time.time())}
+            recorded: dict[str, str | None] = {
+                APPLIED_CALLS: call_records.with_call(current, delivery.call_id, until, time.time())
+            }
+            if calls.bound_client(current) is None:  # the first activation binds its client (refusal)
+                recorded[WHMCS_CLIENT] = delivery.checked.call.customer_id
+            return recorded
 
         return record
 
@@ -166,21 +171,19 @@ class WhmcsWebhook(Webhook[Signed, CallDelivery]):
 
 def _decision(checked: calls.Checked, call_id: str, log: dict[str, Any]) -> Decide:
     """The call's fact, unless the organization has it recorded as applied (a copy, maybe received
-    by another replica: 401), or the call is about another service than the organization's own
-    (answered 200, and nothing is written)."""
+    by another replica: 401), or the organization is bound to another WHMCS client or service
+    (409, nothing written)."""
     call = checked.call
 
     def decide(current: Mapping[str, str]) -> list[BillingFact]:
         if call_records.applied(current, call_id):
             logger.warning("WHMCS call refused: a replay of a call the organization recorded", extra=log)
             raise Settled("replayed", error_response(401, REPLAYED))
-        own = calls.other_service(call, current)
-        if own is None:
+        reason = calls.refusal(call, current)
+        if reason is None:
             return [calls.fact_of(checked, current)]
-        message = "WHMCS %s of %s ignored: the organization's subscription is %s"
-        logger.info(message, call.action.value, call.subscription_id, own, extra=log)
-        ignored = f"{call.subscription_id} is not the organization's subscription ({own})"
-        answer: dict[str, Any] = {"organization": call.organization, "action": call.action.value, "changes": {}}
-        raise Settled("other_service", ok({**answer, "ignored": ignored}))
+        logger.warning("WHMCS %s refused: %s", call.action.value, reason, extra=log)
+        details = {"organization": call.organization, "serviceId": call.service_id, "clientId": call.client_id}
+        raise Settled("not_bound", error_response(409, reason, details))
 
     return decide
