@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
         "--builds",
         nargs="+",
         metavar="NAME=DIR",
-        help="source trees of the API compared in turn (bench/billing_api_builds.py): before=/tmp/main after=. quiet=.@errors",
+        help="API source trees compared in turn (bench/billing_api_builds.py): before=/tmp/main after=. quiet=.@errors",
     )
     parser.add_argument("--rounds", type=int, default=2, help="with --builds: rounds of A B (default 2)")
     parser.add_argument("--serve-constant", nargs=2, metavar=("PORT", "BODIES"), help=argparse.SUPPRESS)
