@@ -1,8 +1,9 @@
 """JSON log lines, one object per line, with the caller's organization wherever there is one.
 
 Cheap enough for a line per request (`access_line`, on by default): the event loop only makes the
-record and puts it on a queue (`configure`); a thread formats and writes it. The formatter builds
-the time's text once a second and encodes with one reused encoder.
+record and puts it on a queue (`configure`); a thread formats the lines and writes them in batches
+(one write, and one wake-up of the thread, per `PAUSE_SECONDS` under load rather than per line).
+The formatter builds the time's text once a second and encodes with one reused encoder.
 """
 
 from __future__ import annotations
@@ -118,6 +119,35 @@ class Enqueued(logging.handlers.QueueHandler):
         return record
 
 
+PAUSE_SECONDS: Final = 0.05
+"""how long the writer lets lines gather once it has written all: one wake-up and one write a pause"""
+
+
+class Unflushed(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes a line without flushing it: `Writer` flushes a batch of lines at once."""
+
+    def flush(self) -> None:
+        pass
+
+
+class Writer(logging.handlers.QueueListener):
+    """Takes the queued records in batches: when the queue is empty, flushes what it wrote and
+    pauses, rather than waking up and writing once per line."""
+
+    def __init__(self, records: queue.SimpleQueue[logging.LogRecord], handler: Unflushed, stream: IO[str]) -> None:
+        super().__init__(records, handler)
+        self.records, self.stream = records, stream
+
+    def dequeue(self, block: bool) -> logging.LogRecord:
+        try:
+            record = self.records.get(False)
+        except queue.Empty:
+            self.stream.flush()
+            time.sleep(PAUSE_SECONDS)
+            record = self.records.get(block)
+        return record
+
+
 class LogWriter:
     """The root logger's records go through a queue to a thread that formats and writes them.
 
@@ -127,12 +157,16 @@ class LogWriter:
     """
 
     def __init__(self, level: str, stream: IO[str] | None = None) -> None:
-        self.direct = logging.StreamHandler(stream or sys.stderr)
-        self.direct.setFormatter(JsonFormatter())
+        self.stream = stream or _buffered_stderr()
+        formatter = JsonFormatter()
+        self.direct = logging.StreamHandler(self.stream)
+        self.direct.setFormatter(formatter)
+        batched = Unflushed(self.stream)
+        batched.setFormatter(formatter)
         records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
         self.enqueued = Enqueued(records)
         self.enqueued.addFilter(WarningsPerSecond())  # on the emitting side: a flood is not even queued
-        self.listener = logging.handlers.QueueListener(records, self.direct)
+        self.listener = Writer(records, batched, self.stream)
         root = logging.getLogger()
         root.handlers[:] = [self.enqueued]
         root.setLevel(level)
@@ -144,6 +178,7 @@ class LogWriter:
             self.direct.addFilter(WarningsPerSecond())
             root.handlers[:] = [self.direct]
             self.listener.stop()
+            self.stream.flush()
 
     def stop_at_signals(self) -> None:
         """Before the process ends by SIGTERM or SIGINT, `stop` (the signal's previous handler then runs)."""
@@ -156,6 +191,14 @@ class LogWriter:
                 signal.raise_signal(signum)
 
             signal.signal(number, stop_then)
+
+
+def _buffered_stderr() -> IO[str]:
+    """Standard error with a buffer of its own (sys.stderr writes at every line's end)."""
+    try:
+        return open(sys.stderr.fileno(), "w", buffering=1 << 16, encoding="utf-8", closefd=False)
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture): as it is
+        return sys.stderr
 
 
 def configure(level: str, stream: IO[str] | None = None) -> LogWriter:
