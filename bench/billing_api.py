@@ -94,8 +94,10 @@ def constant_server(port: int, bodies_file: Path) -> None:
     from fastapi import FastAPI
     from fastapi.responses import Response
 
+    from orgquota.api.app import NO_OPENTELEMETRY
+
     bodies: dict[str, str] = json.loads(bodies_file.read_text())
-    app = FastAPI()
+    app = FastAPI(telemetry=NO_OPENTELEMETRY)
     for route, body in bodies.items():
         data = body.encode()
 
