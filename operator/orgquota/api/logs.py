@@ -184,6 +184,8 @@ class LogWriter:
         """Before the process ends by SIGTERM or SIGINT, `stop` (the signal's previous handler then runs)."""
         for number in (signal.SIGTERM, signal.SIGINT):
             previous = signal.getsignal(number)
+            if previous is None:  # a handler not set from Python: the default is what remains
+                previous = signal.SIG_DFL
 
             def stop_then(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
                 self.stop()
