@@ -20,11 +20,13 @@ from collections.abc import Iterator
 
 SERVE = """
 import sys, uvicorn, uvloop
+from orgquota.api import logs
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.server import server_config
 from orgquota.api.settings import ApiSettings
 settings = ApiSettings.from_env({"OIDC_ISSUER_URL": "http://127.0.0.1:9/realms/none"})
+logs.configure(settings.log_level).stop_at_signals()  # the 401s written as `orgquota api` writes them
 config = server_config(create_app(settings, Cluster(settings)), "127.0.0.1", int(sys.argv[1]))
 if sys.argv[2] != "bounded":
     config.http = sys.argv[2]

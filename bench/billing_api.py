@@ -94,8 +94,10 @@ def constant_server(port: int, bodies_file: Path) -> None:
     from fastapi import FastAPI
     from fastapi.responses import Response
 
+    from orgquota.api.app import NO_OPENTELEMETRY
+
     bodies: dict[str, str] = json.loads(bodies_file.read_text())
-    app = FastAPI()
+    app = FastAPI(telemetry=NO_OPENTELEMETRY)
     for route, body in bodies.items():
         data = body.encode()
 
@@ -209,6 +211,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--access-log", choices=["all", "errors"], default="all", help="ORGQUOTA_ACCESS_LOG of the API (default all)"
     )
+    parser.add_argument(
+        "--profile", type=Path, help="run the API under cProfile, its stats written to this file at the end"
+    )
+    parser.add_argument(
+        "--builds",
+        nargs="+",
+        metavar="NAME=DIR",
+        help="API source trees compared in turn (bench/billing_api_builds.py): before=/tmp/main after=. quiet=.@errors",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="with --builds: rounds of A B (default 2)")
     parser.add_argument("--serve-constant", nargs=2, metavar=("PORT", "BODIES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_constant:
@@ -223,10 +235,24 @@ def main(argv: list[str] | None = None) -> None:
         began = time.monotonic()
         names = asyncio.run(populate(cp.kubeconfig, args.orgs))
         log(f"{len(names)} organizations with HRQs created in {time.monotonic() - began:.1f}s")
-        run(cluster, names, workdir, args.seconds, args.clients, args.access_log)
+        if args.builds:
+            from bench.billing_api_builds import compare
+
+            builds = {name: tree for name, _, tree in (spec.partition("=") for spec in args.builds)}
+            compare(cluster.env, names, workdir, builds, args)
+            return
+        run(cluster, names, workdir, args.seconds, args.clients, args.access_log, args.profile)
 
 
-def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clients: list[int], access_log: str) -> None:
+def run(
+    cluster: Cluster,
+    names: list[str],
+    workdir: Path,
+    seconds: float,
+    clients: list[int],
+    access_log: str,
+    profile: Path | None = None,
+) -> None:
     issuer = Issuer()
     tokens = [issuer.token(org=name, groups=["org-admin"]) for name in names]
     api_port, constant_port = free_ports(2)
@@ -237,7 +263,9 @@ def run(cluster: Cluster, names: list[str], workdir: Path, seconds: float, clien
         "ORGQUOTA_ACCESS_LOG": access_log,
     }
     api_log = workdir / "api.log"
-    api = spawn([sys.executable, "-m", "orgquota", "api", "--port", str(api_port)], api_log, detached=False, env=env)
+    program = ["-m", "bench.profiled_api", str(profile.resolve())] if profile else ["-m", "orgquota"]
+    command = [sys.executable, *program, "api", "--port", str(api_port)]
+    api = spawn(command, api_log, detached=False, env={**env, "PYTHONPATH": str(REPO)} if profile else env)
     constant = None
     try:
         began = time.monotonic()

@@ -68,6 +68,15 @@ class BillingApi:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def logged(self, text: str, timeout: float = 10.0) -> None:
+        """Waits until `text` is in the log (its writer thread writes lines in batches, up to 50 ms late)."""
+
+        def found() -> bool:
+            assert text in self.log(), f"{text!r} not in the API's log"
+            return True
+
+        waiting.eventually(found, timeout=timeout)
+
     def stop(self) -> None:
         self.http.close()
         if self.proc.poll() is None:

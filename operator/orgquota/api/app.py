@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from orgquota.api import project_caps, routes
 from orgquota.api.answers import AnswerCache
@@ -32,6 +33,10 @@ from orgquota.api.schema.envelope import ERROR_RESPONSES
 from orgquota.api.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
+
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+"""FastAPI's own OpenTelemetry hooks, off: the API has its Prometheus metrics and JSON logs, sets no
+OpenTelemetry provider, and the hooks' checks cost about 15 µs of CPU a request (a tenth of a read)"""
 
 
 def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = None, *, watch: bool = False) -> FastAPI:
@@ -65,6 +70,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
         docs_url=None,  # mount_docs: Swagger UI from a pinned package, not FastAPI's CDN
         redoc_url=None,
         lifespan=lifespan,
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.settings = settings
     app.state.cluster = cluster

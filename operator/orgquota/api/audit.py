@@ -2,7 +2,8 @@
 
 Who (`sub`, `preferred_username`), on which organization, what (the action and its inputs) and
 the outcome (`done`, or the refusal's status and words, or `failed`) — in the `orgquota.api.audit`
-log, at INFO whatever ORGQUOTA_ACCESS_LOG says.
+log, at INFO whatever ORGQUOTA_ACCESS_LOG says. A route that reads its body itself names what it
+read with `noted`, so the line says what was asked and not only where.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final, ParamSpec, TypeVar
 
 from pydantic import BaseModel
+from starlette.requests import Request
 
 from orgquota.api.auth import Caller
 from orgquota.api.envelope import ApiError
@@ -42,6 +44,11 @@ def audit(caller: Caller | None, action: str, outcome: str, inputs: dict[str, An
     )
 
 
+def noted(request: Request, **inputs: Any) -> None:
+    """Inputs a route read from the body, for its audit line (bounded: the body is, `guard.RequestGuard`)."""
+    request.state.audit_inputs = {**getattr(request.state, "audit_inputs", {}), **inputs}
+
+
 def audited(action: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """A write route whose every call is audited (its `caller` parameter says who; the others, what)."""
 
@@ -50,16 +57,22 @@ def audited(action: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Aw
         async def run(*args: P.args, **kwargs: P.kwargs) -> R:
             caller = kwargs.get("caller")
             caller = caller if isinstance(caller, Caller) else None
+            request = kwargs.get("request")
             inputs = {name: _plain(value) for name, value in kwargs.items() if name not in ("caller", "request")}
+
+            def line(outcome: str) -> None:
+                read = getattr(request.state, "audit_inputs", None) if isinstance(request, Request) else None
+                audit(caller, action, outcome, {**inputs, **read} if read else inputs)
+
             try:
                 answer = await route(*args, **kwargs)
             except ApiError as refused:
-                audit(caller, action, f"refused {refused.status}: {refused.message}", inputs)
+                line(f"refused {refused.status}: {refused.message}")
                 raise
             except Exception as exc:
-                audit(caller, action, f"failed ({type(exc).__name__})", inputs)
+                line(f"failed ({type(exc).__name__})")
                 raise
-            audit(caller, action, "done", inputs)
+            line("done")
             return answer
 
         return run

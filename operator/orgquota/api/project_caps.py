@@ -5,7 +5,8 @@ A cap is written into the Organization's `project-caps` annotation through the o
 writer (read, change, write at that resourceVersion); the operator enforces it. Every check is
 made before anything is written: the namespace (404, 403), the body (400; 413 past the API's bound), what already runs
 above the cap (409 with the pods, unless `belowUsage`), the annotation as it is (409 when it cannot
-be read) and the projects limit (400). `?dryRun=true` answers the same and writes nothing.
+be read) and the projects limit (400). `?dryRun=true` answers the same and writes nothing. Every
+call leaves an audit line (`audit.audited`), a dry run too (its `dryRun` input says so).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
+from orgquota.api.audit import audited, noted
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
@@ -75,6 +77,7 @@ DryRun = Annotated[bool, Query(description="answer as the change would, and writ
     summary="Cap what one project of the organization may take of the plan",
     openapi_extra=BODY_DOCUMENT,
 )
+@audited("project cap set")
 async def put_cap(namespace: str, caller: OrgAdmin, request: Request, dryRun: DryRun = False) -> JSONBody:
     cluster: Cluster = request.app.state.cluster
     org = _project_of(cluster, caller.org, namespace, removing=False)
@@ -86,6 +89,7 @@ async def put_cap(namespace: str, caller: OrgAdmin, request: Request, dryRun: Dr
         cap = parse_cap(body, "cap")
     except CapsError as exc:
         raise ApiError(400, "invalid cap: " + "; ".join(exc.problems), {"problems": exc.problems}) from exc
+    noted(request, cap={key: value for key, value in cap.shown().items() if value is not None}, belowUsage=accept_below)
     violations = below_usage(cap, consumers(cluster, namespace))
     if violations and not accept_below:
         raise ApiError(
@@ -98,6 +102,7 @@ async def put_cap(namespace: str, caller: OrgAdmin, request: Request, dryRun: Dr
 
 
 @router.delete(ROUTE, response_model=Success[CapChange], summary="Remove a project's cap")
+@audited("project cap removed")
 async def delete_cap(namespace: str, caller: OrgAdmin, request: Request, dryRun: DryRun = False) -> JSONBody:
     org = _project_of(request.app.state.cluster, caller.org, namespace, removing=True)
     return await _change(request, org, namespace, None, dryRun, [])

@@ -66,10 +66,13 @@ async def serve(settings: ApiSettings, host: str, port: int) -> None:
 
 def run(host: str, port: int) -> None:
     settings = ApiSettings.from_env()  # fail fast on a bad setting, before connecting anywhere
-    logs.configure(settings.log_level)
+    writer = logs.configure(settings.log_level)
+    writer.stop_at_signals()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; a platform without it still runs
         asyncio.run(serve(settings, host, port))
     else:
         uvloop.run(serve(settings, host, port))
+    finally:
+        writer.stop()

@@ -260,7 +260,7 @@ def test_stripe_buttons_call_the_api_and_tell_the_outcome(
         dialog.get_by_role("button", name="Switch to Scale Pool").click()
     assert put.value.status == 200, put.value.text()
     expect(page.get_by_text("Plan change to Scale Pool requested")).to_be_visible()
-    assert "subscription sub_page: plan change to scale-pool requested" in stripe_api.log()  # Stripe answered
+    stripe_api.logged("subscription sub_page: plan change to scale-pool requested")  # Stripe answered
     shoot(page, "stripe-plan-change")
     assert serious_axe_violations(page) == []
 
@@ -294,7 +294,7 @@ def test_stripe_buttons_call_the_api_and_tell_the_outcome(
     shoot(page, "stripe-canceled")
     assert serious_axe_violations(page) == []
     assert json.loads(cancel.value.text())["data"]["status"] == "canceling"
-    assert "subscription sub_page: cancellation at period end requested" in stripe_api.log()
+    stripe_api.logged("subscription sub_page: cancellation at period end requested")
 
 
 def test_stripe_subscribe_goes_to_checkout(
@@ -312,7 +312,7 @@ def test_stripe_subscribe_goes_to_checkout(
         dialog.get_by_role("button", name="Continue to checkout").click()
     assert made.value.status == 200  # its body is gone once the browser has left for Checkout
     page.wait_for_url("https://checkout.stripe.com/**")
-    assert "created for plan scale-pool" in stripe_api.log()
+    stripe_api.logged("created for plan scale-pool")
 
 
 def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingApi, live_acme: str) -> None:

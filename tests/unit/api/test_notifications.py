@@ -5,6 +5,7 @@ is in tests/e2e/quota/test_alerts.py."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,9 +22,10 @@ from orgquota.api.settings import ApiSettings
 from orgquota.core.annotations import BUDGET, NOTIFIED, NOTIFY
 from orgquota.kube.client import ORGANIZATION
 from tests.support.api_cluster import SMTP_SECRET, notification_settings
+from tests.support.audit import audit_lines
 from tests.support.envelope import assert_error
 from tests.support.fake_kube import FakeKube
-from tests.support.oidc import Issuer
+from tests.support.oidc import Issuer, bearer
 
 API = "/api/billing"
 HOOK = {"Authorization": f"Bearer {SMTP_SECRET}"}
@@ -208,3 +210,22 @@ def test_a_purchase_above_the_budget_is_refused_unless_over_budget_is_said(clust
     assert refused.value.details == {"monthlyCost": 257, "budget": 250, "currency": "EUR"}
     refuse_over_budget(facts, facts.plan_id, one_more, over_budget=True)
     refuse_over_budget(facts, facts.plan_id, None, over_budget=False)  # 228 as it is: within
+
+
+def test_budget_changes_are_audited_with_who_and_the_amount(
+    notifying: TestClient, issuer: Issuer, kube: FakeKube, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = bearer(issuer.token(org="acme", groups=["org-admin"], sub="u-1", preferred_username="alice"))
+    with caplog.at_level(logging.INFO, logger="orgquota.api.audit"):
+        notifying.put(f"{API}/budget", headers=alice, content=b'{"monthly": 250.5}')
+        notifying.put(f"{API}/budget", headers=alice, content=b'{"monthly": -1}')
+        notifying.delete(f"{API}/budget", headers=alice)
+    lines = audit_lines(caplog)
+    assert [(line["audit"], line["outcome"], line["inputs"]) for line in lines] == [
+        ("budget set", "done", {"monthly": "250.5", "currency": "EUR"}),
+        ("budget set", "refused 400: monthly: monthly must be a positive decimal number, e.g. 300 or 249.50", {}),
+        ("budget removed", "done", {}),
+    ]
+    assert {(line["sub"], line["preferred_username"], line["organization"]) for line in lines} == {
+        ("u-1", "alice", "acme")
+    }

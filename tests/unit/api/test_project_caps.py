@@ -6,6 +6,7 @@ acme-dev runs web (500m, 1Gi, created first) and db (250m, 512Mi) and claims dat
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,8 +19,9 @@ from orgquota.api.settings import ApiSettings
 from orgquota.core.project_caps import PROJECT_CAPS
 from orgquota.kube.client import ORGANIZATION
 from tests.support.api_cluster import cluster_objects
+from tests.support.audit import audit_lines
 from tests.support.fake_kube import FakeKube
-from tests.support.oidc import Issuer
+from tests.support.oidc import Issuer, bearer
 
 API = "/api/billing"
 DEV = f"{API}/project/acme-dev/cap"
@@ -257,3 +259,32 @@ def test_an_annotation_made_unreadable_since_the_api_last_saw_it_is_not_rewritte
     refused = data(api.put(DEV, headers=admin, json={"cpu": "2"}), 409)
     assert "is not valid JSON" in refused["error"]
     assert kube.writes == []
+
+
+def test_every_cap_change_is_audited_with_who_which_project_and_how_it_ended(
+    api: TestClient, issuer: Issuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = bearer(issuer.token(org="acme", groups=["org-admin"], sub="u-1", preferred_username="alice"))
+    with caplog.at_level(logging.INFO, logger="orgquota.api.audit"):
+        data(api.put(DEV, headers=alice, json={"cpu": "2", "pods": 20}))
+        data(api.put(DEV + "?dryRun=true", headers=alice, json={"cpu": "100m"}), 409)
+        data(api.put(DEV, headers=alice, json={"cpu": "lots"}), 400)
+        data(api.delete(DEV, headers=alice))
+    lines = audit_lines(caplog)
+    assert [(line["audit"], line["outcome"][:11], line["inputs"]) for line in lines] == [
+        (
+            "project cap set",
+            "done",
+            {"namespace": "acme-dev", "dryRun": False, "cap": {"cpu": "2", "pods": 20}, "belowUsage": False},
+        ),
+        (
+            "project cap set",
+            "refused 409",
+            {"namespace": "acme-dev", "dryRun": True, "cap": {"cpu": "100m"}, "belowUsage": False},
+        ),
+        ("project cap set", "refused 400", {"namespace": "acme-dev", "dryRun": False}),
+        ("project cap removed", "done", {"namespace": "acme-dev", "dryRun": False}),
+    ]
+    assert {(line["sub"], line["preferred_username"], line["organization"]) for line in lines} == {
+        ("u-1", "alice", "acme")
+    }

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from orgquota.api.audit import audited
+from orgquota.api.audit import audited, noted
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
 from orgquota.api.guard import MAX_JSON_BODY_BYTES
@@ -137,6 +137,7 @@ async def put_budget(caller: OrgAdmin, request: Request) -> JSONBody:
             {"field": "currency", "currency": cost.currency},
         )
     budget = Budget(amount, currency[:16])
+    noted(request, monthly=str(budget.monthly), currency=budget.currency)
     await write(request, caller.org, {ann.BUDGET: budget.annotation()})
     return ok(budget_answer(facts, budget))
 

@@ -17,6 +17,7 @@ from orgquota.api.cluster import Cluster
 from orgquota.api.providers.stripe.config import StripeSettings
 from orgquota.api.settings import ApiSettings
 from orgquota.core.annotations import PREFIX
+from tests.support.audit import audit_lines
 from tests.support.catalog import WORKED_EXAMPLE
 from tests.support.envelope import assert_data, assert_error
 from tests.support.fake_kube import FakeKube
@@ -321,7 +322,7 @@ def test_every_write_leaves_an_audit_line_with_who_where_and_how_it_ended(
         assert_error(client.put(f"{API}/organization-subscription", json={"planId": "dev-pool"}, headers=alice), 409)
         assert_data(client.delete(f"{API}/organization-subscription", headers=alice))
         assert_error(client.delete(f"{API}/organization-subscription", headers=beta_admin(issuer)), 409)
-    lines = [r.fields for r in caplog.records if r.name == "orgquota.api.audit"]  # type: ignore[attr-defined]
+    lines = audit_lines(caplog)
     assert [(line["audit"], line["organization"], line["outcome"][:11]) for line in lines] == [
         ("plan change", "acme", "refused 409"),
         ("cancel", "acme", "done"),
@@ -329,3 +330,28 @@ def test_every_write_leaves_an_audit_line_with_who_where_and_how_it_ended(
     ]
     assert (lines[0]["sub"], lines[0]["preferred_username"]) == ("u-1", "alice")
     assert lines[0]["inputs"] == {"body": {"planId": "dev-pool", "overBudget": False}}
+
+
+def test_checkout_and_addon_changes_are_audited_whether_done_or_refused(
+    client: TestClient, issuer: Issuer, caplog: pytest.LogCaptureFixture
+) -> None:
+    bob = bearer(issuer.token(org="beta", groups=["org-admin"], sub="u-2", preferred_username="bob"))
+    alice = bearer(issuer.token(org="acme", groups=["org-admin"], sub="u-1", preferred_username="alice"))
+    checkout = {"planId": "dev-pool", "addons": [{"addonId": "turbo-x1", "quantity": 2}]}
+    with caplog.at_level(logging.INFO, logger="orgquota.api.audit"):
+        assert_data(client.post(f"{API}/organization-subscription", json=checkout, headers=bob))
+        assert_data(client.post(f"{API}/organization-subscription/addons", json={"addonId": "turbo-x1"}, headers=alice))
+        assert_error(client.delete(f"{API}/organization-subscription/addons/turbo-x2", headers=alice), 404)
+    lines = audit_lines(caplog)
+    assert [(line["audit"], line["sub"], line["preferred_username"], line["organization"]) for line in lines] == [
+        ("checkout", "u-2", "bob", "beta"),
+        ("add-on added", "u-1", "alice", "acme"),
+        ("add-on removed", "u-1", "alice", "acme"),
+    ]
+    assert [line["outcome"] for line in lines] == [
+        "done",
+        "done",
+        "refused 404: the subscription has no add-on 'turbo-x2'",
+    ]
+    assert lines[0]["inputs"]["body"]["addons"] == [{"addonId": "turbo-x1", "quantity": 2}]
+    assert (lines[1]["inputs"]["body"]["addonId"], lines[2]["inputs"]) == ("turbo-x1", {"addonId": "turbo-x2"})
