@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, AlertActionCloseButton, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
+import BellIcon from '@patternfly/react-icons/dist/esm/icons/bell-icon';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
 import CubesIcon from '@patternfly/react-icons/dist/esm/icons/cubes-icon';
 import MoneyBillIcon from '@patternfly/react-icons/dist/esm/icons/money-bill-icon';
@@ -20,8 +21,9 @@ import { SubscriptionTab } from './SubscriptionTab';
 import { PlansTab } from './PlansTab';
 import { AddonsTab } from './AddonsTab';
 import { ProjectsTab } from './ProjectsTab';
+import { AlertsTab } from '../alerts/AlertsTab';
 
-export const TABS = ['overview', 'subscription', 'plans', 'addons', 'projects'] as const;
+export const TABS = ['overview', 'subscription', 'plans', 'addons', 'projects', 'alerts'] as const;
 export type TabKey = (typeof TABS)[number];
 
 /** When to read the subscription again after a change the provider confirms asynchronously. */
@@ -255,6 +257,11 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
         <Tab eventKey="projects" title={<><TabTitleIcon><CubesIcon /></TabTitleIcon><TabTitleText>Projects</TabTitleText></>}>
           <div className="oq-tab-body">
             <ProjectsTab api={api} organization={sub.organization} />
+          </div>
+        </Tab>
+        <Tab eventKey="alerts" title={<><TabTitleIcon><BellIcon /></TabTitleIcon><TabTitleText>Alerts &amp; Budget</TabTitleText></>}>
+          <div className="oq-tab-body">
+            <AlertsTab api={api} data={data} onViewPlans={() => { select('plans'); }} onManageAddons={() => { select('addons'); }} />
           </div>
         </Tab>
       </Tabs>
