@@ -325,3 +325,55 @@ def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingAp
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()  # what was shown stays
     shoot(page, "api-stopped")
     assert serious_axe_violations(page) == []
+
+
+def test_alerts_tab_shows_the_alert_its_fix_and_checks_the_forms(
+    context: BrowserContext, quota_api: BillingApi
+) -> None:
+    """acme's one public IPv4 of one is the operator's critical alert (memory at 78 % is none); the
+    forms' refusals (the page's and the API's 400) are shown beside the field; a budget is set and cleared."""
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
+    open_tab(page, "alerts")
+    ipv4 = page.get_by_test_id("alert-public_ipv4")
+    expect(ipv4.get_by_role("heading")).to_contain_text("Public IPv4 at 100 % of its quota (critical)")
+    expect(ipv4).to_contain_text("The quota is full: no more public IPv4 addresses can be allocated.")
+    expect(ipv4.get_by_test_id("alert-fix")).to_contain_text("raise the quota")  # no Prometheus: no advice
+    expect(page.get_by_test_id("alert-memory")).to_have_count(0)
+    expect(page.get_by_text("This platform sends no e-mail yet")).to_be_visible()  # no SMTP_URL
+    expect(page.get_by_test_id("budget-current")).to_have_text("$228")
+    expect(page.get_by_test_id("budget-monthly")).to_have_text("None set")
+
+    emails = page.get_by_label("Addresses to mail alerts to")
+    emails.fill("\n".join(f"ops{n}@acme.example" for n in range(11)))
+    page.get_by_role("button", name="Save addresses").click()
+    expect(page.get_by_test_id("emails-error")).to_have_text("At most 10 addresses (11 given).")
+    emails.fill("ops@acme.example\nops@localhost")  # a shape the page lets through; the API refuses it
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.url.endswith("/notification-settings")) as put:
+        page.get_by_role("button", name="Save addresses").click()
+    assert put.value.status == 400, put.value.text()
+    expect(page.get_by_test_id("emails-error")).to_contain_text("'ops@localhost' is not an e-mail address")
+    expect(emails).to_have_attribute("aria-invalid", "true")
+
+    amount = page.get_by_label("New monthly budget (USD)")
+    amount.fill("12.345")
+    page.get_by_role("button", name="Set budget").click()
+    expect(page.get_by_test_id("budget-error")).to_contain_text("at most two decimals")
+    amount.fill("250")
+    page.get_by_role("button", name="Set budget").click()
+    expect(page.get_by_test_id("budget-monthly")).to_have_text("$250")
+    expect(page.get_by_role("progressbar", name="Budget used")).to_have_attribute(
+        "aria-valuetext", "91.2 % of the budget"
+    )  # 228 of 250
+    shoot(page, "admin-alerts-forms")
+    assert serious_axe_violations(page) == []
+    page.get_by_role("button", name="Clear budget").click()
+    expect(page.get_by_test_id("budget-monthly")).to_have_text("None set")
+    emails.fill("ops@acme.example")
+    page.get_by_role("button", name="Save addresses").click()
+    expect(page.get_by_text("Saved: 1 address(es).")).to_be_visible()
+    page.reload()
+    emails = page.get_by_label("Addresses to mail alerts to")
+    expect(emails).to_have_value("ops@acme.example")  # stored
+    emails.fill("")
+    page.get_by_role("button", name="Save addresses").click()
+    expect(page.get_by_text("Saved: alerts go to the organization's contact address.")).to_be_visible()
