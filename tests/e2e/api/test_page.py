@@ -346,7 +346,7 @@ def test_alerts_tab_shows_the_alert_its_fix_and_checks_the_forms(
     emails = page.get_by_label("Addresses to mail alerts to")
     emails.fill("\n".join(f"ops{n}@acme.example" for n in range(11)))
     page.get_by_role("button", name="Save addresses").click()
-    expect(page.get_by_test_id("emails-error")).to_have_text("At most 10 addresses (11 given).")
+    expect(page.get_by_test_id("emails-error")).to_contain_text("At most 10 addresses (11 given).")
     emails.fill("ops@acme.example\nops@localhost")  # a shape the page lets through; the API refuses it
     with page.expect_response(lambda r: r.request.method == "PUT" and r.url.endswith("/notification-settings")) as put:
         page.get_by_role("button", name="Save addresses").click()

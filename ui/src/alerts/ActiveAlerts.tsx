@@ -26,8 +26,11 @@ interface FixProps extends Omit<ActiveAlertsProps, 'api'> {
   advice: Loaded<Recommendations> | null;
 }
 
+/** What a Turbo add-on adds to; pods, load balancers and public IPv4 come with a plan only. */
+const RAISED_BY_ADDONS = new Set(['cpu', 'memory', 'storage']);
+
 /** The fix under one alert: the advice that raises the quota, or the two ways to raise it. */
-function Fix({ advice, data, currency, onViewPlans, onManageAddons }: FixProps) {
+function Fix({ resource, advice, data, currency, onViewPlans, onManageAddons }: FixProps & { resource: string }) {
   if (advice?.state === 'loading') return <Skeleton width="40%" screenreaderText="Loading the cheapest fix" />;
   const suggestion = advice?.state === 'done' ? advice.value.suggestion : null;
   const shown = raisesQuota(suggestion) ? adviceOf(suggestion, data, currency) : null;
@@ -41,15 +44,20 @@ function Fix({ advice, data, currency, onViewPlans, onManageAddons }: FixProps) 
       </Content>
     );
   }
+  const addons = RAISED_BY_ADDONS.has(resource);
   return (
     <Content component="p" data-testid="alert-fix">
-      <strong>To fix:</strong> free what is not needed, or raise the quota with a{' '}
-      <Button variant="link" isInline onClick={onManageAddons}>
-        Turbo add-on
-      </Button>{' '}
-      or a{' '}
+      <strong>To fix:</strong> free what is not needed, or raise the quota with{' '}
+      {addons && (
+        <>
+          <Button variant="link" isInline onClick={onManageAddons}>
+            a Turbo add-on
+          </Button>{' '}
+          or{' '}
+        </>
+      )}
       <Button variant="link" isInline onClick={onViewPlans}>
-        larger plan
+        a larger plan
       </Button>
       .
     </Content>
@@ -69,7 +77,7 @@ function AlertItem({ alert, ...fix }: FixProps & { alert: QuotaAlert }) {
       <Content component="p">
         {consequence(alert)} Since {since(alert.since)}.
       </Content>
-      <Fix {...fix} />
+      <Fix resource={alert.resource} {...fix} />
     </Alert>
   );
 }

@@ -15,6 +15,7 @@ import {
   DescriptionListDescription,
   DescriptionListGroup,
   DescriptionListTerm,
+  Flex,
   Form,
   FormGroup,
   Progress,
@@ -42,7 +43,7 @@ function Figures({ answer }: { answer: BudgetAnswer }) {
   const { monthly, current, percent, currency } = answer;
   return (
     <>
-      <DescriptionList isHorizontal isCompact>
+      <DescriptionList columnModifier={{ default: '2Col' }} isCompact>
         <DescriptionListGroup>
           <DescriptionListTerm>Monthly cost now</DescriptionListTerm>
           <DescriptionListDescription data-testid="budget-current">{current === null ? 'No priced plan' : money(current, currency)}</DescriptionListDescription>
@@ -107,7 +108,7 @@ export function BudgetCard({ api }: { api: BillingApi }) {
         {loaded.state === 'loading' && !shown && <Skeleton width="60%" screenreaderText="Loading the budget" />}
         {loaded.state === 'failed' && !shown && <HistoryNotice what="The budget" error={loaded.error} onRetry={retry} />}
         {shown && (
-          <>
+          <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsLg' }}>
             <Figures answer={shown} />
             <Form
               onSubmit={(e) => {
@@ -145,7 +146,7 @@ export function BudgetCard({ api }: { api: BillingApi }) {
                 )}
               </ActionGroup>
             </Form>
-          </>
+          </Flex>
         )}
         {!shown && loaded.state === 'done' && <Content component="p">No budget information.</Content>}
       </CardBody>

@@ -10,7 +10,6 @@ import {
   Card,
   CardBody,
   CardTitle,
-  Content,
   Form,
   FormGroup,
   Skeleton,
@@ -70,7 +69,7 @@ export function NotificationSettingsCard({ api, mailing }: { api: BillingApi; ma
       <CardBody>
         {!mailing && (
           <Alert component="h3" isInline isPlain variant="info" title="This platform sends no e-mail yet" className="oq-notice">
-            No mail server is configured for the billing API; the addresses are kept for when one is.
+            No mail server is configured for the billing API; the addresses are kept for when one is. Each alert is mailed once, with what it will refuse and the cheapest fix.
           </Alert>
         )}
         {loaded.state === 'loading' && <Skeleton width="60%" screenreaderText="Loading the notification settings" />}
@@ -109,9 +108,6 @@ export function NotificationSettingsCard({ api, mailing }: { api: BillingApi; ma
             </ActionGroup>
           </Form>
         )}
-        <Content component="p" className="oq-advice-quiet">
-          Each alert is mailed once, with what it will refuse and the cheapest fix.
-        </Content>
       </CardBody>
     </Card>
   );

@@ -54,7 +54,7 @@ describe('active alerts', () => {
     await screen.findByTestId('alert-memory');
     expect(alertOf('memory').getByTestId('alert-fix')).toHaveTextContent('free what is not needed, or raise the quota');
     expect(fake.called('GET', '/recommendations')).toHaveLength(0);
-    await userEvent.click(alertOf('memory').getByRole('button', { name: 'Turbo add-on' }));
+    await userEvent.click(alertOf('memory').getByRole('button', { name: 'a Turbo add-on' }));
     expect(screen.getByRole('tab', { name: 'Turbo Add-ons' })).toHaveAttribute('aria-selected', 'true');
   });
 
