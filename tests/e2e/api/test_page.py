@@ -315,6 +315,35 @@ def test_stripe_subscribe_goes_to_checkout(
     assert "created for plan scale-pool" in stripe_api.log()
 
 
+def test_an_addon_above_the_budget_is_confirmed_first(
+    context: BrowserContext, stripe_api: BillingApi, live_acme: str, enforcing_cluster: Cluster
+) -> None:
+    """A budget of 250 with a cost of 228: one more Turbo x1 (29) is refused with the figures (409
+    BUDGET_EXCEEDED), and "Go ahead above the budget" sends it again with overBudget."""
+    budget = f"{PREFIX}budget"
+    enforcing_cluster.kubectl(
+        "annotate", f"organization/{ORG}", "-n", ORG, f'{budget}={{"monthly":"250","currency":"USD"}}', "--overwrite"
+    )
+    try:
+        page = signed_in(context, stripe_api.url + "/", "acme-admin")
+        open_tab(page, "addons")
+        page.get_by_role("button", name="Add another Turbo x1").click()
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/addons")) as refused:
+            page.get_by_role("dialog", name="Add Turbo x1").get_by_role("button", name="Add Turbo x1").click()
+        assert refused.value.status == 409, refused.value.text()
+        assert refused.value.json()["code"] == "BUDGET_EXCEEDED"
+        expect(page.get_by_text("it would cost $257 a month, above your budget of $250")).to_be_visible()
+        shoot(page, "stripe-over-budget")
+        assert serious_axe_violations(page) == []
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/addons")) as added:
+            page.get_by_role("button", name="Go ahead above the budget").click()
+        assert added.value.status == 200, added.value.text()
+        assert json.loads(added.value.request.post_data or "{}") == {"addonId": "turbo-x1", "overBudget": True}
+        expect(page.get_by_text("Turbo x1 added")).to_be_visible()
+    finally:
+        enforcing_cluster.kubectl("annotate", f"organization/{ORG}", "-n", ORG, f"{budget}-")
+
+
 def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingApi, live_acme: str) -> None:
     """The API process ends under an open page (the module's last use of it): the next call is named."""
     page = signed_in(context, stripe_api.url + "/", "acme-admin")

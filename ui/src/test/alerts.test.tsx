@@ -185,3 +185,24 @@ it('the whole tab has no axe violations', async () => {
   expect(await screen.findAllByText(/Cheapest fix: Upgrade to Scale Pool/)).toHaveLength(2);
   expect(await violations()).toEqual([]);
 });
+
+describe('a purchase above the budget', () => {
+  it('is refused with the figures, and goes ahead with overBudget when asked', async () => {
+    const refuse = () =>
+      fail(409, 'this would cost 167 EUR a month, above the budget of 160 EUR', { monthlyCost: 167, budget: 160, currency: 'EUR' });
+    const fake = await renderBilling({
+      tab: 'addons',
+      waitFor: 'Turbo x1',
+      routes: { 'POST /organization-subscription/addons': (b) => ((b as { overBudget?: boolean }).overBudget ? ok(b) : refuse()) },
+    });
+    await userEvent.click(screen.getByRole('button', { name: 'Add another Turbo x1' }));
+    await userEvent.click(within(await screen.findByRole('dialog', { name: 'Add Turbo x1' })).getByRole('button', { name: 'Add Turbo x1' }));
+    expect(await screen.findByText('Could not add Turbo x1: it would cost €167 a month, above your budget of €160')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Go ahead above the budget' }));
+    expect(await screen.findByText('Turbo x1 added')).toBeInTheDocument();
+    expect(fake.called('POST', '/organization-subscription/addons').map((c) => c.body)).toEqual([
+      { addonId: 'turbo-x1' },
+      { addonId: 'turbo-x1', overBudget: true },
+    ]);
+  });
+});
