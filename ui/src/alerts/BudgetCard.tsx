@@ -131,7 +131,7 @@ export function BudgetCard({ api }: { api: BillingApi }) {
                 <FieldHelp
                   id="oq-budget-help"
                   saving={saving}
-                  hint="With a budget, a plan change or add-on that would take the monthly cost above it is refused."
+                  hint="With a budget, a plan change or add-on that would take the monthly cost above it needs your confirmation."
                   errorTestId="budget-error"
                 />
               </FormGroup>
