@@ -88,6 +88,13 @@ bench-api: venv
 bench-failover: venv
 	$(BIN)/python -m bench.failover $(BENCH_FAILOVER_ARGS)
 
+# Alerts benchmark: N organizations crossing 80 % within a minute; time to the last Event and e-mail,
+# counted, operator CPU, beside a bare client's N Events (bench/alerts.py).
+#   make bench-alerts BENCH_ALERTS_ARGS='--orgs 1000 --spread 60'
+.PHONY: bench-alerts
+bench-alerts: venv
+	$(BIN)/python -m bench.alerts $(BENCH_ALERTS_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -40,6 +40,7 @@ TABS: Final = {
     "plans": "Available Plans",
     "addons": "Turbo Add-ons",
     "projects": "Projects",
+    "alerts": "Alerts & Budget",
 }
 BUILD_INPUTS: Final = ("src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import fake_oidc
+from fake_alerts import AlertSettings
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = json.loads((HERE / "fixtures.json").read_text())
@@ -79,6 +80,7 @@ class State:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.sub: dict[str, Any] = copy.deepcopy(FIXTURES["subscription"])
+        self.alert_settings = AlertSettings()
         if args.no_plan:
             self.sub.update(
                 planId=None,
@@ -272,6 +274,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.ok(st.sub)
         if path in ("/usage-history", "/forecast", "/recommendations"):
             return self.history(path, query)
+        alerts = st.alert_settings.answer(st.sub, method, path, self.body() if method == "PUT" else {})
+        if alerts is not None:
+            status, data = alerts
+            return self.ok(data) if status == 200 else self.fail(status, data["error"], data["details"])
         if (method, path) == ("POST", "/simulate-downgrade"):
             b = self.body()
             if not st.plan(b.get("planId")):

@@ -315,6 +315,35 @@ def test_stripe_subscribe_goes_to_checkout(
     stripe_api.logged("created for plan scale-pool")
 
 
+def test_an_addon_above_the_budget_is_confirmed_first(
+    context: BrowserContext, stripe_api: BillingApi, live_acme: str, enforcing_cluster: Cluster
+) -> None:
+    """A budget of 250 with a cost of 228: one more Turbo x1 (29) is refused with the figures (409
+    BUDGET_EXCEEDED), and "Go ahead above the budget" sends it again with overBudget."""
+    budget = f"{PREFIX}budget"
+    enforcing_cluster.kubectl(
+        "annotate", f"organization/{ORG}", "-n", ORG, f'{budget}={{"monthly":"250","currency":"USD"}}', "--overwrite"
+    )
+    try:
+        page = signed_in(context, stripe_api.url + "/", "acme-admin")
+        open_tab(page, "addons")
+        page.get_by_role("button", name="Add another Turbo x1").click()
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/addons")) as refused:
+            page.get_by_role("dialog", name="Add Turbo x1").get_by_role("button", name="Add Turbo x1").click()
+        assert refused.value.status == 409, refused.value.text()
+        assert refused.value.json()["code"] == "BUDGET_EXCEEDED"
+        expect(page.get_by_text("it would cost $257 a month, above your budget of $250")).to_be_visible()
+        shoot(page, "stripe-over-budget")
+        assert serious_axe_violations(page) == []
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/addons")) as added:
+            page.get_by_role("button", name="Go ahead above the budget").click()
+        assert added.value.status == 200, added.value.text()
+        assert json.loads(added.value.request.post_data or "{}") == {"addonId": "turbo-x1", "overBudget": True}
+        expect(page.get_by_text("Turbo x1 added")).to_be_visible()
+    finally:
+        enforcing_cluster.kubectl("annotate", f"organization/{ORG}", "-n", ORG, f"{budget}-")
+
+
 def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingApi, live_acme: str) -> None:
     """The API process ends under an open page (the module's last use of it): the next call is named."""
     page = signed_in(context, stripe_api.url + "/", "acme-admin")
@@ -325,3 +354,55 @@ def test_stopped_api_is_a_message(context: BrowserContext, stripe_api: BillingAp
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()  # what was shown stays
     shoot(page, "api-stopped")
     assert serious_axe_violations(page) == []
+
+
+def test_alerts_tab_shows_the_alert_its_fix_and_checks_the_forms(
+    context: BrowserContext, quota_api: BillingApi
+) -> None:
+    """acme's one public IPv4 of one is the operator's critical alert (memory at 78 % is none); the
+    forms' refusals (the page's and the API's 400) are shown beside the field; a budget is set and cleared."""
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
+    open_tab(page, "alerts")
+    ipv4 = page.get_by_test_id("alert-public_ipv4")
+    expect(ipv4.get_by_role("heading")).to_contain_text("Public IPv4 at 100 % of its quota (critical)")
+    expect(ipv4).to_contain_text("The quota is full: no more public IPv4 addresses can be allocated.")
+    expect(ipv4.get_by_test_id("alert-fix")).to_contain_text("raise the quota")  # no Prometheus: no advice
+    expect(page.get_by_test_id("alert-memory")).to_have_count(0)
+    expect(page.get_by_text("This platform sends no e-mail yet")).to_be_visible()  # no SMTP_URL
+    expect(page.get_by_test_id("budget-current")).to_have_text("$228")
+    expect(page.get_by_test_id("budget-monthly")).to_have_text("None set")
+
+    emails = page.get_by_label("Addresses to mail alerts to")
+    emails.fill("\n".join(f"ops{n}@acme.example" for n in range(11)))
+    page.get_by_role("button", name="Save addresses").click()
+    expect(page.get_by_test_id("emails-error")).to_contain_text("At most 10 addresses (11 given).")
+    emails.fill("ops@acme.example\nops@localhost")  # a shape the page lets through; the API refuses it
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.url.endswith("/notification-settings")) as put:
+        page.get_by_role("button", name="Save addresses").click()
+    assert put.value.status == 400, put.value.text()
+    expect(page.get_by_test_id("emails-error")).to_contain_text("'ops@localhost' is not an e-mail address")
+    expect(emails).to_have_attribute("aria-invalid", "true")
+
+    amount = page.get_by_label("New monthly budget (USD)")
+    amount.fill("12.345")
+    page.get_by_role("button", name="Set budget").click()
+    expect(page.get_by_test_id("budget-error")).to_contain_text("at most two decimals")
+    amount.fill("250")
+    page.get_by_role("button", name="Set budget").click()
+    expect(page.get_by_test_id("budget-monthly")).to_have_text("$250")
+    expect(page.get_by_role("progressbar", name="Budget used")).to_have_attribute(
+        "aria-valuetext", "91.2 % of the budget"
+    )  # 228 of 250
+    shoot(page, "admin-alerts-forms")
+    assert serious_axe_violations(page) == []
+    page.get_by_role("button", name="Clear budget").click()
+    expect(page.get_by_test_id("budget-monthly")).to_have_text("None set")
+    emails.fill("ops@acme.example")
+    page.get_by_role("button", name="Save addresses").click()
+    expect(page.get_by_text("Saved: 1 address(es).")).to_be_visible()
+    page.reload()
+    emails = page.get_by_label("Addresses to mail alerts to")
+    expect(emails).to_have_value("ops@acme.example")  # stored
+    emails.fill("")
+    page.get_by_role("button", name="Save addresses").click()
+    expect(page.get_by_text("Saved: alerts go to the organization's contact address.")).to_be_visible()

@@ -107,14 +107,15 @@ export class BillingApi {
   startCheckout(planId: string, addons: AddonEntry[]): Promise<CheckoutStart> {
     return this.call('POST', '/organization-subscription', { planId, addons });
   }
-  changePlan(planId: string): Promise<unknown> {
-    return this.call('PUT', '/organization-subscription', { planId });
+  /** `overBudget`: go ahead although the monthly cost would pass the budget (else 409 BUDGET_EXCEEDED). */
+  changePlan(planId: string, overBudget = false): Promise<unknown> {
+    return this.call('PUT', '/organization-subscription', overBudget ? { planId, overBudget } : { planId });
   }
   cancel(): Promise<CancelResult> {
     return this.call('DELETE', '/organization-subscription');
   }
-  addAddon(addonId: string): Promise<unknown> {
-    return this.call('POST', '/organization-subscription/addons', { addonId });
+  addAddon(addonId: string, overBudget = false): Promise<unknown> {
+    return this.call('POST', '/organization-subscription/addons', overBudget ? { addonId, overBudget } : { addonId });
   }
   removeAddon(addonId: string): Promise<unknown> {
     return this.call('DELETE', `/organization-subscription/addons/${encodeURIComponent(addonId)}`);

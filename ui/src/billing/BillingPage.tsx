@@ -4,7 +4,8 @@
  * confirmations every payment action goes through, and the outcome of a checkout return.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, AlertActionCloseButton, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
+import { Alert, AlertActionCloseButton, AlertActionLink, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
+import BellIcon from '@patternfly/react-icons/dist/esm/icons/bell-icon';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
 import CubesIcon from '@patternfly/react-icons/dist/esm/icons/cubes-icon';
 import MoneyBillIcon from '@patternfly/react-icons/dist/esm/icons/money-bill-icon';
@@ -20,8 +21,10 @@ import { SubscriptionTab } from './SubscriptionTab';
 import { PlansTab } from './PlansTab';
 import { AddonsTab } from './AddonsTab';
 import { ProjectsTab } from './ProjectsTab';
+import { AlertsTab } from '../alerts/AlertsTab';
+import { GO_AHEAD, overBudgetOf, overBudgetTitle } from '../alerts/overBudget';
 
-export const TABS = ['overview', 'subscription', 'plans', 'addons', 'projects'] as const;
+export const TABS = ['overview', 'subscription', 'plans', 'addons', 'projects', 'alerts'] as const;
 export type TabKey = (typeof TABS)[number];
 
 /** When to read the subscription again after a change the provider confirms asynchronously. */
@@ -31,6 +34,8 @@ export interface Notice {
   variant: 'success' | 'danger' | 'warning' | 'info';
   title: string;
   body?: string;
+  /** One follow-up the notice offers (going ahead above the budget). */
+  action?: { label: string; run: () => void };
 }
 
 export function tabFromHash(hash: string): TabKey {
@@ -117,16 +122,17 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
     },
     [],
   );
-  const act = async (what: string, run: () => Promise<Notice | null>) => {
+  const act = async (what: string, run: (overBudget: boolean) => Promise<Notice | null>, overBudget = false): Promise<void> => {
     try {
-      const n = await run();
+      const n = await run(overBudget);
       if (n) setNotice(n);
       setProposal(null);
       await reload();
       for (const ms of RELOAD_AFTER_MS) later.current.push(window.setTimeout(() => void reload(), ms));
     } catch (e) {
       setProposal(null);
-      setNotice(noticeOf(e, what));
+      const over = overBudget ? null : overBudgetOf(e);
+      setNotice(over ? { variant: 'warning', title: overBudgetTitle(what, over), action: { label: GO_AHEAD, run: () => void act(what, run, true) } } : noticeOf(e, what));
     }
   };
 
@@ -153,13 +159,13 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
       after,
       ...(down ? { simulate: () => api.simulateDowngrade(p.id, keep) } : {}),
       confirm: () =>
-        act(`Could not change to ${p.displayName}`, async () => {
+        act(`Could not change to ${p.displayName}`, async (overBudget) => {
           if (!live) {
             const { checkoutUrl } = await api.startCheckout(p.id, []);
             navigate(checkoutUrl);
             return null;
           }
-          await api.changePlan(p.id);
+          await api.changePlan(p.id, overBudget);
           return { variant: 'success', title: `Plan change to ${p.displayName} requested`, body: 'It shows here as soon as the payment provider confirms it.' };
         }),
     });
@@ -181,8 +187,8 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
       after,
       ...(delta < 0 && sub.planId ? { simulate: () => api.simulateDowngrade(sub.planId ?? '', next) } : {}),
       confirm: () =>
-        act(delta > 0 ? `Could not add ${a.displayName}` : `Could not remove ${a.displayName}`, async () => {
-          await (delta > 0 ? api.addAddon(a.id) : api.removeAddon(a.id));
+        act(delta > 0 ? `Could not add ${a.displayName}` : `Could not remove ${a.displayName}`, async (overBudget) => {
+          await (delta > 0 ? api.addAddon(a.id, overBudget) : api.removeAddon(a.id));
           return { variant: 'success', title: delta > 0 ? `${a.displayName} added` : `One ${a.displayName} removed` };
         }),
     });
@@ -213,6 +219,7 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
           variant={notice.variant}
           title={notice.title}
           className="oq-notice"
+          {...(notice.action ? { actionLinks: <AlertActionLink onClick={notice.action.run}>{notice.action.label}</AlertActionLink> } : {})}
           actionClose={
             <AlertActionCloseButton
               onClose={() => {
@@ -255,6 +262,11 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
         <Tab eventKey="projects" title={<><TabTitleIcon><CubesIcon /></TabTitleIcon><TabTitleText>Projects</TabTitleText></>}>
           <div className="oq-tab-body">
             <ProjectsTab api={api} organization={sub.organization} />
+          </div>
+        </Tab>
+        <Tab eventKey="alerts" title={<><TabTitleIcon><BellIcon /></TabTitleIcon><TabTitleText>Alerts &amp; Budget</TabTitleText></>}>
+          <div className="oq-tab-body">
+            <AlertsTab api={api} data={data} onViewPlans={() => { select('plans'); }} onManageAddons={() => { select('addons'); }} />
           </div>
         </Tab>
       </Tabs>
