@@ -27,7 +27,7 @@ from orgquota.kube.client import CONFIGMAP, EIP, HRQ, LIMIT_RANGE, NAMESPACE_PAT
 from orgquota.kube.watch import WatchCache
 
 TERMINAL_PHASES: Final = frozenset({"Succeeded", "Failed"})
-STATUS_SHOWN: Final = ("ready", "mode", "plan", "conditions", "alerts")
+STATUS_SHOWN: Final = ("ready", "mode", "plan", "conditions", "alerts", "applied")
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,10 @@ export interface OrganizationSubscription {
   resources?: Resources | null;
   monthlyCost?: { plan: number; addons: number; total: number; currency: string } | null;
   usage?: Partial<Record<UsageKey, UsageItem>> | null;
+  /** True while the operator has not yet enforced the current plan, add-ons or subscription. */
+  pending?: boolean;
+  /** The limits the pending change will give (people's units; null: no limit); null when nothing is pending. */
+  pendingLimit?: Partial<Record<UsageKey, number | null>> | null;
 }
 
 export interface Violation {

@@ -102,3 +102,27 @@ describe('subscription state on the Overview', () => {
     expect(title.closest('.pf-v6-c-alert')).toHaveClass('pf-m-danger');
   });
 });
+
+describe('Overview: what is enforced, and what is pending', () => {
+  it('explains an enforced limit above what was bought', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ resources: { cpu: 10, memory: 28, storage: 180 }, usage: { cpu: { used: 1, limit: 10.3 }, memory: { used: 1, limit: 28.375 }, storage: { used: 1, limit: 180 } } }) });
+    expect(screen.getByTestId('enforced-note')).toHaveTextContent('10.3 cores of CPU for 10 bought, 28.4 GiB of memory for 28 bought');
+    expect(screen.getByTestId('enforced-note')).toHaveTextContent('system pods each project runs');
+  });
+
+  it('says nothing when the limits are what was bought', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ resources: { cpu: 35, memory: 90.25, storage: 460 } }) });
+    expect(screen.queryByTestId('enforced-note')).toBeNull();
+  });
+
+  it('marks a change the cluster does not enforce yet as pending, with the limits it will give', async () => {
+    const sub = subscriptionFixture({ pending: true, pendingLimit: { cpu: 4.3, memory: 90.25, storage: 60, pods: 100, publicIPv4: 0 } });
+    await renderBilling({ subscription: sub });
+    const notice = screen.getByTestId('pending-notice');
+    expect(notice).toHaveTextContent('Change pending: the new quota is not enforced yet');
+    expect(notice).toHaveTextContent('New limits: CPU 4.3 cores, Storage 60 Gi, Pods 100, Public IPv4 0.');
+    expect(screen.getByText('pending')).toBeInTheDocument();
+    expect(screen.queryByTestId('enforced-note')).toBeNull();
+    expect(bar('CPU').progress).toHaveTextContent('19.7 / 35 cores (56%)'); // the quota in force now
+  });
+});
