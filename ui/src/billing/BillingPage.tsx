@@ -47,6 +47,11 @@ export interface BillingPageProps {
   initialTab?: TabKey;
 }
 
+/** The subscription marked pending (a change requested, not confirmed yet: no limits known for it). */
+function withRequested(data: BillingData): BillingData {
+  return { ...data, subscription: { ...data.subscription, pending: true, pendingLimit: data.subscription.pendingLimit ?? null } };
+}
+
 function noticeOf(e: unknown, title: string): Notice {
   if (e instanceof ApiError) {
     const violations = Array.isArray(e.details.violations) ? e.details.violations.length : 0;
@@ -55,10 +60,13 @@ function noticeOf(e: unknown, title: string): Notice {
   return { variant: 'danger', title: `${title}: ${String(e)}` };
 }
 
-export function BillingPage({ api, data, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab }: BillingPageProps) {
+export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab }: BillingPageProps) {
   const [tab, setTab] = useState<TabKey>(initialTab ?? tabFromHash(window.location.hash));
   const [notice, setNotice] = useState<Notice | null>(null);
   const [proposal, setProposal] = useState<ChangeProposal | null>(null);
+  // A plan change the provider has not confirmed yet is pending until the subscription shows it.
+  const [requested, setRequested] = useState<string | null>(null);
+  const data = requested !== null && requested !== loaded.subscription.planId ? withRequested(loaded) : loaded;
   const sub = data.subscription;
 
   // Each tab has its own address (#plans, ...): links work and Back returns to the last tab.
@@ -160,6 +168,7 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
             return null;
           }
           await api.changePlan(p.id);
+          setRequested(p.id);
           return { variant: 'success', title: `Plan change to ${p.displayName} requested`, body: 'It shows here as soon as the payment provider confirms it.' };
         }),
     });

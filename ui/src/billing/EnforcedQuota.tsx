@@ -32,11 +32,13 @@ export function PendingNotice({ sub }: { sub: OrganizationSubscription }) {
   if (!sub.pending) return null;
   const next = sub.pendingLimit ?? {};
   const changes = USAGE_BARS.filter(({ key }) => key in next && next[key] !== sub.usage?.[key]?.limit);
+  const confirmed = Boolean(sub.pendingLimit);
+  const title = confirmed ? 'Change pending: the new quota is not enforced yet' : "Change pending: waiting for the payment provider's confirmation";
   return (
-    <Alert isInline variant="info" title="Change pending: the new quota is not enforced yet" data-testid="pending-notice">
+    <Alert isInline variant="info" title={title} data-testid="pending-notice">
       <Content component="p">
-        The bars show the quota in force now. The platform applies the change within seconds; this page updates
-        when it does.
+        The bars show the quota in force now. {confirmed ? 'The platform applies the change within seconds' : 'The change applies once the provider confirms it'}; this page
+        updates when it does.
       </Content>
       {changes.length > 0 && (
         <Content component="p">
