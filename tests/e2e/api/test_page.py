@@ -24,6 +24,7 @@ from localcluster.kubectl import Cluster
 from localcluster.oidc import password_token
 from localcluster.stripe_mock import StripeMock
 from orgquota.core.annotations import PREFIX
+from tests.support import tree
 from tests.support.billing_api import BillingApi, eventually, start_billing_api
 from tests.support.browser import (
     TABS,
@@ -41,6 +42,7 @@ from tests.support.operator_process import OperatorProcess
 from tests.support.page_stack import ORG, PRICES, clear_acme, seed_acme
 from tests.support.stripe_events import SECRET_KEY, WEBHOOK_SECRET
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import assert_eq
 
 # Keycloak's start (46-170 s on a busy 2-core machine) is paid by the first test.
 pytestmark = pytest.mark.timeout(900)
@@ -227,6 +229,39 @@ def test_apiserver_outage_is_a_message(
     eventually(lambda: quota_api.data("/organization-subscription", bearer(token)), timeout=90)  # watches again
     page.get_by_role("button", name="Try again").click()
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+
+
+def test_an_open_page_follows_a_new_pod_and_an_apiserver_outage(
+    context: BrowserContext, quota_api: BillingApi, apiserver_relay: tuple[TcpProxy, Path], enforcing_cluster: Cluster
+) -> None:
+    """A pod created with kubectl moves the Pods bar of an open page within 2 s (the event stream, no
+    reload); the API's apiserver cut and restored under the page, with the pod deleted meanwhile,
+    ends in the fresh figure (a full snapshot after the re-list)."""
+    proxy, _ = apiserver_relay
+    cluster, dev = enforcing_cluster, f"{ORG}-dev"
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
+    pods = page.get_by_role("progressbar", name="Pods")
+    expect(page.get_by_text("Live: changes show here as they happen.")).to_be_visible()
+    expect(pods).to_have_attribute("aria-valuetext", "3 / 200 (2%)")
+    try:
+        cluster.kubectl("create", "-f", "-", input=json.dumps(tree.pod(dev, "live-1", "100m")))
+        created = time.monotonic()
+        expect(pods).to_have_attribute("aria-valuetext", "4 / 200 (2%)", timeout=WAIT_MS)
+        moved = time.monotonic() - created
+        print(f"kubectl create returned -> the Pods bar moved on the open page: {moved:.2f} s")
+        shoot(page, "live-new-pod")
+        assert moved <= 2.0, f"the bar moved {moved:.2f} s after the pod was created"
+        proxy.stop()  # the API's watches break: its connections to the apiserver are refused
+        try:
+            cluster.kubectl("delete", "pod", "live-1", "-n", dev, "--wait=true")
+            eventually(lambda: assert_eq(tree.hrq_used(cluster, ORG).get("pods"), "3"), timeout=60)  # HNC counted it
+        finally:
+            proxy.start()
+        expect(pods).to_have_attribute("aria-valuetext", "3 / 200 (2%)", timeout=90_000)  # no reload
+        expect(page.get_by_text("Live: changes show here as they happen.")).to_be_visible()
+        assert serious_axe_violations(page) == []
+    finally:
+        cluster.kubectl("delete", "pod", "live-1", "-n", dev, "--ignore-not-found", "--wait=true")
 
 
 @pytest.fixture
