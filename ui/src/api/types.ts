@@ -1,3 +1,10 @@
+import type { components } from './generated/schema';
+
+/** The API's models, generated from its OpenAPI document (`make api-types`; `make lint` checks they are current). */
+export type Schemas = components['schemas'];
+/** The event stream's events: one field per event name, its data as the route answers it. */
+export type LiveEvents = Schemas['LiveEvents'];
+
 /** The billing API's JSON shapes (the `data` inside the success envelope). */
 
 export type Provider = 'none' | 'stripe' | 'whmcs';

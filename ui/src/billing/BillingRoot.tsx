@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Alert, AlertActionLink, Bullseye, Spinner } from '@patternfly/react-core';
 import { ApiError, type BillingApi } from '../api/client';
-import type { Addon, BillingConfig, OrganizationSubscription, Plan, Project } from '../api/types';
+import type { BillingConfig, LiveEvents, OrganizationSubscription, Project } from '../api/types';
 import type { BillingData } from './model';
 import { BillingPage, type TabKey } from './BillingPage';
 import { ProjectsView } from './ProjectsView';
@@ -41,12 +41,18 @@ async function load(api: BillingApi): Promise<View> {
 
 /** The view with one event of the API's stream taken in (events the view does not show are ignored). */
 function withEvent(view: View, name: string, data: unknown): View {
-  if (view.kind === 'admin' && name === 'subscription') return { kind: 'admin', data: { ...view.data, subscription: data as OrganizationSubscription } };
+  if (view.kind === 'admin' && name === 'subscription') {
+    const subscription: OrganizationSubscription = data as NonNullable<LiveEvents['subscription']>;
+    return { kind: 'admin', data: { ...view.data, subscription } };
+  }
   if (view.kind === 'admin' && name === 'catalog') {
-    const { plans, addons } = data as { plans: Plan[]; addons: Addon[] };
+    const { plans, addons } = data as LiveEvents['catalog'];
     return { kind: 'admin', data: { ...view.data, plans, addons } };
   }
-  if (view.kind === 'project' && name === 'projects') return { ...view, projects: data as Project[] };
+  if (view.kind === 'project' && name === 'projects') {
+    const projects: Project[] = data as NonNullable<LiveEvents['projects']>;
+    return { ...view, projects };
+  }
   return view;
 }
 

@@ -115,7 +115,7 @@ export function fakeBilling(opts: FakeOptions = {}) {
   const defaults: Record<string, Handler> = {
     'GET /config': () => [
       200,
-      { success: true, config: { provider, features: { ...FEATURES[provider], history: opts.history === true }, externalBillingUrl: provider === 'whmcs' ? 'https://whmcs.example/clientarea' : null } },
+      { success: true, config: { provider, features: { ...FEATURES[provider], history: opts.history === true, notifications: false }, externalBillingUrl: provider === 'whmcs' ? 'https://whmcs.example/clientarea' : null } },
     ],
     'GET /plans': () => ok(fixtures.plans),
     'GET /addons': () => ok(fixtures.addons),
