@@ -52,7 +52,7 @@ examples: install-crds
 # without it, no usage history) and the billing API serving the page; prints the addresses and demo
 # users; Ctrl-C stops all. State and logs in .cluster/run/.
 run: venv $(UI_BUILT)
-	$(BIN)/localcluster run --dir $(CLUSTER_DIR)/run --apply examples/organization/
+	$(BIN)/localcluster run --dir $(CLUSTER_DIR)/run --apply examples/organization/ --apply examples/workload/
 
 unit: venv
 	$(BIN)/pytest tests/unit

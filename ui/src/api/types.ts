@@ -4,6 +4,7 @@ import type { components } from './generated/schema';
 export type Schemas = components['schemas'];
 /** The event stream's events: one field per event name, its data as the route answers it. */
 export type LiveEvents = Schemas['LiveEvents'];
+export type QuotaStatus = Schemas['QuotaStatus'];
 
 /** The billing API's JSON shapes (the `data` inside the success envelope). */
 

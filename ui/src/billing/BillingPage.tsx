@@ -4,7 +4,7 @@
  * confirmations every payment action goes through, and the outcome of a checkout return.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, AlertActionCloseButton, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
+import { Alert, AlertActionCloseButton, AlertActionLink, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
 import CubesIcon from '@patternfly/react-icons/dist/esm/icons/cubes-icon';
 import MoneyBillIcon from '@patternfly/react-icons/dist/esm/icons/money-bill-icon';
@@ -31,6 +31,8 @@ export interface Notice {
   variant: 'success' | 'danger' | 'warning' | 'info';
   title: string;
   body?: string;
+  /** the session expired (401): offer "Sign in again" */
+  expired?: boolean;
 }
 
 export function tabFromHash(hash: string): TabKey {
@@ -45,6 +47,8 @@ export interface BillingPageProps {
   /** Leaves the page for Stripe Checkout or the customer portal. */
   navigate?: (url: string) => void;
   initialTab?: TabKey;
+  /** Signs in again (offered when the session expires mid-action). */
+  onSignIn?: () => void;
 }
 
 /** The subscription marked pending (a change requested, not confirmed yet: no limits known for it). */
@@ -53,6 +57,9 @@ function withRequested(data: BillingData): BillingData {
 }
 
 function noticeOf(e: unknown, title: string): Notice {
+  if (e instanceof ApiError && e.status === 401) {
+    return { variant: 'danger', title: `${title}: your session has expired`, body: 'Sign in again, then repeat what you were doing.', expired: true };
+  }
   if (e instanceof ApiError) {
     const violations = Array.isArray(e.details.violations) ? e.details.violations.length : 0;
     return { variant: 'danger', title: `${title}: ${e.message}`, ...(violations ? { body: `${violations} resource(s) in use exceed the new limits.` } : {}) };
@@ -60,7 +67,7 @@ function noticeOf(e: unknown, title: string): Notice {
   return { variant: 'danger', title: `${title}: ${String(e)}` };
 }
 
-export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab }: BillingPageProps) {
+export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab, onSignIn }: BillingPageProps) {
   const [tab, setTab] = useState<TabKey>(initialTab ?? tabFromHash(window.location.hash));
   const [notice, setNotice] = useState<Notice | null>(null);
   const [proposal, setProposal] = useState<ChangeProposal | null>(null);
@@ -222,6 +229,7 @@ export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) 
           variant={notice.variant}
           title={notice.title}
           className="oq-notice"
+          {...(notice.expired && onSignIn ? { actionLinks: <AlertActionLink onClick={onSignIn}>Sign in again</AlertActionLink> } : {})}
           actionClose={
             <AlertActionCloseButton
               onClose={() => {

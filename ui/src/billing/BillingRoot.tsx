@@ -45,6 +45,7 @@ function withEvent(view: View, name: string, data: unknown): View {
     const subscription: OrganizationSubscription = data as NonNullable<LiveEvents['subscription']>;
     return { kind: 'admin', data: { ...view.data, subscription } };
   }
+  if (view.kind === 'admin' && name === 'alerts') return { kind: 'admin', data: { ...view.data, quotaStatus: data as LiveEvents['alerts'] ?? undefined } };
   if (view.kind === 'admin' && name === 'catalog') {
     const { plans, addons } = data as LiveEvents['catalog'];
     return { kind: 'admin', data: { ...view.data, plans, addons } };
@@ -147,7 +148,7 @@ export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRoot
       return (
         <>
           <LiveStatus state={live} />
-          <BillingPage api={api} data={view.data} onSubscription={onSubscription} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />
+          <BillingPage api={api} data={view.data} onSubscription={onSubscription} onSignIn={onSignIn} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />
         </>
       );
   }

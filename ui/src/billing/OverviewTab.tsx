@@ -15,6 +15,7 @@ import { SubscriptionAlerts } from './SubscriptionAlerts';
 import { ExternalBillingLink } from './ExternalBillingLink';
 import { AdviceCard } from './AdviceCard';
 import { UsageHistoryCard } from './UsageHistoryCard';
+import { QuotaHealth } from './QuotaHealth';
 import { EnforcedExplanation, PendingLabel, PendingNotice, USAGE_BARS } from './EnforcedQuota';
 
 function UsageBar({ label, unit, item }: { label: string; unit: string; item: UsageItem }) {
@@ -59,6 +60,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
       <SubscriptionAlerts sub={sub} />
       <PendingNotice sub={sub} />
+      <QuotaHealth data={data} />
       <Grid hasGutter md={4}>
         <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>
