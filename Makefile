@@ -84,6 +84,13 @@ bench-api: venv
 # Failover benchmark: two operator replicas with leader election, 20 SIGKILLs and 20 SIGTERMs of the leader
 # at 1,000 organizations; p50/p95 of signal -> a plan change made then is in the HRQ (bench/failover.py).
 #   make bench-failover BENCH_FAILOVER_ARGS='--orgs 10000 --kills 3 --stops 3 --fanout'
+# Event stream benchmark: N open GET /events streams (one per organization), the time from an annotation
+# change to its event at the client (p50/p95), apiserver requests per stream, API RSS (bench/live_streams.py).
+#   make bench-live BENCH_LIVE_ARGS='--streams 500 --changes 100'
+.PHONY: bench-live
+bench-live: venv
+	$(BIN)/python -m bench.live_streams $(BENCH_LIVE_ARGS)
+
 .PHONY: bench-failover
 bench-failover: venv
 	$(BIN)/python -m bench.failover $(BENCH_FAILOVER_ARGS)

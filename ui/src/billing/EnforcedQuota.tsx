@@ -3,8 +3,8 @@
  * larger than what was bought (room for each project's system pods), and a change not yet enforced.
  */
 import { Alert, Content, Label } from '@patternfly/react-core';
-import type { OrganizationSubscription, UsageKey } from '../api/types';
-import { amount } from './format';
+import type { OrganizationSubscription, Plan, UsageKey } from '../api/types';
+import { amount, gib } from './format';
 
 /** The usage bars, in their order, with the unit each figure is in. */
 export const USAGE_BARS: { key: UsageKey; label: string; unit: string }[] = [
@@ -35,7 +35,7 @@ export function PendingNotice({ sub }: { sub: OrganizationSubscription }) {
   const confirmed = Boolean(sub.pendingLimit);
   const title = confirmed ? 'Change pending: the new quota is not enforced yet' : "Change pending: waiting for the payment provider's confirmation";
   return (
-    <Alert isInline variant="info" title={title} data-testid="pending-notice">
+    <Alert isInline isLiveRegion variant="info" title={title} data-testid="pending-notice">
       <Content component="p">
         The bars show the quota in force now. {confirmed ? 'The platform applies the change within seconds' : 'The change applies once the provider confirms it'}; this page
         updates when it does.
@@ -64,6 +64,16 @@ export function EnforcedExplanation({ sub }: { sub: OrganizationSubscription }) 
       {lines.map((l) => `${amount(l.enforced)} ${unit[l.key]} of ${l.key === 'cpu' ? 'CPU' : 'memory'} for ${amount(l.bought)} bought`).join(', ')}
       . The difference is reserved for the system pods each project runs (a fixed overhead per project), so the
       workloads get what was bought.
+    </Content>
+  );
+}
+
+/** The plan's object storage as the catalog gives it: a figure, since nothing measures its use yet. */
+export function ObjectStorageFigure({ plan }: { plan: Plan | undefined }) {
+  if (plan?.objectStorage === null || plan?.objectStorage === undefined) return null;
+  return (
+    <Content component="p" data-testid="object-storage">
+      Object storage: {gib(plan.objectStorage)} with the plan (its use is not measured yet).
     </Content>
   );
 }

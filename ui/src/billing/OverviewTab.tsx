@@ -16,7 +16,7 @@ import { ExternalBillingLink } from './ExternalBillingLink';
 import { AdviceCard } from './AdviceCard';
 import { UsageHistoryCard } from './UsageHistoryCard';
 import { QuotaHealth } from './QuotaHealth';
-import { EnforcedExplanation, PendingLabel, PendingNotice, USAGE_BARS } from './EnforcedQuota';
+import { EnforcedExplanation, ObjectStorageFigure, PendingLabel, PendingNotice, USAGE_BARS } from './EnforcedQuota';
 
 function UsageBar({ label, unit, item }: { label: string; unit: string; item: UsageItem }) {
   const pct = usagePercent(item);
@@ -113,6 +113,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
           </Grid>
           {Object.keys(usage).length === 0 && <Content component="p">No quota is enforced, so there is no usage to compare.</Content>}
           <EnforcedExplanation sub={sub} />
+          <ObjectStorageFigure plan={data.plans.find((p) => p.id === sub.planId)} />
         </CardBody>
       </Card>
       {history && <AdviceCard api={api} data={data} currency={currency} onViewPlans={onViewPlans} onManageAddons={onManageAddons} />}

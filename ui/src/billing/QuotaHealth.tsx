@@ -69,7 +69,7 @@ export function QuotaHealth({ data }: { data: BillingData }) {
         const full = level === 'critical';
         const title = percent === null ? `${label} is above its limit` : `${label} at ${String(percent)} % of the quota`;
         return (
-          <Alert key={resource} isInline variant={full ? 'danger' : 'warning'} title={title} data-testid={`quota-health-${resource}`}>
+          <Alert key={resource} isInline isLiveRegion variant={full ? 'danger' : 'warning'} title={title} data-testid={`quota-health-${resource}`}>
             <Content component="p">
               {full ? 'Now' : 'Soon'} {CONSEQUENCE[resource] ?? 'new workloads will be refused'}. Cheapest fix: {cheapestFix(resource, data)}.
             </Content>

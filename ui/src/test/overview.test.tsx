@@ -126,3 +126,10 @@ describe('Overview: what is enforced, and what is pending', () => {
     expect(bar('CPU').progress).toHaveTextContent('19.7 / 35 cores (56%)'); // the quota in force now
   });
 });
+
+describe('Overview: the plan as the catalog gives it', () => {
+  it("shows the plan's object storage as a figure", async () => {
+    await renderBilling();
+    expect(screen.getByTestId('object-storage')).toHaveTextContent('Object storage: 500 Gi with the plan (its use is not measured yet).');
+  });
+});
