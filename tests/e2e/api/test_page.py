@@ -264,6 +264,22 @@ def test_an_open_page_follows_a_new_pod_and_an_apiserver_outage(
         cluster.kubectl("delete", "pod", "live-1", "-n", dev, "--ignore-not-found", "--wait=true")
 
 
+def test_a_narrow_screen_shows_the_overview_without_sideways_scrolling(browser: Browser, quota_api: BillingApi) -> None:
+    """390 px wide (a phone): the bars, the quota's health and the tabs fit the width."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    ctx.set_default_timeout(WAIT_MS)
+    try:
+        page = signed_in(ctx, quota_api.url + "/", "acme-admin")
+        expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+        expect(page.get_by_test_id("quota-health-public_ipv4")).to_contain_text("new public IPs will be refused")
+        shoot(page, "narrow-overview")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+        assert serious_axe_violations(page) == []
+    finally:
+        ctx.close()
+
+
 @pytest.fixture
 def live_acme(acme: str, enforcing_cluster: Cluster) -> Iterator[str]:
     """acme with a live Stripe subscription and customer (stripe-mock answers for any id); restored after."""
