@@ -24,7 +24,7 @@ from localcluster.kubectl import Cluster
 from localcluster.oidc import password_token
 from localcluster.stripe_mock import StripeMock
 from orgquota.core.annotations import PREFIX
-from tests.support import tree
+from tests.support import stripe_events, tree
 from tests.support.billing_api import BillingApi, eventually, start_billing_api
 from tests.support.browser import (
     TABS,
@@ -294,7 +294,13 @@ def live_acme(acme: str, enforcing_cluster: Cluster) -> Iterator[str]:
         f"{PREFIX}subscription=active",
     )
     yield ORG
-    annotate(f"{PREFIX}provider-subscription-id-", f"{PREFIX}provider-customer-id-", f"{PREFIX}subscription=active")
+    annotate(
+        f"{PREFIX}provider-subscription-id-",
+        f"{PREFIX}provider-customer-id-",
+        f"{PREFIX}subscription=active",
+        f"{PREFIX}plan-id=pro-pool",
+        f"{PREFIX}plan-name-",
+    )
 
 
 def test_stripe_buttons_call_the_api_and_tell_the_outcome(
@@ -314,6 +320,17 @@ def test_stripe_buttons_call_the_api_and_tell_the_outcome(
     assert "subscription sub_page: plan change to scale-pool requested" in stripe_api.log()  # Stripe answered
     shoot(page, "stripe-plan-change")
     assert serious_axe_violations(page) == []
+    # pending until Stripe's webhook confirms it, then the new plan: pushed by the event stream, no reload
+    open_tab(page, "overview")
+    expect(page.get_by_text("Change pending: waiting for the payment provider's confirmation")).to_be_visible()
+    shoot(page, "stripe-plan-change-pending")
+    assert serious_axe_violations(page) == []
+    items = [("price_scale_pool", 1), ("price_turbo_x1", 1)]
+    changed = stripe_events.subscription("sub_page", items, organization=ORG, customer="cus_page")
+    body = stripe_events.event("customer.subscription.updated", changed, int(time.time()))
+    assert stripe_events.deliver(stripe_api, body).status_code == 200
+    expect(page.locator(".oq-card-big")).to_contain_text("Scale Pool")
+    expect(page.get_by_test_id("pending-notice")).to_have_count(0)  # and the operator has enforced it
 
     open_tab(page, "addons")
     page.get_by_role("button", name="Add another Turbo x1").click()
