@@ -58,7 +58,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
   const history = config.features.history === true;
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <SubscriptionAlerts sub={sub} />
+      <SubscriptionAlerts sub={sub} onManagePayment={config.features.portal && sub.providerCustomerId ? onManagePayment : undefined} onViewPlans={config.features.checkout ? onViewPlans : undefined} />
       <PendingNotice sub={sub} />
       <QuotaHealth data={data} />
       <Grid hasGutter md={4}>

@@ -90,16 +90,26 @@ describe('tab addresses', () => {
 });
 
 describe('subscription state on the Overview', () => {
-  it('says a payment failed', async () => {
-    await renderBilling({ subscription: subscriptionFixture({ status: 'past_due' }) });
+  it('says a payment failed, and offers to update the payment method', async () => {
+    const { navigate } = await renderBilling({ subscription: subscriptionFixture({ status: 'past_due' }) });
     expect(screen.getByRole('heading', { name: /Payment failed/ })).toBeInTheDocument();
     expect(screen.getByTestId('status-label')).toHaveTextContent('Past due');
+    await userEvent.click(screen.getByRole('button', { name: 'Update payment method' }));
+    expect(navigate).toHaveBeenCalledWith('https://portal.example/session');
   });
 
-  it('a suspended subscription is a danger alert', async () => {
+  it('a suspended subscription is a danger alert, with Re-subscribe where plans are sold', async () => {
     await renderBilling({ subscription: subscriptionFixture({ status: 'suspended' }) });
     const title = screen.getByRole('heading', { name: /The subscription is suspended/ });
     expect(title.closest('.pf-v6-c-alert')).toHaveClass('pf-m-danger');
+    await userEvent.click(screen.getByRole('button', { name: 'Re-subscribe' }));
+    expect(screen.getByRole('tab', { name: 'Available Plans' })).toHaveAttribute('aria-selected', 'true');
+  });
+
+  it('offers neither action without a payment provider', async () => {
+    await renderBilling({ provider: 'none', subscription: subscriptionFixture({ status: 'suspended', providerCustomerId: null }) });
+    expect(screen.queryByRole('button', { name: 'Re-subscribe' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Update payment method' })).toBeNull();
   });
 });
 
