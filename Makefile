@@ -52,7 +52,7 @@ examples: install-crds
 # without it, no usage history) and the billing API serving the page; prints the addresses and demo
 # users; Ctrl-C stops all. State and logs in .cluster/run/.
 run: venv $(UI_BUILT)
-	$(BIN)/localcluster run --dir $(CLUSTER_DIR)/run --apply examples/organization/
+	$(BIN)/localcluster run --dir $(CLUSTER_DIR)/run --apply examples/organization/ --apply examples/workload/
 
 unit: venv
 	$(BIN)/pytest tests/unit
@@ -84,6 +84,13 @@ bench-api: venv
 # Failover benchmark: two operator replicas with leader election, 20 SIGKILLs and 20 SIGTERMs of the leader
 # at 1,000 organizations; p50/p95 of signal -> a plan change made then is in the HRQ (bench/failover.py).
 #   make bench-failover BENCH_FAILOVER_ARGS='--orgs 10000 --kills 3 --stops 3 --fanout'
+# Event stream benchmark: N open GET /events streams (one per organization), the time from an annotation
+# change to its event at the client (p50/p95), apiserver requests per stream, API RSS (bench/live_streams.py).
+#   make bench-live BENCH_LIVE_ARGS='--streams 500 --changes 100'
+.PHONY: bench-live
+bench-live: venv
+	$(BIN)/python -m bench.live_streams $(BENCH_LIVE_ARGS)
+
 .PHONY: bench-failover
 bench-failover: venv
 	$(BIN)/python -m bench.failover $(BENCH_FAILOVER_ARGS)
@@ -102,6 +109,7 @@ lint: venv
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 	$(MAKE) ui-lint
+	$(MAKE) api-types-check
 
 # Install and operate (deploy/): the Helm chart and the plain manifest rendered from it. Helm is built
 # from hack/helm/ (pinned Go module) once per machine into ~/.cache/orgquota/helm/. `make test` lints,
@@ -173,6 +181,23 @@ ui-lint: $(UI_DEPS)
 
 ui-test: $(UI_DEPS)
 	cd ui && npm test
+
+# The page's types, generated from the API's own OpenAPI document (ui/src/api/generated/): `make api-types`
+# writes them after a change of the API's models; `make lint` fails while they differ from the API's.
+API_TYPES := ui/src/api/generated
+.PHONY: api-types api-types-check
+api-types: venv $(UI_DEPS)
+	$(BIN)/python -m orgquota.api.schema.export > $(API_TYPES)/openapi.json
+	cd ui && npx openapi-typescript src/api/generated/openapi.json -o src/api/generated/schema.d.ts
+
+api-types-check: venv $(UI_DEPS)
+	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
+	$(BIN)/python -m orgquota.api.schema.export > "$$fresh/openapi.json" && \
+	(cd ui && npx openapi-typescript "$$fresh/openapi.json" -o "$$fresh/schema.d.ts" >/dev/null 2>&1) && \
+	for f in openapi.json schema.d.ts; do \
+		diff -q "$(API_TYPES)/$$f" "$$fresh/$$f" >/dev/null || \
+		{ echo "$(API_TYPES)/$$f differs from the API's OpenAPI document: run make api-types"; exit 1; }; \
+	done
 
 # The browser of the page's e2e tests (tests/e2e/api/test_page.py): Debian's Chromium, driven by Playwright
 # through executable_path; `playwright install` (a browser download) is never used. Needs root; idempotent.

@@ -115,6 +115,11 @@ def cluster_objects(settings: ApiSettings) -> dict[str, list[dict[str, Any]]]:
         ],
         "quotaUsage": {"hard": {}, "used": {}, "lastUpdated": "2026-11-03T08:00:00Z"},
         "alerts": [{"resource": "cpu", "level": "warning", "percent": 87.3, "since": "2026-11-03T08:00:00Z"}],
+        "applied": {
+            "planId": "pro-pool",
+            "subscription": "active",
+            "addons": json.dumps([{"addonId": "turbo-x1", "quantity": 1}]),
+        },
     }
     return {
         "namespaces": [

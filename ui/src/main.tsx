@@ -7,7 +7,9 @@ import { App } from './App';
 import { createAuth } from './auth/oidc';
 import { EnvError, readEnv } from './env';
 import { Shell } from './Shell';
+import { followColorScheme } from './theme';
 
+followColorScheme();
 const root = createRoot(document.getElementById('root') ?? document.body);
 
 try {

@@ -23,6 +23,8 @@ from orgquota.api.history import routes as history
 from orgquota.api.history.daily_maxima import DailyMaxima
 from orgquota.api.history.prometheus import Prometheus
 from orgquota.api.keys import KeySet
+from orgquota.api.live import routes as live
+from orgquota.api.live.snapshot import Snapshots
 from orgquota.api.metrics import ObservedRequests, metrics_endpoint
 from orgquota.api.notifications import routes as notification_settings
 from orgquota.api.notifications import webhook as alerts_webhook
@@ -81,6 +83,9 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
     app.include_router(history.router)
     app.include_router(project_caps.router)
     app.include_router(notification_settings.router)
+    app.state.streams = live.StreamCount(settings.max_streams)
+    app.state.snapshots = Snapshots(cluster, settings.quota, app.state.answers)
+    app.include_router(live.router)
     if settings.notifications:  # SPEC §10: without SMTP_URL, Alertmanager's receiver does not exist
         app.state.mailer = Mailer(settings)
         app.include_router(alerts_webhook.router)

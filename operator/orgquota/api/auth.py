@@ -48,6 +48,8 @@ class Caller:
     """the token's `sub` (for the audit trail: `subject` prefers the readable name)"""
     username: str = ""
     """the token's `preferred_username`"""
+    expires: float = 0.0
+    """the token's `exp` (Unix seconds; 0: unknown): an event stream ends there"""
 
     @property
     def role(self) -> Role:
@@ -69,6 +71,7 @@ class Caller:
             groups=tuple(group.removeprefix("/") for group in _strings(claims, "groups")),
             sub=str(claims.get("sub") or ""),
             username=str(claims.get("preferred_username") or ""),
+            expires=float(claims["exp"]) if isinstance(claims.get("exp"), int | float) else 0.0,
         )
 
 

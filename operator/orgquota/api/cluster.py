@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from orgquota.api.catalog_view import CatalogView
 from orgquota.api.envelope import ApiError
+from orgquota.api.live.changes import Changes
 from orgquota.api.settings import ApiSettings
 from orgquota.core.annotations import MANAGED_LABEL
 from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
@@ -29,7 +30,7 @@ from orgquota.kube.watch import WatchCache
 TERMINAL_PHASES: Final = frozenset({"Succeeded", "Failed"})
 LIVE_PODS: Final = ",".join(f"status.phase!={phase}" for phase in sorted(TERMINAL_PHASES))
 """the pods /projects and the caps count: the API reads no finished pod (there are many of them)"""
-STATUS_SHOWN: Final = ("ready", "mode", "plan", "conditions", "alerts")
+STATUS_SHOWN: Final = ("ready", "mode", "plan", "conditions", "alerts", "applied")
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ class Cluster:
     pods: WatchCache[PodUsage] = field(init=False)
     claims: WatchCache[ClaimUsage] = field(init=False)
     catalog: CatalogView = field(init=False)
+    changes: Changes = field(default_factory=Changes)
+    """notified on every change of any informer (the event streams follow it)"""
     _members: dict[str, list[str]] = field(default_factory=dict)
     _members_version: int = -1
 
@@ -165,6 +168,8 @@ class Cluster:
             settings.catalog_name,
             settings.last_good_name,
         )
+        for cache in self.caches:
+            cache.listeners.append(self.changes.notify)
 
     @property
     def caches(self) -> tuple[WatchCache[Any], ...]:
@@ -179,6 +184,11 @@ class Cluster:
             self.catalog.live,
             self.catalog.last_good,
         )
+
+    @property
+    def lists(self) -> int:
+        """LISTs taken in by all informers: it moves after a re-list (a 410, an apiserver restart)."""
+        return sum(cache.lists for cache in self.caches)
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as group:

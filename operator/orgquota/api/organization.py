@@ -1,8 +1,10 @@
 """An organization's subscription, quota usage and quota status, from the informers' memory.
 
-Limits are computed with the operator's own `desired_quota` (same catalog, same projects
-limit), so the API can never show a quota the operator would not enforce; usage is what HNC
-reports in the HRQ's status.
+Limits shown are read from the HRQ the operator wrote (what HNC enforces), never recomputed here:
+an API with other settings than the operator's (its projects limit) must not show another quota.
+While the operator has not yet enforced the Organization's billing annotations (`status.applied`
+differs from them), the answer says so (`pending`) and gives the quota they will get (`pendingLimit`,
+computed with the operator's own `desired_quota`); usage is what HNC reports in the HRQ's status.
 """
 
 from __future__ import annotations
@@ -71,8 +73,25 @@ class OrgFacts:
         return public_ip_limit(self.desired, self.catalog)
 
     def limit(self, key: str) -> Fraction | None:
-        quantity = self.desired.hard.get(key)
-        return None if quantity is None else quantity.value
+        """What the HRQ enforces for `key` (None: no HRQ, or no such limit in it)."""
+        raw = self.hrq.hard.get(key) if self.hrq else None
+        return None if raw is None else parsed(raw)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the billing annotations have changed since the operator last enforced them."""
+        return self.record.status.get("applied") != ann.applied_inputs(self.record.annotations)
+
+    def pending_limit(self) -> dict[str, Any] | None:
+        """The limits the current annotations will get once enforced (people's units); None unless pending."""
+        if not self.pending:
+            return None
+        answer: dict[str, Any] = {}
+        for name in ("cpu", "memory", "storage", "pods"):
+            quantity = self.desired.hard.get(USAGE_KEYS[name])
+            answer[name] = None if quantity is None else PEOPLE_UNITS[name](quantity.value)
+        answer["publicIPv4"] = self.public_ip_limit()
+        return answer
 
     def used(self, key: str) -> Fraction:
         return parsed(self.hrq.used.get(key)) if self.hrq else Fraction(0)
@@ -123,6 +142,8 @@ def subscription(facts: OrgFacts) -> dict[str, Any]:
         "resources": resources,
         "monthlyCost": cost,
         "usage": usage,
+        "pending": facts.pending,
+        "pendingLimit": facts.pending_limit(),
     }
 
 

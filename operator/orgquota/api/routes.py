@@ -169,7 +169,11 @@ def compute(cluster: Cluster, namespace: str) -> dict[str, Any]:
     summary="The namespaces the caller may see: usage, cap, and share of the organization's quota",
 )
 async def projects(caller: AnyCaller, request: Request) -> JSONBody:
-    cluster = cluster_of(request)
+    return ok(project_list(caller, cluster_of(request)))
+
+
+def project_list(caller: Caller, cluster: Cluster) -> list[dict[str, Any]]:
+    """What /projects answers the caller (also its `projects` event)."""
     if caller.role == Role.GUEST:
         raise ApiError(403, "no organization or project rights in the token", {"role": caller.role.value})
     cluster.require(cluster.namespaces, cluster.pods, cluster.claims, cluster.orgs, cluster.hrqs)
@@ -180,7 +184,7 @@ async def projects(caller: AnyCaller, request: Request) -> JSONBody:
         usage = {**compute(cluster, namespace), "storage": gib(cluster.namespace_storage(namespace))}
         entry = {"namespace": namespace, "organization": org, "usage": usage}
         answer.append(entry | project_caps.cap_and_share(cluster, namespace, org, caps_of))
-    return ok(answer)
+    return answer
 
 
 @router.get(

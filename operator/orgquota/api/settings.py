@@ -29,6 +29,7 @@ ENVIRONMENT: Final = {
     "console_url": "CONSOLE_URL",
     "ui_dir": "ORGQUOTA_UI_DIR",
     "access_log": "ORGQUOTA_ACCESS_LOG",
+    "max_streams": "API_MAX_STREAMS",
     "alerts_webhook_secret": "ALERTS_WEBHOOK_SECRET",
     "smtp_url": "SMTP_URL",
     "smtp_from": "SMTP_FROM",
@@ -65,6 +66,8 @@ class ApiSettings(SharedSettings):
     ui_dir: Path | None = None
     access_log: Literal["all", "errors"] = "all"
     """`all`: a line per request; `errors`: denials, failures and writes only (reads are in the metrics)"""
+    max_streams: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    """event streams (GET /events) open at once in this process; beyond, 503"""
     alerts_webhook_secret: SecretStr | None = None
     """the bearer token Alertmanager sends to POST /alerts (required with SMTP_URL)"""
     smtp_url: AnyUrl | None = None

@@ -29,6 +29,7 @@ from orgquota.controller.settings import Settings
 from orgquota.controller.startup_progress import StartupProgress
 from orgquota.controller.suspension import Suspension
 from orgquota.controller.workqueue import RetryLater, WorkQueue
+from orgquota.core.annotations import applied_inputs
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import public_ip_limit
 from orgquota.core.pressure import assess
@@ -194,4 +195,5 @@ class Reconciler:
         alerts = assess(view.status.get("alerts"), series.used, series.hard, catalog.alerts, datetime.now(UTC))
         levels = {alert["resource"]: alert["level"] for alert in alerts}
         self.org_metrics.update(key, dataclasses.replace(series, alerts=levels))
-        await self.reporter.report(view, verdict(desired, issues), log, Findings(usage, stopped, alerts))
+        applied = applied_inputs(view.annotations)  # the HRQ (and the EIp limit) now hold what these inputs give
+        await self.reporter.report(view, verdict(desired, issues), log, Findings(usage, stopped, alerts, applied))

@@ -54,6 +54,9 @@ READ_BY_BILLING: Final = frozenset(
 """Written by billing providers and the billing API (notification addresses, alerts already mailed) for
 people and for their own bookkeeping; the operator reads none of them."""
 
+APPLIED_INPUTS: Final = {"planId": PLAN_ID, "subscription": SUBSCRIPTION, "addons": ADDONS}
+"""The annotations a quota is computed from, as `status.applied` names them (SPEC §11)."""
+
 MANAGED_LABEL: Final = PREFIX + "auto-managed"
 PLAN_LABEL: Final = PREFIX + "plan-id"
 
@@ -64,6 +67,13 @@ _LABEL_VALUE: Final = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])
 def billing_annotations(metadata: Mapping[str, Any]) -> dict[str, str]:
     """The annotations under `PREFIX` of an object's metadata: all the operator reads of them."""
     return {k: v for k, v in (metadata.get("annotations") or {}).items() if k.startswith(PREFIX)}
+
+
+def applied_inputs(annotations: Mapping[str, str]) -> dict[str, str]:
+    """The billing inputs of a quota exactly as written (an absent one left out: a merge patch cannot
+    store a null), recorded in `status.applied` once the operator has enforced them, so that readers
+    can tell a change not yet enforced (pending)."""
+    return {name: annotations[key] for name, key in APPLIED_INPUTS.items() if key in annotations}
 
 
 def is_label_value(value: str) -> bool:

@@ -42,11 +42,13 @@ class Verdict:
 @dataclass(frozen=True)
 class Findings:
     """What a reconcile found in the cluster: usage (None without an HRQ), whether workloads are stopped,
-    and the alerts of quota pressure it decided (None: keep the recorded ones)."""
+    the alerts of quota pressure it decided (None: keep the recorded ones), and the billing inputs it
+    enforced (`annotations.applied_inputs`; None: it enforced nothing new, keep the recorded ones)."""
 
     usage: Mapping[str, Mapping[str, str]] | None = None
     workloads_stopped: bool = False
     alerts: Sequence[Mapping[str, Any]] | None = None
+    applied: Mapping[str, str] | None = None
 
 
 def quota_usage(hrq: Mapping[str, Any] | None, public_ips: int, public_ip_limit: int | None) -> dict[str, Any] | None:
@@ -103,6 +105,8 @@ def quota_status(previous: Mapping[str, Any], verdict: Verdict, findings: Findin
             conditions.append(
                 _condition(previous, OVER_QUOTA, "False", "WithinQuota", "usage is within the quota", stamp)
             )
+    if findings.applied is not None:
+        status["applied"] = dict(findings.applied)
     alerts = [dict(alert) for alert in (previous.get("alerts") or [] if findings.alerts is None else findings.alerts)]
     status["alerts"] = alerts
     conditions.append(_condition(previous, QUOTA_PRESSURE, *pressure_condition(alerts), stamp))

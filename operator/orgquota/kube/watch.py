@@ -61,6 +61,10 @@ class WatchCache(Generic[T]):
         """why the memory is not healthy, for readers to say"""
         self.version = 0
         """increases with every change, so derived views know when to recompute"""
+        self.lists = 0
+        """increases with every LIST taken in: readers that follow changes re-read everything then"""
+        self.listeners: list[Callable[[], None]] = []
+        """called after every change, as `on_change` (which belongs to the cache's owner)"""
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -93,6 +97,7 @@ class WatchCache(Generic[T]):
         self.synced = True
         self.healthy = True
         self.error = ""
+        self.lists += 1
         self._changed()
 
     def apply(self, type_: str, obj: Manifest) -> None:
@@ -120,6 +125,8 @@ class WatchCache(Generic[T]):
         self.version += 1
         if self.on_change is not None:
             self.on_change()
+        for listener in self.listeners:
+            listener()
 
     # -- the loop -------------------------------------------------------------------------------
 

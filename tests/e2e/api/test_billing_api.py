@@ -48,7 +48,7 @@ def test_answers_follow_annotations_without_restart(billing_api: BillingApi, clu
 
     def on(plan: str, cpu_limit: float) -> None:
         sub = billing_api.data("/organization-subscription", admin)
-        assert (sub["planId"], sub["usage"]["cpu"]["limit"]) == (plan, cpu_limit)
+        assert (sub["planId"], sub["usage"]["cpu"]["limit"], sub["pending"]) == (plan, cpu_limit, False)
 
     eventually(lambda: on("dev-pool", 4.3))  # 4 cores + 3 projects x 100m, as the operator computes
     addons = json.dumps([{"addonId": "turbo-x1", "quantity": 2}])

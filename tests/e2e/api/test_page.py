@@ -24,6 +24,7 @@ from localcluster.kubectl import Cluster
 from localcluster.oidc import password_token
 from localcluster.stripe_mock import StripeMock
 from orgquota.core.annotations import PREFIX
+from tests.support import stripe_events, tree
 from tests.support.billing_api import BillingApi, eventually, start_billing_api
 from tests.support.browser import (
     TABS,
@@ -41,6 +42,7 @@ from tests.support.operator_process import OperatorProcess
 from tests.support.page_stack import ORG, PRICES, clear_acme, seed_acme
 from tests.support.stripe_events import SECRET_KEY, WEBHOOK_SECRET
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import assert_eq
 
 # Keycloak's start (46-170 s on a busy 2-core machine) is paid by the first test.
 pytestmark = pytest.mark.timeout(900)
@@ -229,6 +231,55 @@ def test_apiserver_outage_is_a_message(
     expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
 
 
+def test_an_open_page_follows_a_new_pod_and_an_apiserver_outage(
+    context: BrowserContext, quota_api: BillingApi, apiserver_relay: tuple[TcpProxy, Path], enforcing_cluster: Cluster
+) -> None:
+    """A pod created with kubectl moves the Pods bar of an open page within 2 s (the event stream, no
+    reload); the API's apiserver cut and restored under the page, with the pod deleted meanwhile,
+    ends in the fresh figure (a full snapshot after the re-list)."""
+    proxy, _ = apiserver_relay
+    cluster, dev = enforcing_cluster, f"{ORG}-dev"
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
+    pods = page.get_by_role("progressbar", name="Pods")
+    expect(page.get_by_text("Live: changes show here as they happen.")).to_be_visible()
+    expect(pods).to_have_attribute("aria-valuetext", "3 / 200 (2%)")
+    try:
+        cluster.kubectl("create", "-f", "-", input=json.dumps(tree.pod(dev, "live-1", "100m")))
+        created = time.monotonic()
+        expect(pods).to_have_attribute("aria-valuetext", "4 / 200 (2%)", timeout=WAIT_MS)
+        moved = time.monotonic() - created
+        print(f"kubectl create returned -> the Pods bar moved on the open page: {moved:.2f} s")
+        shoot(page, "live-new-pod")
+        assert moved <= 2.0, f"the bar moved {moved:.2f} s after the pod was created"
+        proxy.stop()  # the API's watches break: its connections to the apiserver are refused
+        try:
+            cluster.kubectl("delete", "pod", "live-1", "-n", dev, "--wait=true")
+            eventually(lambda: assert_eq(tree.hrq_used(cluster, ORG).get("pods"), "3"), timeout=60)  # HNC counted it
+        finally:
+            proxy.start()
+        expect(pods).to_have_attribute("aria-valuetext", "3 / 200 (2%)", timeout=90_000)  # no reload
+        expect(page.get_by_text("Live: changes show here as they happen.")).to_be_visible()
+        assert serious_axe_violations(page) == []
+    finally:
+        cluster.kubectl("delete", "pod", "live-1", "-n", dev, "--ignore-not-found", "--wait=true")
+
+
+def test_a_narrow_screen_shows_the_overview_without_sideways_scrolling(browser: Browser, quota_api: BillingApi) -> None:
+    """390 px wide (a phone): the bars, the quota's health and the tabs fit the width."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    ctx.set_default_timeout(WAIT_MS)
+    try:
+        page = signed_in(ctx, quota_api.url + "/", "acme-admin")
+        expect(page.get_by_role("progressbar", name="CPU")).to_be_visible()
+        expect(page.get_by_test_id("quota-health-public_ipv4")).to_contain_text("new public IPs will be refused")
+        shoot(page, "narrow-overview")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+        assert serious_axe_violations(page) == []
+    finally:
+        ctx.close()
+
+
 @pytest.fixture
 def live_acme(acme: str, enforcing_cluster: Cluster) -> Iterator[str]:
     """acme with a live Stripe subscription and customer (stripe-mock answers for any id); restored after."""
@@ -243,7 +294,13 @@ def live_acme(acme: str, enforcing_cluster: Cluster) -> Iterator[str]:
         f"{PREFIX}subscription=active",
     )
     yield ORG
-    annotate(f"{PREFIX}provider-subscription-id-", f"{PREFIX}provider-customer-id-", f"{PREFIX}subscription=active")
+    annotate(
+        f"{PREFIX}provider-subscription-id-",
+        f"{PREFIX}provider-customer-id-",
+        f"{PREFIX}subscription=active",
+        f"{PREFIX}plan-id=pro-pool",
+        f"{PREFIX}plan-name-",
+    )
 
 
 def test_stripe_buttons_call_the_api_and_tell_the_outcome(
@@ -263,6 +320,17 @@ def test_stripe_buttons_call_the_api_and_tell_the_outcome(
     stripe_api.logged("subscription sub_page: plan change to scale-pool requested")  # Stripe answered
     shoot(page, "stripe-plan-change")
     assert serious_axe_violations(page) == []
+    # pending until Stripe's webhook confirms it, then the new plan: pushed by the event stream, no reload
+    open_tab(page, "overview")
+    expect(page.get_by_text("Change pending: waiting for the payment provider's confirmation")).to_be_visible()
+    shoot(page, "stripe-plan-change-pending")
+    assert serious_axe_violations(page) == []
+    items = [("price_scale_pool", 1), ("price_turbo_x1", 1)]
+    changed = stripe_events.subscription("sub_page", items, organization=ORG, customer="cus_page")
+    body = stripe_events.event("customer.subscription.updated", changed, int(time.time()))
+    assert stripe_events.deliver(stripe_api, body).status_code == 200
+    expect(page.locator(".oq-card-big")).to_contain_text("Scale Pool")
+    expect(page.get_by_test_id("pending-notice")).to_have_count(0)  # and the operator has enforced it
 
     open_tab(page, "addons")
     page.get_by_role("button", name="Add another Turbo x1").click()

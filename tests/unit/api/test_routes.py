@@ -116,9 +116,13 @@ def test_organization_without_plan(client: TestClient, issuer: Issuer) -> None:
 
 
 def test_suspended_organization_is_limited_to_the_floor(client: TestClient, issuer: Issuer) -> None:
+    """gone's floor is not enforced yet (no HRQ, nothing applied): no limit is shown, the floor is pending."""
     usage = assert_data(client.get(f"{API}/quota-usage", headers=_admin_of(issuer, "gone")))
-    assert usage["cpu"]["limit"] == 0.5
-    assert usage["publicIPv4"]["limit"] == 0
+    assert usage["cpu"]["limit"] is None
+    assert usage["publicIPv4"]["limit"] == 0  # the EIp admission check reads the annotations at once
+    sub = assert_data(client.get(f"{API}/organization-subscription", headers=_admin_of(issuer, "gone")))
+    assert sub["pending"] is True
+    assert sub["pendingLimit"] == {"cpu": 0.5, "memory": 1, "storage": 0, "pods": 10, "publicIPv4": 0}
     status = assert_data(client.get(f"{API}/quota-status", headers=_admin_of(issuer, "gone")))
     assert (status["mode"], status["reason"], status["hrqExists"], status["quotaEnforced"]) == (
         "floor",
@@ -338,11 +342,38 @@ def test_apiserver_unreachable_is_503(client: TestClient, cluster: Cluster, admi
     assert client.get(f"{API}/quota-usage", headers=admin).status_code == 200
 
 
-def test_annotation_changes_show_at_once(client: TestClient, cluster: Cluster, admin: dict[str, str]) -> None:
-    org = {"metadata": {"namespace": "acme", "name": "acme", "annotations": {PREFIX + "plan-id": "dev-pool"}}}
+def test_a_plan_change_is_pending_until_the_operator_enforces_it(
+    client: TestClient, cluster: Cluster, admin: dict[str, str]
+) -> None:
+    """The new plan shows at once, its limits only as pending: the HRQ still enforces the old ones."""
+    sub = assert_data(client.get(f"{API}/organization-subscription", headers=admin))
+    assert (sub["pending"], sub["pendingLimit"]) == (False, None)
+    acme = cluster.orgs.get("acme", "acme")
+    assert acme is not None
+    status = dict(acme.status)
+    annotations = {PREFIX + "plan-id": "dev-pool", PREFIX + "subscription": "active"}
+    org = {"metadata": {"namespace": "acme", "name": "acme", "annotations": annotations}, "status": status}
     cluster.orgs.apply("MODIFIED", org)
     sub = assert_data(client.get(f"{API}/organization-subscription", headers=admin))
-    assert (sub["planId"], sub["addons"], sub["usage"]["cpu"]["limit"]) == ("dev-pool", [], 4.3)
+    assert (sub["planId"], sub["addons"], sub["usage"]["cpu"]["limit"]) == ("dev-pool", [], 10.3)
+    assert sub["pending"] is True  # dev-pool: 4 cores + 3 projects x 100m, no add-on
+    assert sub["pendingLimit"] == {"cpu": 4.3, "memory": 8.375, "storage": 60, "pods": 100, "publicIPv4": 0}
+    status["applied"] = {"planId": "dev-pool", "subscription": "active"}  # the operator enforced it
+    cluster.orgs.apply("MODIFIED", org | {"status": status})
+    sub = assert_data(client.get(f"{API}/organization-subscription", headers=admin))
+    assert (sub["pending"], sub["pendingLimit"]) == (False, None)
+
+
+def test_limits_shown_are_the_hrqs_whatever_the_apis_projects_limit(
+    issuer: Issuer, cluster: Cluster, admin: dict[str, str]
+) -> None:
+    """An API started without the operator's projects limit (default 50: 15 cores) still shows the 10.3 enforced."""
+    settings = ApiSettings.from_env({"OIDC_ISSUER_URL": issuer.url})
+    with TestClient(create_app(settings, cluster), raise_server_exceptions=False) as client:
+        sub = assert_data(client.get(f"{API}/organization-subscription", headers=admin))
+        usage = assert_data(client.get(f"{API}/quota-usage", headers=admin))
+    assert (sub["usage"]["cpu"]["limit"], sub["usage"]["memory"]["limit"]) == (10.3, 28.375)
+    assert (usage["cpu"]["limit"], usage["memory"]["limit"]) == (10.3, 28.375)
 
 
 def test_openapi_and_docs(client: TestClient) -> None:
@@ -410,6 +441,7 @@ def test_answers_follow_every_input(client: TestClient, cluster: Cluster, admin:
     cluster.catalog.live.apply(
         "MODIFIED", {"metadata": {"namespace": "kube-dc", "name": "billing-plans"}, "data": {"plans.yaml": edited}}
     )
-    assert usage()["cpu"]["limit"] == 11.3
+    assert assert_data(client.get(f"{API}/organization-subscription", headers=admin))["resources"]["cpu"] == 11
+    assert usage()["cpu"]["limit"] == 10.3  # what the HRQ enforces, until the operator writes the new one
     cluster.limit_ranges.apply("DELETED", {"metadata": {"namespace": "acme", "name": "default-resource-limits"}})
     assert assert_data(client.get(f"{API}/quota-status", headers=admin))["limitRangeExists"] is False

@@ -76,6 +76,28 @@ def test_a_plan_change_patches_only_what_differs(catalog: Catalog) -> None:
     run(scenario)
 
 
+def test_the_status_records_the_billing_inputs_enforced_and_only_once_they_are(catalog: Catalog) -> None:
+    """`status.applied` is what readers compare with the annotations to tell a pending change."""
+
+    async def scenario() -> None:
+        h = Harness(catalog)
+        h.add_org("acme", {PLAN_ID: "dev-pool", SUBSCRIPTION: "active"})
+        await h.converge()
+        assert h.status("acme")["applied"] == {"planId": "dev-pool", "subscription": "active"}
+        h.kube.fail("PATCH", hrq_path("acme"), 500)
+        h.annotate("acme", PRO)
+        with pytest.raises(KubeError):
+            await h.reconciler.reconcile(("acme", "acme"))
+        assert h.status("acme")["applied"] == {"planId": "dev-pool", "subscription": "active"}  # not enforced yet
+        h.reconciler.queue.add(("acme", "acme"))
+        async with asyncio.timeout(5):
+            while h.status("acme")["applied"].get("planId") != "pro-pool":
+                await h.converge()
+                await asyncio.sleep(0.05)
+
+    run(scenario)
+
+
 def test_an_outside_edit_of_the_quota_is_restored_and_said_so(catalog: Catalog) -> None:
     async def scenario() -> None:
         h = Harness(catalog)

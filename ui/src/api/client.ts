@@ -86,6 +86,28 @@ export class BillingApi {
     return (env.data ?? env.config) as T;
   }
 
+  /** Opens `/api/billing/events` (token in the header, which EventSource cannot send): the stream's body. */
+  async openEvents(signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    const token = this.token();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}/api/billing/events`, { method: 'GET', headers, signal, cache: 'no-store' });
+    } catch {
+      throw new ApiError('Cannot reach the billing API (GET /events)', 0);
+    }
+    if (res.ok && res.body && (res.headers.get('Content-Type') ?? '').startsWith('text/event-stream')) return res.body;
+    let message = `HTTP ${res.status} from GET /events`;
+    try {
+      const env: unknown = await res.json();
+      if (isRecord(env) && typeof env.error === 'string' && env.error) message = env.error;
+    } catch {
+      // no envelope: the status says it
+    }
+    throw new ApiError(message, res.ok ? 500 : res.status);
+  }
+
   config(): Promise<BillingConfig> {
     return this.call('GET', '/config');
   }

@@ -1,3 +1,11 @@
+import type { components } from './generated/schema';
+
+/** The API's models, generated from its OpenAPI document (`make api-types`; `make lint` checks they are current). */
+export type Schemas = components['schemas'];
+/** The event stream's events: one field per event name, its data as the route answers it. */
+export type LiveEvents = Schemas['LiveEvents'];
+export type QuotaStatus = Schemas['QuotaStatus'];
+
 /** The billing API's JSON shapes (the `data` inside the success envelope). */
 
 export type Provider = 'none' | 'stripe' | 'whmcs';
@@ -92,6 +100,10 @@ export interface OrganizationSubscription {
   resources?: Resources | null;
   monthlyCost?: { plan: number; addons: number; total: number; currency: string } | null;
   usage?: Partial<Record<UsageKey, UsageItem>> | null;
+  /** True while the operator has not yet enforced the current plan, add-ons or subscription. */
+  pending?: boolean;
+  /** The limits the pending change will give (people's units; null: no limit); null when nothing is pending. */
+  pendingLimit?: Partial<Record<UsageKey, number | null>> | null;
 }
 
 export interface Violation {

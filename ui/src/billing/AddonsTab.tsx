@@ -92,10 +92,17 @@ export function AddonsTab({ data, onAdd, onRemove }: AddonsProps) {
   const needsPlan = config.features.addons && !hasLiveSubscription(data.subscription);
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <Alert component="h2" isInline variant="info" title="Turbo Add-ons" actionLinks={<ExternalBillingLink config={config} />}>
-        Need more resources? Add Turbo packages to boost your plan without upgrading. Add-ons apply to your whole organization, and the same
-        add-on can be added several times to stack resources.
-      </Alert>
+      {config.provider === 'none' ? (
+        <Alert component="h2" isInline variant="info" title="Add-ons are assigned by your platform administrator">
+          This platform has no online payment: to add or remove a Turbo package, ask an administrator, who records it on your organization.
+          The packages below are what can be assigned.
+        </Alert>
+      ) : (
+        <Alert component="h2" isInline variant="info" title="Turbo Add-ons" actionLinks={<ExternalBillingLink config={config} />}>
+          Need more resources? Add Turbo packages to boost your plan without upgrading. Add-ons apply to your whole organization, and the same
+          add-on can be added several times to stack resources.
+        </Alert>
+      )}
       {needsPlan && <Alert component="h2" isInline variant="warning" title="Subscribe to a plan first: add-ons are billed with a subscription." />}
       {data.addons.length === 0 && <Content component="p">No add-ons are offered.</Content>}
       <Gallery hasGutter minWidths={{ default: '300px' }} maxWidths={{ default: '480px' }} className="oq-cards-with-badges">

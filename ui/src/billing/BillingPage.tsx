@@ -36,6 +36,8 @@ export interface Notice {
   body?: string;
   /** One follow-up the notice offers (going ahead above the budget). */
   action?: { label: string; run: () => void };
+  /** the session expired (401): offer "Sign in again" */
+  expired?: boolean;
 }
 
 export function tabFromHash(hash: string): TabKey {
@@ -50,9 +52,19 @@ export interface BillingPageProps {
   /** Leaves the page for Stripe Checkout or the customer portal. */
   navigate?: (url: string) => void;
   initialTab?: TabKey;
+  /** Signs in again (offered when the session expires mid-action). */
+  onSignIn?: () => void;
+}
+
+/** The subscription marked pending (a change requested, not confirmed yet: no limits known for it). */
+function withRequested(data: BillingData): BillingData {
+  return { ...data, subscription: { ...data.subscription, pending: true, pendingLimit: data.subscription.pendingLimit ?? null } };
 }
 
 function noticeOf(e: unknown, title: string): Notice {
+  if (e instanceof ApiError && e.status === 401) {
+    return { variant: 'danger', title: `${title}: your session has expired`, body: 'Sign in again, then repeat what you were doing.', expired: true };
+  }
   if (e instanceof ApiError) {
     const violations = Array.isArray(e.details.violations) ? e.details.violations.length : 0;
     return { variant: 'danger', title: `${title}: ${e.message}`, ...(violations ? { body: `${violations} resource(s) in use exceed the new limits.` } : {}) };
@@ -60,10 +72,13 @@ function noticeOf(e: unknown, title: string): Notice {
   return { variant: 'danger', title: `${title}: ${String(e)}` };
 }
 
-export function BillingPage({ api, data, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab }: BillingPageProps) {
+export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab, onSignIn }: BillingPageProps) {
   const [tab, setTab] = useState<TabKey>(initialTab ?? tabFromHash(window.location.hash));
   const [notice, setNotice] = useState<Notice | null>(null);
   const [proposal, setProposal] = useState<ChangeProposal | null>(null);
+  // A plan change the provider has not confirmed yet is pending until the subscription shows it.
+  const [requested, setRequested] = useState<string | null>(null);
+  const data = requested !== null && requested !== loaded.subscription.planId ? withRequested(loaded) : loaded;
   const sub = data.subscription;
 
   // Each tab has its own address (#plans, ...): links work and Back returns to the last tab.
@@ -166,6 +181,7 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
             return null;
           }
           await api.changePlan(p.id, overBudget);
+          setRequested(p.id);
           return { variant: 'success', title: `Plan change to ${p.displayName} requested`, body: 'It shows here as soon as the payment provider confirms it.' };
         }),
     });
@@ -219,7 +235,11 @@ export function BillingPage({ api, data, onSubscription, navigate = (u) => { win
           variant={notice.variant}
           title={notice.title}
           className="oq-notice"
-          {...(notice.action ? { actionLinks: <AlertActionLink onClick={notice.action.run}>{notice.action.label}</AlertActionLink> } : {})}
+          {...(notice.expired && onSignIn
+            ? { actionLinks: <AlertActionLink onClick={onSignIn}>Sign in again</AlertActionLink> }
+            : notice.action
+              ? { actionLinks: <AlertActionLink onClick={notice.action.run}>{notice.action.label}</AlertActionLink> }
+              : {})}
           actionClose={
             <AlertActionCloseButton
               onClose={() => {

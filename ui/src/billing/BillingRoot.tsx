@@ -6,11 +6,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Alert, AlertActionLink, Bullseye, Spinner } from '@patternfly/react-core';
 import { ApiError, type BillingApi } from '../api/client';
-import type { BillingConfig, OrganizationSubscription, Project } from '../api/types';
+import type { BillingConfig, LiveEvents, OrganizationSubscription, Project } from '../api/types';
 import type { BillingData } from './model';
 import { BillingPage, type TabKey } from './BillingPage';
 import { ProjectsView } from './ProjectsView';
 import { NoAccess } from './NoAccess';
+import { useLiveUpdates } from './useLiveUpdates';
+import { LiveStatus } from './LiveStatus';
 
 type View =
   | { kind: 'loading' }
@@ -35,6 +37,24 @@ async function load(api: BillingApi): Promise<View> {
     if (isForbidden(e)) return { kind: 'guest' };
     throw e;
   }
+}
+
+/** The view with one event of the API's stream taken in (events the view does not show are ignored). */
+function withEvent(view: View, name: string, data: unknown): View {
+  if (view.kind === 'admin' && name === 'subscription') {
+    const subscription: OrganizationSubscription = data as NonNullable<LiveEvents['subscription']>;
+    return { kind: 'admin', data: { ...view.data, subscription } };
+  }
+  if (view.kind === 'admin' && name === 'alerts') return { kind: 'admin', data: { ...view.data, quotaStatus: data as LiveEvents['alerts'] ?? undefined } };
+  if (view.kind === 'admin' && name === 'catalog') {
+    const { plans, addons } = data as LiveEvents['catalog'];
+    return { kind: 'admin', data: { ...view.data, plans, addons } };
+  }
+  if (view.kind === 'project' && name === 'projects') {
+    const projects: Project[] = data as NonNullable<LiveEvents['projects']>;
+    return { ...view, projects };
+  }
+  return view;
 }
 
 export interface BillingRootProps {
@@ -72,6 +92,27 @@ export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRoot
     setView((v) => (v.kind === 'admin' ? { kind: 'admin', data: { ...v.data, subscription } } : v));
   }, []);
 
+  const following = view.kind === 'admin' || view.kind === 'project';
+  const live = useLiveUpdates(
+    api,
+    following,
+    (name, data) => {
+      setView((v) => withEvent(v, name, data));
+    },
+    async () => {
+      // the stream is down: read again what the view shows (a failure here waits for the next round)
+      try {
+        if (view.kind === 'admin') onSubscription(await api.subscription());
+        else if (view.kind === 'project') {
+          const projects = await api.projects();
+          setView((v) => (v.kind === 'project' ? { ...v, projects } : v));
+        }
+      } catch {
+        // shown again at the next round or when the stream returns
+      }
+    },
+  );
+
   switch (view.kind) {
     case 'loading':
       return (
@@ -97,8 +138,18 @@ export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRoot
     case 'guest':
       return <NoAccess />;
     case 'project':
-      return <ProjectsView projects={view.projects} />;
+      return (
+        <>
+          <LiveStatus state={live} />
+          <ProjectsView projects={view.projects} />
+        </>
+      );
     case 'admin':
-      return <BillingPage api={api} data={view.data} onSubscription={onSubscription} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />;
+      return (
+        <>
+          <LiveStatus state={live} />
+          <BillingPage api={api} data={view.data} onSubscription={onSubscription} onSignIn={onSignIn} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />
+        </>
+      );
   }
 }

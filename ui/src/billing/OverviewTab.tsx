@@ -7,7 +7,7 @@ import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-i
 import RocketIcon from '@patternfly/react-icons/dist/esm/icons/rocket-icon';
 import ShoppingCartIcon from '@patternfly/react-icons/dist/esm/icons/shopping-cart-icon';
 import type { BillingApi } from '../api/client';
-import type { UsageItem, UsageKey } from '../api/types';
+import type { UsageItem } from '../api/types';
 import { amount, date, money, usageLevel, usagePercent } from './format';
 import type { BillingData } from './model';
 import { StatusLabel } from './StatusLabel';
@@ -15,14 +15,8 @@ import { SubscriptionAlerts } from './SubscriptionAlerts';
 import { ExternalBillingLink } from './ExternalBillingLink';
 import { AdviceCard } from './AdviceCard';
 import { UsageHistoryCard } from './UsageHistoryCard';
-
-const BARS: { key: UsageKey; label: string; unit: string }[] = [
-  { key: 'cpu', label: 'CPU', unit: 'cores' },
-  { key: 'memory', label: 'Memory', unit: 'Gi' },
-  { key: 'storage', label: 'Storage', unit: 'Gi' },
-  { key: 'pods', label: 'Pods', unit: '' },
-  { key: 'publicIPv4', label: 'Public IPv4', unit: '' },
-];
+import { QuotaHealth } from './QuotaHealth';
+import { EnforcedExplanation, ObjectStorageFigure, PendingLabel, PendingNotice, USAGE_BARS } from './EnforcedQuota';
 
 function UsageBar({ label, unit, item }: { label: string; unit: string; item: UsageItem }) {
   const pct = usagePercent(item);
@@ -64,12 +58,16 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
   const history = config.features.history === true;
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <SubscriptionAlerts sub={sub} />
+      <SubscriptionAlerts sub={sub} onManagePayment={config.features.portal && sub.providerCustomerId ? onManagePayment : undefined} onViewPlans={config.features.checkout ? onViewPlans : undefined} />
+      <PendingNotice sub={sub} />
+      <QuotaHealth data={data} />
       <Grid hasGutter md={4}>
         <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>
           <CardBody>
-            <div className="oq-card-big">{sub.planName ?? (sub.planId ? sub.planId : 'No plan')}</div>
+            <div className="oq-card-big">
+              {sub.planName ?? (sub.planId ? sub.planId : 'No plan')} {sub.pending && <PendingLabel />}
+            </div>
             {sub.since && <Content component="p">Since {date(sub.since)}</Content>}
             {sub.status && sub.status !== 'active' && <StatusLabel status={sub.status} />}
             {!sub.planId && <Content component="p">No quota plan is assigned to {sub.organization}.</Content>}
@@ -104,7 +102,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
         </CardTitle>
         <CardBody>
           <Grid hasGutter md={6}>
-            {BARS.map((b) => {
+            {USAGE_BARS.map((b) => {
               const item = usage[b.key];
               return item ? (
                 <GridItem key={b.key}>
@@ -114,6 +112,8 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
             })}
           </Grid>
           {Object.keys(usage).length === 0 && <Content component="p">No quota is enforced, so there is no usage to compare.</Content>}
+          <EnforcedExplanation sub={sub} />
+          <ObjectStorageFigure plan={data.plans.find((p) => p.id === sub.planId)} />
         </CardBody>
       </Card>
       {history && <AdviceCard api={api} data={data} currency={currency} onViewPlans={onViewPlans} onManageAddons={onManageAddons} />}

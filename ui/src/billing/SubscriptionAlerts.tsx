@@ -1,9 +1,17 @@
 /** What a person must know about the subscription's state, on the Overview and the Subscription tab. */
-import { Alert } from '@patternfly/react-core';
+import { Alert, AlertActionLink } from '@patternfly/react-core';
 import type { OrganizationSubscription } from '../api/types';
 import { date } from './format';
 
-export function SubscriptionAlerts({ sub }: { sub: OrganizationSubscription }) {
+export interface SubscriptionAlertsProps {
+  sub: OrganizationSubscription;
+  /** Opens the payment provider's portal (given only where one exists): a failed payment's fix. */
+  onManagePayment?: (() => void) | undefined;
+  /** Shows the plans: how a suspended or canceled organization gets a plan again. */
+  onViewPlans?: (() => void) | undefined;
+}
+
+export function SubscriptionAlerts({ sub, onManagePayment, onViewPlans }: SubscriptionAlertsProps) {
   return (
     <>
       {sub.status === 'canceling' && (
@@ -12,12 +20,12 @@ export function SubscriptionAlerts({ sub }: { sub: OrganizationSubscription }) {
         </Alert>
       )}
       {sub.status === 'past_due' && (
-        <Alert component="h2" isInline variant="warning" title="Payment failed">
+        <Alert component="h2" isInline variant="warning" title="Payment failed" {...(onManagePayment ? { actionLinks: <AlertActionLink onClick={onManagePayment}>Update payment method</AlertActionLink> } : {})}>
           The plan stays in force while the payment is retried. Update the payment method to keep it.
         </Alert>
       )}
       {(sub.status === 'suspended' || sub.status === 'canceled') && (
-        <Alert component="h2" isInline variant="danger" title={`The subscription is ${sub.status}`}>
+        <Alert component="h2" isInline variant="danger" title={`The subscription is ${sub.status}`} {...(onViewPlans ? { actionLinks: <AlertActionLink onClick={onViewPlans}>Re-subscribe</AlertActionLink> } : {})}>
           The organization runs on the minimal suspended quota until a plan is active again.
         </Alert>
       )}

@@ -1,5 +1,5 @@
 /** Facts the tabs derive from the API's answers: current plan, live subscription, costs. */
-import type { Addon, AddonEntry, BillingConfig, OrganizationSubscription, Plan, Resources } from '../api/types';
+import type { Addon, AddonEntry, BillingConfig, OrganizationSubscription, Plan, QuotaStatus, Resources } from '../api/types';
 import { parseQuantity } from './format';
 
 export interface BillingData {
@@ -7,6 +7,8 @@ export interface BillingData {
   subscription: OrganizationSubscription;
   plans: Plan[];
   addons: Addon[];
+  /** /quota-status as the event stream last sent it (absent until it has). */
+  quotaStatus?: QuotaStatus;
 }
 
 const LIVE = new Set(['active', 'trialing', 'past_due', 'canceling']);

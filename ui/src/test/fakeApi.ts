@@ -6,6 +6,7 @@
 import fixtures from '../../dev/fixtures.json';
 import { BillingApi, type FetchLike } from '../api/client';
 import type { BillingFeatures, HistoryPoint, OrganizationSubscription, Provider, SuggestionKind } from '../api/types';
+import type { FakeEvents } from './fakeEvents';
 
 export interface Call {
   method: string;
@@ -104,6 +105,8 @@ export interface FakeOptions {
   subscription?: OrganizationSubscription;
   /** "METHOD /path" → answer; replaces the default route. */
   routes?: Record<string, Handler>;
+  /** GET /events (without it: 404, and the page polls). */
+  events?: FakeEvents;
 }
 
 export function fakeBilling(opts: FakeOptions = {}) {
@@ -112,7 +115,7 @@ export function fakeBilling(opts: FakeOptions = {}) {
   const defaults: Record<string, Handler> = {
     'GET /config': () => [
       200,
-      { success: true, config: { provider, features: { ...FEATURES[provider], history: opts.history === true }, externalBillingUrl: provider === 'whmcs' ? 'https://whmcs.example/clientarea' : null } },
+      { success: true, config: { provider, features: { ...FEATURES[provider], history: opts.history === true, notifications: false }, externalBillingUrl: provider === 'whmcs' ? 'https://whmcs.example/clientarea' : null } },
     ],
     'GET /plans': () => ok(fixtures.plans),
     'GET /addons': () => ok(fixtures.addons),
@@ -140,6 +143,7 @@ export function fakeBilling(opts: FakeOptions = {}) {
     const headers = (init?.headers ?? {}) as Record<string, string>;
     calls.push({ method, path, body, authorization: headers.Authorization ?? null });
     const key = `${method} ${path}`;
+    if (key === 'GET /events' && opts.events) return Promise.resolve(opts.events.open());
     const handler =
       routes[key] ??
       (method === 'DELETE' && path.startsWith('/organization-subscription/addons/') ? () => ok({}) : undefined) ??

@@ -90,15 +90,56 @@ describe('tab addresses', () => {
 });
 
 describe('subscription state on the Overview', () => {
-  it('says a payment failed', async () => {
-    await renderBilling({ subscription: subscriptionFixture({ status: 'past_due' }) });
+  it('says a payment failed, and offers to update the payment method', async () => {
+    const { navigate } = await renderBilling({ subscription: subscriptionFixture({ status: 'past_due' }) });
     expect(screen.getByRole('heading', { name: /Payment failed/ })).toBeInTheDocument();
     expect(screen.getByTestId('status-label')).toHaveTextContent('Past due');
+    await userEvent.click(screen.getByRole('button', { name: 'Update payment method' }));
+    expect(navigate).toHaveBeenCalledWith('https://portal.example/session');
   });
 
-  it('a suspended subscription is a danger alert', async () => {
+  it('a suspended subscription is a danger alert, with Re-subscribe where plans are sold', async () => {
     await renderBilling({ subscription: subscriptionFixture({ status: 'suspended' }) });
     const title = screen.getByRole('heading', { name: /The subscription is suspended/ });
     expect(title.closest('.pf-v6-c-alert')).toHaveClass('pf-m-danger');
+    await userEvent.click(screen.getByRole('button', { name: 'Re-subscribe' }));
+    expect(screen.getByRole('tab', { name: 'Available Plans' })).toHaveAttribute('aria-selected', 'true');
+  });
+
+  it('offers neither action without a payment provider', async () => {
+    await renderBilling({ provider: 'none', subscription: subscriptionFixture({ status: 'suspended', providerCustomerId: null }) });
+    expect(screen.queryByRole('button', { name: 'Re-subscribe' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Update payment method' })).toBeNull();
+  });
+});
+
+describe('Overview: what is enforced, and what is pending', () => {
+  it('explains an enforced limit above what was bought', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ resources: { cpu: 10, memory: 28, storage: 180 }, usage: { cpu: { used: 1, limit: 10.3 }, memory: { used: 1, limit: 28.375 }, storage: { used: 1, limit: 180 } } }) });
+    expect(screen.getByTestId('enforced-note')).toHaveTextContent('10.3 cores of CPU for 10 bought, 28.4 GiB of memory for 28 bought');
+    expect(screen.getByTestId('enforced-note')).toHaveTextContent('system pods each project runs');
+  });
+
+  it('says nothing when the limits are what was bought', async () => {
+    await renderBilling({ subscription: subscriptionFixture({ resources: { cpu: 35, memory: 90.25, storage: 460 } }) });
+    expect(screen.queryByTestId('enforced-note')).toBeNull();
+  });
+
+  it('marks a change the cluster does not enforce yet as pending, with the limits it will give', async () => {
+    const sub = subscriptionFixture({ pending: true, pendingLimit: { cpu: 4.3, memory: 90.25, storage: 60, pods: 100, publicIPv4: 0 } });
+    await renderBilling({ subscription: sub });
+    const notice = screen.getByTestId('pending-notice');
+    expect(notice).toHaveTextContent('Change pending: the new quota is not enforced yet');
+    expect(notice).toHaveTextContent('New limits: CPU 4.3 cores, Storage 60 Gi, Pods 100, Public IPv4 0.');
+    expect(screen.getByText('pending')).toBeInTheDocument();
+    expect(screen.queryByTestId('enforced-note')).toBeNull();
+    expect(bar('CPU').progress).toHaveTextContent('19.7 / 35 cores (56%)'); // the quota in force now
+  });
+});
+
+describe('Overview: the plan as the catalog gives it', () => {
+  it("shows the plan's object storage as a figure", async () => {
+    await renderBilling();
+    expect(screen.getByTestId('object-storage')).toHaveTextContent('Object storage: 500 Gi with the plan (its use is not measured yet).');
   });
 });

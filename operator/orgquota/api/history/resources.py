@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, Final
 
-from orgquota.api.numbers import DIGITS, GIB, Number, number, parsed
+from orgquota.api.numbers import DIGITS, GIB, Number, number
 from orgquota.api.organization import OrgFacts
 from orgquota.core.advice import RESOURCES
 from orgquota.core.forecast import ResourceForecast
@@ -68,8 +68,7 @@ def current(facts: OrgFacts, resource: str) -> tuple[Fraction, Fraction | None]:
     if key is None:
         ips = facts.public_ip_limit()
         return Fraction(facts.public_ips), None if ips is None else Fraction(ips)
-    enforced = facts.hrq.hard.get(key) if facts.hrq else None
-    return facts.used(key), parsed(enforced) if enforced is not None else facts.limit(key)
+    return facts.used(key), facts.limit(key)
 
 
 def in_units(resource: str, result: ResourceForecast) -> dict[str, Any]:

@@ -50,6 +50,19 @@ class SubscriptionUsage(AnswerModel):
     """public IPv4 addresses (EIPs) in the organization's namespaces"""
 
 
+class PendingLimit(AnswerModel):
+    """The limits the current billing annotations give, once the operator enforces them (null: no limit)."""
+
+    cpu: float | None
+    """cores"""
+    memory: float | None
+    """GiB"""
+    storage: float | None
+    """GiB"""
+    pods: float | None
+    publicIPv4: int | None
+
+
 class Subscription(AnswerModel):
     organization: str
     planId: str | None
@@ -71,6 +84,12 @@ class Subscription(AnswerModel):
     monthlyCost: MonthlyCost | None
     """null without a known plan"""
     usage: SubscriptionUsage
+    """`limit`: what the HRQ enforces now (per-project overhead included; null without an HRQ)"""
+    pending: bool
+    """true while the operator has not yet enforced the current billing annotations (plan, add-ons,
+    subscription): `usage.*.limit` is still the quota before the change"""
+    pendingLimit: PendingLimit | None
+    """what the limits will be once the change is enforced; null when nothing is pending"""
 
 
 class Share(AnswerModel):
