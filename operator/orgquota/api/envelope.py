@@ -6,7 +6,6 @@ Errors name the problem in words a caller can act on; a stack trace, an HTML pag
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -16,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from orgquota.api import exact_json
 from orgquota.core.timestamps import format_rfc3339
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class JSONBody(JSONResponse):
     """JSON without spaces (smaller answers); non-ASCII kept as is."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return exact_json.dumps(content).encode()
 
 
 def ok(data: Any) -> JSONBody:

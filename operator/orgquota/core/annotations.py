@@ -27,6 +27,10 @@ BUDGET: Final = PREFIX + "budget"
 NOTIFY: Final = PREFIX + "notify"
 NOTIFIED: Final = PREFIX + "notified"
 APPLIED_CALLS: Final = PREFIX + "applied-calls"
+CURRENCY: Final = PREFIX + "currency"
+"""the ISO 4217 currency the organization pays in, fixed at its first subscription (a checkout or a trial)"""
+TRIAL_ENDS_AT: Final = PREFIX + "trial-ends-at"
+"""RFC 3339 end of the organization's one trial; kept after it ends, so a second trial is refused"""
 
 READ_BY_BILLING: Final = frozenset(
     PREFIX + name
@@ -38,6 +42,7 @@ READ_BY_BILLING: Final = frozenset(
         "notify",
         "notified",
         "applied-calls",
+        "currency",
     )
 )
 """Written by billing providers and the billing API (notification addresses, alerts already mailed) for

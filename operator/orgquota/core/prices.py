@@ -60,16 +60,11 @@ Amount = Annotated[Decimal, PlainValidator(amount)]
 Currency = Annotated[str, AfterValidator(currency_code)]
 
 
-def settled(value: Decimal, currency: str) -> Decimal:
-    """`value` with its currency's decimals; ValueError when it has more (`0.5` JPY, `1.005` EUR)."""
+def settled(value: Decimal, currency: str) -> None:
+    """ValueError when `value` has more decimals than its currency (`0.5` JPY, `1.005` EUR; `1.50` EUR is fine)."""
     places = decimals(currency)
-    if places is None:
-        return value
-    step = Decimal(1).scaleb(-places)
-    rounded = value.quantize(step)
-    if rounded != value:
+    if places is not None and value != value.quantize(Decimal(1).scaleb(-places)):
         raise ValueError(f"{value} has more decimals than {currency} allows ({places})")
-    return rounded
 
 
 class Priced(BaseModel):
@@ -105,11 +100,19 @@ class Priced(BaseModel):
         return self
 
     def amounts(self) -> dict[str, Decimal]:
-        """Every currency this item is sold in, with its price in it, to the currency's decimals."""
+        """Every currency this item is sold in, with its price in it, as the catalog writes it."""
         listed = dict(self.prices)
         if self.price is not None and self.currency:
             listed[self.currency] = self.price
-        return {currency: settled(value, currency) for currency, value in sorted(listed.items())}
+        return dict(sorted(listed.items()))
+
+    def cost_in(self, currency: str | None) -> tuple[Decimal | None, str]:
+        """What this item costs an organization paying in `currency`: its price there, else (not sold in it,
+        or no currency yet) its default price and currency."""
+        listed = self.amounts()
+        if currency and currency in listed:
+            return listed[currency], currency
+        return self.price, self.currency
 
     def price_in(self, currency: str | None) -> tuple[Decimal | None, str]:
         """The price and currency to show: in `currency` when given and listed, else the default."""

@@ -17,6 +17,7 @@ from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineI
 
 from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
+from orgquota.api.currency import refusal
 from orgquota.api.envelope import ApiError, JSONBody, ok
 from orgquota.api.providers.apply import apply_facts
 from orgquota.api.providers.stripe.events import ORGANIZATION_KEY, subscription_facts
@@ -30,6 +31,7 @@ from orgquota.api.routes import AddonEntry
 from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import Subscribed
+from orgquota.core.trials import Refused, paying_currency
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class CheckoutRequest(BaseModel):
 
     planId: Annotated[str, Field(min_length=1)]
     addons: list[AddonEntry] | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    """ISO 4217; the organization's own once it has one (another answers 409), else the plan's default"""
 
 
 class SessionRef(BaseModel):
@@ -66,8 +70,12 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
                 {"subscriptionId": current, "status": record.annotations.get(ann.SUBSCRIPTION) or "active"},
             )
         catalog = facts.catalog
+        try:
+            currency = paying_currency(record.annotations, body.currency, catalog)
+        except Refused as exc:
+            raise refusal(exc) from exc
         line_items: list[SessionCreateParamsLineItem] = [
-            {"price": provider.plan_price(catalog, body.planId), "quantity": 1}
+            {"price": provider.plan_price(catalog, body.planId, currency), "quantity": 1}
         ]
         quantities: dict[str, int] = {}
         for entry in body.addons or []:
@@ -75,7 +83,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         for addon_id, quantity in sorted(quantities.items()):
             if quantity > ann.MAX_ADDON_QUANTITY:
                 raise ApiError(422, f"at most {ann.MAX_ADDON_QUANTITY} of add-on {addon_id!r}", {"addonId": addon_id})
-            line_items.append({"price": provider.addon_price(catalog, addon_id), "quantity": quantity})
+            line_items.append({"price": provider.addon_price(catalog, addon_id, currency), "quantity": quantity})
         provider.require_fit(
             facts,
             body.planId,

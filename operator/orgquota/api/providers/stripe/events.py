@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from orgquota.api.providers.stripe.prices import Kind, PriceBook
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import BillingFact, CancelRequested, Ended, PaymentFailed, Renewed, Subscribed
 from orgquota.core.catalog import Catalog
+from orgquota.core.timestamps import format_rfc3339
 
 CHECKOUT_COMPLETED: Final = "checkout.session.completed"
 SUBSCRIPTION_CHANGED: Final = frozenset({"customer.subscription.created", "customer.subscription.updated"})
@@ -123,7 +125,15 @@ def subscribed(subscription: Mapping[str, Any], prices: PriceBook, catalog: Cata
         customer_id=object_id(subscription.get("customer")) or "",
         addons=tuple(addons),
         trialing=subscription.get("status") == "trialing",
+        currency=currency.upper() if isinstance(currency := subscription.get("currency"), str) and currency else None,
+        trial_ends_at=trial_end(subscription),
     )
+
+
+def trial_end(subscription: Mapping[str, Any]) -> str | None:
+    """The subscription's trial end (RFC 3339), if it has a trial."""
+    end = subscription.get("trial_end")
+    return format_rfc3339(datetime.fromtimestamp(end, UTC)) if isinstance(end, int) and end > 0 else None
 
 
 def cancel_requested(subscription: Mapping[str, Any]) -> bool:
