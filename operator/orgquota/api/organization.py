@@ -117,6 +117,7 @@ def subscription(facts: OrgFacts) -> dict[str, Any]:
         "resources": resources,
         "monthlyCost": cost,
         "usage": usage,
+        "trialEndsAt": annotations.get(ann.TRIAL_ENDS_AT) if subscription_state == ann.Subscription.TRIALING else None,
     }
 
 

@@ -71,6 +71,8 @@ class Subscription(AnswerModel):
     monthlyCost: MonthlyCost | None
     """null without a known plan"""
     usage: SubscriptionUsage
+    trialEndsAt: str | None
+    """RFC 3339 end of the trial while the organization is trialing; null otherwise"""
 
 
 class Share(AnswerModel):

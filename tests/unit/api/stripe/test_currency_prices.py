@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import yaml
+from fastapi.testclient import TestClient
 
 from orgquota.api.providers.stripe.events import subscription_facts
 from orgquota.api.providers.stripe.prices import Kind, PriceBook, Priced, setting_name
@@ -12,6 +13,7 @@ from orgquota.core import annotations as ann
 from orgquota.core.billing_facts import Subscribed, apply_in_order
 from orgquota.core.catalog import Catalog, parse_catalog
 from tests.support.catalog import CATALOG
+from tests.support.envelope import assert_error
 from tests.support.stripe_events import subscription
 
 PRICES = {"PRO_POOL": "price_pro", "PRO_POOL_JPY": "price_pro_jpy", "DEV_POOL_KWD": "price_dev_kwd"}
@@ -50,3 +52,8 @@ def test_a_subscription_fixes_the_currency_once_and_records_its_trial_end() -> N
         "trialing",
     )
     assert ann.CURRENCY not in apply_in_order({ann.CURRENCY: "JPY"}, facts, created=2, now=now)
+
+
+def test_with_a_payment_provider_there_is_no_trial_route(client: TestClient, admin: dict[str, str]) -> None:
+    """Stripe's checkout sets trials: `POST /trial` is not mounted (404 in the envelope)."""
+    assert_error(client.post("/api/billing/trial", json={"planId": "pro-pool"}, headers=admin), 404, "")
