@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -31,6 +32,7 @@ from orgquota.api.routes import AddonEntry
 from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import Subscribed
+from orgquota.core.prices import Trial
 from orgquota.core.trials import Refused, paying_currency
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,17 @@ class SessionRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sessionId: Annotated[str, Field(min_length=1)]
+
+
+def offer_trial(params: SessionCreateParams, trial: Trial | None, annotations: Mapping[str, str]) -> None:
+    """The plan's trial, once per organization (`trial-ends-at` records the one it had); without
+    `requiresPaymentMethod`, no card is asked for and a trial that ends unpaid pauses (the floor)."""
+    if trial is None or ann.TRIAL_ENDS_AT in annotations:
+        return
+    params["subscription_data"]["trial_period_days"] = trial.days
+    if not trial.requiresPaymentMethod:
+        params["payment_method_collection"] = "if_required"
+        params["subscription_data"]["trial_settings"] = {"end_behavior": {"missing_payment_method": "pause"}}
 
 
 def add_routes(router: APIRouter, provider: StripeProvider) -> None:
@@ -104,6 +117,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         customer = record.annotations.get(ann.PROVIDER_CUSTOMER_ID)
         if customer:
             params["customer"] = customer
+        offer_trial(params, catalog.plans[body.planId].trial, record.annotations)
         async with stripe_errors("creating a Checkout Session"):
             session = await client.v1.checkout.sessions.create_async(params, idempotency_key("checkout", org))
         logger.info("Checkout Session %s created for plan %s", session.id, body.planId)

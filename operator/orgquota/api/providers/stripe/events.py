@@ -20,7 +20,10 @@ from orgquota.core.catalog import Catalog
 from orgquota.core.timestamps import format_rfc3339
 
 CHECKOUT_COMPLETED: Final = "checkout.session.completed"
-SUBSCRIPTION_CHANGED: Final = frozenset({"customer.subscription.created", "customer.subscription.updated"})
+SUBSCRIPTION_CHANGED: Final = frozenset(
+    {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.trial_will_end"}
+)
+"""events whose object is the subscription as it stands (`trial_will_end`: 3 days before a trial's end)"""
 SUBSCRIPTION_DELETED: Final = "customer.subscription.deleted"
 PAYMENT_FAILED: Final = "invoice.payment_failed"
 INVOICE_PAID: Final = "invoice.paid"
@@ -141,10 +144,14 @@ def cancel_requested(subscription: Mapping[str, Any]) -> bool:
     return bool(subscription.get("cancel_at_period_end")) or bool(subscription.get("cancel_at"))
 
 
+UNPAID_AFTER_TRIAL: Final = frozenset({"incomplete", "unpaid"})
+"""a trial that ended without payment: never the paid quota (with `paused` and `incomplete_expired`)"""
+
+
 def subscription_facts(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) -> list[BillingFact]:
     """Where a subscription object stands, as facts applied in order (empty: not started yet)."""
     status = subscription.get("status")
-    if status in ENDED_STATUSES:
+    if status in ENDED_STATUSES or (status in UNPAID_AFTER_TRIAL and trial_end(subscription) is not None):
         return [Ended()]
     if status not in LIVE_STATUSES:
         return []  # incomplete: the first payment is not done; nothing is sold yet
