@@ -92,6 +92,8 @@ export interface OrganizationSubscription {
   resources?: Resources | null;
   monthlyCost?: { plan: number; addons: number; total: number; currency: string } | null;
   usage?: Partial<Record<UsageKey, UsageItem>> | null;
+  /** The end of the trial (RFC 3339) while the organization is trialing. */
+  trialEndsAt?: string | null;
 }
 
 export interface Violation {

@@ -15,6 +15,7 @@ import { SubscriptionAlerts } from './SubscriptionAlerts';
 import { ExternalBillingLink } from './ExternalBillingLink';
 import { AdviceCard } from './AdviceCard';
 import { UsageHistoryCard } from './UsageHistoryCard';
+import { TrialCard } from './TrialCard';
 
 const BARS: { key: UsageKey; label: string; unit: string }[] = [
   { key: 'cpu', label: 'CPU', unit: 'cores' },
@@ -65,6 +66,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
       <SubscriptionAlerts sub={sub} />
+      <TrialCard sub={sub} canSubscribe={config.features.portal} onSubscribe={onManagePayment} />
       <Grid hasGutter md={4}>
         <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>
