@@ -194,7 +194,7 @@ def test_amounts_have_their_currencys_own_decimals(
             cluster.kubectl("annotate", "organization/acme", "-n", "acme", pays_in, "--overwrite")
 
             def total_shown(total: str = total) -> None:
-                page.reload()
+                page.goto(quota_api.url + "/")  # signed in already: the page reads the answers afresh
                 expect(page.get_by_test_id("monthly-total")).to_have_text(re.compile(f"^{total}$"), timeout=3000)
 
             eventually(total_shown)
