@@ -60,7 +60,7 @@ class Reconciler:
         self.startup = StartupProgress(lambda: len(self.inventory))
         self.suspension = Suspension(kube, events, settings, self.queue.add_after)
         self.trials = TrialClock(
-            events, settings, self.queue.add_after, self.suspension.confirmed, self.suspension.annotate
+            kube, events, settings, self.queue.add_after, self.suspension.confirmed, self.suspension.annotate
         )
         self.org_metrics = OrganizationMetrics()
 

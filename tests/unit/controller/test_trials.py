@@ -117,3 +117,32 @@ def test_a_subscription_before_the_end_keeps_the_plan(catalog: Catalog) -> None:
         assert "TrialEnded" not in h.events.reasons()
 
     run(scenario)
+
+
+def test_the_end_is_written_only_on_the_organization_as_it_was_seen(catalog: Catalog) -> None:
+    """One request per ended trial, conditional on the version last seen: a subscription written meanwhile
+    (not yet seen by the operator) makes it read again and end nothing."""
+
+    async def scenario() -> None:
+        h = Harness(catalog)
+        h.add_org("acme", trialing(datetime.now(UTC) - timedelta(minutes=1)))
+        h.kube.annotate("acme", {ann.SUBSCRIPTION: "active"})  # the watch has not delivered it yet
+        await h.converge()
+        assert stored(h)[ann.SUBSCRIPTION] == "active"
+        assert "TrialEnded" not in h.events.reasons()
+
+    run(scenario)
+
+
+def test_an_unchanged_organization_is_ended_by_one_conditional_write(catalog: Catalog) -> None:
+    async def scenario() -> None:
+        h = Harness(catalog)
+        h.add_org("acme", trialing(datetime.now(UTC) - timedelta(minutes=1)))
+        await h.converge()
+        assert stored(h)[ann.SUBSCRIPTION] == "suspended"
+        ends = [w.body for w in h.kube.writes if w.path == org_path("acme") and w.method == "PATCH" and w.body]
+        assert len(ends) == 1
+        assert ends[0] is not None
+        assert ends[0]["metadata"]["resourceVersion"]
+
+    run(scenario)
