@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import yaml
 from fastapi.testclient import TestClient
 
+from orgquota.api.cluster import Cluster
 from orgquota.api.providers.stripe.events import subscription_facts
 from orgquota.api.providers.stripe.prices import Kind, PriceBook, Priced, setting_name
 from orgquota.core import annotations as ann
 from orgquota.core.billing_facts import Subscribed, apply_in_order
 from orgquota.core.catalog import Catalog, parse_catalog
+from tests.support.api_cluster import CATALOG_TEXT, configmap
 from tests.support.catalog import CATALOG
 from tests.support.envelope import assert_error
 from tests.support.stripe_events import subscription
@@ -57,3 +60,23 @@ def test_a_subscription_fixes_the_currency_once_and_records_its_trial_end() -> N
 def test_with_a_payment_provider_there_is_no_trial_route(client: TestClient, admin: dict[str, str]) -> None:
     """Stripe's checkout sets trials: `POST /trial` is not mounted (404 in the envelope)."""
     assert_error(client.post("/api/billing/trial", json={"planId": "pro-pool"}, headers=admin), 404, "")
+
+
+def test_a_checkout_in_another_currency_than_the_organizations_is_refused(
+    client: TestClient, cluster: Cluster, issuer: Any
+) -> None:
+    yen = (
+        CATALOG_TEXT.replace("currency: EUR\n", "currency: EUR\n    prices: {JPY: '9000'}\n")
+        .replace("price: 29, currency: EUR,", "price: 29, currency: EUR, prices: {JPY: '4500'},")
+        .replace("price: 49, currency: EUR,", "price: 49, currency: EUR, prices: {JPY: '7600'},")
+    )
+    cluster.catalog.live.replace([configmap(cluster.settings.catalog_name, yen)])
+    record = cluster.orgs.get("beta", "beta")
+    assert record is not None
+    metadata = {"namespace": "beta", "name": "beta", "annotations": {**record.annotations, ann.CURRENCY: "EUR"}}
+    cluster.orgs.apply("MODIFIED", {"metadata": metadata, "status": record.status})
+    headers = {"Authorization": "Bearer " + issuer.token(org="beta", groups=["org-admin"])}
+    route = "/api/billing/organization-subscription"
+    body = assert_error(client.post(route, json={"planId": "dev-pool", "currency": "JPY"}, headers=headers), 409, "EUR")
+    assert body["details"] == {"currency": "EUR"}
+    assert_error(client.post(route, json={"planId": "dev-pool", "currency": "XYZ"}, headers=headers), 400, "currency")
