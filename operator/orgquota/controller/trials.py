@@ -14,7 +14,7 @@ from datetime import datetime
 from orgquota.controller.inventory import OrgKey, OrgLog, OrgView
 from orgquota.controller.settings import Settings
 from orgquota.core.timestamps import format_rfc3339
-from orgquota.core.trials import Step, end_trial, trial_clock
+from orgquota.core.trials import Step, TrialDecision, end_trial, trial_clock
 from orgquota.kube.billing_annotations import write_billing_annotations
 from orgquota.kube.client import Kube, KubeError
 from orgquota.kube.events import NORMAL, WARNING, EventRecorder
@@ -56,14 +56,18 @@ class TrialClock:
             self._noticed.add((view.key, ends))
             message = f"the trial ends at {ends}: then the organization is suspended unless it subscribes"
             log.info("%s", message)
-            await self._events.record(view.ref, NORMAL, "TrialEnding", message)
+            await self._events.record(
+                view.ref, NORMAL, "TrialEnding", message, name=_event_name(view, "ending", decision)
+            )
         elif decision.step == Step.END:
             if not await self._end(view, end_trial(now), now):
                 return
             self._noticed.discard((view.key, ends))
             message = f"the trial ended at {ends}: subscription set to suspended (the grace period runs)"
             log.warning("%s", message)
-            await self._events.record(view.ref, WARNING, "TrialEnded", message)
+            await self._events.record(
+                view.ref, WARNING, "TrialEnded", message, name=_event_name(view, "ended", decision)
+            )
 
     async def _end(self, view: OrgView, changes: dict[str, str | None], now: datetime) -> bool:
         """Write the end, only on the Organization as this replica last saw it (one request: at the end of
@@ -84,3 +88,10 @@ class TrialClock:
             return False  # the annotations changed meanwhile (a subscription, say): nothing to end
         await self._annotate(view, changes)
         return True
+
+
+def _event_name(view: OrgView, what: str, decision: TrialDecision) -> str:
+    """One Event per trial and step, whichever process posts it: after a restart or a failover the new
+    process's notice is refused by the apiserver as a duplicate, so nothing is said twice."""
+    assert decision.ends_at is not None
+    return f"{view.name}.trial-{what}.{int(decision.ends_at.timestamp())}"
