@@ -322,8 +322,15 @@ class RecordedEvents(EventRecorder):
 
     def __init__(self) -> None:
         self.recorded: list[tuple[str, str, str]] = []
+        self.names: set[str] = set()
 
-    async def record(self, ref: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+    async def record(
+        self, ref: Mapping[str, Any], type_: str, reason: str, message: str, *, name: str | None = None
+    ) -> None:
+        if name is not None and name in self.names:
+            return  # the apiserver refuses a second Event of one name
+        if name is not None:
+            self.names.add(name)
         self.recorded.append((type_, reason, message))
 
     def reasons(self) -> list[str]:

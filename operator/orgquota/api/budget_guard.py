@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from orgquota.api.envelope import ApiError
-from orgquota.api.numbers import number
+from orgquota.api.numbers import price
 from orgquota.api.organization import OrgFacts
 from orgquota.core import annotations as ann
 from orgquota.core.advice import monthly_cost
@@ -32,13 +32,13 @@ def refuse_over_budget(
         return
     if addons is None:
         addons = dict(granted_addons(facts.record.annotations.get(ann.ADDONS), facts.catalog)[0])
-    cost = monthly_cost(facts.catalog, plan_id, dict(addons))
+    cost = monthly_cost(facts.catalog, plan_id, dict(addons), facts.record.annotations.get(ann.CURRENCY))
     if cost is None or not budget.exceeded_by(cost):
         return
     raise ApiError(
         409,
         f"this would cost {cost} {budget.currency} a month, above the budget of {budget.monthly} {budget.currency}; "
         'send "overBudget": true to go ahead anyway, or raise the budget',
-        {"monthlyCost": number(cost), "budget": number(budget.monthly), "currency": budget.currency},
+        {"monthlyCost": price(cost), "budget": price(budget.monthly), "currency": budget.currency},
         code=BUDGET_EXCEEDED,
     )

@@ -6,17 +6,16 @@ Errors name the problem in words a caller can act on; a stack trace, an HTML pag
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from orgquota.api import exact_json
 from orgquota.core.timestamps import format_rfc3339
 
 logger = logging.getLogger(__name__)
@@ -46,14 +45,10 @@ class ApiError(Exception):
 
 
 class JSONBody(JSONResponse):
-    """JSON without spaces (smaller answers), non-ASCII kept as is, written by orjson: a history's
-    thousands of floats cost the standard library's encoder more than the rest of the request."""
+    """JSON without spaces (smaller answers), non-ASCII kept as is, money exact (`exact_json`)."""
 
     def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-        except orjson.JSONEncodeError:  # an integer wider than 64 bits: the standard library writes it
-            return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return exact_json.dumps(content)
 
 
 def ok(data: Any) -> JSONBody:

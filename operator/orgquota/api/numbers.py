@@ -51,5 +51,6 @@ PEOPLE_UNITS: Final[dict[str, Callable[[Fraction], Number]]] = {
 """how each usage figure is shown: cores, GiB, or a count"""
 
 
-def price(value: Decimal | None) -> Number:
-    return number(value) if value is not None else 0
+def price(value: Decimal | None) -> Decimal:
+    """Money as it is: a Decimal, written exactly as a JSON number (`exact_json`); 0 when there is none."""
+    return value if value is not None else Decimal(0)

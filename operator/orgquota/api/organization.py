@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +24,7 @@ from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons, public_ip_limit
 from orgquota.core.fit import PUBLIC_IPV4, Fit, fit, plan_limits
 from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
+from orgquota.core.money import EXACT
 from orgquota.core.organization import Organization
 from orgquota.core.quantity import Quantity, QuantityError
 from orgquota.core.status import USAGE_KEYS, over_quota, quota_usage
@@ -106,21 +108,13 @@ def subscription(facts: OrgFacts) -> dict[str, Any]:
     resources = cost = None
     if plan is not None:
         cpu, memory, storage = plan.requests.cpu.value, plan.requests.memory.value, plan.requests.storage.value
-        addon_cost = Fraction(0)
         for addon_id, quantity in addons:
             addon = catalog.addons[addon_id]
             cpu += addon.cpu.value * quantity
             memory += addon.memory.value * quantity
             storage += addon.storage.value * quantity
-            addon_cost += Fraction(addon.price or 0) * quantity
         resources = {"cpu": number(cpu), "memory": gib(memory), "storage": gib(storage)}
-        plan_cost = Fraction(plan.price or 0)
-        cost = {
-            "plan": number(plan_cost),
-            "addons": number(addon_cost),
-            "total": number(plan_cost + addon_cost),
-            "currency": plan.currency,
-        }
+        cost = monthly_cost_answer(catalog, plan.cost_in(annotations.get(ann.CURRENCY)), addons)
     usage: dict[str, Any] = {}
     for name in ("cpu", "memory", "storage", "pods"):
         key, shown = USAGE_KEYS[name], PEOPLE_UNITS[name]
@@ -144,7 +138,21 @@ def subscription(facts: OrgFacts) -> dict[str, Any]:
         "usage": usage,
         "pending": facts.pending,
         "pendingLimit": facts.pending_limit(),
+        "trialEndsAt": annotations.get(ann.TRIAL_ENDS_AT) if subscription_state == ann.Subscription.TRIALING else None,
     }
+
+
+def monthly_cost_answer(
+    catalog: Catalog, plan_price: tuple[Decimal | None, str], addons: Sequence[tuple[str, int]]
+) -> dict[str, Any]:
+    """`{plan, addons, total, currency}`, exact Decimals (an add-on not priced in the plan's currency costs 0)."""
+    plan_cost, currency = plan_price[0] or Decimal(0), plan_price[1]
+    addon_cost = Decimal(0)
+    for addon_id, quantity in addons:
+        amount, addon_currency = catalog.addons[addon_id].cost_in(currency)
+        if amount is not None and addon_currency == currency:
+            addon_cost = EXACT.add(addon_cost, EXACT.multiply(amount, quantity))
+    return {"plan": plan_cost, "addons": addon_cost, "total": EXACT.add(plan_cost, addon_cost), "currency": currency}
 
 
 def usage(facts: OrgFacts) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from orgquota.api import offers, organization, project_caps
 from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import AnyCaller, Caller, OrgAdmin, Role
 from orgquota.api.cluster import Cluster
+from orgquota.api.currency import answer_currency
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
 from orgquota.api.numbers import cores, gib
 from orgquota.api.providers.interface import BillingProvider
@@ -82,12 +83,16 @@ async def health(caller: AnyCaller, request: Request) -> JSONBody:
 
 @router.get("/plans", response_model=Success[list[Plan]], summary="Self-service plans, cheapest first")
 async def plans(caller: AnyCaller, request: Request) -> JSONBody:
-    return ok(offers.plans(organization.catalog_in_force(cluster_of(request))))
+    cluster = cluster_of(request)
+    catalog = organization.catalog_in_force(cluster)
+    return ok(offers.plans(catalog, answer_currency(request, caller, cluster, catalog)))
 
 
 @router.get("/addons", response_model=Success[list[Addon]], summary="Enabled self-service add-ons")
 async def addons(caller: AnyCaller, request: Request) -> JSONBody:
-    return ok(offers.addons(organization.catalog_in_force(cluster_of(request))))
+    cluster = cluster_of(request)
+    catalog = organization.catalog_in_force(cluster)
+    return ok(offers.addons(catalog, answer_currency(request, caller, cluster, catalog)))
 
 
 @router.get(

@@ -39,12 +39,15 @@ class OrgView:
     """the status as the operator means it to be: what it decides from (written soon after)"""
     written: dict[str, Any] = field(default_factory=dict)
     """the status as the apiserver last had it from us"""
+    resource_version: str = ""
+    """of the last event seen: a write conditional on it needs no read first (`controller/trials.py`)"""
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> OrgView:
         org = Organization.from_body(body)
         status = dict(org.status)
-        return cls(org.namespace, org.name, org.uid, dict(org.annotations), status, status)
+        version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+        return cls(org.namespace, org.name, org.uid, dict(org.annotations), status, status, version)
 
     @property
     def key(self) -> OrgKey:
@@ -84,6 +87,7 @@ class Inventory:
         """
         known = self.orgs.get(view.key)
         if known is not None and known.uid == view.uid:
+            known.resource_version = view.resource_version
             if listed and view.status != known.written:
                 known.status, known.written = dict(view.status), dict(view.status)
             if known.annotations != view.annotations or listed:

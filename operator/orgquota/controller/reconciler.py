@@ -28,6 +28,7 @@ from orgquota.controller.reporting import Reporter, verdict
 from orgquota.controller.settings import Settings
 from orgquota.controller.startup_progress import StartupProgress
 from orgquota.controller.suspension import Suspension
+from orgquota.controller.trials import TrialClock
 from orgquota.controller.workqueue import RetryLater, WorkQueue
 from orgquota.core.annotations import applied_inputs
 from orgquota.core.catalog import Catalog
@@ -59,6 +60,9 @@ class Reconciler:
         self.relisting = Relisting(kube, self.cache, self.observe_managed_object, self.caps.prime)
         self.startup = StartupProgress(lambda: len(self.inventory))
         self.suspension = Suspension(kube, events, settings, self.queue.add_after)
+        self.trials = TrialClock(
+            kube, events, settings, self.queue.add_after, self.suspension.confirmed, self.suspension.annotate
+        )
         self.org_metrics = OrganizationMetrics()
 
     async def run(self) -> None:
@@ -172,6 +176,7 @@ class Reconciler:
             message = problem.message + "; no quota was changed"
             await self.reporter.report(view, Verdict(False, mode, plan, problem.reason, message), log)
             return
+        await self.trials.run(view, log)
         desired = self.catalog.desired_of(view.annotations, catalog, self.settings.quota)
         changes: list[Change] = []
         try:

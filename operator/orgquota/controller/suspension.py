@@ -4,7 +4,7 @@ workloads of a canceled organization stopped and later restored exactly (see `li
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from orgquota.controller.inventory import OrgKey, OrgLog, OrgView
@@ -41,7 +41,7 @@ class Suspension:
 
     async def run(self, view: OrgView, desired: DesiredQuota, log: OrgLog) -> bool:
         """Advance the clock, stop or restore workloads; returns whether workloads are now stopped."""
-        now = datetime.now(UTC)
+        now = self._settings.now()
         settings = self._settings
         remembered = self._started.get(view.key)
         decision = grace_clock(view.annotations, now, settings.grace_period, settings.grace_warning, remembered)
@@ -52,7 +52,7 @@ class Suspension:
         writes = (
             decision.action in (Clock.START, Clock.REPAIR, Clock.CANCEL, Clock.CLEAR) or _canceled(view) or restoring
         )
-        if writes and not await self._confirmed(view):
+        if writes and not await self.confirmed(view):
             return stopped
         await self._clock(view, decision, now, log)
         if _canceled(view):  # also when the clock has just canceled it
@@ -71,7 +71,7 @@ class Suspension:
             return False
         return stopped
 
-    async def _confirmed(self, view: OrgView) -> bool:
+    async def confirmed(self, view: OrgView) -> bool:
         """Whether the organization's billing annotations are still those in memory. A replica's
         memory can be stale (a standby's is frozen while Kopf pauses its watches), and workloads
         must never be stopped, nor a subscription canceled, on a stale one: if they changed, the
@@ -91,14 +91,14 @@ class Suspension:
             self._wake(view.key, decision.wake_in.total_seconds())
         expires = format_rfc3339(decision.expires) if decision.expires else ""
         if decision.action == Clock.START:
-            await self._annotate(view, {ann.SUSPENDED_AT: format_rfc3339(now)})
+            await self.annotate(view, {ann.SUSPENDED_AT: format_rfc3339(now)})
             message = f"suspended: the grace period ends at {expires}, then workloads are stopped"
             log.info("%s", message)
             await self._events.record(view.ref, NORMAL, "GracePeriodStarted", message)
         elif decision.action == Clock.REPAIR and decision.started is not None:
             bad = view.annotations.get(ann.SUSPENDED_AT, "")[:64]
             kept = format_rfc3339(decision.started)
-            await self._annotate(view, {ann.SUSPENDED_AT: kept})
+            await self.annotate(view, {ann.SUSPENDED_AT: kept})
             message = (
                 f"{ann.SUSPENDED_AT} {bad!r} is not an RFC 3339 time; the grace clock keeps its earliest "
                 f"trustworthy start, {kept} (the grace period ends at {expires}), and is not restarted"
@@ -111,16 +111,16 @@ class Suspension:
             log.warning("%s", message)
             await self._events.record(view.ref, WARNING, "GracePeriodEnding", message)
         elif decision.action == Clock.CANCEL:
-            await self._annotate(view, {ann.SUBSCRIPTION: ann.Subscription.CANCELED.value})
+            await self.annotate(view, {ann.SUBSCRIPTION: ann.Subscription.CANCELED.value})
             message = f"the grace period ended at {expires}: subscription set to canceled"
             log.warning("%s", message)
             await self._events.record(view.ref, WARNING, "GracePeriodExpired", message)
         elif decision.action == Clock.CLEAR:
             self._warned.discard(view.key)
             self._started.pop(view.key, None)
-            await self._annotate(view, {ann.SUSPENDED_AT: None})
+            await self.annotate(view, {ann.SUSPENDED_AT: None})
 
-    async def _annotate(self, view: OrgView, changes: dict[str, str | None]) -> None:
+    async def annotate(self, view: OrgView, changes: dict[str, str | None]) -> None:
         await write_billing_annotations(self._kube, view.namespace, view.name, changes)
         for key, value in changes.items():  # the watch event will say the same; act on it now
             if value is None:

@@ -89,17 +89,27 @@ def quota_of(catalog: Catalog, plan_id: str, addons: Addons, settings: QuotaSett
     return limits
 
 
-def monthly_cost(catalog: Catalog, plan_id: str, addons: Addons) -> Decimal | None:
-    """Plan + sum of add-on price x quantity, exactly; None without a priced plan (an unpriced add-on costs 0)."""
+def monthly_cost(catalog: Catalog, plan_id: str, addons: Addons, currency: str | None = None) -> Decimal | None:
+    """Plan + sum of add-on price x quantity, exactly, in the currency `cost_currency` gives; None without a
+    priced plan (an add-on not priced in that currency costs 0)."""
     plan = catalog.plans.get(plan_id)
-    if plan is None or plan.price is None:
+    if plan is None:
         return None
-    total = plan.price
+    total, paid_in = plan.cost_in(currency)
+    if total is None:
+        return None
     for addon_id, quantity in addons.items():
         addon = catalog.addons.get(addon_id)
-        if addon is not None and addon.price is not None:
-            total = EXACT.add(total, EXACT.multiply(addon.price, quantity))
+        price, addon_currency = addon.cost_in(paid_in) if addon is not None else (None, "")
+        if price is not None and addon_currency == paid_in:
+            total = EXACT.add(total, EXACT.multiply(price, quantity))
     return total
+
+
+def cost_currency(catalog: Catalog, plan_id: str, currency: str | None) -> str:
+    """The currency `monthly_cost` counts in: the organization's when the plan is priced in it, else the plan's."""
+    plan = catalog.plans.get(plan_id)
+    return "" if plan is None else plan.cost_in(currency)[1]
 
 
 def lasts(forecast: ResourceForecast, limit: Fraction | None, period: timedelta) -> bool:

@@ -35,6 +35,10 @@ or by an admin beforehand, and never removed by a call (a termination keeps it)"
 CHECKOUT_SESSION: Final = PREFIX + "checkout-session"
 """the Stripe Checkout Session the billing API last created for the organization: the one a first
 subscription may come from (binding, see `api.providers.stripe.binding`)"""
+CURRENCY: Final = PREFIX + "currency"
+"""the ISO 4217 currency the organization pays in, fixed at its first subscription (a checkout or a trial)"""
+TRIAL_ENDS_AT: Final = PREFIX + "trial-ends-at"
+"""RFC 3339 end of the organization's one trial; kept after it ends, so a second trial is refused"""
 
 READ_BY_BILLING: Final = frozenset(
     PREFIX + name
@@ -49,6 +53,7 @@ READ_BY_BILLING: Final = frozenset(
         "applied-calls",
         "checkout-session",
         "whmcs-client",
+        "currency",
     )
 )
 """Written by billing providers and the billing API (notification addresses, alerts already mailed) for

@@ -37,6 +37,10 @@ class Subscribed:
     customer_id: str
     addons: tuple[AddonRequest, ...] = ()
     trialing: bool = False
+    currency: str | None = None
+    """what the subscription is paid in; recorded by the first subscription only (it stays fixed)"""
+    trial_ends_at: str | None = None
+    """RFC 3339 end of the provider's trial, recorded while it is trialing (the one trial, ever)"""
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ def _wanted(current: Mapping[str, str], fact: BillingFact, now: datetime) -> Ann
                 ann.PROVIDER_CUSTOMER_ID: fact.customer_id,
                 ann.ADDONS: addons_annotation(fact.addons),
                 ann.SUSPENDED_AT: None,
+                **({ann.CURRENCY: fact.currency} if fact.currency and not current.get(ann.CURRENCY) else {}),
+                **({ann.TRIAL_ENDS_AT: fact.trial_ends_at} if fact.trialing and fact.trial_ends_at else {}),
             }
         case CancelRequested():
             return {} if state in _ENDED_STATES else {ann.SUBSCRIPTION: Subscription.CANCELING}

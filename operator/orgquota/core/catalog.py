@@ -31,6 +31,7 @@ from orgquota.core.alert_thresholds import AlertThresholds
 from orgquota.core.annotations import is_label_value
 from orgquota.core.hard import floor_problems, worst_case_problems
 from orgquota.core.limits import Unit, above_maximum
+from orgquota.core.prices import Priced, Trial, currency_problems
 from orgquota.core.quantity import Quantity, QuantityError, shown
 
 CATALOG_KEY: Final = "plans.yaml"
@@ -132,15 +133,17 @@ class LimitRangeValues(_Model):
         return self
 
 
-PRESENTATION: Final = frozenset({"displayName", "description", "price", "currency", "recommended", "features"})
-"""Fields of plans and add-ons for people (the billing page); the operator never reads them."""
+PRESENTATION: Final = frozenset(
+    {"displayName", "description", "price", "currency", "prices", "trial", "recommended", "features"}
+)
+"""Fields of plans and add-ons for people and the billing API; the operator's quotas never read them."""
 
 
-class Plan(_Model):
+class Plan(_Model, Priced):
     displayName: str = ""
     description: str = ""
-    price: Decimal | None = None
-    currency: str = ""
+    trial: Trial | None = None
+    """a trial of this plan, once per organization (self-service plans only)"""
     recommended: StrictBool = False
     objectStorage: Bytes | None = None
     ipv4: Count | None = None
@@ -151,6 +154,12 @@ class Plan(_Model):
     burstRatio: Annotated[Decimal, Field(gt=0), AfterValidator(_ratio)] = Decimal(1)
     selfService: StrictBool = True
     limitRange: LimitRangeValues
+
+    @model_validator(mode="after")
+    def _trial_sold(self) -> Plan:
+        if self.trial is not None and not self.selfService:
+            raise ValueError("trial: only a self-service plan can offer a trial")
+        return self
 
 
 class SuspendedPlan(_Model):
@@ -168,11 +177,9 @@ class SystemOverhead(_Model):
     """MiB reserved per project for system pods"""
 
 
-class Addon(_Model):
+class Addon(_Model, Priced):
     displayName: str = ""
     description: str = ""
-    price: Decimal | None = None
-    currency: str = ""
     cpu: Cpu = Quantity(0)
     memory: Bytes = Quantity(0)
     storage: Bytes = Quantity(0)
@@ -209,6 +216,15 @@ class Catalog(_Model):
     def _quotas_fit(self) -> Catalog:
         """The quotas this catalog can produce, checked once here (see `hard`) rather than per HRQ."""
         problems = worst_case_problems(self) + floor_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _same_currencies(self) -> Catalog:
+        sold: dict[str, Priced] = {f"plans.{i}": plan for i, plan in self.plans.items() if plan.selfService}
+        sold |= {f"addons.{i}": a for i, a in self.addons.items() if a.selfService and not a.disabled}
+        problems = currency_problems(sold)
         if problems:
             raise ValueError("; ".join(problems))
         return self

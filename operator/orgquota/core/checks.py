@@ -84,6 +84,7 @@ def unknown_keys(new: Mapping[str, str], old: Mapping[str, str]) -> list[str]:
         ann.ADDONS,
         ann.SUSPENDED_AT,
         ann.BUDGET,
+        ann.TRIAL_ENDS_AT,
         PROJECT_CAPS,
     } | ann.READ_BY_BILLING
     added = sorted(key for key in new if key.startswith(ann.PREFIX) and key not in known and key not in old)

@@ -88,8 +88,9 @@ def monthly_cost(annotations: Mapping[str, str], catalog: Catalog) -> MonthlyCos
     if plan_id is None:
         return None
     addons, _ = granted_addons(annotations.get(ann.ADDONS), catalog)
-    amount = advice.monthly_cost(catalog, plan_id, dict(addons))
-    return None if amount is None else MonthlyCost(amount, catalog.plans[plan_id].currency)
+    currency = annotations.get(ann.CURRENCY)
+    amount = advice.monthly_cost(catalog, plan_id, dict(addons), currency)
+    return None if amount is None else MonthlyCost(amount, advice.cost_currency(catalog, plan_id, currency))
 
 
 def org_series(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from orgquota.core.timestamps import format_rfc3339
-from orgquota.kube.client import EVENT, Kube
+from orgquota.kube.client import EVENT, Kube, KubeError
 from orgquota.kube.fence import Fenced
 
 COMPONENT: Final = "orgquota"
@@ -30,13 +30,17 @@ class EventRecorder:
     def __init__(self, kube: Kube, capacity: int = 10_000) -> None:
         self._kube = kube
         self._instance = socket.gethostname()
-        self._queue: asyncio.Queue[tuple[Mapping[str, Any], str, str, str, str]] = asyncio.Queue(capacity)
+        self._queue: asyncio.Queue[tuple[Mapping[str, Any], str, str, str, str, str | None]] = asyncio.Queue(capacity)
 
-    async def record(self, ref: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+    async def record(
+        self, ref: Mapping[str, Any], type_: str, reason: str, message: str, *, name: str | None = None
+    ) -> None:
         """Queue an Event about `ref` (an object reference); its body is built when it is sent, so a
-        long queue (statuses and Events wait for quota work) holds only what the body is made of."""
+        long queue (statuses and Events wait for quota work) holds only what the body is made of.
+        With `name`, the Event is posted once whatever the process: another one of that name (posted
+        before a restart or a failover) makes it nothing."""
         try:
-            self._queue.put_nowait((ref, type_, reason, message, format_rfc3339(datetime.now(UTC))))
+            self._queue.put_nowait((ref, type_, reason, message, format_rfc3339(datetime.now(UTC)), name))
         except asyncio.QueueFull:
             logger.warning("[%s/%s] event queue full, dropped %s: %s", ref["namespace"], ref["name"], reason, message)
 
@@ -56,16 +60,18 @@ class EventRecorder:
                 await self._kube.create(EVENT.path(body["metadata"]["namespace"]), body)
             except Fenced:
                 continue  # not the leader any more: the next one reports what it does itself
+            except KubeError as exc:
+                if exc.status != 409:
+                    _could_not_post(body, exc)
             except Exception as exc:  # best effort: a failed event must not stop the senders
-                ref = body["involvedObject"]
-                logger.warning(
-                    "[%s/%s] could not post event %s: %s", ref["namespace"], ref["name"], body["reason"], exc
-                )
+                _could_not_post(body, exc)
 
-    def _event(self, ref: Mapping[str, Any], type_: str, reason: str, message: str, now: str) -> dict[str, Any]:
+    def _event(
+        self, ref: Mapping[str, Any], type_: str, reason: str, message: str, now: str, name: str | None
+    ) -> dict[str, Any]:
         namespace = ref["namespace"]
         body = {
-            "metadata": {"generateName": f"{ref['name']}.", "namespace": namespace},
+            "metadata": {**({"name": name} if name else {"generateName": f"{ref['name']}."}), "namespace": namespace},
             "involvedObject": dict(ref),
             "type": type_,
             "reason": reason,
@@ -78,3 +84,8 @@ class EventRecorder:
             "reportingInstance": self._instance,
         }
         return body
+
+
+def _could_not_post(body: Mapping[str, Any], exc: Exception) -> None:
+    ref = body["involvedObject"]
+    logger.warning("[%s/%s] could not post event %s: %s", ref["namespace"], ref["name"], body["reason"], exc)

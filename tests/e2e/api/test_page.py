@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
@@ -37,6 +37,7 @@ from tests.support.browser import (
     shoot,
     signed_in,
 )
+from tests.support.catalog import apply_catalog, catalog_yaml
 from tests.support.oidc import Issuer, bearer
 from tests.support.operator_process import OperatorProcess
 from tests.support.page_stack import ORG, PRICES, clear_acme, seed_acme
@@ -165,6 +166,47 @@ def test_admin_sees_plan_cost_and_real_usage(context: BrowserContext, quota_api:
     for key in TABS:
         open_tab(page, key)
         expect(page.get_by_role("button", name=PAYMENT_BUTTONS)).to_have_count(0)
+
+
+def three_currencies(catalog: dict[str, Any]) -> None:
+    """Every item on sale priced in JPY, EUR and KWD; pro-pool and turbo-x1 (what acme has) with amounts whose
+    decimals show: JPY 31000 + 4500, EUR 179.55 + 26.50, KWD 61.125 + 9.005."""
+    own = {"pro-pool": ("31000", "179.55", "61.125"), "turbo-x1": ("4500", "26.50", "9.005")}
+    for section in ("plans", "addons"):
+        for item_id, item in catalog[section].items():
+            jpy, eur, kwd = own.get(item_id, ("1000", "10.00", "1.000"))
+            item["prices"] = {"JPY": jpy, "EUR": eur, "KWD": kwd}
+
+
+def test_amounts_have_their_currencys_own_decimals(
+    context: BrowserContext, quota_api: BillingApi, enforcing_cluster: Cluster
+) -> None:
+    """acme pays in JPY, then EUR, then KWD: the page writes ¥ without decimals, € with 2, KWD with 3."""
+    cluster = enforcing_cluster
+    cluster.kubectl("apply", "-f", "-", input=catalog_yaml(three_currencies))
+    page = signed_in(context, quota_api.url + "/", "acme-admin")
+    shown = [
+        ("JPY", r"¥35,500", r"¥31,000"),
+        ("EUR", r"€206\.05", r"€179\.55"),
+        ("KWD", r"KWD\s70\.130", r"KWD\s61\.125"),
+    ]
+    try:
+        for currency, total, price in shown:
+            pays_in = f"{PREFIX}currency={currency}"
+            cluster.kubectl("annotate", "organization/acme", "-n", "acme", pays_in, "--overwrite")
+
+            def total_shown(total: str = total) -> None:
+                page.goto(quota_api.url + "/")  # signed in already: the page reads the answers afresh
+                expect(page.get_by_test_id("monthly-total")).to_have_text(re.compile(f"^{total}$"), timeout=3000)
+
+            eventually(total_shown)
+            open_tab(page, "plans")
+            expect(page.get_by_text(re.compile(f"^{price}$"))).to_be_visible()
+            shoot(page, f"currency-{currency.lower()}")
+            open_tab(page, "overview")
+    finally:
+        cluster.kubectl("annotate", "organization/acme", "-n", "acme", f"{PREFIX}currency-")
+        apply_catalog(cluster)
 
 
 def test_every_tab_is_accessible_and_shot(context: BrowserContext, quota_api: BillingApi) -> None:

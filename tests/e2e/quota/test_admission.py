@@ -46,6 +46,19 @@ def set_cpu(plan: str, cpu: str) -> Any:
         (lambda p: p.pop("suspendedPlan"), "suspendedPlan: required"),
         (lambda p: p["addons"]["turbo-x1"].update(memory="4 GB"), "addons.turbo-x1.memory: '4 GB' is not a quantity"),
         ("plans: [unclosed", "plans.yaml: not valid YAML"),
+        (
+            lambda p: p["plans"]["pro-pool"].update(trial={"days": 91}),
+            "plans.pro-pool.trial.days: Input should be less than or equal to 90",
+        ),
+        (
+            lambda p: p["plans"]["pro-pool"].update(prices={"Euro": "179.00"}),
+            "plans.pro-pool.prices.Euro.[key]: 'Euro' is not an ISO 4217 currency code",
+        ),
+        (lambda p: p["plans"]["pro-pool"].update(prices={"EUR": "179.00"}), "plans.dev-pool: no price in EUR"),
+        (
+            lambda p: p["plans"]["pro-pool"].update(currency="JPY", price="199.5"),
+            "price: 199.5 has more decimals than JPY allows (0)",
+        ),
     ],
 )
 def test_bad_catalogs_are_rejected(cluster: Cluster, webhooks: Webhooks, edit: Any, message: str) -> None:

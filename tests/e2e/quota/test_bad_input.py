@@ -97,6 +97,11 @@ CATALOG_MISTAKES: list[tuple[str, Any, str]] = [
         lambda p: p["plans"]["pro-pool"]["requests"].update(memory="1e999999999"),
         "plans.pro-pool.requests.memory: '1e999999999' is out of range",
     ),
+    (
+        "a plan priced in a currency the others lack",
+        lambda p: p["plans"]["pro-pool"].update(prices={"EUR": "179.00"}),
+        "addons.turbo-x1: no price in EUR",
+    ),
 ]
 
 

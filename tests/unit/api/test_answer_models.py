@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
-from orgquota.api import project_caps, routes, schema
+from orgquota.api import project_caps, routes, schema, trial
 from orgquota.api.app import create_app
 from orgquota.api.cluster import Cluster
 from orgquota.api.history import routes as history
@@ -28,7 +28,7 @@ from orgquota.api.notifications import webhook as alerts_webhook
 from orgquota.api.schema.envelope import ErrorAnswer
 from orgquota.api.schema.projects import ProjectOverview
 from orgquota.api.settings import ApiSettings
-from tests.support.api_cluster import SMTP_SECRET
+from tests.support.api_cluster import CATALOG_TEXT, SMTP_SECRET, configmap
 from tests.support.oidc import Issuer, bearer
 
 API = "/api/billing"
@@ -36,8 +36,14 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorAnswer"}
 
 
 def declared() -> dict[tuple[str, str], Any]:
-    """(method, path template) -> the declared success model of every route every provider mode has."""
+    """(method, path template) -> the declared success model of every route of quota-only mode (a provider's own
+    routers are mounted under the prefix)."""
     return {
+        (method, API + route.path): route.response_model
+        for route in trial.router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    } | {
         (method, route.path): route.response_model
         for route in [
             *routes.router.routes,
@@ -197,6 +203,13 @@ def test_real_answers_match_their_models(
     firing = {"status": "firing", "labels": {"organization": "acme"}, "startsAt": "2026-11-24T12:00:00Z"}
     assert answers.send("POST", "/alerts", hook, {"alerts": [{**firing, "fingerprint": "f1"}]})["data"]["mailed"] == 1
     answers.send("POST", "/alerts", {}, {"alerts": []}, 401)
+    answers.send("POST", "/trial", beta, {"planId": "pro-pool"}, 400)  # no trial offered
+    trial_plan = CATALOG_TEXT.replace(
+        "price: 199\n    currency: EUR", "price: 199\n    currency: EUR\n    trial: {days: 7}"
+    )
+    cluster.catalog.live.replace([configmap(cluster.settings.catalog_name, trial_plan)])
+    assert answers.send("POST", "/trial", beta, {"planId": "pro-pool"})["data"]["status"] == "trialing"
+    answers.send("POST", "/trial", beta, {"planId": "pro-pool"}, 409)
     assert answers.seen == set(answers.models), "a route whose answers this test does not check"
 
 

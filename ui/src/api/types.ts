@@ -104,6 +104,8 @@ export interface OrganizationSubscription {
   pending?: boolean;
   /** The limits the pending change will give (people's units; null: no limit); null when nothing is pending. */
   pendingLimit?: Partial<Record<UsageKey, number | null>> | null;
+  /** The end of the trial (RFC 3339) while the organization is trialing. */
+  trialEndsAt?: string | null;
 }
 
 export interface Violation {

@@ -17,6 +17,7 @@ import { AdviceCard } from './AdviceCard';
 import { UsageHistoryCard } from './UsageHistoryCard';
 import { QuotaHealth } from './QuotaHealth';
 import { EnforcedExplanation, ObjectStorageFigure, PendingLabel, PendingNotice, USAGE_BARS } from './EnforcedQuota';
+import { TrialCard } from './TrialCard';
 
 function UsageBar({ label, unit, item }: { label: string; unit: string; item: UsageItem }) {
   const pct = usagePercent(item);
@@ -61,6 +62,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
       <SubscriptionAlerts sub={sub} onManagePayment={config.features.portal && sub.providerCustomerId ? onManagePayment : undefined} onViewPlans={config.features.checkout ? onViewPlans : undefined} />
       <PendingNotice sub={sub} />
       <QuotaHealth data={data} />
+      <TrialCard sub={sub} canSubscribe={config.features.portal} onSubscribe={onManagePayment} />
       <Grid hasGutter md={4}>
         <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>

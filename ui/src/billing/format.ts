@@ -4,15 +4,14 @@ import type { UsageItem } from '../api/types';
 /** The reader's language as the browser reports it (jsdom: en-US), for every Intl format. */
 const locale = (): string => (typeof navigator !== 'undefined' && navigator.language) || 'en-US';
 
+/**
+ * Money in its currency: an amount with a fraction has the currency's own decimals, as Intl knows
+ * them (JPY 0, EUR 2 `€9.50`, KWD 3 `KWD 9.005`); a whole amount is written without them (`€158`).
+ */
 export function money(amount: number, currency: string): string {
-  const whole = Number.isInteger(amount);
   try {
-    return new Intl.NumberFormat(locale(), {
-      style: 'currency',
-      currency: currency || 'USD',
-      minimumFractionDigits: whole ? 0 : 2,
-      maximumFractionDigits: whole ? 0 : 2,
-    }).format(amount);
+    const whole = Number.isInteger(amount) ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
+    return new Intl.NumberFormat(locale(), { style: 'currency', currency: currency || 'USD', ...whole }).format(amount);
   } catch {
     return `${amount} ${currency}`;
   }

@@ -26,6 +26,14 @@ describe('amounts', () => {
     expect(money(3, 'euro')).toBe('3 euro');
   });
 
+  it("money with the currency's own decimals: JPY 0, EUR 2, KWD 3", () => {
+    expect(money(28000, 'JPY')).toBe('¥28,000');
+    expect(money(179.5, 'EUR')).toBe('€179.50');
+    expect(money(55.125, 'KWD')).toMatch(/^KWD\s55\.125$/);
+    expect(money(16.25, 'KWD')).toMatch(/^KWD\s16\.250$/);
+    expect(money(88.14, 'KWD')).toMatch(/^KWD\s88\.140$/);
+  });
+
   it('Kubernetes quantities for people', () => {
     expect(parseQuantity('500m')).toBe(0.5);
     expect(parseQuantity('4Gi')).toBe(4 * 2 ** 30);

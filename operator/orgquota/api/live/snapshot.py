@@ -8,7 +8,6 @@ a thousand streams of one organization build each answer once per change.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -16,7 +15,9 @@ from orgquota.api import offers, organization, routes
 from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import Caller, Role
 from orgquota.api.cluster import Cluster
+from orgquota.api.currency import organization_currency
 from orgquota.api.envelope import ApiError
+from orgquota.api.exact_json import dumps
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import QuotaSettings
 
@@ -34,16 +35,14 @@ EVENTS: Final = {
 ENVELOPE_HEAD: Final = b'{"success":true,"data":'
 
 
-def dumps(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-
-
 class Snapshots:
     def __init__(self, cluster: Cluster, settings: QuotaSettings, answers: AnswerCache) -> None:
         self.cluster = cluster
         self.settings = settings
         self.answers = answers
-        self._catalog: tuple[Catalog, bytes] | None = None
+        self._catalog: Catalog | None = None
+        self._offers: dict[str | None, bytes] = {}
+        """the catalog's `{plans, addons}` by currency"""
 
     def events(self, caller: Caller) -> dict[str, bytes]:
         """Each event the caller may see now, by name; one that cannot be answered now is left out
@@ -53,7 +52,7 @@ class Snapshots:
         for name in EVENTS[caller.role]:
             try:
                 if name == "catalog":
-                    found[name] = self.catalog()
+                    found[name] = self.catalog(organization_currency(self.cluster, caller.org))
                 elif name == "projects":
                     found[name] = dumps(routes.project_list(caller, self.cluster))
                 else:
@@ -65,9 +64,14 @@ class Snapshots:
                 continue
         return found
 
-    def catalog(self) -> bytes:
-        """`{plans, addons}` as /plans and /addons answer them, built once per catalog."""
+    def catalog(self, currency: str | None) -> bytes:
+        """`{plans, addons}` as /plans and /addons answer them (in the organization's currency), built
+        once per catalog and currency."""
         catalog = organization.catalog_in_force(self.cluster)
-        if self._catalog is None or self._catalog[0] is not catalog:
-            self._catalog = (catalog, dumps({"plans": offers.plans(catalog), "addons": offers.addons(catalog)}))
-        return self._catalog[1]
+        if self._catalog is not catalog:
+            self._catalog, self._offers = catalog, {}
+        if currency not in self._offers:
+            self._offers[currency] = dumps(
+                {"plans": offers.plans(catalog, currency), "addons": offers.addons(catalog, currency)}
+            )
+        return self._offers[currency]

@@ -17,7 +17,7 @@ from orgquota.api.audit import audited, noted
 from orgquota.api.auth import OrgAdmin
 from orgquota.api.envelope import API_PREFIX, ApiError, JSONBody, ok
 from orgquota.api.guard import MAX_JSON_BODY_BYTES
-from orgquota.api.numbers import number
+from orgquota.api.numbers import price
 from orgquota.api.organization import OrgFacts
 from orgquota.api.providers.webhook import capped_body
 from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
@@ -100,9 +100,9 @@ def budget_answer(facts: OrgFacts, budget: Budget | None) -> dict[str, Any]:
         percent = float(round(current / budget.monthly * 100, 1))
     currency = budget.currency if budget else (cost.currency if cost else "")
     return {
-        "monthly": number(budget.monthly) if budget else None,
+        "monthly": price(budget.monthly) if budget else None,
         "currency": currency,
-        "current": None if current is None else number(current),
+        "current": None if current is None else price(current),
         "percent": percent,
     }
 

@@ -90,6 +90,8 @@ class Subscription(AnswerModel):
     subscription): `usage.*.limit` is still the quota before the change"""
     pendingLimit: PendingLimit | None
     """what the limits will be once the change is enforced; null when nothing is pending"""
+    trialEndsAt: str | None
+    """RFC 3339 end of the trial while the organization is trialing; null otherwise"""
 
 
 class Share(AnswerModel):

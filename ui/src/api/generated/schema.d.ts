@@ -598,6 +598,8 @@ export interface components {
         CheckoutRequest: {
             /** Addons */
             addons?: components["schemas"]["AddonEntry"][] | null;
+            /** Currency */
+            currency?: string | null;
             /** Planid */
             planId: string;
         };
@@ -1196,6 +1198,11 @@ export interface components {
              *     `canceled`); `active` when a plan is set without it; null without a plan
              */
             status: string | null;
+            /**
+             * Trialendsat
+             * @description RFC 3339 end of the trial while the organization is trialing; null otherwise
+             */
+            trialEndsAt: string | null;
             /** @description `limit`: what the HRQ enforces now (per-project overhead included; null without an HRQ) */
             usage: components["schemas"]["SubscriptionUsage"];
         };

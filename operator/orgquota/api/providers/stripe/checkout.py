@@ -18,6 +18,7 @@ from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineI
 
 from orgquota.api.audit import audited
 from orgquota.api.auth import OrgAdmin
+from orgquota.api.currency import refusal
 from orgquota.api.envelope import ApiError, JSONBody, ok
 from orgquota.api.providers.apply import apply_facts
 from orgquota.api.providers.stripe import binding
@@ -32,6 +33,8 @@ from orgquota.api.routes import AddonEntry
 from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import BillingFact, Subscribed
+from orgquota.core.prices import Trial
+from orgquota.core.trials import Refused, paying_currency
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +46,25 @@ class CheckoutRequest(BaseModel):
 
     planId: Annotated[str, Field(min_length=1)]
     addons: list[AddonEntry] | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    """ISO 4217; the organization's own once it has one (another answers 409), else the plan's default"""
 
 
 class SessionRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sessionId: Annotated[str, Field(min_length=1)]
+
+
+def offer_trial(params: SessionCreateParams, trial: Trial | None, annotations: Mapping[str, str]) -> None:
+    """The plan's trial, once per organization (`trial-ends-at` records the one it had); without
+    `requiresPaymentMethod`, no card is asked for and a trial that ends unpaid pauses (the floor)."""
+    if trial is None or ann.TRIAL_ENDS_AT in annotations:
+        return
+    params["subscription_data"]["trial_period_days"] = trial.days
+    if not trial.requiresPaymentMethod:
+        params["payment_method_collection"] = "if_required"
+        params["subscription_data"]["trial_settings"] = {"end_behavior": {"missing_payment_method": "pause"}}
 
 
 def add_routes(router: APIRouter, provider: StripeProvider) -> None:
@@ -68,8 +84,12 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
                 {"subscriptionId": current, "status": record.annotations.get(ann.SUBSCRIPTION) or "active"},
             )
         catalog = facts.catalog
+        try:
+            currency = paying_currency(record.annotations, body.currency, catalog)
+        except Refused as exc:
+            raise refusal(exc) from exc
         line_items: list[SessionCreateParamsLineItem] = [
-            {"price": provider.plan_price(catalog, body.planId), "quantity": 1}
+            {"price": provider.plan_price(catalog, body.planId, currency), "quantity": 1}
         ]
         quantities: dict[str, int] = {}
         for entry in body.addons or []:
@@ -77,7 +97,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         for addon_id, quantity in sorted(quantities.items()):
             if quantity > ann.MAX_ADDON_QUANTITY:
                 raise ApiError(422, f"at most {ann.MAX_ADDON_QUANTITY} of add-on {addon_id!r}", {"addonId": addon_id})
-            line_items.append({"price": provider.addon_price(catalog, addon_id), "quantity": quantity})
+            line_items.append({"price": provider.addon_price(catalog, addon_id, currency), "quantity": quantity})
         provider.require_fit(
             facts,
             body.planId,
@@ -101,6 +121,7 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
         earlier = await binding.recorded_session(provider.kube, org)
         if earlier:  # one open checkout per organization: two could start two subscriptions
             await binding.expire_earlier(client, org, earlier)
+        offer_trial(params, catalog.plans[body.planId].trial, record.annotations)
         async with stripe_errors("creating a Checkout Session"):
             session = await client.v1.checkout.sessions.create_async(params, idempotency_key("checkout", org))
         try:

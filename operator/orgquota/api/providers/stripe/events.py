@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from orgquota.api.providers.stripe.prices import Kind, PriceBook
@@ -17,10 +18,14 @@ from orgquota.core import billing_facts as bf
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import BillingFact, CancelRequested, Ended, PaymentFailed, Renewed, Subscribed
 from orgquota.core.catalog import Catalog
+from orgquota.core.timestamps import format_rfc3339
 from orgquota.core.topology import is_dns_label
 
 CHECKOUT_COMPLETED: Final = "checkout.session.completed"
-SUBSCRIPTION_CHANGED: Final = frozenset({"customer.subscription.created", "customer.subscription.updated"})
+SUBSCRIPTION_CHANGED: Final = frozenset(
+    {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.trial_will_end"}
+)
+"""events whose object is the subscription as it stands (`trial_will_end`: 3 days before a trial's end)"""
 SUBSCRIPTION_DELETED: Final = "customer.subscription.deleted"
 PAYMENT_FAILED: Final = "invoice.payment_failed"
 INVOICE_PAID: Final = "invoice.paid"
@@ -132,7 +137,15 @@ def subscribed(subscription: Mapping[str, Any], prices: PriceBook, catalog: Cata
         customer_id=object_id(subscription.get("customer")) or "",
         addons=tuple(addons),
         trialing=subscription.get("status") == "trialing",
+        currency=currency.upper() if isinstance(currency := subscription.get("currency"), str) and currency else None,
+        trial_ends_at=trial_end(subscription),
     )
+
+
+def trial_end(subscription: Mapping[str, Any]) -> str | None:
+    """The subscription's trial end (RFC 3339), if it has a trial."""
+    end = subscription.get("trial_end")
+    return format_rfc3339(datetime.fromtimestamp(end, UTC)) if isinstance(end, int) and end > 0 else None
 
 
 def cancel_requested(subscription: Mapping[str, Any]) -> bool:
@@ -153,10 +166,14 @@ def ended(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) 
     return [*plan, Ended(requested)]
 
 
+UNPAID_AFTER_TRIAL: Final = frozenset({"incomplete", "unpaid"})
+"""a trial that ended without payment: never the paid quota (with `paused` and `incomplete_expired`)"""
+
+
 def subscription_facts(subscription: Mapping[str, Any], prices: PriceBook, catalog: Catalog) -> list[BillingFact]:
     """Where a subscription object stands, as facts applied in order (empty: not started yet)."""
     status = subscription.get("status")
-    if status in ENDED_STATUSES:
+    if status in ENDED_STATUSES or (status in UNPAID_AFTER_TRIAL and trial_end(subscription) is not None):
         return ended(subscription, prices, catalog)
     if status not in LIVE_STATUSES:
         return []  # incomplete: the first payment is not done; nothing is sold yet

@@ -16,6 +16,11 @@ from typing import Final
 
 from orgquota.api.providers.stripe.config import PRICE_PREFIX
 from orgquota.core.catalog import Catalog
+from orgquota.core.prices import Priced as PricedItem
+
+
+def _in(currency: str | None) -> str:
+    return f" in {currency}" if currency else ""
 
 
 class Kind(StrEnum):
@@ -27,26 +32,34 @@ class Kind(StrEnum):
 class Priced:
     kind: Kind
     id: str
+    currency: str | None = None
+    """a currency other than the item's default (`STRIPE_PRICE_<ID>_<CURRENCY>`); None: the default price"""
 
 
-def setting_key(item_id: str) -> str:
-    """The `<ID>` of `STRIPE_PRICE_<ID>` for a plan or add-on id."""
-    return item_id.upper().replace("-", "_")
+def setting_key(item_id: str, currency: str | None = None) -> str:
+    """The `<ID>` of `STRIPE_PRICE_<ID>` for a plan or add-on id (`<ID>_<CURRENCY>` for another currency)."""
+    key = item_id.upper().replace("-", "_")
+    return f"{key}_{currency}" if currency else key
 
 
-def setting_name(item_id: str) -> str:
-    return PRICE_PREFIX + setting_key(item_id)
+def setting_name(item_id: str, currency: str | None = None) -> str:
+    return PRICE_PREFIX + setting_key(item_id, currency)
+
+
+def _sold(kind: Kind, item_id: str, item: PricedItem) -> list[Priced]:
+    """The item at its default price, and in each other currency the catalog prices it in."""
+    return [Priced(kind, item_id)] + [Priced(kind, item_id, c) for c in item.amounts() if c != item.currency]
 
 
 class PriceBook:
     """The prices of the catalog's plans and add-ons under the given settings (`<ID>` → price id)."""
 
     def __init__(self, prices: Mapping[str, str], catalog: Catalog) -> None:
-        items = [Priced(Kind.PLAN, plan_id) for plan_id in catalog.plans]
-        items += [Priced(Kind.ADDON, addon_id) for addon_id in catalog.addons]
+        items = [sold for plan_id, plan in catalog.plans.items() for sold in _sold(Kind.PLAN, plan_id, plan)]
+        items += [sold for addon_id, addon in catalog.addons.items() for sold in _sold(Kind.ADDON, addon_id, addon)]
         by_key: dict[str, list[Priced]] = {}
         for item in items:
-            by_key.setdefault(setting_key(item.id), []).append(item)
+            by_key.setdefault(setting_key(item.id, item.currency), []).append(item)
         self.problems: list[str] = []
         """why some items are not for sale although a price is set (ambiguous settings)"""
         price_of: dict[Priced, str] = {}
@@ -55,7 +68,7 @@ class PriceBook:
             if price is None:
                 continue
             if len(sharing) > 1:
-                names = ", ".join(f"{item.kind.value} {item.id!r}" for item in sharing)
+                names = ", ".join(f"{item.kind.value} {item.id!r}{_in(item.currency)}" for item in sharing)
                 self.problems.append(f"{PRICE_PREFIX}{key} would price {names}: rename one of them")
                 continue
             price_of[sharing[0]] = price
@@ -64,7 +77,7 @@ class PriceBook:
             owners.setdefault(price, []).append(item)
         for price, sharing in owners.items():
             if len(sharing) > 1:
-                names = ", ".join(setting_name(item.id) for item in sharing)
+                names = ", ".join(setting_name(item.id, item.currency) for item in sharing)
                 self.problems.append(f"{names} are the same price {price!r}: each item needs a price of its own")
                 for item in sharing:
                     del price_of[item]

@@ -79,15 +79,19 @@ class StripeProvider(BillingProvider[StripeSettings]):
         if not result.fits:
             raise ApiError(409, refusal, {**details, "violations": fit_answer(result)["violations"]})
 
-    def plan_price(self, catalog: Catalog, plan_id: str) -> str:
-        """The price to sell `plan_id` at: 400 if it is not a self-service plan, 409 if it has no price."""
+    def plan_price(self, catalog: Catalog, plan_id: str, currency: str | None = None) -> str:
+        """The price to sell `plan_id` at (in `currency`, else its default): 400 if it is not a self-service
+        plan, 409 if it has no price."""
         offered = sorted(i for i, p in catalog.plans.items() if p.selfService)
-        return self._price(catalog, Priced(Kind.PLAN, plan_id), offered)
+        default = catalog.plans[plan_id].currency if plan_id in offered else ""
+        return self._price(catalog, Priced(Kind.PLAN, plan_id, _other(currency, default)), offered)
 
-    def addon_price(self, catalog: Catalog, addon_id: str) -> str:
-        """The price to sell `addon_id` at: 400 if it is not an enabled self-service add-on, 409 if unpriced."""
+    def addon_price(self, catalog: Catalog, addon_id: str, currency: str | None = None) -> str:
+        """The price to sell `addon_id` at (in `currency`, else its default): 400 if it is not an enabled
+        self-service add-on, 409 if unpriced."""
         offered = sorted(i for i, a in catalog.addons.items() if a.selfService and not a.disabled)
-        return self._price(catalog, Priced(Kind.ADDON, addon_id), offered)
+        default = catalog.addons[addon_id].currency if addon_id in offered else ""
+        return self._price(catalog, Priced(Kind.ADDON, addon_id, _other(currency, default)), offered)
 
     def _price(self, catalog: Catalog, item: Priced, offered: list[str]) -> str:
         word, field, listed = _NAMED[item.kind]
@@ -95,13 +99,18 @@ class StripeProvider(BillingProvider[StripeSettings]):
             raise ApiError(400, f"unknown {word} {item.id!r}", {field: item.id, listed: offered})
         price = self.prices(catalog).price(item)
         if price is None:
-            setting = setting_name(item.id)
+            setting = setting_name(item.id, item.currency)
             raise ApiError(
                 409,
                 f"{word} {item.id!r} cannot be bought: it has no Stripe price ({setting} is not set)",
                 {field: item.id, "setting": setting},
             )
         return price
+
+
+def _other(currency: str | None, default: str) -> str | None:
+    """`currency` when it is not the item's default one (whose price is the unsuffixed setting)."""
+    return currency if currency and currency != default else None
 
 
 def idempotency_key(action: str, organization: str) -> RequestOptions:
