@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import gc
 import json
 import os
 import random
@@ -93,6 +92,7 @@ def history_api_server(port: int, objects_file: Path) -> None:
     from orgquota.api import logs
     from orgquota.api.app import create_app
     from orgquota.api.cluster import Cluster
+    from orgquota.api.frozen_memory import freeze_once_listed
     from orgquota.api.settings import ApiSettings
 
     settings = ApiSettings.from_env()
@@ -105,9 +105,8 @@ def history_api_server(port: int, objects_file: Path) -> None:
         getattr(cluster, name).replace(objects[name])
     cluster.catalog.live.replace([objects["catalog"]])
     del objects  # the informers keep what they keep of them, as when listed from an apiserver
-    if os.environ.get("BENCH_GC_FREEZE"):  # an experiment: the objects listed kept out of the collector's walks
-        gc.collect()
-        gc.freeze()
+    if not os.environ.get("BENCH_NO_FREEZE"):  # as `orgquota api` does once its informers have listed
+        freeze_once_listed(cluster.caches)
     serve(create_app(settings, cluster), port)
 
 
@@ -160,7 +159,7 @@ def routes(
         "ORGANIZATION_PROJECTS_LIMIT": "3",
         "ORGQUOTA_ACCESS_LOG": options.access_log,
         "PYTHONPATH": str(REPO),
-    } | ({"BENCH_GC_FREEZE": "1"} if options.gc_freeze else {})
+    } | ({"BENCH_NO_FREEZE": "1"} if options.no_freeze else {})
     me = [sys.executable, "-m", "bench.history_api"]
     api_log, constant_log = workdir / "api.log", workdir / "constant.log"
     api = spawn([*me, "--serve-api", str(api_port), str(objects_file)], api_log, detached=False, env=env)
@@ -283,7 +282,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-first", dest="first", action="store_false", help="skip one request per organization")
     parser.add_argument("--access-log", choices=["all", "errors"], default="all")
     parser.add_argument("--keep-data", action="store_true")
-    parser.add_argument("--gc-freeze", action="store_true", help="experiment: gc.freeze() in the API once filled")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="the baseline: the listed objects left in the collector's walks"
+    )
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/history-api-<UTC>.json)")
     parser.add_argument(
         "--scrape", type=float, metavar="SECONDS", help="instead: Prometheus scraping N organizations for SECONDS"

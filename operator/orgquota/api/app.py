@@ -18,6 +18,7 @@ from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
 from orgquota.api.docs_page import mount_docs
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
+from orgquota.api.frozen_memory import freeze_once_listed
 from orgquota.api.guard import RequestGuard
 from orgquota.api.history import routes as history
 from orgquota.api.history.daily_maxima import DailyMaxima
@@ -52,7 +53,10 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
         if settings.prometheus_url is not None:
             app.state.prometheus = Prometheus(str(settings.prometheus_url), app.state.history_http)
             app.state.daily_maxima = DailyMaxima(app.state.prometheus)
-        informers = asyncio.create_task(cluster.run(), name="informers") if watch else None
+        informers = None
+        if watch:
+            freeze_once_listed(cluster.caches)
+            informers = asyncio.create_task(cluster.run(), name="informers")
         fetch = asyncio.create_task(keys.refresh(), name="first key fetch")
         try:
             yield
