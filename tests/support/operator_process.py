@@ -102,11 +102,16 @@ class OperatorProcess:
         """Until no organization waits for or is in a reconcile."""
         eventually(lambda: assert_eq(self.metric("orgquota_queue_depth"), 0))
 
+    def samples(self, name: str) -> dict[str, float]:
+        """A metric's samples on the operator's /metrics, by their labels (so a failed comparison names them)."""
+        found = (line.rsplit(" ", 1) for line in self.metrics_text().splitlines() if line.startswith(name))
+        return {labels: float(value) for labels, value in found}
+
     def settle(self) -> None:
         """Idle, and no write for longer than a deferred usage write can wait."""
         self.wait_idle()
-        writes = self.metric("orgquota_api_writes_total")
-        consistently(lambda: assert_eq(self.metric("orgquota_api_writes_total"), writes), USAGE_INTERVAL_SECONDS + 1)
+        writes = self.samples("orgquota_api_writes_total")
+        consistently(lambda: assert_eq(self.samples("orgquota_api_writes_total"), writes), USAGE_INTERVAL_SECONDS + 1)
 
 
 def webhook_configuration(env: Mapping[str, str], port: int, ca_cert: Path) -> str:

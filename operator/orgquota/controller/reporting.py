@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from orgquota.controller.inventory import Inventory, OrgKey, OrgLog, OrgView
 from orgquota.controller.model import Change, Issue
@@ -85,6 +87,7 @@ class Reporter:
             if time.monotonic() < wait:
                 self._reconciles.add_after(view.key, wait - time.monotonic())
                 return
+        log.debug("status to write: %s changed", ", ".join(_changed_fields(view.status, new)))
         previous = quota_condition(view.status)
         changed_levels = transitions(view.status.get("alerts"), new.get("alerts"))
         view.status = new
@@ -107,10 +110,9 @@ class Reporter:
         if view is None or view.status == view.written:
             return
         new = view.status
-        removed = {name: None for name in view.written if name not in new}  # a merge patch removes only nulls
         try:
             patched = await self._kube.merge_patch(
-                ORGANIZATION.path(view.namespace, view.name, "status"), {"status": {**new, **removed}}
+                ORGANIZATION.path(view.namespace, view.name, "status"), {"status": with_removals(view.written, new)}
             )
         except KubeError as exc:
             if exc.status == 404:
@@ -119,3 +121,25 @@ class Reporter:
         view.written = dict(patched.get("status") or new)
         if view.status is new:  # no newer decision meanwhile: adopt the apiserver's spelling of it
             view.status = view.written
+
+
+def _changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The status fields a write changes (conditions by type), for the debug log."""
+    fields = [key for key in sorted({*before, *after}) if key != "conditions" and before.get(key) != after.get(key)]
+    conditions = {c.get("type"): c for c in before.get("conditions") or []}
+    for condition in after.get("conditions") or []:
+        if conditions.get(condition.get("type")) != condition:
+            fields.append(f"conditions[{condition.get('type')}]")
+    return fields
+
+
+def with_removals(written: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """`new` as a merge patch over `written`: a merge patch removes only what it nulls, at any depth
+    (an input left out of `applied` would otherwise stay in the apiserver's status)."""
+    patch = dict(new)
+    for name, value in written.items():
+        if name not in new:
+            patch[name] = None
+        elif isinstance(value, Mapping) and isinstance(new[name], Mapping):
+            patch[name] = with_removals(value, new[name])
+    return patch

@@ -98,6 +98,25 @@ def test_the_status_records_the_billing_inputs_enforced_and_only_once_they_are(c
     run(scenario)
 
 
+def test_an_input_removed_leaves_the_recorded_ones_and_is_written_once(catalog: Catalog) -> None:
+    """A merge patch keeps what it does not null: the removed input must be nulled in `applied`, or the
+    status would keep it, differ from every later decision, and be written again at each reconcile."""
+
+    async def scenario() -> None:
+        h = Harness(catalog)
+        h.add_org("acme", {PLAN_ID: "dev-pool", SUBSCRIPTION: "active"})
+        await h.converge()
+        h.annotate("acme", {SUBSCRIPTION: None})
+        await h.converge()
+        assert h.status("acme")["applied"] == {"planId": "dev-pool"}
+        written = len(h.kube.writes_to("PATCH"))
+        h.reconciler.queue.add(("acme", "acme"))
+        await h.converge()
+        assert len(h.kube.writes_to("PATCH")) == written
+
+    run(scenario)
+
+
 def test_an_outside_edit_of_the_quota_is_restored_and_said_so(catalog: Catalog) -> None:
     async def scenario() -> None:
         h = Harness(catalog)
