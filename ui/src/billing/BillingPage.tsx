@@ -266,7 +266,7 @@ export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) 
         </Tab>
         <Tab eventKey="subscription" title={<><TabTitleIcon><CreditCardIcon /></TabTitleIcon><TabTitleText>Subscription</TabTitleText></>}>
           <div className="oq-tab-body">
-            <SubscriptionTab data={data} onCancel={cancel} onManagePayment={managePayment} />
+            <SubscriptionTab data={data} onCancel={cancel} onManagePayment={managePayment} onViewPlans={() => { select('plans'); }} />
           </div>
         </Tab>
         <Tab eventKey="plans" title={<><TabTitleIcon><ShoppingCartIcon /></TabTitleIcon><TabTitleText>Available Plans</TabTitleText></>}>

@@ -17,7 +17,6 @@ import { AdviceCard } from './AdviceCard';
 import { UsageHistoryCard } from './UsageHistoryCard';
 import { QuotaHealth } from './QuotaHealth';
 import { EnforcedExplanation, ObjectStorageFigure, PendingLabel, PendingNotice, USAGE_BARS } from './EnforcedQuota';
-import { TrialCard } from './TrialCard';
 
 function UsageBar({ label, unit, item }: { label: string; unit: string; item: UsageItem }) {
   const pct = usagePercent(item);
@@ -59,10 +58,9 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
   const history = config.features.history === true;
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <SubscriptionAlerts sub={sub} onManagePayment={config.features.portal && sub.providerCustomerId ? onManagePayment : undefined} onViewPlans={config.features.checkout ? onViewPlans : undefined} />
+      <SubscriptionAlerts sub={sub} config={config} onManagePayment={onManagePayment} onViewPlans={onViewPlans} />
       <PendingNotice sub={sub} />
       <QuotaHealth data={data} />
-      <TrialCard sub={sub} canSubscribe={config.features.portal} onSubscribe={onManagePayment} />
       <Grid hasGutter md={4}>
         <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>

@@ -29,9 +29,11 @@ export interface SubscriptionProps {
   data: BillingData;
   onCancel: () => Promise<void>;
   onManagePayment: () => void;
+  /** Shows the plans (how a suspended or canceled organization subscribes again). */
+  onViewPlans?: () => void;
 }
 
-export function SubscriptionTab({ data, onCancel, onManagePayment }: SubscriptionProps) {
+export function SubscriptionTab({ data, onCancel, onManagePayment, onViewPlans }: SubscriptionProps) {
   const { subscription: sub, config } = data;
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -45,7 +47,7 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
   );
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <SubscriptionAlerts sub={sub} />
+      <SubscriptionAlerts sub={sub} config={config} onManagePayment={onManagePayment} onViewPlans={onViewPlans} />
       <Card>
         <CardTitle component="h2" className="oq-section-title">
           Subscription
@@ -58,6 +60,9 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
             {term('Quota', sub.ready === false ? `not applied yet (${sub.mode ?? 'unknown'} mode)` : `${sub.mode ?? 'plan'} mode, applied`)}
             {sub.since && term('Since', date(sub.since))}
             {sub.status === 'canceling' && term('Ends on', sub.periodEnd ? date(sub.periodEnd) : 'end of the current period')}
+            {sub.status !== 'canceling' && sub.periodEnd && term('Current period ends', date(sub.periodEnd))}
+            {sub.graceEndsAt && term('Grace period ends', date(sub.graceEndsAt))}
+            {sub.trialEndsAt && term('Trial ends', date(sub.trialEndsAt))}
             {cost && term('Monthly cost', money(cost.total, cost.currency))}
             {term('Billing provider', PROVIDERS[config.provider] ?? config.provider)}
             {term('Provider subscription ID', sub.providerSubscriptionId ?? '—')}
