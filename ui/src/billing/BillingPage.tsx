@@ -54,6 +54,8 @@ export interface BillingPageProps {
   initialTab?: TabKey;
   /** Signs in again (offered when the session expires mid-action). */
   onSignIn?: () => void;
+  /** Reads the plans and add-ons again after they failed (`data.catalogError`). */
+  onRetryCatalog?: () => void;
 }
 
 /** The subscription marked pending (a change requested, not confirmed yet: no limits known for it). */
@@ -72,7 +74,7 @@ function noticeOf(e: unknown, title: string): Notice {
   return { variant: 'danger', title: `${title}: ${String(e)}` };
 }
 
-export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab, onSignIn }: BillingPageProps) {
+export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab, onSignIn, onRetryCatalog = () => undefined }: BillingPageProps) {
   const [tab, setTab] = useState<TabKey>(initialTab ?? tabFromHash(window.location.hash));
   const [notice, setNotice] = useState<Notice | null>(null);
   const [proposal, setProposal] = useState<ChangeProposal | null>(null);
@@ -261,7 +263,7 @@ export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) 
       >
         <Tab eventKey="overview" title={<><TabTitleIcon><MoneyBillIcon /></TabTitleIcon><TabTitleText>Overview</TabTitleText></>}>
           <div className="oq-tab-body">
-            <OverviewTab api={api} data={data} onViewPlans={() => { select('plans'); }} onManageAddons={() => { select('addons'); }} onManagePayment={managePayment} />
+            <OverviewTab api={api} data={data} onViewPlans={() => { select('plans'); }} onManageAddons={() => { select('addons'); }} onManagePayment={managePayment} onManageProjects={() => { select('projects'); }} />
           </div>
         </Tab>
         <Tab eventKey="subscription" title={<><TabTitleIcon><CreditCardIcon /></TabTitleIcon><TabTitleText>Subscription</TabTitleText></>}>
@@ -271,12 +273,12 @@ export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) 
         </Tab>
         <Tab eventKey="plans" title={<><TabTitleIcon><ShoppingCartIcon /></TabTitleIcon><TabTitleText>Available Plans</TabTitleText></>}>
           <div className="oq-tab-body">
-            <PlansTab data={data} onChoose={choosePlan} />
+            <PlansTab data={data} onChoose={choosePlan} onRetry={onRetryCatalog} />
           </div>
         </Tab>
         <Tab eventKey="addons" title={<><TabTitleIcon><RocketIcon /></TabTitleIcon><TabTitleText>Turbo Add-ons</TabTitleText></>}>
           <div className="oq-tab-body">
-            <AddonsTab data={data} onAdd={(a) => { changeAddon(a, 1); }} onRemove={(a) => { changeAddon(a, -1); }} />
+            <AddonsTab data={data} onAdd={(a) => { changeAddon(a, 1); }} onRemove={(a) => { changeAddon(a, -1); }} onRetry={onRetryCatalog} />
           </div>
         </Tab>
         <Tab eventKey="projects" title={<><TabTitleIcon><CubesIcon /></TabTitleIcon><TabTitleText>Projects</TabTitleText></>}>

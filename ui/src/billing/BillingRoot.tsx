@@ -23,11 +23,29 @@ type View =
 
 const isForbidden = (e: unknown) => e instanceof ApiError && e.status === 403;
 
+/** The plans and add-ons, or why they could not be read: a catalog that fails leaves the rest of the page. */
+async function catalog(api: BillingApi): Promise<Pick<BillingData, 'plans' | 'addons' | 'catalogError'>> {
+  try {
+    const [plans, addons] = await Promise.all([api.plans(), api.addons()]);
+    return { plans, addons };
+  } catch (catalogError) {
+    return { plans: [], addons: [], catalogError };
+  }
+}
+
+/** The data with a fresh read of the catalog (a failure of the last read forgotten). */
+function withCatalog(data: BillingData, read: Pick<BillingData, 'plans' | 'addons' | 'catalogError'>): BillingData {
+  const fresh: BillingData = { ...data, ...read };
+  if (read.catalogError === undefined) delete fresh.catalogError;
+  return fresh;
+}
+
 async function load(api: BillingApi): Promise<View> {
   const config = await api.config();
+  const sold = catalog(api);
   try {
-    const [subscription, plans, addons] = await Promise.all([api.subscription(), api.plans(), api.addons()]);
-    return { kind: 'admin', data: { config, subscription, plans, addons } };
+    const subscription = await api.subscription();
+    return { kind: 'admin', data: { config, subscription, ...(await sold) } };
   } catch (e) {
     if (!isForbidden(e)) throw e;
   }
@@ -48,7 +66,7 @@ function withEvent(view: View, name: string, data: unknown): View {
   if (view.kind === 'admin' && name === 'alerts') return { kind: 'admin', data: { ...view.data, quotaStatus: data as LiveEvents['alerts'] ?? undefined } };
   if (view.kind === 'admin' && name === 'catalog') {
     const { plans, addons } = data as LiveEvents['catalog'];
-    return { kind: 'admin', data: { ...view.data, plans, addons } };
+    return { kind: 'admin', data: withCatalog(view.data, { plans, addons }) };
   }
   if (view.kind === 'project' && name === 'projects') {
     const projects: Project[] = data as NonNullable<LiveEvents['projects']>;
@@ -91,6 +109,12 @@ export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRoot
   const onSubscription = useCallback((subscription: OrganizationSubscription) => {
     setView((v) => (v.kind === 'admin' ? { kind: 'admin', data: { ...v.data, subscription } } : v));
   }, []);
+
+  const retryCatalog = useCallback(() => {
+    void catalog(api).then((read) => {
+      setView((v) => (v.kind === 'admin' ? { kind: 'admin', data: withCatalog(v.data, read) } : v));
+    });
+  }, [api]);
 
   const following = view.kind === 'admin' || view.kind === 'project';
   const live = useLiveUpdates(
@@ -148,7 +172,7 @@ export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRoot
       return (
         <>
           <LiveStatus state={live} />
-          <BillingPage api={api} data={view.data} onSubscription={onSubscription} onSignIn={onSignIn} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />
+          <BillingPage api={api} data={view.data} onSubscription={onSubscription} onRetryCatalog={retryCatalog} onSignIn={onSignIn} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />
         </>
       );
   }

@@ -16,6 +16,7 @@ import { ExternalBillingLink } from './ExternalBillingLink';
 import { AdviceCard } from './AdviceCard';
 import { UsageHistoryCard } from './UsageHistoryCard';
 import { QuotaHealth } from './QuotaHealth';
+import { ProjectBreakdown } from './ProjectBreakdown';
 import { EnforcedExplanation, ObjectStorageFigure, PendingLabel, PendingNotice, USAGE_BARS } from './EnforcedQuota';
 
 function UsageBar({ label, unit, item }: { label: string; unit: string; item: UsageItem }) {
@@ -47,9 +48,11 @@ export interface OverviewProps {
   onViewPlans: () => void;
   onManageAddons: () => void;
   onManagePayment: () => void;
+  /** Shows the Projects tab (caps per project). */
+  onManageProjects: () => void;
 }
 
-export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePayment }: OverviewProps) {
+export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePayment, onManageProjects }: OverviewProps) {
   const { subscription: sub, config, addons } = data;
   const cost = sub.monthlyCost;
   const currency = cost?.currency ?? data.plans[0]?.currency ?? 'USD';
@@ -116,6 +119,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
           <ObjectStorageFigure plan={data.plans.find((p) => p.id === sub.planId)} />
         </CardBody>
       </Card>
+      <ProjectBreakdown api={api} onManageProjects={onManageProjects} />
       {history && <AdviceCard api={api} data={data} currency={currency} onViewPlans={onViewPlans} onManageAddons={onManageAddons} />}
       {history && <UsageHistoryCard api={api} />}
       <Flex spaceItems={{ default: 'spaceItemsMd' }}>
