@@ -63,7 +63,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
       <SubscriptionAlerts sub={sub} config={config} onManagePayment={onManagePayment} onViewPlans={onViewPlans} />
       <PendingNotice sub={sub} />
-      <QuotaHealth data={data} />
+      <QuotaHealth api={api} data={data} />
       <Grid hasGutter md={4}>
         <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>

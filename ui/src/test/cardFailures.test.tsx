@@ -2,7 +2,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { renderBilling } from './render';
-import { fail, ok } from './fakeApi';
+import { QUOTA_STATUS, fail, ok } from './fakeApi';
 import fixtures from '../../dev/fixtures.json';
 
 const breakdown = () => within(screen.getByTestId('project-breakdown'));
@@ -57,5 +57,19 @@ describe('the Overview breaks usage down by project', () => {
   it('says so when the organization has no projects', async () => {
     await renderBilling({ routes: { 'GET /projects': () => ok([]) } });
     expect(await breakdown().findByText('The organization has no projects yet.')).toBeInTheDocument();
+  });
+});
+
+describe('the quota health is read at once, and its failure stays in its place', () => {
+  it('/quota-status failing: the Overview says the health is unknown, with a retry, and shows the rest', async () => {
+    let answer = fail(500, 'status unreadable');
+    await renderBilling({ routes: { 'GET /quota-status': () => answer } });
+    expect(await screen.findByText('The quota health could not be loaded')).toBeInTheDocument();
+    expect(screen.getByTestId('monthly-total')).toHaveTextContent('€158');
+    expect(await breakdown().findByText('acme-web')).toBeInTheDocument();
+    answer = ok({ ...QUOTA_STATUS, overQuota: ['pods'] });
+    await userEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByTestId('quota-health-pods')).toHaveTextContent('Pods is above its limit');
+    expect(screen.queryByText('The quota health could not be loaded')).toBeNull();
   });
 });
