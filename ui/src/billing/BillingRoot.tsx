@@ -4,6 +4,7 @@
  * (403 on the org routes, then on /projects); the page never guesses from the token.
  */
 import { useCallback, useEffect, useState } from 'react';
+import type { Audience } from './audience';
 import { Alert, AlertActionLink, Bullseye, Spinner } from '@patternfly/react-core';
 import { ApiError, type BillingApi } from '../api/client';
 import type { BillingConfig, LiveEvents, OrganizationSubscription, Project } from '../api/types';
@@ -80,11 +81,28 @@ export interface BillingRootProps {
   onSignIn: () => void;
   navigate?: (url: string) => void;
   initialTab?: TabKey;
+  /** Told whom the page speaks to once the API has said it (the header's words follow). */
+  onAudience?: (audience: Audience) => void;
 }
 
-export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRootProps) {
+/** Whom a view speaks to; null while that is not known. */
+function audienceOf(view: View): Audience | null {
+  if (view.kind === 'admin' || view.kind === 'guest') return { kind: view.kind };
+  if (view.kind === 'project') return { kind: 'project', projects: view.projects };
+  return null;
+}
+
+export function BillingRoot({ api, onSignIn, navigate, initialTab, onAudience }: BillingRootProps) {
   const [view, setView] = useState<View>({ kind: 'loading' });
   const [attempt, setAttempt] = useState(0);
+
+  const audience = audienceOf(view);
+  const audienceKey = JSON.stringify(audience && (audience.kind === 'project' ? audience.projects.map((p) => [p.namespace, p.organization]) : audience.kind));
+  useEffect(() => {
+    if (audience) onAudience?.(audience);
+    // told again only when whom it speaks to changes, not on every usage update
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [audienceKey, onAudience]);
 
   useEffect(() => {
     let live = true;
