@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { Button, Content, Flex, FlexItem, Masthead, MastheadContent, MastheadMain, MastheadBrand, Page, PageSection, Title } from '@patternfly/react-core';
 import SignOutAltIcon from '@patternfly/react-icons/dist/esm/icons/sign-out-alt-icon';
 import { header, type Audience } from './billing/audience';
+import { TITLE_ID } from './billing/useKeepFocus';
 
 export interface ShellProps {
   userName?: string | null;
@@ -36,7 +37,7 @@ export function Shell({ userName, onSignOut, audience = { kind: 'admin' }, child
   return (
     <Page masthead={masthead} mainContainerId="main">
       <PageSection>
-        <Title headingLevel="h1" size="2xl" id="oq-page-title" tabIndex={-1}>
+        <Title headingLevel="h1" size="2xl" id={TITLE_ID} tabIndex={-1}>
           {title}
         </Title>
         <Content component="p" className="oq-intro" data-testid="page-intro">

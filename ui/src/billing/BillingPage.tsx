@@ -23,6 +23,7 @@ import { AddonsTab } from './AddonsTab';
 import { ProjectsTab } from './ProjectsTab';
 import { AlertsTab } from '../alerts/AlertsTab';
 import { GO_AHEAD, overBudgetOf, overBudgetTitle } from '../alerts/overBudget';
+import { NOTICE_ID, useKeepFocus } from './useKeepFocus';
 
 export const TABS = ['overview', 'subscription', 'plans', 'addons', 'projects', 'alerts'] as const;
 export type TabKey = (typeof TABS)[number];
@@ -77,7 +78,12 @@ function noticeOf(e: unknown, title: string): Notice {
 export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab, onSignIn, onRetryCatalog = () => undefined }: BillingPageProps) {
   const [tab, setTab] = useState<TabKey>(initialTab ?? tabFromHash(window.location.hash));
   const [notice, setNotice] = useState<Notice | null>(null);
-  const [proposal, setProposal] = useState<ChangeProposal | null>(null);
+  const [proposal, setProposalState] = useState<ChangeProposal | null>(null);
+  const dialogOpened = useKeepFocus(proposal !== null);
+  const setProposal = (next: ChangeProposal | null) => {
+    if (next) dialogOpened();
+    setProposalState(next);
+  };
   // A plan change the provider has not confirmed yet is pending until the subscription shows it.
   const [requested, setRequested] = useState<string | null>(null);
   const data = requested !== null && requested !== loaded.subscription.planId ? withRequested(loaded) : loaded;
@@ -236,6 +242,8 @@ export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) 
           isInline
           variant={notice.variant}
           title={notice.title}
+          id={NOTICE_ID}
+          tabIndex={-1}
           className="oq-notice"
           {...(notice.expired && onSignIn
             ? { actionLinks: <AlertActionLink onClick={onSignIn}>Sign in again</AlertActionLink> }

@@ -22,6 +22,7 @@ import { hasLiveSubscription, type BillingData } from './model';
 import { StatusLabel } from './StatusLabel';
 import { SubscriptionAlerts } from './SubscriptionAlerts';
 import { ExternalBillingLink } from './ExternalBillingLink';
+import { useKeepFocus } from './useKeepFocus';
 
 const PROVIDERS: Record<string, string> = { none: 'None (quotas only)', stripe: 'Stripe', whmcs: 'WHMCS' };
 
@@ -37,6 +38,7 @@ export function SubscriptionTab({ data, onCancel, onManagePayment, onViewPlans }
   const { subscription: sub, config } = data;
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
+  const dialogOpened = useKeepFocus(confirming);
   const canCancel = config.features.checkout && hasLiveSubscription(sub) && sub.status !== 'canceling';
   const cost = sub.monthlyCost;
   const term = (label: string, value: React.ReactNode) => (
@@ -80,6 +82,7 @@ export function SubscriptionTab({ data, onCancel, onManagePayment, onViewPlans }
               <Button
                 variant="danger"
                 onClick={() => {
+                  dialogOpened();
                   setConfirming(true);
                 }}
               >
