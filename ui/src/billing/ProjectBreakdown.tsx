@@ -20,24 +20,27 @@ export function ProjectBreakdown({ api, onManageProjects }: { api: BillingApi; o
         {load.state === 'failed' && <HistoryNotice what="The project list" error={load.error} onRetry={retry} />}
         {load.state === 'done' && load.value.length === 0 && <Content component="p">The organization has no projects yet.</Content>}
         {load.state === 'done' && load.value.length > 0 && (
-          <table className="oq-table" aria-label="Usage by project">
-            <ProjectsHead />
-            <tbody>
-              {load.value.map((p) => (
-                <tr key={p.namespace}>
-                  <td>{p.namespace}</td>
-                  {PROJECT_COLUMNS.map((c) => (
-                    <UsageCell key={c.key} project={p} column={c} idPrefix="overview-" />
+          <>
+            {/* a phone scrolls the table, never the page; the region is focusable so a keyboard can scroll it */}
+            <div className="oq-table-scroll" role="region" aria-label="Usage by project, scrollable" tabIndex={0}>
+              <table className="oq-table" aria-label="Usage by project">
+                <ProjectsHead />
+                <tbody>
+                  {load.value.map((p) => (
+                    <tr key={p.namespace}>
+                      <td>{p.namespace}</td>
+                      {PROJECT_COLUMNS.map((c) => (
+                        <UsageCell key={c.key} project={p} column={c} idPrefix="overview-" />
+                      ))}
+                    </tr>
                   ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {load.state === 'done' && load.value.length > 0 && (
-          <Button variant="link" isInline onClick={onManageProjects}>
-            Caps per project
-          </Button>
+                </tbody>
+              </table>
+            </div>
+            <Button variant="link" isInline onClick={onManageProjects}>
+              Caps per project
+            </Button>
+          </>
         )}
       </CardBody>
     </Card>
