@@ -4,14 +4,14 @@
  * confirmations every payment action goes through, and the outcome of a checkout return.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, AlertActionCloseButton, AlertActionLink, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
+import { Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
 import BellIcon from '@patternfly/react-icons/dist/esm/icons/bell-icon';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
 import CubesIcon from '@patternfly/react-icons/dist/esm/icons/cubes-icon';
 import MoneyBillIcon from '@patternfly/react-icons/dist/esm/icons/money-bill-icon';
 import RocketIcon from '@patternfly/react-icons/dist/esm/icons/rocket-icon';
 import ShoppingCartIcon from '@patternfly/react-icons/dist/esm/icons/shopping-cart-icon';
-import { ApiError, type BillingApi } from '../api/client';
+import type { BillingApi } from '../api/client';
 import type { Addon, OrganizationSubscription, Plan } from '../api/types';
 import { date } from './format';
 import { currentPlan, hasLiveSubscription, monthlyTotal, shrinks, sold, withAddonDelta, type BillingData } from './model';
@@ -23,23 +23,14 @@ import { AddonsTab } from './AddonsTab';
 import { ProjectsTab } from './ProjectsTab';
 import { AlertsTab } from '../alerts/AlertsTab';
 import { GO_AHEAD, overBudgetOf, overBudgetTitle } from '../alerts/overBudget';
-import { NOTICE_ID, useKeepFocus } from './useKeepFocus';
+import { useKeepFocus } from './useKeepFocus';
+import { noticeOf, PageNotice, type Notice } from './PageNotice';
 
 export const TABS = ['overview', 'subscription', 'plans', 'addons', 'projects', 'alerts'] as const;
 export type TabKey = (typeof TABS)[number];
 
 /** When to read the subscription again after a change the provider confirms asynchronously. */
 export const RELOAD_AFTER_MS = [3000, 10000];
-
-export interface Notice {
-  variant: 'success' | 'danger' | 'warning' | 'info';
-  title: string;
-  body?: string;
-  /** One follow-up the notice offers (going ahead above the budget). */
-  action?: { label: string; run: () => void };
-  /** the session expired (401): offer "Sign in again" */
-  expired?: boolean;
-}
 
 export function tabFromHash(hash: string): TabKey {
   const key = hash.replace(/^#/, '');
@@ -62,17 +53,6 @@ export interface BillingPageProps {
 /** The subscription marked pending (a change requested, not confirmed yet: no limits known for it). */
 function withRequested(data: BillingData): BillingData {
   return { ...data, subscription: { ...data.subscription, pending: true, pendingLimit: data.subscription.pendingLimit ?? null } };
-}
-
-function noticeOf(e: unknown, title: string): Notice {
-  if (e instanceof ApiError && e.status === 401) {
-    return { variant: 'danger', title: `${title}: your session has expired`, body: 'Sign in again, then repeat what you were doing.', expired: true };
-  }
-  if (e instanceof ApiError) {
-    const violations = Array.isArray(e.details.violations) ? e.details.violations.length : 0;
-    return { variant: 'danger', title: `${title}: ${e.message}`, ...(violations ? { body: `${violations} resource(s) in use exceed the new limits.` } : {}) };
-  }
-  return { variant: 'danger', title: `${title}: ${String(e)}` };
 }
 
 export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab, onSignIn, onRetryCatalog = () => undefined }: BillingPageProps) {
@@ -238,28 +218,13 @@ export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) 
   return (
     <>
       {notice && (
-        <Alert component="h2"
-          isInline
-          variant={notice.variant}
-          title={notice.title}
-          id={NOTICE_ID}
-          tabIndex={-1}
-          className="oq-notice"
-          {...(notice.expired && onSignIn
-            ? { actionLinks: <AlertActionLink onClick={onSignIn}>Sign in again</AlertActionLink> }
-            : notice.action
-              ? { actionLinks: <AlertActionLink onClick={notice.action.run}>{notice.action.label}</AlertActionLink> }
-              : {})}
-          actionClose={
-            <AlertActionCloseButton
-              onClose={() => {
-                setNotice(null);
-              }}
-            />
-          }
-        >
-          {notice.body}
-        </Alert>
+        <PageNotice
+          notice={notice}
+          onSignIn={onSignIn}
+          onClose={() => {
+            setNotice(null);
+          }}
+        />
       )}
       <Tabs
         activeKey={tab}

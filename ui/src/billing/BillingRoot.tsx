@@ -4,7 +4,6 @@
  * (403 on the org routes, then on /projects); the page never guesses from the token.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { Audience } from './audience';
 import { Alert, AlertActionLink, Bullseye, Spinner } from '@patternfly/react-core';
 import { ApiError, type BillingApi } from '../api/client';
 import type { BillingConfig, LiveEvents, OrganizationSubscription, Project } from '../api/types';
@@ -14,6 +13,7 @@ import { ProjectsView } from './ProjectsView';
 import { NoAccess } from './NoAccess';
 import { useLiveUpdates } from './useLiveUpdates';
 import { LiveStatus } from './LiveStatus';
+import type { Audience } from './audience';
 
 type View =
   | { kind: 'loading' }
