@@ -10,15 +10,30 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from orgquota.core.desired import DEFAULT_PROJECTS_LIMIT, QuotaSettings
+from orgquota.core.durations import DurationError, parse_duration
 from orgquota.core.limits import MAX_PROJECTS_LIMIT
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _duration(value: object) -> object:
+    """`7d`, `12h`, `1h30m`, `45s` or plain seconds; anything else is left to pydantic (ISO 8601 `P7D`)."""
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except DurationError:
+            return value
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class EnvironmentSettings(BaseModel):
@@ -65,6 +80,7 @@ class SharedSettings(EnvironmentSettings):
         "catalog_name": "ORGQUOTA_CATALOG_NAME",
         "projects_limit": "ORGANIZATION_PROJECTS_LIMIT",
         "log_level": "ORGQUOTA_LOG_LEVEL",
+        "grace_period": "ORGQUOTA_GRACE_PERIOD",
     }
 
     catalog_namespace: str = "kube-dc"
@@ -72,6 +88,9 @@ class SharedSettings(EnvironmentSettings):
     projects_limit: Annotated[int, Field(ge=0, le=MAX_PROJECTS_LIMIT)] = DEFAULT_PROJECTS_LIMIT
     """the catalog's worst case is checked with MAX_PROJECTS_LIMIT, so a larger one could overflow a quota"""
     log_level: str = "INFO"
+    grace_period: Duration = timedelta(days=7)
+    """how long an organization stays suspended before it is canceled: the operator's clock, and the
+    end of the grace period the API shows (`graceEndsAt`), so both must read the same value"""
 
     @field_validator("log_level")
     @classmethod

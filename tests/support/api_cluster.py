@@ -212,3 +212,12 @@ def in_memory_cluster(settings: ApiSettings) -> Cluster:
 def configmap(name: str, text: str) -> dict[str, Any]:
     """A catalog ConfigMap in kube-dc holding `text`."""
     return {"metadata": {"namespace": "kube-dc", "name": name}, "data": {"plans.yaml": text}}
+
+
+def set_annotations(cluster: Cluster, changes: dict[str, str | None], org: str = "acme") -> None:
+    """A change of an Organization's annotations as the API's watch sees it (None removes one)."""
+    record = cluster.orgs.get(org, org)
+    assert record is not None
+    annotations = {key: value for key, value in {**record.annotations, **changes}.items() if value is not None}
+    metadata = {"namespace": org, "name": org, "annotations": annotations}
+    cluster.orgs.apply("MODIFIED", {"metadata": metadata, "status": record.status})

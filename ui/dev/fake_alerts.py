@@ -52,7 +52,19 @@ class AlertSettings:
         """The answer to an alerts route, or None for any other route."""
         if (method, path) == ("GET", "/quota-status"):
             usage = sub.get("usage") or {}
-            return 200, {"quotaEnforced": bool(usage), "planId": sub.get("planId"), "alerts": alerts_of(usage)}
+            over = [name for name, u in usage.items() if u.get("limit") is not None and u["used"] > u["limit"]]
+            return 200, {
+                "quotaEnforced": bool(usage),
+                "planId": sub.get("planId"),
+                "mode": sub.get("mode", "plan"),
+                "hrqExists": bool(usage),
+                "limitRangeExists": bool(usage),
+                "ready": sub.get("ready", True),
+                "reason": "Applied" if usage else "NoPlan",
+                "message": f"plan {sub.get('planId')} is enforced" if usage else "no plan is assigned",
+                "overQuota": over,
+                "alerts": alerts_of(usage),
+            }
         if (method, path) == ("GET", "/notification-settings"):
             return 200, {"emails": self.emails}
         if (method, path) == ("PUT", "/notification-settings"):

@@ -8,6 +8,7 @@ import type { User } from 'oidc-client-ts';
 import type { Auth } from './auth/oidc';
 import { BillingApi } from './api/client';
 import { BillingRoot } from './billing/BillingRoot';
+import type { Audience } from './billing/audience';
 import { Shell } from './Shell';
 
 type Phase = { kind: 'starting' } | { kind: 'redirecting' } | { kind: 'signedOut'; error?: string } | { kind: 'signedIn'; user: User };
@@ -18,6 +19,7 @@ function message(e: unknown): string {
 
 export function App({ auth, backendURL }: { auth: Auth; backendURL: string }) {
   const [phase, setPhase] = useState<Phase>({ kind: 'starting' });
+  const [audience, setAudience] = useState<Audience>({ kind: 'admin' });
 
   const signIn = () => {
     setPhase({ kind: 'redirecting' });
@@ -50,8 +52,8 @@ export function App({ auth, backendURL }: { auth: Auth; backendURL: string }) {
     const p = phase.user.profile;
     const name = p.preferred_username ?? p.name ?? p.email ?? p.sub;
     return (
-      <Shell userName={name} onSignOut={() => void auth.signOut()}>
-        <BillingRoot api={api} onSignIn={signIn} />
+      <Shell userName={name} onSignOut={() => void auth.signOut()} audience={audience}>
+        <BillingRoot api={api} onSignIn={signIn} onAudience={setAudience} />
       </Shell>
     );
   }

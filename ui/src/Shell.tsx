@@ -2,14 +2,19 @@
 import type { ReactNode } from 'react';
 import { Button, Content, Flex, FlexItem, Masthead, MastheadContent, MastheadMain, MastheadBrand, Page, PageSection, Title } from '@patternfly/react-core';
 import SignOutAltIcon from '@patternfly/react-icons/dist/esm/icons/sign-out-alt-icon';
+import { header, type Audience } from './billing/audience';
+import { TITLE_ID } from './billing/useKeepFocus';
 
 export interface ShellProps {
   userName?: string | null;
   onSignOut?: () => void;
+  /** Whom the header speaks to (an organization's administrator until the API has said otherwise). */
+  audience?: Audience;
   children: ReactNode;
 }
 
-export function Shell({ userName, onSignOut, children }: ShellProps) {
+export function Shell({ userName, onSignOut, audience = { kind: 'admin' }, children }: ShellProps) {
+  const { title, intro } = header(audience);
   const masthead = (
     <Masthead>
       <MastheadMain>
@@ -32,11 +37,11 @@ export function Shell({ userName, onSignOut, children }: ShellProps) {
   return (
     <Page masthead={masthead} mainContainerId="main">
       <PageSection>
-        <Title headingLevel="h1" size="2xl">
-          Billing &amp; Subscriptions
+        <Title headingLevel="h1" size="2xl" id={TITLE_ID} tabIndex={-1}>
+          {title}
         </Title>
-        <Content component="p" className="oq-intro">
-          Monitor costs, manage subscriptions, and view available plans for your organization&apos;s projects.
+        <Content component="p" className="oq-intro" data-testid="page-intro">
+          {intro}
         </Content>
       </PageSection>
       <PageSection>{children}</PageSection>

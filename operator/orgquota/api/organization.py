@@ -23,11 +23,13 @@ from orgquota.core.annotations import AddonRequest
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons, public_ip_limit
 from orgquota.core.fit import PUBLIC_IPV4, Fit, fit, plan_limits
+from orgquota.core.lifecycle import grace_ends
 from orgquota.core.manifests import HRQ_NAME, LIMIT_RANGE_NAME
 from orgquota.core.money import EXACT
 from orgquota.core.organization import Organization
 from orgquota.core.quantity import Quantity, QuantityError
 from orgquota.core.status import USAGE_KEYS, over_quota, quota_usage
+from orgquota.core.timestamps import format_rfc3339, parse_rfc3339
 
 
 def catalog_in_force(cluster: Cluster) -> Catalog:
@@ -139,7 +141,20 @@ def subscription(facts: OrgFacts) -> dict[str, Any]:
         "pending": facts.pending,
         "pendingLimit": facts.pending_limit(),
         "trialEndsAt": annotations.get(ann.TRIAL_ENDS_AT) if subscription_state == ann.Subscription.TRIALING else None,
+        **dates(facts, subscription_state),
     }
+
+
+def dates(facts: OrgFacts, subscription_state: str | None) -> dict[str, str | None]:
+    """`periodEnd` while a subscription runs (the provider's last word, kept in `period-end`) and
+    `graceEndsAt` while suspended (`suspended-at` + the grace period); null when they do not apply."""
+    annotations = facts.record.annotations
+    ends = grace_ends(annotations, facts.cluster.settings.grace_period)
+    period_end = None
+    if subscription_state in ann.FULL_PLAN_STATES:
+        with contextlib.suppress(ValueError):  # unreadable: unknown, not a guess
+            period_end = format_rfc3339(parse_rfc3339(annotations.get(ann.PERIOD_END) or ""))
+    return {"periodEnd": period_end, "graceEndsAt": None if ends is None else format_rfc3339(ends)}
 
 
 def monthly_cost_answer(

@@ -12,11 +12,10 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address
 from typing import Annotated, Any, ClassVar, Final, Self
 
-from pydantic import BeforeValidator, Field, IPvAnyAddress, model_validator
+from pydantic import Field, IPvAnyAddress, model_validator
 
-from orgquota.core.durations import DurationError, parse_duration
 from orgquota.core.lease import LeaseTimings
-from orgquota.settings import SharedSettings
+from orgquota.settings import Duration, SharedSettings
 
 DEFAULT_LEASE_NAMESPACE: Final = "orgquota"
 
@@ -36,25 +35,11 @@ ENVIRONMENT = {
     "lease_renew_deadline": "ORGQUOTA_LEASE_RENEW_DEADLINE",
     "lease_retry_period": "ORGQUOTA_LEASE_RETRY_PERIOD",
     "pod_id": "POD_ID",
-    "grace_period": "ORGQUOTA_GRACE_PERIOD",
     "grace_warning": "ORGQUOTA_GRACE_WARNING",
     "canceled_resync": "ORGQUOTA_CANCELED_RESYNC",
     "usage_interval": "ORGQUOTA_USAGE_INTERVAL",
     "clock_offset": "ORGQUOTA_CLOCK_OFFSET",
 }
-
-
-def _duration(value: object) -> object:
-    """`7d`, `12h`, `1h30m`, `45s` or plain seconds; anything else is left to pydantic (ISO 8601 `P7D`)."""
-    if isinstance(value, str):
-        try:
-            return parse_duration(value)
-        except DurationError:
-            return value
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class Settings(SharedSettings):
@@ -83,8 +68,6 @@ class Settings(SharedSettings):
     lease_retry_period: Annotated[float, Field(gt=0)] = 1.0
     pod_id: str = ""
     """the holder's identity as the chart sets it (the pod's name); else the host name and process id"""
-    grace_period: Duration = timedelta(days=7)
-    """how long an organization stays suspended before it is canceled"""
     grace_warning: Duration = timedelta(days=1)
     """how long before the end of the grace period a Warning event is posted"""
     canceled_resync: Duration = timedelta(minutes=1)

@@ -39,6 +39,8 @@ CURRENCY: Final = PREFIX + "currency"
 """the ISO 4217 currency the organization pays in, fixed at its first subscription (a checkout or a trial)"""
 TRIAL_ENDS_AT: Final = PREFIX + "trial-ends-at"
 """RFC 3339 end of the organization's one trial; kept after it ends, so a second trial is refused"""
+PERIOD_END: Final = PREFIX + "period-end"
+"""RFC 3339 end of the period the subscription is paid for, as the provider's messages last said"""
 
 READ_BY_BILLING: Final = frozenset(
     PREFIX + name
@@ -54,6 +56,7 @@ READ_BY_BILLING: Final = frozenset(
         "checkout-session",
         "whmcs-client",
         "currency",
+        "period-end",
     )
 )
 """Written by billing providers and the billing API (notification addresses, alerts already mailed) for

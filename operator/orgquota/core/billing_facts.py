@@ -41,11 +41,16 @@ class Subscribed:
     """what the subscription is paid in; recorded by the first subscription only (it stays fixed)"""
     trial_ends_at: str | None = None
     """RFC 3339 end of the provider's trial, recorded while it is trialing (the one trial, ever)"""
+    period_end: str | None = None
+    """RFC 3339 end of the period paid for, when the provider says it (the last one recorded is kept otherwise)"""
 
 
 @dataclass(frozen=True)
 class CancelRequested:
     """The subscription ends at the end of the period it is paid for: the plan is kept until then."""
+
+    period_end: str | None = None
+    """RFC 3339 end of that period, when the provider says it"""
 
 
 @dataclass(frozen=True)
@@ -113,17 +118,25 @@ def _wanted(current: Mapping[str, str], fact: BillingFact, now: datetime) -> Ann
                 ann.SUSPENDED_AT: None,
                 **({ann.CURRENCY: fact.currency} if fact.currency and not current.get(ann.CURRENCY) else {}),
                 **({ann.TRIAL_ENDS_AT: fact.trial_ends_at} if fact.trialing and fact.trial_ends_at else {}),
+                **_period_end(fact.period_end),
             }
         case CancelRequested():
-            return {} if state in _ENDED_STATES else {ann.SUBSCRIPTION: Subscription.CANCELING}
+            if state in _ENDED_STATES:
+                return {}
+            return {ann.SUBSCRIPTION: Subscription.CANCELING, **_period_end(fact.period_end)}
         case PaymentFailed():
             return {} if state in _ENDED_STATES else {ann.SUBSCRIPTION: Subscription.PAST_DUE}
         case Ended():
             if state in _ENDED_STATES:
                 return {}  # already ended: a second delivery must not restart the grace clock
+            # no period runs any more: whatever order its messages came in, an ended subscription has no period end
             if state == Subscription.CANCELING or fact.requested:
-                return {ann.SUBSCRIPTION: Subscription.CANCELED}
-            return {ann.SUBSCRIPTION: Subscription.SUSPENDED, ann.SUSPENDED_AT: format_rfc3339(now)}
+                return {ann.SUBSCRIPTION: Subscription.CANCELED, ann.PERIOD_END: None}
+            return {
+                ann.SUBSCRIPTION: Subscription.SUSPENDED,
+                ann.SUSPENDED_AT: format_rfc3339(now),
+                ann.PERIOD_END: None,
+            }
         case PlanChanged():
             changed: AnnotationPatch = {ann.PLAN_ID: fact.plan_id, ann.PLAN_NAME: fact.plan_name}
             if fact.addons is not None:
@@ -136,9 +149,15 @@ def _wanted(current: Mapping[str, str], fact: BillingFact, now: datetime) -> Ann
                 ann.PLAN_NAME: None,
                 ann.PROVIDER_SUBSCRIPTION_ID: None,
                 ann.PROVIDER_CUSTOMER_ID: None,
+                ann.PERIOD_END: None,
             }
         case Renewed():
             return {}
+
+
+def _period_end(when: str | None) -> AnnotationPatch:
+    """The period end to record: only a known one (a message that does not say it keeps the last)."""
+    return {ann.PERIOD_END: when} if when else {}
 
 
 def _differs(current: Mapping[str, str], key: str, value: str | None) -> bool:

@@ -56,6 +56,17 @@ def trusted_start(annotations: Mapping[str, str], remembered: datetime | None, n
     return min(times)
 
 
+def grace_ends(annotations: Mapping[str, str], grace: timedelta) -> datetime | None:
+    """When the grace period of a suspended organization ends (None: not suspended, or its clock is
+    not started or cannot be read: the operator is about to write it)."""
+    if annotations.get(ann.SUBSCRIPTION) != ann.Subscription.SUSPENDED:
+        return None
+    try:
+        return parse_rfc3339(annotations.get(ann.SUSPENDED_AT) or "") + grace
+    except ValueError:
+        return None
+
+
 def grace_clock(
     annotations: Mapping[str, str],
     now: datetime,

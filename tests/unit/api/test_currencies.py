@@ -20,7 +20,7 @@ from orgquota.core.advice import monthly_cost
 from orgquota.core.annotations import ADDONS, CURRENCY
 from orgquota.core.catalog import parse_catalog
 from orgquota.core.money import EXACT
-from tests.support.api_cluster import CATALOG_TEXT, configmap
+from tests.support.api_cluster import CATALOG_TEXT, configmap, set_annotations
 from tests.support.envelope import assert_error
 
 API = "/api/billing"
@@ -35,13 +35,6 @@ MULTI = (
 
 def use_catalog(cluster: Cluster, text: str) -> None:
     cluster.catalog.live.replace([configmap(cluster.settings.catalog_name, text)])
-
-
-def set_annotations(cluster: Cluster, **annotations: str) -> None:
-    record = cluster.orgs.get("acme", "acme")
-    assert record is not None
-    metadata = {"namespace": "acme", "name": "acme", "annotations": {**record.annotations, **annotations}}
-    cluster.orgs.apply("MODIFIED", {"metadata": metadata, "status": record.status})
 
 
 def exact(response: Any) -> Any:
@@ -88,7 +81,7 @@ def test_the_organizations_currency_decides_its_prices_and_costs(
     client: TestClient, cluster: Cluster, admin: dict[str, str]
 ) -> None:
     use_catalog(cluster, MULTI)
-    set_annotations(cluster, **{CURRENCY: "KWD", ADDONS: '[{"addonId":"turbo-x1","quantity":3}]'})
+    set_annotations(cluster, {CURRENCY: "KWD", ADDONS: '[{"addonId":"turbo-x1","quantity":3}]'})
     assert prices(exact(client.get(f"{API}/plans?currency=JPY", headers=admin)))["pro-pool"] == ("61.125", "KWD")
     cost = exact(client.get(f"{API}/organization-subscription", headers=admin))["monthlyCost"]
     assert cost == {
@@ -125,7 +118,7 @@ def test_no_amount_is_ever_computed_through_a_float(
         "prices: {JPY: '4500', KWD: '9.005'}", f"prices: {{JPY: '4500', KWD: '{addon}'}}"
     )
     use_catalog(cluster, text)
-    set_annotations(cluster, **{CURRENCY: "KWD", ADDONS: json.dumps([{"addonId": "turbo-x1", "quantity": quantity}])})
+    set_annotations(cluster, {CURRENCY: "KWD", ADDONS: json.dumps([{"addonId": "turbo-x1", "quantity": quantity}])})
     cost = exact(client.get(f"{API}/organization-subscription", headers=admin))["monthlyCost"]
     listed = prices(exact(client.get(f"{API}/plans", headers=admin)))
     total = EXACT.add(plan, EXACT.multiply(addon, quantity))

@@ -259,7 +259,7 @@ def test_a_mistyped_annotation_key_is_warned_about_at_admission() -> None:
     warnings = unknown_keys({"billing.kube-dc.com/plan_id": "pro-pool", "billing.kube-dc.com/plan-name": "Pro"}, {})
     assert warnings == [
         "billing.kube-dc.com/plan_id is not a billing annotation, nothing reads it (known: addons, applied-calls, "
-        "budget, checkout-session, currency, notified, notify, plan-id, plan-name, project-caps, "
+        "budget, checkout-session, currency, notified, notify, period-end, plan-id, plan-name, project-caps, "
         "provider-customer-id, provider-event-created, provider-event-id, provider-subscription-id, subscription, "
         "suspended-at, trial-ends-at, whmcs-client)"
     ]

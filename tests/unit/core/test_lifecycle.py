@@ -9,6 +9,7 @@ from orgquota.core.lifecycle import (
     PRE_SUSPEND_SUSPEND,
     Clock,
     grace_clock,
+    grace_ends,
     restore_patch,
     suspend_patch,
 )
@@ -127,3 +128,26 @@ def test_garbage_memory_is_dropped_without_scaling() -> None:
     assert restore_patch(deployment(0, **{PRE_SUSPEND_REPLICAS: "lots"})) == {
         "metadata": {"annotations": {PRE_SUSPEND_REPLICAS: None}}
     }
+
+
+@pytest.mark.parametrize("suspended_at", ["2026-11-20T10:00:00Z", "2026-11-20T11:00:00+01:00"])
+def test_the_grace_period_ends_where_the_clock_acts(suspended_at: str) -> None:
+    """What the billing API shows (`graceEndsAt`) is the end the operator's clock cancels at."""
+    annotations = {SUBSCRIPTION: "suspended", SUSPENDED_AT: suspended_at}
+    ends = grace_ends(annotations, GRACE)
+    assert ends == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    assert grace_clock(annotations, ends, GRACE, WARNING).action == Clock.CANCEL
+    assert grace_clock(annotations, ends - timedelta(seconds=1), GRACE, WARNING).action == Clock.WARN
+
+
+@pytest.mark.parametrize(
+    "annotations",
+    [
+        {},
+        {SUBSCRIPTION: "active", SUSPENDED_AT: "2026-11-20T10:00:00Z"},
+        {SUBSCRIPTION: "suspended"},
+        {SUBSCRIPTION: "suspended", SUSPENDED_AT: "later"},
+    ],
+)
+def test_no_grace_end_without_a_running_clock(annotations: dict[str, str]) -> None:
+    assert grace_ends(annotations, GRACE) is None

@@ -15,6 +15,7 @@ import type {
   OrganizationSubscription,
   Plan,
   Project,
+  QuotaStatus,
   Recommendations,
   SimulateResult,
   AddonEntry,
@@ -122,6 +123,9 @@ export class BillingApi {
   }
   projects(): Promise<Project[]> {
     return this.call('GET', '/projects');
+  }
+  quotaStatus(): Promise<QuotaStatus> {
+    return this.call('GET', '/quota-status');
   }
   simulateDowngrade(planId: string, addons: AddonEntry[]): Promise<SimulateResult> {
     return this.call('POST', '/simulate-downgrade', { planId, addons });

@@ -94,8 +94,10 @@ export interface OrganizationSubscription {
   since?: string | null;
   providerSubscriptionId?: string | null;
   providerCustomerId?: string | null;
-  /** When a canceling subscription ends (RFC 3339), when the API knows it. */
+  /** The end of the period paid for (RFC 3339) while a subscription runs, when the provider said it. */
   periodEnd?: string | null;
+  /** The end of the grace period (RFC 3339) while suspended: then the subscription is canceled. */
+  graceEndsAt?: string | null;
   addons: AddonEntry[];
   resources?: Resources | null;
   monthlyCost?: { plan: number; addons: number; total: number; currency: string } | null;

@@ -6,8 +6,11 @@ import type { Addon } from '../api/types';
 import { cores, gib, money } from './format';
 import { addonQuantity, hasLiveSubscription, type BillingData } from './model';
 import { ExternalBillingLink } from './ExternalBillingLink';
+import { HistoryNotice } from './HistoryNotice';
 
 export interface AddonsProps {
+  /** Reads the catalog again after it failed (`data.catalogError`). */
+  onRetry?: () => void;
   data: BillingData;
   onAdd: (addon: Addon) => void;
   onRemove: (addon: Addon) => void;
@@ -87,7 +90,7 @@ function AddonCard({ addon, data, onAdd, onRemove }: { addon: Addon; data: Billi
   );
 }
 
-export function AddonsTab({ data, onAdd, onRemove }: AddonsProps) {
+export function AddonsTab({ data, onAdd, onRemove, onRetry = () => undefined }: AddonsProps) {
   const { config } = data;
   const needsPlan = config.features.addons && !hasLiveSubscription(data.subscription);
   return (
@@ -104,7 +107,8 @@ export function AddonsTab({ data, onAdd, onRemove }: AddonsProps) {
         </Alert>
       )}
       {needsPlan && <Alert component="h2" isInline variant="warning" title="Subscribe to a plan first: add-ons are billed with a subscription." />}
-      {data.addons.length === 0 && <Content component="p">No add-ons are offered.</Content>}
+      {data.catalogError !== undefined && <HistoryNotice what="The add-on catalog" error={data.catalogError} onRetry={onRetry} />}
+      {data.addons.length === 0 && data.catalogError === undefined && <Content component="p">No add-ons are offered.</Content>}
       <Gallery hasGutter minWidths={{ default: '300px' }} maxWidths={{ default: '480px' }} className="oq-cards-with-badges">
         {data.addons.map((a) => (
           <AddonCard key={a.id} addon={a} data={data} onAdd={onAdd} onRemove={onRemove} />

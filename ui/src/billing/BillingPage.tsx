@@ -4,14 +4,14 @@
  * confirmations every payment action goes through, and the outcome of a checkout return.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, AlertActionCloseButton, AlertActionLink, Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
+import { Tab, Tabs, TabTitleIcon, TabTitleText } from '@patternfly/react-core';
 import BellIcon from '@patternfly/react-icons/dist/esm/icons/bell-icon';
 import CreditCardIcon from '@patternfly/react-icons/dist/esm/icons/credit-card-icon';
 import CubesIcon from '@patternfly/react-icons/dist/esm/icons/cubes-icon';
 import MoneyBillIcon from '@patternfly/react-icons/dist/esm/icons/money-bill-icon';
 import RocketIcon from '@patternfly/react-icons/dist/esm/icons/rocket-icon';
 import ShoppingCartIcon from '@patternfly/react-icons/dist/esm/icons/shopping-cart-icon';
-import { ApiError, type BillingApi } from '../api/client';
+import type { BillingApi } from '../api/client';
 import type { Addon, OrganizationSubscription, Plan } from '../api/types';
 import { date } from './format';
 import { currentPlan, hasLiveSubscription, monthlyTotal, shrinks, sold, withAddonDelta, type BillingData } from './model';
@@ -23,22 +23,14 @@ import { AddonsTab } from './AddonsTab';
 import { ProjectsTab } from './ProjectsTab';
 import { AlertsTab } from '../alerts/AlertsTab';
 import { GO_AHEAD, overBudgetOf, overBudgetTitle } from '../alerts/overBudget';
+import { useKeepFocus } from './useKeepFocus';
+import { noticeOf, PageNotice, type Notice } from './PageNotice';
 
 export const TABS = ['overview', 'subscription', 'plans', 'addons', 'projects', 'alerts'] as const;
 export type TabKey = (typeof TABS)[number];
 
 /** When to read the subscription again after a change the provider confirms asynchronously. */
 export const RELOAD_AFTER_MS = [3000, 10000];
-
-export interface Notice {
-  variant: 'success' | 'danger' | 'warning' | 'info';
-  title: string;
-  body?: string;
-  /** One follow-up the notice offers (going ahead above the budget). */
-  action?: { label: string; run: () => void };
-  /** the session expired (401): offer "Sign in again" */
-  expired?: boolean;
-}
 
 export function tabFromHash(hash: string): TabKey {
   const key = hash.replace(/^#/, '');
@@ -54,6 +46,8 @@ export interface BillingPageProps {
   initialTab?: TabKey;
   /** Signs in again (offered when the session expires mid-action). */
   onSignIn?: () => void;
+  /** Reads the plans and add-ons again after they failed (`data.catalogError`). */
+  onRetryCatalog?: () => void;
 }
 
 /** The subscription marked pending (a change requested, not confirmed yet: no limits known for it). */
@@ -61,21 +55,15 @@ function withRequested(data: BillingData): BillingData {
   return { ...data, subscription: { ...data.subscription, pending: true, pendingLimit: data.subscription.pendingLimit ?? null } };
 }
 
-function noticeOf(e: unknown, title: string): Notice {
-  if (e instanceof ApiError && e.status === 401) {
-    return { variant: 'danger', title: `${title}: your session has expired`, body: 'Sign in again, then repeat what you were doing.', expired: true };
-  }
-  if (e instanceof ApiError) {
-    const violations = Array.isArray(e.details.violations) ? e.details.violations.length : 0;
-    return { variant: 'danger', title: `${title}: ${e.message}`, ...(violations ? { body: `${violations} resource(s) in use exceed the new limits.` } : {}) };
-  }
-  return { variant: 'danger', title: `${title}: ${String(e)}` };
-}
-
-export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab, onSignIn }: BillingPageProps) {
+export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) => { window.location.assign(u); }, initialTab, onSignIn, onRetryCatalog = () => undefined }: BillingPageProps) {
   const [tab, setTab] = useState<TabKey>(initialTab ?? tabFromHash(window.location.hash));
   const [notice, setNotice] = useState<Notice | null>(null);
-  const [proposal, setProposal] = useState<ChangeProposal | null>(null);
+  const [proposal, setProposalState] = useState<ChangeProposal | null>(null);
+  const dialogOpened = useKeepFocus(proposal !== null);
+  const setProposal = (next: ChangeProposal | null) => {
+    if (next) dialogOpened();
+    setProposalState(next);
+  };
   // A plan change the provider has not confirmed yet is pending until the subscription shows it.
   const [requested, setRequested] = useState<string | null>(null);
   const data = requested !== null && requested !== loaded.subscription.planId ? withRequested(loaded) : loaded;
@@ -230,26 +218,13 @@ export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) 
   return (
     <>
       {notice && (
-        <Alert component="h2"
-          isInline
-          variant={notice.variant}
-          title={notice.title}
-          className="oq-notice"
-          {...(notice.expired && onSignIn
-            ? { actionLinks: <AlertActionLink onClick={onSignIn}>Sign in again</AlertActionLink> }
-            : notice.action
-              ? { actionLinks: <AlertActionLink onClick={notice.action.run}>{notice.action.label}</AlertActionLink> }
-              : {})}
-          actionClose={
-            <AlertActionCloseButton
-              onClose={() => {
-                setNotice(null);
-              }}
-            />
-          }
-        >
-          {notice.body}
-        </Alert>
+        <PageNotice
+          notice={notice}
+          onSignIn={onSignIn}
+          onClose={() => {
+            setNotice(null);
+          }}
+        />
       )}
       <Tabs
         activeKey={tab}
@@ -261,22 +236,22 @@ export function BillingPage({ api, data: loaded, onSubscription, navigate = (u) 
       >
         <Tab eventKey="overview" title={<><TabTitleIcon><MoneyBillIcon /></TabTitleIcon><TabTitleText>Overview</TabTitleText></>}>
           <div className="oq-tab-body">
-            <OverviewTab api={api} data={data} onViewPlans={() => { select('plans'); }} onManageAddons={() => { select('addons'); }} onManagePayment={managePayment} />
+            <OverviewTab api={api} data={data} onViewPlans={() => { select('plans'); }} onManageAddons={() => { select('addons'); }} onManagePayment={managePayment} onManageProjects={() => { select('projects'); }} />
           </div>
         </Tab>
         <Tab eventKey="subscription" title={<><TabTitleIcon><CreditCardIcon /></TabTitleIcon><TabTitleText>Subscription</TabTitleText></>}>
           <div className="oq-tab-body">
-            <SubscriptionTab data={data} onCancel={cancel} onManagePayment={managePayment} />
+            <SubscriptionTab data={data} onCancel={cancel} onManagePayment={managePayment} onViewPlans={() => { select('plans'); }} />
           </div>
         </Tab>
         <Tab eventKey="plans" title={<><TabTitleIcon><ShoppingCartIcon /></TabTitleIcon><TabTitleText>Available Plans</TabTitleText></>}>
           <div className="oq-tab-body">
-            <PlansTab data={data} onChoose={choosePlan} />
+            <PlansTab data={data} onChoose={choosePlan} onRetry={onRetryCatalog} />
           </div>
         </Tab>
         <Tab eventKey="addons" title={<><TabTitleIcon><RocketIcon /></TabTitleIcon><TabTitleText>Turbo Add-ons</TabTitleText></>}>
           <div className="oq-tab-body">
-            <AddonsTab data={data} onAdd={(a) => { changeAddon(a, 1); }} onRemove={(a) => { changeAddon(a, -1); }} />
+            <AddonsTab data={data} onAdd={(a) => { changeAddon(a, 1); }} onRemove={(a) => { changeAddon(a, -1); }} onRetry={onRetryCatalog} />
           </div>
         </Tab>
         <Tab eventKey="projects" title={<><TabTitleIcon><CubesIcon /></TabTitleIcon><TabTitleText>Projects</TabTitleText></>}>

@@ -13,6 +13,7 @@ import { ProjectsView } from './ProjectsView';
 import { NoAccess } from './NoAccess';
 import { useLiveUpdates } from './useLiveUpdates';
 import { LiveStatus } from './LiveStatus';
+import type { Audience } from './audience';
 
 type View =
   | { kind: 'loading' }
@@ -23,11 +24,29 @@ type View =
 
 const isForbidden = (e: unknown) => e instanceof ApiError && e.status === 403;
 
+/** The plans and add-ons, or why they could not be read: a catalog that fails leaves the rest of the page. */
+async function catalog(api: BillingApi): Promise<Pick<BillingData, 'plans' | 'addons' | 'catalogError'>> {
+  try {
+    const [plans, addons] = await Promise.all([api.plans(), api.addons()]);
+    return { plans, addons };
+  } catch (catalogError) {
+    return { plans: [], addons: [], catalogError };
+  }
+}
+
+/** The data with a fresh read of the catalog (a failure of the last read forgotten). */
+function withCatalog(data: BillingData, read: Pick<BillingData, 'plans' | 'addons' | 'catalogError'>): BillingData {
+  const fresh: BillingData = { ...data, ...read };
+  if (read.catalogError === undefined) delete fresh.catalogError;
+  return fresh;
+}
+
 async function load(api: BillingApi): Promise<View> {
   const config = await api.config();
+  const sold = catalog(api);
   try {
-    const [subscription, plans, addons] = await Promise.all([api.subscription(), api.plans(), api.addons()]);
-    return { kind: 'admin', data: { config, subscription, plans, addons } };
+    const subscription = await api.subscription();
+    return { kind: 'admin', data: { config, subscription, ...(await sold) } };
   } catch (e) {
     if (!isForbidden(e)) throw e;
   }
@@ -48,7 +67,7 @@ function withEvent(view: View, name: string, data: unknown): View {
   if (view.kind === 'admin' && name === 'alerts') return { kind: 'admin', data: { ...view.data, quotaStatus: data as LiveEvents['alerts'] ?? undefined } };
   if (view.kind === 'admin' && name === 'catalog') {
     const { plans, addons } = data as LiveEvents['catalog'];
-    return { kind: 'admin', data: { ...view.data, plans, addons } };
+    return { kind: 'admin', data: withCatalog(view.data, { plans, addons }) };
   }
   if (view.kind === 'project' && name === 'projects') {
     const projects: Project[] = data as NonNullable<LiveEvents['projects']>;
@@ -62,11 +81,28 @@ export interface BillingRootProps {
   onSignIn: () => void;
   navigate?: (url: string) => void;
   initialTab?: TabKey;
+  /** Told whom the page speaks to once the API has said it (the header's words follow). */
+  onAudience?: (audience: Audience) => void;
 }
 
-export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRootProps) {
+/** Whom a view speaks to; null while that is not known. */
+function audienceOf(view: View): Audience | null {
+  if (view.kind === 'admin' || view.kind === 'guest') return { kind: view.kind };
+  if (view.kind === 'project') return { kind: 'project', projects: view.projects };
+  return null;
+}
+
+export function BillingRoot({ api, onSignIn, navigate, initialTab, onAudience }: BillingRootProps) {
   const [view, setView] = useState<View>({ kind: 'loading' });
   const [attempt, setAttempt] = useState(0);
+
+  const audience = audienceOf(view);
+  const audienceKey = JSON.stringify(audience && (audience.kind === 'project' ? audience.projects.map((p) => [p.namespace, p.organization]) : audience.kind));
+  useEffect(() => {
+    if (audience) onAudience?.(audience);
+    // told again only when whom it speaks to changes, not on every usage update
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [audienceKey, onAudience]);
 
   useEffect(() => {
     let live = true;
@@ -91,6 +127,12 @@ export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRoot
   const onSubscription = useCallback((subscription: OrganizationSubscription) => {
     setView((v) => (v.kind === 'admin' ? { kind: 'admin', data: { ...v.data, subscription } } : v));
   }, []);
+
+  const retryCatalog = useCallback(() => {
+    void catalog(api).then((read) => {
+      setView((v) => (v.kind === 'admin' ? { kind: 'admin', data: withCatalog(v.data, read) } : v));
+    });
+  }, [api]);
 
   const following = view.kind === 'admin' || view.kind === 'project';
   const live = useLiveUpdates(
@@ -148,7 +190,7 @@ export function BillingRoot({ api, onSignIn, navigate, initialTab }: BillingRoot
       return (
         <>
           <LiveStatus state={live} />
-          <BillingPage api={api} data={view.data} onSubscription={onSubscription} onSignIn={onSignIn} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />
+          <BillingPage api={api} data={view.data} onSubscription={onSubscription} onRetryCatalog={retryCatalog} onSignIn={onSignIn} {...(navigate ? { navigate } : {})} {...(initialTab ? { initialTab } : {})} />
         </>
       );
   }

@@ -1,4 +1,4 @@
-/** A usage-over-time card's own failure: an inline notice in that card, never a blank page. */
+/** A card's own failure to load (usage history, alerts, plans, projects, ...): an inline notice in that card, with a retry, never a blank page. */
 import { Alert, AlertActionLink } from '@patternfly/react-core';
 import { ApiError } from '../api/client';
 

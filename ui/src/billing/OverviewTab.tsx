@@ -16,8 +16,8 @@ import { ExternalBillingLink } from './ExternalBillingLink';
 import { AdviceCard } from './AdviceCard';
 import { UsageHistoryCard } from './UsageHistoryCard';
 import { QuotaHealth } from './QuotaHealth';
+import { ProjectBreakdown } from './ProjectBreakdown';
 import { EnforcedExplanation, ObjectStorageFigure, PendingLabel, PendingNotice, USAGE_BARS } from './EnforcedQuota';
-import { TrialCard } from './TrialCard';
 
 function UsageBar({ label, unit, item }: { label: string; unit: string; item: UsageItem }) {
   const pct = usagePercent(item);
@@ -48,9 +48,11 @@ export interface OverviewProps {
   onViewPlans: () => void;
   onManageAddons: () => void;
   onManagePayment: () => void;
+  /** Shows the Projects tab (caps per project). */
+  onManageProjects: () => void;
 }
 
-export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePayment }: OverviewProps) {
+export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePayment, onManageProjects }: OverviewProps) {
   const { subscription: sub, config, addons } = data;
   const cost = sub.monthlyCost;
   const currency = cost?.currency ?? data.plans[0]?.currency ?? 'USD';
@@ -59,10 +61,9 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
   const history = config.features.history === true;
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <SubscriptionAlerts sub={sub} onManagePayment={config.features.portal && sub.providerCustomerId ? onManagePayment : undefined} onViewPlans={config.features.checkout ? onViewPlans : undefined} />
+      <SubscriptionAlerts sub={sub} config={config} onManagePayment={onManagePayment} onViewPlans={onViewPlans} />
       <PendingNotice sub={sub} />
-      <QuotaHealth data={data} />
-      <TrialCard sub={sub} canSubscribe={config.features.portal} onSubscribe={onManagePayment} />
+      <QuotaHealth api={api} data={data} />
       <Grid hasGutter md={4}>
         <Card isFullHeight>
           <CardTitle component="h2" className="oq-card-kicker">Current Plan</CardTitle>
@@ -118,6 +119,7 @@ export function OverviewTab({ api, data, onViewPlans, onManageAddons, onManagePa
           <ObjectStorageFigure plan={data.plans.find((p) => p.id === sub.planId)} />
         </CardBody>
       </Card>
+      <ProjectBreakdown api={api} onManageProjects={onManageProjects} />
       {history && <AdviceCard api={api} data={data} currency={currency} onViewPlans={onViewPlans} onManageAddons={onManageAddons} />}
       {history && <UsageHistoryCard api={api} />}
       <Flex spaceItems={{ default: 'spaceItemsMd' }}>

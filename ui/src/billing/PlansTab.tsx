@@ -5,8 +5,11 @@ import type { Plan } from '../api/types';
 import { amount, gib, money } from './format';
 import { hasLiveSubscription, type BillingData } from './model';
 import { ExternalBillingLink } from './ExternalBillingLink';
+import { HistoryNotice } from './HistoryNotice';
 
 export interface PlansProps {
+  /** Reads the catalog again after it failed (`data.catalogError`). */
+  onRetry?: () => void;
   data: BillingData;
   /** Opens the confirmation (cost, what changes, simulate-downgrade) for a plan. */
   onChoose: (plan: Plan) => void;
@@ -89,7 +92,7 @@ function PlanCard({ plan, data, onChoose }: { plan: Plan; data: BillingData; onC
   );
 }
 
-export function PlansTab({ data, onChoose }: PlansProps) {
+export function PlansTab({ data, onChoose, onRetry = () => undefined }: PlansProps) {
   const { config } = data;
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
@@ -101,7 +104,8 @@ export function PlansTab({ data, onChoose }: PlansProps) {
           This platform has no online payment: ask an administrator to change your plan.
         </Alert>
       )}
-      {data.plans.length === 0 && <Content component="p">No plans are offered.</Content>}
+      {data.catalogError !== undefined && <HistoryNotice what="The plan catalog" error={data.catalogError} onRetry={onRetry} />}
+      {data.plans.length === 0 && data.catalogError === undefined && <Content component="p">No plans are offered.</Content>}
       <Grid hasGutter md={6} xl={4} className="oq-cards-with-badges">
         {data.plans.map((p) => (
           <PlanCard key={p.id} plan={p} data={data} onChoose={onChoose} />

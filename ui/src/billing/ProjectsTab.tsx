@@ -3,16 +3,21 @@
  * of the organization's enforced quota, and its cap, which the admin edits (CapModal). The
  * organization's own namespace has no cap: its quota is the plan.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Alert, Button, Card, CardBody, CardTitle, Content, Spinner } from '@patternfly/react-core';
-import { ApiError, type BillingApi } from '../api/client';
+import type { BillingApi } from '../api/client';
 import type { CapChange, Project, ProjectUsageValue } from '../api/types';
 import { amount } from './format';
 import { CapModal } from './CapModal';
+import { HistoryNotice } from './HistoryNotice';
+import { useLoad } from './useLoad';
 
-type Load = { state: 'loading' } | { state: 'loaded'; projects: Project[] } | { state: 'failed'; error: string };
+/** `/projects` for a card or tab, with its own loading, failure and retry. */
+export function useProjects(api: BillingApi) {
+  return useLoad(() => api.projects(), 'projects');
+}
 
-const COLUMNS: { key: 'cpu' | 'memory' | 'storage' | 'pods'; label: string; unit: string }[] = [
+export const PROJECT_COLUMNS: { key: 'cpu' | 'memory' | 'storage' | 'pods'; label: string; unit: string }[] = [
   { key: 'cpu', label: 'CPU', unit: ' cores' },
   { key: 'memory', label: 'Memory', unit: ' Gi' },
   { key: 'storage', label: 'Storage', unit: ' Gi' },
@@ -33,30 +38,45 @@ export function percentOf(share: number | null | undefined): string {
   return `${String(Math.round(pct))} % of plan`;
 }
 
+/** One project's use of one resource: used, its share of the organization's quota and (`withCap`) its cap. */
+export function UsageCell({ project: p, column: c, withCap = false, idPrefix = '' }: { project: Project; column: (typeof PROJECT_COLUMNS)[number]; withCap?: boolean; idPrefix?: string }) {
+  const cap = withCap ? p.cap?.[c.key] : undefined;
+  return (
+    <td data-testid={`${idPrefix}${p.namespace}-${c.key}`}>
+      <div>{used(p.usage?.[c.key], c.unit)}</div>
+      <div className="oq-muted">{[percentOf(p.share?.[c.key]), cap === null || cap === undefined ? '' : `cap ${String(cap)}`].filter(Boolean).join(' · ')}</div>
+    </td>
+  );
+}
+
+/** The head of a table of projects: a column per resource (and one for the row's actions). */
+export function ProjectsHead({ withActions = false }: { withActions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">Project</th>
+        {PROJECT_COLUMNS.map((c) => (
+          <th scope="col" key={c.key}>
+            {c.label}
+          </th>
+        ))}
+        {withActions && (
+          <th scope="col">
+            <span className="pf-v6-screen-reader">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export function ProjectsTab({ api, organization }: { api: BillingApi; organization: string }) {
-  const [load, setLoad] = useState<Load>({ state: 'loading' });
+  const [load, reload] = useProjects(api);
   const [editing, setEditing] = useState<Project | null>(null);
   const [saved, setSaved] = useState<CapChange | null>(null);
 
-  const reload = useCallback(() => {
-    api.projects().then(
-      (projects) => {
-        setLoad({ state: 'loaded', projects });
-      },
-      (e: unknown) => {
-        setLoad({ state: 'failed', error: e instanceof ApiError ? e.message : String(e) });
-      },
-    );
-  }, [api]);
-  useEffect(reload, [reload]);
-
   if (load.state === 'loading') return <Spinner size="lg" aria-label="Loading the projects" />;
-  if (load.state === 'failed')
-    return (
-      <Alert component="h2" isInline variant="danger" title="Could not load the projects">
-        {load.error}
-      </Alert>
-    );
+  if (load.state === 'failed') return <HistoryNotice what="The project list" error={load.error} onRetry={reload} />;
 
   return (
     <Card>
@@ -80,21 +100,9 @@ export function ProjectsTab({ api, organization }: { api: BillingApi; organizati
           </Alert>
         )}
         <table className="oq-table" aria-label="Projects">
-          <thead>
-            <tr>
-              <th scope="col">Project</th>
-              {COLUMNS.map((c) => (
-                <th scope="col" key={c.key}>
-                  {c.label}
-                </th>
-              ))}
-              <th scope="col">
-                <span className="pf-v6-screen-reader">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <ProjectsHead withActions />
           <tbody>
-            {load.projects.map((p) => {
+            {load.value.map((p) => {
               const own = p.namespace === organization;
               return (
                 <tr key={p.namespace}>
@@ -102,17 +110,9 @@ export function ProjectsTab({ api, organization }: { api: BillingApi; organizati
                     {p.namespace}
                     {own && <div className="oq-muted">the organization (its quota is the plan)</div>}
                   </td>
-                  {COLUMNS.map((c) => {
-                    const cap = p.cap?.[c.key];
-                    return (
-                      <td key={c.key} data-testid={`${p.namespace}-${c.key}`}>
-                        <div>{used(p.usage?.[c.key], c.unit)}</div>
-                        <div className="oq-muted">
-                          {[percentOf(p.share?.[c.key]), cap === null || cap === undefined ? '' : `cap ${String(cap)}`].filter(Boolean).join(' · ')}
-                        </div>
-                      </td>
-                    );
-                  })}
+                  {PROJECT_COLUMNS.map((c) => (
+                    <UsageCell key={c.key} project={p} column={c} withCap />
+                  ))}
                   <td>
                     {!own && (
                       <Button

@@ -3,9 +3,12 @@
  * what will be refused and the cheapest way out the catalog offers.
  */
 import { Alert, Content } from '@patternfly/react-core';
+import type { BillingApi } from '../api/client';
 import type { Addon, Plan } from '../api/types';
 import { money } from './format';
+import { HistoryNotice } from './HistoryNotice';
 import type { BillingData } from './model';
+import { useLoad } from './useLoad';
 
 const CONSEQUENCE: Record<string, string> = {
   cpu: 'new pods that request CPU will be refused',
@@ -55,9 +58,11 @@ export function cheapestFix(resource: string, data: BillingData): string {
   return 'free some of it, or ask your platform administrator for more';
 }
 
-export function QuotaHealth({ data }: { data: BillingData }) {
-  const status = data.quotaStatus;
-  if (!status) return null;
+/** Read from /quota-status once (its own failure shown here), then as the event stream sends it. */
+export function QuotaHealth({ api, data }: { api: BillingApi; data: BillingData }) {
+  const [read, retry] = useLoad(() => api.quotaStatus(), 'quota-status');
+  const status = data.quotaStatus ?? (read.state === 'done' ? read.value : undefined);
+  if (!status) return read.state === 'failed' ? <HistoryNotice what="The quota health" error={read.error} onRetry={retry} /> : null;
   const levels = new Map<string, { level: 'warning' | 'critical'; percent: number | null }>();
   for (const alert of status.alerts) levels.set(alert.resource, { level: alert.level, percent: alert.percent });
   for (const name of status.overQuota) levels.set(OVER[name] ?? name, { level: 'critical', percent: null });

@@ -22,6 +22,7 @@ import { hasLiveSubscription, type BillingData } from './model';
 import { StatusLabel } from './StatusLabel';
 import { SubscriptionAlerts } from './SubscriptionAlerts';
 import { ExternalBillingLink } from './ExternalBillingLink';
+import { useKeepFocus } from './useKeepFocus';
 
 const PROVIDERS: Record<string, string> = { none: 'None (quotas only)', stripe: 'Stripe', whmcs: 'WHMCS' };
 
@@ -29,12 +30,15 @@ export interface SubscriptionProps {
   data: BillingData;
   onCancel: () => Promise<void>;
   onManagePayment: () => void;
+  /** Shows the plans (how a suspended or canceled organization subscribes again). */
+  onViewPlans?: () => void;
 }
 
-export function SubscriptionTab({ data, onCancel, onManagePayment }: SubscriptionProps) {
+export function SubscriptionTab({ data, onCancel, onManagePayment, onViewPlans }: SubscriptionProps) {
   const { subscription: sub, config } = data;
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
+  const dialogOpened = useKeepFocus(confirming);
   const canCancel = config.features.checkout && hasLiveSubscription(sub) && sub.status !== 'canceling';
   const cost = sub.monthlyCost;
   const term = (label: string, value: React.ReactNode) => (
@@ -45,7 +49,7 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
   );
   return (
     <Flex direction={{ default: 'column' }} spaceItems={{ default: 'spaceItemsMd' }}>
-      <SubscriptionAlerts sub={sub} />
+      <SubscriptionAlerts sub={sub} config={config} onManagePayment={onManagePayment} onViewPlans={onViewPlans} />
       <Card>
         <CardTitle component="h2" className="oq-section-title">
           Subscription
@@ -58,6 +62,9 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
             {term('Quota', sub.ready === false ? `not applied yet (${sub.mode ?? 'unknown'} mode)` : `${sub.mode ?? 'plan'} mode, applied`)}
             {sub.since && term('Since', date(sub.since))}
             {sub.status === 'canceling' && term('Ends on', sub.periodEnd ? date(sub.periodEnd) : 'end of the current period')}
+            {sub.status !== 'canceling' && sub.periodEnd && term('Current period ends', date(sub.periodEnd))}
+            {sub.graceEndsAt && term('Grace period ends', date(sub.graceEndsAt))}
+            {sub.trialEndsAt && term('Trial ends', date(sub.trialEndsAt))}
             {cost && term('Monthly cost', money(cost.total, cost.currency))}
             {term('Billing provider', PROVIDERS[config.provider] ?? config.provider)}
             {term('Provider subscription ID', sub.providerSubscriptionId ?? '—')}
@@ -75,6 +82,7 @@ export function SubscriptionTab({ data, onCancel, onManagePayment }: Subscriptio
               <Button
                 variant="danger"
                 onClick={() => {
+                  dialogOpened();
                   setConfirming(true);
                 }}
               >

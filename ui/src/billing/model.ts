@@ -9,6 +9,9 @@ export interface BillingData {
   addons: Addon[];
   /** /quota-status as the event stream last sent it (absent until it has). */
   quotaStatus?: QuotaStatus;
+  /** Why /plans or /addons could not be read (then both lists are empty): the tabs that sell say so,
+   * the rest of the page is shown. */
+  catalogError?: unknown;
 }
 
 const LIVE = new Set(['active', 'trialing', 'past_due', 'canceling']);

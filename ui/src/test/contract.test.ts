@@ -28,6 +28,7 @@ const ROUTES: [string, string, unknown?][] = [
   ['GET', '/addons'],
   ['GET', '/organization-subscription'],
   ['GET', '/projects'],
+  ['GET', '/quota-status'],
   ['POST', '/simulate-downgrade', { planId: 'dev-pool', addons: [] }],
   ['POST', '/organization-subscription', { planId: 'pro-pool', addons: [] }],
   ['DELETE', '/organization-subscription'],

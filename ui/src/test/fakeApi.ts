@@ -30,6 +30,12 @@ export const fail = (status: number, error: string, details: Record<string, unkn
   { success: false, error, details, timestamp: '2026-11-29T12:00:00Z' },
 ];
 
+/** /quota-status of the fixture's organization: enforced, nothing under pressure. */
+export const QUOTA_STATUS = {
+  quotaEnforced: true, planId: 'scale-pool', mode: 'plan', hrqExists: true, limitRangeExists: true, ready: true,
+  reason: 'Applied', message: 'plan scale-pool is enforced', overQuota: [], alerts: [],
+};
+
 export function subscriptionFixture(patch: Partial<OrganizationSubscription> = {}): OrganizationSubscription {
   return { ...structuredClone(fixtures.subscription), ...patch };
 }
@@ -121,6 +127,7 @@ export function fakeBilling(opts: FakeOptions = {}) {
     'GET /addons': () => ok(fixtures.addons),
     'GET /organization-subscription': () => ok(opts.subscription ?? subscriptionFixture()),
     'GET /projects': () => ok(fixtures.projects),
+    'GET /quota-status': () => ok(QUOTA_STATUS),
     'POST /simulate-downgrade': () => ok({ fits: true, violations: [] }),
     'PUT /organization-subscription': (b) => ok(b),
     'POST /organization-subscription': () => ok({ checkoutUrl: 'https://checkout.example/cs_1', sessionId: 'cs_1' }),

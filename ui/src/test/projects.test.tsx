@@ -109,7 +109,7 @@ describe('Projects tab', () => {
   });
 
   it('says so when the projects cannot be read', async () => {
-    await renderBilling({ tab: 'projects', waitFor: 'Could not load the projects', routes: { 'GET /projects': () => fail(503, 'the Kubernetes API is unreachable') } });
-    expect(screen.getByText('the Kubernetes API is unreachable')).toBeInTheDocument();
+    await renderBilling({ tab: 'projects', waitFor: 'The project list is unavailable right now', routes: { 'GET /projects': () => fail(503, 'the Kubernetes API is unreachable') } });
+    expect(screen.getByText(/the Kubernetes API is unreachable/)).toBeInTheDocument();
   });
 });

@@ -92,6 +92,12 @@ class Subscription(AnswerModel):
     """what the limits will be once the change is enforced; null when nothing is pending"""
     trialEndsAt: str | None
     """RFC 3339 end of the trial while the organization is trialing; null otherwise"""
+    periodEnd: str | None
+    """RFC 3339 end of the period paid for while a subscription runs (`active`, `trialing`, `canceling`:
+    the day it ends, `past_due`), as the provider's messages last said; null when none said it"""
+    graceEndsAt: str | None
+    """RFC 3339 end of the grace period while `suspended` (then the subscription is canceled and
+    workloads stop); null otherwise, or until the operator has started the clock"""
 
 
 class Share(AnswerModel):

@@ -149,6 +149,7 @@ def test_cancel_sets_canceling_and_keeps_the_plan(client: TestClient, orgs: Fake
     assert answer == {"status": "canceling", "periodEnd": "2009-02-13T23:31:30Z", "planId": "pro-pool"}
     annotations = orgs.annotations("acme")
     assert (annotations[PREFIX + "subscription"], annotations[PREFIX + "plan-id"]) == ("canceling", "pro-pool")
+    assert annotations[PREFIX + "period-end"] == "2009-02-13T23:31:30Z"  # what GET /organization-subscription shows
     assert PREFIX + "provider-event-created" not in annotations
 
 

@@ -18,7 +18,9 @@ from orgquota.core.catalog import Catalog
 from tests.support.stripe_events import checkout_session, invoice, subscription
 
 PRICES = {"PRO_POOL": "price_pro", "DEV_POOL": "price_dev", "TURBO_X1": "price_t1"}
-PRO = Subscribed("pro-pool", "Pro Pool", "sub_1", "cus_1", (AddonRequest("turbo-x1", 2),))
+END = "2030-03-17T17:46:40Z"
+"""the fixture's period end (and `cancel_at` when set to cancel): 1,900,000,000 s"""
+PRO = Subscribed("pro-pool", "Pro Pool", "sub_1", "cus_1", (AddonRequest("turbo-x1", 2),), period_end=END)
 SOLD = PlanChanged("pro-pool", "Pro Pool", (AddonRequest("turbo-x1", 2),))
 """an ended subscription still says what it sold: its end is the same whatever arrived before it"""
 
@@ -70,7 +72,7 @@ def sub(status: str = "active", cancel: bool = False, items: list[tuple[str, int
     ("status", "cancel", "facts"),
     [
         ("active", False, [PRO]),
-        ("active", True, [PRO, CancelRequested()]),
+        ("active", True, [PRO, CancelRequested(END)]),
         ("trialing", False, [Subscribed(**{**PRO.__dict__, "trialing": True})]),
         ("past_due", False, [PRO, PaymentFailed()]),
         ("unpaid", False, [SOLD, Ended()]),  # every retry failed: the end of payment, not a plan kept forever
@@ -97,7 +99,7 @@ def test_a_price_no_setting_names_is_an_error(book: PriceBook, catalog: Catalog)
 
 
 def test_events_to_facts(book: PriceBook, catalog: Catalog) -> None:
-    assert event_facts("customer.subscription.updated", sub(cancel=True), book, catalog) == [PRO, CancelRequested()]
+    assert event_facts("customer.subscription.updated", sub(cancel=True), book, catalog) == [PRO, CancelRequested(END)]
     assert event_facts("customer.subscription.deleted", sub("canceled"), book, catalog) == [SOLD, Ended()]
     asked = {**sub("canceled"), "cancellation_details": {"reason": "cancellation_requested"}}
     assert event_facts("customer.subscription.deleted", asked, book, catalog) == [SOLD, Ended(requested=True)]

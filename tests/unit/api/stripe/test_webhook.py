@@ -91,7 +91,8 @@ def test_cancel_then_a_duplicate_then_an_older_event(client: TestClient, orgs: F
     assert answer["outcome"] == "applied"
     assert answer["changes"] == {
         PREFIX + "subscription": "canceling",
-        PREFIX + "plan-name": "Pro Pool",  # the one annotation acme lacked of what the subscription says
+        PREFIX + "plan-name": "Pro Pool",  # what acme lacked of what the subscription says:
+        PREFIX + "period-end": "2030-03-17T17:46:40Z",  # its name, and when it ends
         PREFIX + "provider-event-created": str(T0),
         PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
@@ -110,6 +111,7 @@ def test_deleted_after_canceling_is_canceled(client: TestClient, orgs: FakeKube)
     )
     assert assert_data(post(client, deleted))["changes"] == {
         PREFIX + "subscription": "canceled",
+        PREFIX + "period-end": None,  # no period runs any more
         PREFIX + "provider-event-created": str(T0 + 5),
         PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
@@ -169,6 +171,7 @@ def test_a_new_subscription_writes_plan_addons_and_ids(client: TestClient, orgs:
         PREFIX + "provider-subscription-id": "sub_new",
         PREFIX + "provider-customer-id": "cus_b",
         PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":3}]',
+        PREFIX + "period-end": "2030-03-17T17:46:40Z",
         PREFIX + "provider-event-created": str(T0),
         PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }
@@ -225,6 +228,7 @@ def test_a_price_change_is_a_plan_change_and_an_item_change_is_an_addon_change(
         PREFIX + "plan-id": "dev-pool",
         PREFIX + "plan-name": "Dev Pool",
         PREFIX + "addons": '[{"addonId":"turbo-x1","quantity":2}]',
+        PREFIX + "period-end": "2030-03-17T17:46:40Z",
         PREFIX + "provider-event-created": str(T0),
         PREFIX + "provider-event-id": ANY,  # the event\'s id: orders events of one second
     }

@@ -1161,6 +1161,12 @@ export interface components {
              * @description the add-ons the catalog grants (unknown or disabled ones are left out)
              */
             addons: components["schemas"]["AddonQuantity"][];
+            /**
+             * Graceendsat
+             * @description RFC 3339 end of the grace period while `suspended` (then the subscription is canceled and
+             *     workloads stop); null otherwise, or until the operator has started the clock
+             */
+            graceEndsAt: string | null;
             /** @description what the operator enforces */
             mode: components["schemas"]["Mode"];
             /** @description null without a known plan */
@@ -1175,6 +1181,12 @@ export interface components {
             pending: boolean;
             /** @description what the limits will be once the change is enforced; null when nothing is pending */
             pendingLimit: components["schemas"]["PendingLimit"] | null;
+            /**
+             * Periodend
+             * @description RFC 3339 end of the period paid for while a subscription runs (`active`, `trialing`, `canceling`:
+             *     the day it ends, `past_due`), as the provider's messages last said; null when none said it
+             */
+            periodEnd: string | null;
             /** Planid */
             planId: string | null;
             /** Planname */

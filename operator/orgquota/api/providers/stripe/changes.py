@@ -8,7 +8,6 @@ A change that lowers the quota is refused before Stripe is called when current u
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter
@@ -20,7 +19,7 @@ from orgquota.api.auth import OrgAdmin
 from orgquota.api.budget_guard import added_addon, refuse_over_budget
 from orgquota.api.envelope import ApiError, JSONBody, ok
 from orgquota.api.providers.apply import apply_facts
-from orgquota.api.providers.stripe.events import object_id
+from orgquota.api.providers.stripe.events import object_id, period_end
 from orgquota.api.providers.stripe.prices import Kind
 from orgquota.api.providers.stripe.provider import (
     StripeProvider,
@@ -32,7 +31,6 @@ from orgquota.core import annotations as ann
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.billing_facts import CancelRequested
 from orgquota.core.desired import granted_addons
-from orgquota.core.timestamps import format_rfc3339
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +49,6 @@ class AddonChange(BaseModel):
     addonId: Annotated[str, Field(min_length=1)]
     overBudget: bool = False
     """go ahead although the new monthly cost is above the organization's budget"""
-
-
-def period_end(subscription: dict[str, Any]) -> str | None:
-    """When a subscription set to cancel ends: `cancel_at`, else its items' period end."""
-    when = subscription.get("cancel_at")
-    if not when:
-        ends = [item.get("current_period_end") for item in (subscription.get("items") or {}).get("data") or []]
-        ends = [end for end in ends if isinstance(end, int)]
-        when = max(ends) if ends else subscription.get("current_period_end")
-    return format_rfc3339(datetime.fromtimestamp(when, UTC)) if isinstance(when, int) and when > 0 else None
 
 
 def items_by_price(subscription: dict[str, Any]) -> dict[str, Any]:
@@ -127,8 +115,8 @@ def add_routes(router: APIRouter, provider: StripeProvider) -> None:
                     subscription_id, {"cancel_at_period_end": True}, idempotency_key("cancel", org)
                 )
             ).to_dict()
-            await apply_facts(provider.kube, org, [CancelRequested()], created=None)
-        ends = period_end(subscription)
+            ends = period_end(subscription)
+            await apply_facts(provider.kube, org, [CancelRequested(ends)], created=None)
         logger.info("subscription %s: cancellation at period end requested (ends %s)", subscription_id, ends)
         return ok(
             {

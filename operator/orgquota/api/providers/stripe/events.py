@@ -139,6 +139,7 @@ def subscribed(subscription: Mapping[str, Any], prices: PriceBook, catalog: Cata
         trialing=subscription.get("status") == "trialing",
         currency=currency.upper() if isinstance(currency := subscription.get("currency"), str) and currency else None,
         trial_ends_at=trial_end(subscription),
+        period_end=period_end(subscription),
     )
 
 
@@ -146,6 +147,17 @@ def trial_end(subscription: Mapping[str, Any]) -> str | None:
     """The subscription's trial end (RFC 3339), if it has a trial."""
     end = subscription.get("trial_end")
     return format_rfc3339(datetime.fromtimestamp(end, UTC)) if isinstance(end, int) and end > 0 else None
+
+
+def period_end(subscription: Mapping[str, Any]) -> str | None:
+    """The end of the period paid for (RFC 3339): `cancel_at` when set to end at a date, else its
+    items' period end (the subscription's own in older API versions)."""
+    when = subscription.get("cancel_at")
+    if not when:
+        ends = [item.get("current_period_end") for item in (subscription.get("items") or {}).get("data") or []]
+        ends = [end for end in ends if isinstance(end, int)]
+        when = max(ends) if ends else subscription.get("current_period_end")
+    return format_rfc3339(datetime.fromtimestamp(when, UTC)) if isinstance(when, int) and when > 0 else None
 
 
 def cancel_requested(subscription: Mapping[str, Any]) -> bool:
@@ -181,7 +193,7 @@ def subscription_facts(subscription: Mapping[str, Any], prices: PriceBook, catal
     if status == "past_due":
         facts.append(PaymentFailed())
     elif cancel_requested(subscription):
-        facts.append(CancelRequested())
+        facts.append(CancelRequested(period_end(subscription)))
     return facts
 
 
