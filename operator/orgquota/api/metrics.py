@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orgquota.api.logs import access_line
+from orgquota.api.access import access_line
 
 REQUESTS: Final = Counter(
     "orgquota_http_requests", "Billing API requests by route template, method and status", ["route", "method", "status"]
