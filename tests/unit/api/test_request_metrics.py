@@ -13,7 +13,7 @@ async def _unused(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def _count(route: str, method: str, status: str) -> float:
-    return REQUESTS.labels(route, method, status)._value.get()
+    return float(REQUESTS.labels(route, method, status)._value.get())
 
 
 def test_kept_children_count_as_labels_do() -> None:
