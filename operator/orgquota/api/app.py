@@ -16,6 +16,7 @@ from orgquota.api import project_caps, routes
 from orgquota.api.answers import AnswerCache
 from orgquota.api.auth import TokenVerifier
 from orgquota.api.cluster import Cluster
+from orgquota.api.direct import DirectRoutes
 from orgquota.api.docs_page import mount_docs
 from orgquota.api.envelope import API_PREFIX, JSONBody, error_response, install_error_handlers, ok
 from orgquota.api.frozen_memory import freeze_once_listed
@@ -118,6 +119,7 @@ def create_app(settings: ApiSettings, cluster: Cluster, keys: KeySet | None = No
 
     mount_docs(app)
     mount_page(app, settings)
+    app.router.routes.insert(0, DirectRoutes(routes.router.routes))  # the busiest reads: api/direct.py
     app.add_middleware(RequestGuard, verifier=app.state.verifier)
     app.add_middleware(ObservedRequests, every_request=settings.access_log == "all")
     return app

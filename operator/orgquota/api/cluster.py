@@ -128,6 +128,9 @@ class Cluster:
     """notified on every change of any informer (the event streams follow it)"""
     _members: dict[str, list[str]] = field(default_factory=dict)
     _members_version: int = -1
+    _public_ips: dict[str, int] = field(default_factory=dict)
+    """public EIPs per namespace, as of `eips.version` `_public_ips_version`"""
+    _public_ips_version: int = -1
 
     def __post_init__(self) -> None:
         kube, settings = self.kube, self.settings
@@ -244,8 +247,14 @@ class Cluster:
         return max(tree.items(), key=lambda item: item[1])[0] if tree else namespace
 
     def public_ips(self, org: str) -> int:
-        members = set(self.members(org)) | {org}
-        return sum(1 for namespace, _, _ in self.eips.items() if namespace in members)
+        """The public EIPs in the organization's tree (counted per namespace once per change of the
+        EIPs, not by walking every EIP of the cluster on every request)."""
+        if self._public_ips_version != self.eips.version:
+            counts: dict[str, int] = {}
+            for namespace, _, _ in self.eips.items():
+                counts[namespace] = counts.get(namespace, 0) + 1
+            self._public_ips, self._public_ips_version = counts, self.eips.version
+        return sum(self._public_ips.get(namespace, 0) for namespace in set(self.members(org)) | {org})
 
     def namespace_storage(self, namespace: str) -> Fraction:
         """Bytes requested by the namespace's PersistentVolumeClaims."""

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orgquota.api.logs import access_line
+from orgquota.api.access import access_line
 
 REQUESTS: Final = Counter(
     "orgquota_http_requests", "Billing API requests by route template, method and status", ["route", "method", "status"]
@@ -32,6 +32,8 @@ WEBHOOK_EVENTS: Final = Counter(
     ["provider", "type", "outcome"],
 )
 UNMATCHED: Final = "unmatched"
+MAX_CHILDREN: Final = 1024
+"""label sets whose metrics `ObservedRequests` keeps at hand (route templates x methods x statuses: a few dozen)"""
 
 
 def route_template(scope: Scope) -> str:
@@ -53,6 +55,18 @@ class ObservedRequests:
     def __init__(self, app: ASGIApp, every_request: bool = True) -> None:
         self.app = app
         self.every_request = every_request
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def children(self, route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+        """The request counter and latency histogram of these labels, looked up once rather than per request
+        (`labels` takes a lock and makes the label strings each time)."""
+        key = (route, method, status)
+        found = self._children.get(key)
+        if found is None:
+            if len(self._children) >= MAX_CHILDREN:
+                self._children.clear()
+            found = self._children[key] = (REQUESTS.labels(route, method, str(status)), LATENCY.labels(route))
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,8 +86,9 @@ class ObservedRequests:
         finally:
             route = route_template(scope)
             elapsed = time.perf_counter() - start
-            REQUESTS.labels(route, scope["method"], str(status)).inc()
-            LATENCY.labels(route).observe(elapsed)
+            requests, latency = self.children(route, scope["method"], status)
+            requests.inc()
+            latency.observe(elapsed)
             access_line(scope, route, status, elapsed, self.every_request)
 
 
