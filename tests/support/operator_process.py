@@ -96,7 +96,7 @@ class OperatorProcess:
 
     def metric(self, name: str) -> float:
         """The sum of a metric's samples on the operator's /metrics."""
-        return sum(float(line.split()[-1]) for line in self.metrics_text().splitlines() if line.startswith(name))
+        return sum(self.samples(name).values())
 
     def wait_idle(self) -> None:
         """Until no organization waits for or is in a reconcile."""

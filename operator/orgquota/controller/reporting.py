@@ -20,6 +20,7 @@ from orgquota.controller.model import Change, Issue
 from orgquota.controller.settings import Settings
 from orgquota.controller.workqueue import WorkQueue
 from orgquota.core.desired import DesiredQuota
+from orgquota.core.manifests import with_removals
 from orgquota.core.pressure import transitions
 from orgquota.core.status import Findings, Verdict, quota_condition, quota_status, without_usage
 from orgquota.kube.client import ORGANIZATION, Kube, KubeError
@@ -131,15 +132,3 @@ def _changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list
         if conditions.get(condition.get("type")) != condition:
             fields.append(f"conditions[{condition.get('type')}]")
     return fields
-
-
-def with_removals(written: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """`new` as a merge patch over `written`: a merge patch removes only what it nulls, at any depth
-    (an input left out of `applied` would otherwise stay in the apiserver's status)."""
-    patch = dict(new)
-    for name, value in written.items():
-        if name not in new:
-            patch[name] = None
-        elif isinstance(value, Mapping) and isinstance(new[name], Mapping):
-            patch[name] = with_removals(value, new[name])
-    return patch

@@ -148,3 +148,15 @@ def _written(item: LimitRangeItem) -> dict[str, Any]:
         key: {name: str(value) for name, value in value.items()} if isinstance(value, Mapping) else value
         for key, value in item.items()
     }
+
+
+def with_removals(written: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """`new` as a merge patch over `written`: a merge patch removes only what it nulls, at any depth
+    (an input left out of `applied` would otherwise stay in the apiserver's status)."""
+    patch = dict(new)
+    for name, value in written.items():
+        if name not in new:
+            patch[name] = None
+        elif isinstance(value, Mapping) and isinstance(new[name], Mapping):
+            patch[name] = with_removals(value, new[name])
+    return patch
