@@ -5,11 +5,15 @@ with the same `trial-ends-at` 14 days from now. The operator's clock is faked by
 `ORGQUOTA_CLOCK_OFFSET` (no sleep for 14 days): each phase launches it with the offset that makes the
 trials end a set time after launch, once it has converged.
 
-1. bare client: on N other Organizations (created, then deleted before any operator starts), the same
+1. converge: one operator reconciles every trialing organization (status, HRQ), then stops.
+2. bare client: on N other Organizations made to look like the converged ones (the same annotations,
+   status and HRQ, copied from one; created, then deleted before the timed operator starts), the same
    writes the operator makes when a trial ends, timed: merge-PATCH of the billing annotations
-   (`subscription=suspended`, `suspended-at`) and of the HRQ's `spec.hard` to the floor, by `workers` workers.
-2. one operator: from the end until the last HRQ shows the floor (a watch).
-3. failover: every trial started again with a new end; two replicas with leader election; the leader
+   (`subscription=suspended`, `suspended-at`) and of the HRQ's `spec.hard` to the floor, by `workers`
+   workers. Objects of the same size matter: the apiserver decodes, validates and stores the whole
+   object at each write, and an organization with its status costs it about twice one without.
+3. one operator: from the end until the last HRQ shows the floor (a watch).
+4. failover: every trial started again with a new end; two replicas with leader election; the leader
    is SIGTERMed 10 s before the end; from the end until the last HRQ shows the floor.
 
     .venv/bin/python -m bench.trials --orgs 1000
@@ -102,21 +106,37 @@ class Trials(Failover):
         suspended = {ann.PLAN_ID: PLAN, ann.SUBSCRIPTION: "suspended"}
         return desired_quota(suspended, catalog_of(self.catalog_text), self.settings.quota)
 
+    async def converge(self) -> None:
+        """One operator, on the real time, reconciles every organization, then stops."""
+        converging = self.launch("converge", "0s", election=False)
+        await converging.operator.wait_startup(1800)
+        await converging.operator.wait_cpu_idle(quiet=1.0, within=1800)
+        converging.operator.stop()
+        self.replicas.remove(converging)
+
     async def bare_client(self) -> float:
-        """The same writes as the operator's when the trials end, by a plain loop of `workers` workers."""
+        """The same writes as the operator's when the trials end, by a plain loop of `workers` workers, on
+        organizations and HRQs that are copies of a converged one (its annotations, status and HRQ)."""
         kube = self.api.kube
-        plan = self.desired(PLAN)
+        model = await kube.get(ORGANIZATION.path(self.orgs[0], self.orgs[0]))
+        model_hrq = await kube.get(HRQ.path(self.orgs[0], manifests.HRQ_NAME))
+        assert model is not None, "the converged organization"
+        assert model_hrq is not None, "the converged organization's HRQ"
         floor = self.floor_quota()
-        labels = manifests.managed_labels(PLAN)
         await self.create(self.bare, self.ends)
 
-        async def hrq(name: str) -> None:
+        async def copy(name: str) -> None:
+            await kube.merge_patch(ORGANIZATION.path(name, name, "status"), {"status": model["status"]})
             owner = manifests.owner_reference(name, str(uuid.uuid4()))
-            await kube.create(HRQ.path(name), manifests.hrq_manifest(plan.hard, labels, owner))
+            kept = ("name", "labels", "annotations")
+            metadata = {key: value for key, value in model_hrq["metadata"].items() if key in kept}
+            body = {**model_hrq, "metadata": {**metadata, "namespace": name, "ownerReferences": [owner]}}
+            body.pop("status", None)
+            await kube.create(HRQ.path(name), body)
 
-        await pool(self.bare, hrq, self.workers)
-        sample = manifests.hrq_manifest(plan.hard, labels, manifests.owner_reference("x", "y"))
-        patch = manifests.hard_patch(sample, floor.hard, labels)
+        await pool(self.bare, copy, self.workers)
+        labels = model_hrq["metadata"].get("labels") or {}
+        patch = manifests.hard_patch(model_hrq, floor.hard, labels)
         assert patch, "the floor must change the HRQ"
         stamp = format_rfc3339(datetime.now(UTC))
 
@@ -136,8 +156,9 @@ class Trials(Failover):
         return took
 
     def offset_for(self, ends: datetime, lead: float) -> str:
-        """ORGQUOTA_CLOCK_OFFSET that makes `ends` come `lead` seconds from now, in whole seconds."""
-        return f"{round((ends - datetime.now(UTC)).total_seconds() - lead)}s"
+        """ORGQUOTA_CLOCK_OFFSET that makes `ends` come `lead` seconds from now (to the millisecond: a
+        whole second would move the end by up to half a second from the time the bench counts from)."""
+        return f"{(ends - datetime.now(UTC)).total_seconds() - lead:.3f}s"
 
     def launch(self, name: str, offset: str, election: bool) -> Replica:
         made = self.replica(name)
@@ -160,14 +181,9 @@ class Trials(Failover):
         return done - end_monotonic
 
     async def one_operator(self, lead: float) -> float:
-        converge = self.launch("single-a", "0s", election=False)
-        await converge.operator.wait_startup(1800)
-        await converge.operator.wait_cpu_idle(quiet=1.0, within=1800)
-        converge.operator.stop()
-        self.replicas.remove(converge)
         offset = self.offset_for(self.ends, lead)
         end_at = time.time() + lead
-        timed = self.launch("single-b", offset, election=False)
+        timed = self.launch("single", offset, election=False)
         await timed.operator.wait_log(STARTED_LOG, lead)
         log(f"trials N={self.n}: operator converged; trials end in {end_at - time.time():.1f} s")
         took = await self.until_floor(end_at, "trials ended (one operator)")
@@ -203,6 +219,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         run.ends = datetime.now(UTC).replace(microsecond=0) + TRIAL
         result["setup_s"] = round(await run.setup(), 1)
         try:
+            await run.converge()
             result["bare_client_s"] = round(await run.bare_client(), 2)
             log(f"trials N={args.orgs}: bare client {result['bare_client_s']} s")
             result["one_operator_s"] = round(await run.one_operator(args.lead), 2)
