@@ -221,3 +221,18 @@ def set_annotations(cluster: Cluster, changes: dict[str, str | None], org: str =
     annotations = {key: value for key, value in {**record.annotations, **changes}.items() if value is not None}
     metadata = {"namespace": org, "name": org, "annotations": annotations}
     cluster.orgs.apply("MODIFIED", {"metadata": metadata, "status": record.status})
+
+
+_EUR = "\n    currency: EUR"
+MULTI_CURRENCY_CATALOG = (
+    CATALOG_TEXT.replace(f"price: 49{_EUR}", f"price: '49.00'{_EUR}\n    prices: {{JPY: '7900', KWD: '16.250'}}")
+    .replace(f"price: 199{_EUR}", f"price: 199{_EUR}\n    prices: {{JPY: '31000', KWD: '61.125'}}")
+    .replace("price: 29, currency: EUR,", "price: 29, currency: EUR, prices: {JPY: '4500', KWD: '9.005'},")
+    .replace("price: 49, currency: EUR,", "price: 49, currency: EUR, prices: {JPY: '7600', KWD: '15.5'},")
+)
+"""`CATALOG_TEXT` with yen and Kuwaiti dinar prices beside every euro one"""
+
+
+def use_catalog(cluster: Cluster, text: str) -> None:
+    """A new live catalog, as the API's informer sees it."""
+    cluster.catalog.live.replace([configmap(cluster.settings.catalog_name, text)])

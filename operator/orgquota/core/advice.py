@@ -10,9 +10,9 @@
 
 A candidate's quota is computed by `desired_quota` from the annotations the organization would
 carry, so advice can only name a quota the operator would enforce. Forecasts are in the units the
-operator exports (cores, bytes, counts) and keyed by `RESOURCES`. Money is exact (Decimal): a plan
-without a price (negotiated) is neither advised nor compared with, and only plans and add-ons in the
-current plan's currency are.
+operator exports (cores, bytes, counts) and keyed by `RESOURCES`. Money is exact (Decimal) and in the
+currency the organization pays in (`cost_currency`): a plan without a price (negotiated) is neither
+advised nor compared with, and only plans and add-ons priced in that currency are.
 """
 
 from __future__ import annotations
@@ -136,16 +136,19 @@ def advise(
     addons: Sequence[tuple[str, int]],
     catalog: Catalog,
     settings: QuotaSettings,
+    currency: str | None = None,
 ) -> Suggestion:
-    """The advice for an organization on `plan_id` holding `addons` (the granted ones, as `granted_addons` gives)."""
+    """The advice for an organization on `plan_id` holding `addons` (the granted ones, as `granted_addons`
+    gives) that pays in `currency` (None: not fixed yet), with money in `cost_currency`'s currency."""
     current = dict(addons)
     known = {name: forecast for name, forecast in forecasts.items() if name in RESOURCES}
-    current_cost = None if plan_id is None else monthly_cost(catalog, plan_id, current)
+    current_cost = None if plan_id is None else monthly_cost(catalog, plan_id, current, currency)
     if plan_id is None or current_cost is None:
         return Suggestion(Kind.NONE, plan_id, _listed(current), Decimal(0), "There is no priced plan to compare with.")
     if not known:
         return Suggestion(Kind.NONE, plan_id, _listed(current), Decimal(0), "Nothing is known of the usage yet.")
-    advisor = _Advisor(known, plan_id, current, current_cost, catalog, settings)
+    paid_in = cost_currency(catalog, plan_id, currency)
+    advisor = _Advisor(known, plan_id, current, current_cost, paid_in, catalog, settings)
     soon = [name for name, forecast in known.items() if not lasts(forecast, forecast.limit, SOON)]
     return advisor.grow(soon) if soon else advisor.shrink()
 
@@ -156,6 +159,7 @@ class _Advisor:
     plan_id: str
     current: Addons
     current_cost: Decimal
+    currency: str
     catalog: Catalog
     settings: QuotaSettings
 
@@ -188,7 +192,7 @@ class _Advisor:
         delta = EXACT.subtract(cost, self.current_cost)
         reason = (
             f"The last 30 days' peak fits {self._plan_name(plan_id)} with 15 % to spare and lasts beyond "
-            f"{self._horizon()}; it costs {-delta} {self._currency()} a month less."
+            f"{self._horizon()}; it costs {-delta} {self.currency} a month less."
         )
         return Suggestion(Kind.DOWNGRADE, plan_id, _listed(self.current), delta, reason)
 
@@ -206,21 +210,23 @@ class _Advisor:
         """(monthly cost with the current add-ons, plan id) of each self-service plan on sale, cheapest first."""
         found = []
         for plan_id, plan in self.catalog.plans.items():
-            cost = monthly_cost(self.catalog, plan_id, self.current)
-            if plan.selfService and plan.currency == self._currency() and cost is not None:
+            cost = monthly_cost(self.catalog, plan_id, self.current, self.currency)
+            priced_in = cost_currency(self.catalog, plan_id, self.currency)
+            if plan.selfService and priced_in == self.currency and cost is not None:
                 found.append((cost, plan_id))
         return sorted(found)
 
     def _addons_for_less(self, below: Decimal | None) -> tuple[dict[str, int], Decimal] | None:
         """The cheapest add-ons to add to the current plan so that it lasts, if any cost less than `below`."""
         sellable = [
-            Offer(addon_id, addon.price, MAX_ADDON_QUANTITY - self.current.get(addon_id, 0))
+            Offer(addon_id, price, MAX_ADDON_QUANTITY - self.current.get(addon_id, 0))
             for addon_id, addon in sorted(self.catalog.addons.items())
+            for price, currency in [addon.cost_in(self.currency)]
             if addon.selfService
             and not addon.disabled
-            and addon.currency == self._currency()
-            and addon.price is not None
-            and addon.price > 0
+            and currency == self.currency
+            and price is not None
+            and price > 0
         ]
         found = cheapest_addons(sellable, self.current, lambda addons: self._lasting(self.plan_id, addons), below)
         return found if found is not None and found[0] else None  # nothing to add: a pending change, not advice
@@ -240,9 +246,6 @@ class _Advisor:
 
     def _horizon(self) -> str:
         return _day(next(iter(self.forecasts.values())).generated_at + LASTING)
-
-    def _currency(self) -> str:
-        return self.catalog.plans[self.plan_id].currency
 
     def _plan_name(self, plan_id: str) -> str:
         return self.catalog.plans[plan_id].displayName or plan_id

@@ -20,21 +20,11 @@ from orgquota.core.advice import monthly_cost
 from orgquota.core.annotations import ADDONS, CURRENCY
 from orgquota.core.catalog import parse_catalog
 from orgquota.core.money import EXACT
-from tests.support.api_cluster import CATALOG_TEXT, configmap, set_annotations
+from tests.support.api_cluster import MULTI_CURRENCY_CATALOG as MULTI
+from tests.support.api_cluster import set_annotations, use_catalog
 from tests.support.envelope import assert_error
 
 API = "/api/billing"
-EUR = "\n    currency: EUR"
-MULTI = (
-    CATALOG_TEXT.replace(f"price: 49{EUR}", f"price: '49.00'{EUR}\n    prices: {{JPY: '7900', KWD: '16.250'}}")
-    .replace(f"price: 199{EUR}", f"price: 199{EUR}\n    prices: {{JPY: '31000', KWD: '61.125'}}")
-    .replace("price: 29, currency: EUR,", "price: 29, currency: EUR, prices: {JPY: '4500', KWD: '9.005'},")
-    .replace("price: 49, currency: EUR,", "price: 49, currency: EUR, prices: {JPY: '7600', KWD: '15.5'},")
-)
-
-
-def use_catalog(cluster: Cluster, text: str) -> None:
-    cluster.catalog.live.replace([configmap(cluster.settings.catalog_name, text)])
 
 
 def exact(response: Any) -> Any:

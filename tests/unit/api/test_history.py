@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import aiohttp
 import pytest
@@ -15,7 +16,9 @@ from fastapi.testclient import TestClient
 from orgquota.api.cluster import Cluster
 from orgquota.api.history.daily_maxima import DailyMaxima, Points
 from orgquota.api.history.prometheus import Prometheus
+from orgquota.core.annotations import CURRENCY
 from orgquota.core.timestamps import parse_rfc3339
+from tests.support.api_cluster import MULTI_CURRENCY_CATALOG, set_annotations, use_catalog
 from tests.support.envelope import assert_error
 from tests.support.fake_prometheus import FakePrometheus
 
@@ -69,12 +72,27 @@ def test_recommendation_when_cpu_runs_out_within_two_weeks(
 ) -> None:
     cluster.eips.replace([])
     body = history_client.get(f"{API}/recommendations", headers=admin).json()["data"]
-    assert body["current"] == {"planId": "pro-pool", "monthlyCost": 228}
+    assert body["current"] == {"planId": "pro-pool", "monthlyCost": 228, "currency": "EUR"}
     suggestion = body["suggestion"]
     assert suggestion["kind"] in ("upgrade", "addon")
     assert suggestion["monthlyCostDelta"] > 0
     assert suggestion["simulate"]["fits"] is True
     assert "CPU" in suggestion["reason"]
+
+
+def test_recommendation_is_in_the_currency_the_organization_pays_in(
+    history_client: TestClient, cluster: Cluster, admin: dict[str, str]
+) -> None:
+    """acme pays in KWD: its cost and the advice's difference are KWD amounts with their three decimals."""
+    use_catalog(cluster, MULTI_CURRENCY_CATALOG)
+    set_annotations(cluster, {CURRENCY: "KWD"})
+    cluster.eips.replace([])
+    body = history_client.get(f"{API}/recommendations", headers=admin).json(parse_float=Decimal)["data"]
+    assert body["current"] == {"planId": "pro-pool", "monthlyCost": Decimal("70.130"), "currency": "KWD"}
+    suggestion = body["suggestion"]
+    assert suggestion["kind"] in ("upgrade", "addon")
+    assert suggestion["monthlyCostDelta"] % Decimal("0.001") == 0
+    assert suggestion["monthlyCostDelta"] > 0
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from orgquota.core.advice import (
     Kind,
     Suggestion,
     advise,
+    cost_currency,
     covers,
     lasts,
     monthly_cost,
@@ -129,6 +130,36 @@ def test_addons_cheaper_than_an_upgrade_win() -> None:
         "The CPU quota runs out around 13 March 2027; adding 1 x Turbo x1, 2 x Turbo x2 to Pro Pool lasts beyond "
         "8 June 2027, for less than Scale Pool."
     )
+
+
+def in_yen(plans: dict[str, Any]) -> None:
+    """Yen prices whose order differs from the dollar ones: scale-pool only 10,000 above pro-pool."""
+    yen = {"dev-pool": "8000", "pro-pool": "30000", "scale-pool": "40000"}
+    for plan_id, amount in yen.items():
+        plans["plans"][plan_id]["prices"] = {"JPY": amount}
+    for addon_id, amount in {"turbo-x1": "5000", "turbo-x2": "9000"}.items():
+        plans["addons"][addon_id]["prices"] = {"JPY": amount}
+
+
+def test_advice_compares_in_the_currency_the_organization_pays_in() -> None:
+    """The same forecast: in USD add-ons (+139) beat scale-pool (+400); in JPY scale-pool (+10,000) beats
+    the same add-ons (+23,000), and the money is in yen."""
+    catalog = example(in_yen)
+    forecasts = forecasts_on("pro-pool", {}, {"cpu": (8, Fraction(1, 10))})
+    dollars = advise(forecasts, "pro-pool", [], catalog, SETTINGS)
+    assert (dollars.kind, dollars.monthly_cost_delta) == (Kind.ADDON, Decimal(139))
+    yen = advise(forecasts, "pro-pool", [], catalog, SETTINGS, "JPY")
+    assert (yen.kind, yen.plan_id, yen.monthly_cost_delta) == (Kind.UPGRADE, "scale-pool", Decimal(10000))
+    assert monthly_cost(catalog, "pro-pool", {"turbo-x1": 1}, "JPY") == Decimal(35000)
+    assert cost_currency(catalog, "pro-pool", "JPY") == "JPY"
+    assert cost_currency(catalog, "pro-pool", "EUR") == "USD"  # not sold in it: the plan's own
+
+
+def test_a_downgrade_says_what_it_saves_in_the_organizations_currency() -> None:
+    usage = {"cpu": (3, 0), "memory": (4 * GI, 0), "storage": (30 * GI, 0), "pods": (50, 0)}
+    result = advise(forecasts_on("pro-pool", {}, usage), "pro-pool", [], example(in_yen), SETTINGS, "JPY")
+    assert (result.kind, result.plan_id, result.monthly_cost_delta) == (Kind.DOWNGRADE, "dev-pool", Decimal(-22000))
+    assert result.reason.endswith("it costs 22000 JPY a month less.")
 
 
 def test_an_upgrade_cheaper_than_addons_wins() -> None:

@@ -32,8 +32,9 @@ const RAISED_BY_ADDONS = new Set(['cpu', 'memory', 'storage']);
 /** The fix under one alert: the advice that raises the quota, or the two ways to raise it. */
 function Fix({ resource, advice, data, currency, onViewPlans, onManageAddons }: FixProps & { resource: string }) {
   if (advice?.state === 'loading') return <Skeleton width="40%" screenreaderText="Loading the cheapest fix" />;
-  const suggestion = advice?.state === 'done' ? advice.value.suggestion : null;
-  const shown = raisesQuota(suggestion) ? adviceOf(suggestion, data, currency) : null;
+  const answer = advice?.state === 'done' ? advice.value : null;
+  const suggestion = answer?.suggestion ?? null;
+  const shown = raisesQuota(suggestion) ? adviceOf(suggestion, data, answer?.current.currency ?? currency) : null;
   if (suggestion && shown) {
     return (
       <Content component="p" data-testid="alert-fix">

@@ -252,6 +252,7 @@ export interface Suggestion {
 }
 
 export interface Recommendations {
-  current: { planId: string | null; monthlyCost: number | null };
+  /** The money of the answer is in `currency`: the organization's, when its plan is priced in it. */
+  current: { planId: string | null; monthlyCost: number | null; currency: string | null };
   suggestion: Suggestion;
 }

@@ -56,7 +56,10 @@ export interface AdviceCardProps {
 
 export function AdviceCard({ api, data, currency, onViewPlans, onManageAddons }: AdviceCardProps) {
   const [answer, retry] = useLoad(() => api.recommendations(), 'recommendations');
-  const advice = answer.state === 'done' ? adviceOf(answer.value.suggestion, data, currency) : null;
+  const advice =
+    answer.state === 'done'
+      ? adviceOf(answer.value.suggestion, data, answer.value.current.currency ?? currency)
+      : null;
   return (
     <Card data-testid="plan-advice">
       <CardTitle component="h2" className="oq-section-title">

@@ -144,4 +144,14 @@ describe('plan advice', () => {
     await renderBilling({ history: true, routes: { 'GET /recommendations': () => ok(answer) } });
     expect(await card('plan-advice').findByText('Pro Pool saves €50 a month, but CPU in use would not fit yet')).toBeInTheDocument();
   });
+
+  it('money is in the currency the answer names, with its own decimals', async () => {
+    const answer = structuredClone(fixtures.history.recommendations.upgrade);
+    answer.current.currency = 'KWD';
+    answer.suggestion.monthlyCostDelta = 15.125;
+    const subscription = subscriptionFixture({ planId: 'pro-pool', planName: 'Pro Pool' });
+    await renderBilling({ history: true, subscription, routes: { 'GET /recommendations': () => ok(answer) } });
+    const advice = await card('plan-advice').findByTestId('advice-upgrade');
+    expect(within(advice).getByRole('heading', { name: /Upgrade to Scale Pool: \+KWD\s15\.125 a month/ })).toBeInTheDocument();
+  });
 });

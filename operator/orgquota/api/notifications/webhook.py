@@ -29,6 +29,7 @@ from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
 from orgquota.api.schema.notifications import AlertsReceived
 from orgquota.api.settings import ApiSettings
 from orgquota.core import annotations as ann
+from orgquota.core.advice import cost_currency
 from orgquota.core.notifications import alert_key, notified_annotation, parse_notified, parse_notify
 from orgquota.core.pressure import recorded_levels
 from orgquota.kube.billing_annotations import write_billing_annotations
@@ -130,15 +131,15 @@ async def give_back(kube: Kube, organization: str, keys: Sequence[str]) -> None:
 
 
 async def advice_for(request: Request, organization: str) -> tuple[dict[str, Any] | None, str]:
-    """The advice of /recommendations and the plan's currency; no advice when Prometheus cannot help."""
+    """The advice of /recommendations and the currency its money is in; no advice when Prometheus cannot help."""
     settings: ApiSettings = request.app.state.settings
     daily = getattr(request.app.state, "daily_maxima", None)
     try:
         facts = OrgFacts(request.app.state.cluster, organization, settings.quota)
     except ApiError:
         return None, ""
-    plan = facts.catalog.plans.get(facts.plan_id or "")
-    currency = plan.currency if plan else ""
+    paying = facts.record.annotations.get(ann.CURRENCY)
+    currency = cost_currency(facts.catalog, facts.plan_id, paying) if facts.plan_id else ""
     if daily is None:
         return None, currency
     try:

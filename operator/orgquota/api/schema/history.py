@@ -66,7 +66,9 @@ class Forecast(AnswerModel):
 class CurrentCost(AnswerModel):
     planId: str | None
     monthlyCost: float
-    """plan + add-ons per month (0 without a plan)"""
+    """plan + add-ons per month (0 without a plan), in `currency`"""
+    currency: str | None
+    """the organization's currency when the plan is priced in it, else the plan's; null without a priced plan"""
 
 
 class Suggestion(AnswerModel):
@@ -76,7 +78,7 @@ class Suggestion(AnswerModel):
     addons: list[AddonQuantity]
     """every add-on the organization would hold"""
     monthlyCostDelta: float
-    """suggested monthly cost - current monthly cost"""
+    """suggested monthly cost - current monthly cost, in `current.currency`"""
     reason: str
     simulate: Simulation | None
     """`/simulate-downgrade`'s answer for `planId` with `addons`; null without a plan"""

@@ -643,8 +643,13 @@ export interface components {
         /** CurrentCost */
         CurrentCost: {
             /**
+             * Currency
+             * @description the organization's currency when the plan is priced in it, else the plan's; null without a priced plan
+             */
+            currency: string | null;
+            /**
              * Monthlycost
-             * @description plan + add-ons per month (0 without a plan)
+             * @description plan + add-ons per month (0 without a plan), in `currency`
              */
             monthlyCost: number;
             /** Planid */
@@ -1378,7 +1383,7 @@ export interface components {
             kind: components["schemas"]["Kind"];
             /**
              * Monthlycostdelta
-             * @description suggested monthly cost - current monthly cost
+             * @description suggested monthly cost - current monthly cost, in `current.currency`
              */
             monthlyCostDelta: number;
             /**
