@@ -1,7 +1,8 @@
 """Two replicas as the chart runs them (leader election by the Lease `orgquota-leader`, the chart's
 identity and RBAC): one leads, the other stands by silently; a newcomer never takes over; a crashed
 leader (SIGKILL) is replaced within 6 s and a stopped one (SIGTERM) within 2 s, counted from the
-signal until a plan change made at that moment is in the HRQ; and a leader paused for 10 s (SIGSTOP)
+signal until a plan change made at that moment is in the HRQ; a trial whose leader stops just before
+its end is ended on time by the new leader, and said once; and a leader paused for 10 s (SIGSTOP)
 writes nothing after it wakes, its Lease gone. Writes are counted per process (its own
 `orgquota_api_writes_total`, the Lease's own renewals left out).
 
@@ -17,12 +18,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from localcluster.kubectl import Cluster
-from tests.support.catalog import apply_catalog, assert_bad_catalog_rejected, set_catalog_cpu
+from orgquota.core import annotations as ann
+from orgquota.core.timestamps import format_rfc3339, parse_rfc3339
+from tests.support.catalog import FLOOR, apply_catalog, assert_bad_catalog_rejected, set_catalog_cpu
 from tests.support.cluster import assert_cpu, new_org
 from tests.support.release import NAMESPACE, Identity, Replica, install_webhooks, replica
 from tests.support.waiting import assert_eq, consistently, eventually
@@ -156,6 +160,34 @@ def test_a_graceful_stop_fails_over_in_2s(setup: Setup, pair: tuple[Replica, Rep
     assert "released Lease" in a.process.log()
     assert _holder(cluster) == b.pod_id
     print(f"\nSIGTERM of the leader: the plan change made then was in the HRQ after {took:.2f}s")
+
+
+def test_a_trial_ends_on_time_when_its_leader_stops_just_before(setup: Setup, pair: tuple[Replica, Replica]) -> None:
+    """The leader posts the notice and is SIGTERMed 3 s before the end: the new leader's timer, set from the
+    annotations at its take-over, ends the trial at its time; each Event is posted once (named Events)."""
+    cluster, (a, b) = setup.cluster, pair
+    ends = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=10)
+    trial = {PLAN: "dev-pool", ann.SUBSCRIPTION: "trialing", ann.TRIAL_ENDS_AT: format_rfc3339(ends)}
+    org = new_org(cluster, trial)
+    eventually(lambda: assert_cpu(cluster, org, CPU["dev-pool"]))
+    eventually(lambda: _logged(a, f"[{org}/{org}] the trial ends at {format_rfc3339(ends)}"))
+    time.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds() - 3))  # a fixed moment before the end
+    assert a.process.proc is not None
+    a.process.proc.send_signal(signal.SIGTERM)
+    eventually(lambda: assert_cpu(cluster, org, FLOOR["requests.cpu"]), timeout=20, interval=0.1)
+    annotations = cluster.get_json("organization", org, "-n", org)["metadata"]["annotations"]
+    assert annotations[ann.SUBSCRIPTION] == "suspended"
+    suspended_at = parse_rfc3339(annotations[ann.SUSPENDED_AT])
+    assert ends <= suspended_at < ends + timedelta(seconds=3), f"ended at {suspended_at}, due {ends}"
+    assert _holder(cluster) == b.pod_id
+    assert f"[{org}/{org}] the trial ended at" in b.process.log()
+
+    def reasons() -> list[str]:
+        events = cluster.get_json("events", "-n", org, "--field-selector", f"involvedObject.name={org}")["items"]
+        return sorted(e["reason"] for e in events if e["reason"].startswith("Trial"))
+
+    eventually(lambda: assert_eq(reasons(), ["TrialEnded", "TrialEnding"]))
+    consistently(lambda: assert_eq(reasons(), ["TrialEnded", "TrialEnding"]), 2)
 
 
 def test_a_paused_leader_writes_nothing_after_it_wakes(setup: Setup, pair: tuple[Replica, Replica]) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 import pytest
 import yaml
@@ -340,3 +341,43 @@ def test_the_advice_follows_its_rules(
             for other in costs
             if other != plan_id
         )
+
+
+KWD_AMOUNTS = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("99999999999.999"), places=3)
+PRICED: Final = ("dev-pool", "pro-pool", "scale-pool", "turbo-x1", "turbo-x2")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.fixed_dictionaries(dict.fromkeys(PRICED, KWD_AMOUNTS)),
+    st.tuples(st.fractions(0, 40, max_denominator=10), st.fractions(-1, 1, max_denominator=10)),
+    st.integers(0, 3),
+)
+def test_advice_money_is_exact_in_any_currency(
+    kwd: dict[str, Decimal], cpu: tuple[Fraction, Fraction], turbo: int
+) -> None:
+    """Dinar prices of up to 14 digits (3 decimals): the difference advised is exactly the difference of the
+    two monthly costs in dinars, with floats trapped (a Decimal made from or compared with a float raises)."""
+
+    def in_dinars(plans: dict[str, Any]) -> None:
+        for item, amount in kwd.items():
+            kind = "addons" if item.startswith("turbo") else "plans"
+            plans[kind][item]["prices"] = {"KWD": str(amount)}
+
+    catalog = example(in_dinars)
+    held = {"turbo-x1": turbo} if turbo else {}
+    limits = quota_of(catalog, "pro-pool", held, SETTINGS)
+    assert limits is not None
+    forecasts = {name: growing(0, 0, limits[name]) for name in RESOURCES} | {"cpu": growing(*cpu, limits["cpu"])}
+    with decimal.localcontext() as context:
+        context.traps[decimal.FloatOperation] = True
+        result = advise(forecasts, "pro-pool", sorted(held.items()), catalog, SETTINGS, "KWD")
+        current = monthly_cost(catalog, "pro-pool", held, "KWD")
+        assert current is not None
+        assert result.plan_id is not None
+        suggested = monthly_cost(catalog, result.plan_id, {a.addon_id: a.quantity for a in result.addons}, "KWD")
+        assert suggested is not None
+        assert result.monthly_cost_delta == suggested - current
+    assert result.monthly_cost_delta == result.monthly_cost_delta.quantize(Decimal("0.001"))
+    if result.kind == Kind.DOWNGRADE:
+        assert result.reason.endswith(f"it costs {-result.monthly_cost_delta} KWD a month less.")
