@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -33,10 +32,10 @@ from typing import Any, Final
 
 from bench.api import Api
 from bench.cluster import cluster_for
-from bench.measure import REPO_ROOT, code_version, cpu_seconds, loadavg, machine_facts
+from bench.measure import cpu_seconds, loadavg
 from bench.operator import Operator
 from bench.phases import NAMESPACES_FILE, PLAN, SETUP_CONCURRENCY, org_manifest, pool, with_retries
-from bench.report import log
+from bench.report import log, saved_run
 from bench.watch import Watcher, exists
 from localcluster.alertmanager import FAST, Alertmanager
 from localcluster.controlplane import free_ports
@@ -50,7 +49,6 @@ from tests.support.billing_api import start_billing_api
 from tests.support.files import CATALOG_FILE
 from tests.support.oidc import Issuer
 
-RESULTS_DIR: Final = REPO_ROOT / "bench" / "results"
 SECRET: Final = "bench-alerts-secret"
 USED_SHARE: Final = Fraction(85, 100)
 EVENT_SENDERS: Final = 4
@@ -300,18 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", type=float, default=10.0, help="seconds waited at the end for anything sent twice")
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    started = datetime.now(UTC)
-    out: Path = args.out or RESULTS_DIR / f"alerts-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    report = {"started": started.isoformat(timespec="seconds"), "machine": machine_facts(), "code": code_version()}
-    report |= asyncio.run(bench(args))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    markdown = report_markdown(report)
-    out.with_suffix(".md").write_text(markdown)
-    print(markdown)
-    log(f"results: {out}")
-    return 0
+    return saved_run("alerts", parser.parse_args(argv), bench, report_markdown)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import random
 import signal
 import statistics
@@ -30,13 +29,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from bench.api import Api
 from bench.cluster import cluster_for
-from bench.measure import REPO_ROOT, code_version, loadavg, machine_facts
+from bench.measure import loadavg
 from bench.operator import Operator
 from bench.phases import (
     FANOUT_EDIT,
@@ -50,7 +48,7 @@ from bench.phases import (
     pool,
     with_retries,
 )
-from bench.report import log
+from bench.report import log, saved_run
 from bench.watch import Watcher, hrq_matches
 from localcluster.controlplane import free_ports
 from localcluster.kubectl import Cluster
@@ -66,7 +64,6 @@ from tests.support.operator_process import STARTED_LOG
 
 LEASE_NAMESPACE: Final = "orgquota"
 STANDING_BY: Final = "standing by: Lease"
-RESULTS_DIR: Final = REPO_ROOT / "bench" / "results"
 
 
 @dataclass
@@ -94,7 +91,8 @@ class Failover:
 
     # -- setup ------------------------------------------------------------------------------------
 
-    async def setup(self) -> float:
+    async def prepare(self) -> None:
+        """The example catalog (kept as `catalog_text`) and namespaces, and the Lease's namespace."""
         self.cluster.kubectl("apply", "-f", str(NAMESPACES_FILE))
         self.cluster.kubectl("apply", "-f", str(CATALOG_FILE))
         self.cluster.kubectl("create", "namespace", LEASE_NAMESPACE, check=False)
@@ -102,6 +100,9 @@ class Failover:
         configmap = await self.api.kube.get(path)
         assert configmap is not None
         self.catalog_text = configmap["data"]["plans.yaml"]
+
+    async def setup(self) -> float:
+        await self.prepare()
         kube = self.api.kube
 
         async def organization(name: str) -> None:
@@ -331,18 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--fanout", action="store_true", help="first a catalog fan-out: the Lease must stay put")
     parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    started = datetime.now(UTC)
-    out: Path = args.out or RESULTS_DIR / f"failover-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    report = {"started": started.isoformat(timespec="seconds"), "machine": machine_facts(), "code": code_version()}
-    report |= asyncio.run(bench(args))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    markdown = report_markdown(report)
-    out.with_suffix(".md").write_text(markdown)
-    print(markdown)
-    log(f"results: {out}")
-    return 0
+    return saved_run("failover", parser.parse_args(argv), bench, report_markdown)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
+
+from bench.measure import REPO_ROOT, code_version, machine_facts
+
+RESULTS_DIR: Final = REPO_ROOT / "bench" / "results"
 
 
 def _cpu(phase: str) -> Callable[[Mapping[str, Any]], str]:
@@ -137,6 +144,28 @@ def write_report(out: Path, report: Mapping[str, Any]) -> str:
     table = markdown(report)
     out.with_suffix(".md").write_text(table)
     return table
+
+
+def saved_run(
+    kind: str,
+    args: argparse.Namespace,
+    bench: Callable[[argparse.Namespace], Coroutine[Any, Any, dict[str, Any]]],
+    table: Callable[[dict[str, Any]], str],
+) -> int:
+    """Run `bench(args)` and keep what it measured with the machine and the code it ran on, as
+    `args.out` or bench/results/<kind>-<UTC>.json, and its Markdown `table` beside it (printed too)."""
+    started = datetime.now(UTC)
+    out: Path = args.out or RESULTS_DIR / f"{kind}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    report: dict[str, Any] = {"started": started.isoformat(timespec="seconds")}
+    report |= {"machine": machine_facts(), "code": code_version()}
+    report |= asyncio.run(bench(args))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    markdown = table(report)
+    out.with_suffix(".md").write_text(markdown)
+    print(markdown)
+    log(f"results: {out}")
+    return 0
 
 
 def log(message: str) -> None:

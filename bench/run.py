@@ -39,14 +39,13 @@ from typing import Any, Final
 
 from bench.api import Api
 from bench.cluster import cluster_for
-from bench.measure import REPO_ROOT, LoadSampler, code_version, loadavg, machine_facts
+from bench.measure import LoadSampler, code_version, loadavg, machine_facts
 from bench.operator_phases import execute
 from bench.phases import Run
-from bench.report import log, write_report
+from bench.report import RESULTS_DIR, log, write_report
 from orgquota.controller.settings import Settings
 
 DESCRIPTION: Final = "How orgquota scales with the number of Organizations; see bench/README.md."
-RESULTS_DIR: Final = REPO_ROOT / "bench" / "results"
 
 
 async def bench_one(

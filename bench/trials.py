@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import signal
 import sys
 import tempfile
@@ -37,10 +36,10 @@ from typing import Any, Final
 
 from bench.api import Api
 from bench.cluster import cluster_for
-from bench.failover import LEASE_NAMESPACE, RESULTS_DIR, Failover, Replica
-from bench.measure import code_version, loadavg, machine_facts
-from bench.phases import NAMESPACES_FILE, PLAN, SETUP_CONCURRENCY, catalog_of, org_manifest, pool, with_retries
-from bench.report import log
+from bench.failover import Failover, Replica
+from bench.measure import loadavg
+from bench.phases import PLAN, SETUP_CONCURRENCY, catalog_of, org_manifest, pool, with_retries
+from bench.report import log, saved_run
 from bench.watch import Watcher, hrq_matches
 from orgquota.controller.settings import Settings
 from orgquota.core import annotations as ann
@@ -48,7 +47,6 @@ from orgquota.core import manifests
 from orgquota.core.desired import DesiredQuota, desired_quota
 from orgquota.core.timestamps import format_rfc3339
 from orgquota.kube.client import HRQ, ORGANIZATION
-from tests.support.files import CATALOG_FILE
 from tests.support.operator_process import STARTED_LOG
 
 TRIAL: Final = timedelta(days=14)
@@ -92,13 +90,7 @@ class Trials(Failover):
 
     async def setup(self) -> float:
         """The example catalog and namespaces, the Lease's namespace, and N trialing organizations."""
-        self.cluster.kubectl("apply", "-f", str(NAMESPACES_FILE))
-        self.cluster.kubectl("apply", "-f", str(CATALOG_FILE))
-        self.cluster.kubectl("create", "namespace", LEASE_NAMESPACE, check=False)
-        path = f"/api/v1/namespaces/{self.settings.catalog_namespace}/configmaps/{self.settings.catalog_name}"
-        configmap = await self.api.kube.get(path)
-        assert configmap is not None
-        self.catalog_text = configmap["data"]["plans.yaml"]
+        await self.prepare()
         log(f"trials N={self.n}: creating {self.n} namespaces + trialing Organizations")
         return await self.create(self.orgs, self.ends)
 
@@ -235,19 +227,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.trials", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--orgs", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--lead", type=float, default=90.0, help="seconds from a launch to the trials' end")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    started = datetime.now(UTC)
-    out: Path = args.out or RESULTS_DIR / f"trials-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    report = {"started": started.isoformat(timespec="seconds"), "machine": machine_facts(), "code": code_version()}
-    report |= asyncio.run(bench(args))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+def report_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# {report['n']} trials ending in the same second ({report.get('cluster', '')})",
         "",
@@ -260,11 +240,16 @@ def main(argv: list[str] | None = None) -> int:
         f"Ratio one operator / bare client: {report['ratio_one_operator']}; load average before/after: "
         f"{report['loadavg_before']} / {report['loadavg_after']}.",
     ]
-    markdown = "\n".join(lines) + "\n"
-    out.with_suffix(".md").write_text(markdown)
-    print(markdown)
-    log(f"results: {out}")
-    return 0
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.trials", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orgs", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--lead", type=float, default=90.0, help="seconds from a launch to the trials' end")
+    parser.add_argument("--out", type=Path)
+    return saved_run("trials", parser.parse_args(argv), bench, report_markdown)
 
 
 if __name__ == "__main__":

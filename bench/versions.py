@@ -34,8 +34,7 @@ from bench.cluster import cluster_for
 from bench.measure import cpu_seconds, loadavg, machine_facts
 from bench.operator import Operator
 from bench.phases import FANOUT_EDIT, PLAN, Run, edit_catalog
-from bench.report import log
-from bench.run import RESULTS_DIR
+from bench.report import RESULTS_DIR, log
 from bench.single_change import single_changes
 from bench.watch import Watcher, exists, hrq_matches
 from localcluster.controlplane import free_ports
