@@ -93,22 +93,24 @@ class TokenVerifier:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
-        self._checked: OrderedDict[bytes, tuple[float, Caller]] = OrderedDict()
+        self._checked: OrderedDict[bytes, tuple[float, str, Caller]] = OrderedDict()
+        """checked tokens by digest: until when they hold, the id of the key that signed them, the caller"""
 
     async def caller(self, authorization: str | None) -> Caller:
         token = _bearer(authorization)
         digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
         known = self._checked.get(digest)
-        if known is not None and time.time() < known[0]:
-            return known[1]
-        claims = await self._verify(token)
+        if known is not None and time.time() < known[0] and self.keys.publishes(known[1]):
+            return known[2]
+        claims, kid = await self._verify(token)
         caller = Caller.from_claims(claims)
-        self._checked[digest] = (float(claims["exp"]) + LEEWAY_SECONDS, caller)
+        self._checked[digest] = (float(claims["exp"]) + LEEWAY_SECONDS, kid, caller)
         while len(self._checked) > CHECKED_TOKENS:
             self._checked.popitem(last=False)
         return caller
 
-    async def _verify(self, token: str) -> dict[str, Any]:
+    async def _verify(self, token: str) -> tuple[dict[str, Any], str]:
+        """The token's claims and the id of the key that signed it; ApiError 401 (503) when it cannot pass."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError as exc:
@@ -149,7 +151,7 @@ class TokenVerifier:
             raise _unauthorized("the token's signature does not verify") from exc
         except jwt.InvalidTokenError as exc:
             raise _unauthorized(f"the token is invalid: {exc}") from exc
-        return claims
+        return claims, kid
 
 
 def _bearer(authorization: str | None) -> str:

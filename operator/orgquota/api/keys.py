@@ -70,14 +70,9 @@ class KeySet:
     async def key(self, kid: str) -> PyJWK:
         """The key with id `kid`. A key set older than `lifespan` is refreshed in the background (the
         known keys answer meanwhile); an unknown `kid` waits for one refetch, at most every `cooldown`."""
-        now = time.monotonic()
         found = self._keys.get(kid)
         if found is not None:
-            if now - self._fetched_at > self._lifespan and now - self._tried_at >= self._cooldown:
-                self._tried_at = now
-                task = asyncio.get_running_loop().create_task(self.refresh())
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+            self._refresh_if_old()
             return found
         async with self._lock:  # one fetch at a time; the others then find its result
             now = time.monotonic()
@@ -90,6 +85,22 @@ class KeySet:
         if not self.fetched:
             raise KeysUnavailable(f"the issuer's signing keys cannot be fetched: {self.last_error}")
         raise UnknownKey(f"the token's key id {kid!r} is not one of the issuer's signing keys")
+
+    def publishes(self, kid: str) -> bool:
+        """Whether the key set as last fetched has `kid` (refreshed in the background like `key`): a
+        token checked before is trusted again only while its key is still published."""
+        if kid not in self._keys:
+            return False
+        self._refresh_if_old()
+        return True
+
+    def _refresh_if_old(self) -> None:
+        now = time.monotonic()
+        if now - self._fetched_at > self._lifespan and now - self._tried_at >= self._cooldown:
+            self._tried_at = now
+            task = asyncio.get_running_loop().create_task(self.refresh())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def refresh(self) -> None:
         """Fetch the key set now (at start, so the first request does not wait for it)."""

@@ -79,3 +79,21 @@ def test_the_number_remembered_is_bounded(issuer: Issuer, monkeypatch: pytest.Mo
     _caller(verifier, tokens[-1])  # among the last three: remembered
     _caller(verifier, tokens[0])  # the oldest: forgotten, checked again
     assert decoded == [*tokens, tokens[0]]
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(issuer: Issuer) -> None:
+    """The issuer withdraws a signing key (revoked, or rotated out): at the next fetch of its key set, a
+    token that key signed is refused, though it was checked and remembered before and has not expired."""
+    key = issuer.add_ec_key("key-ec")
+    verifier = _verifier(issuer)
+    token = issuer.token(org="acme", groups=["org-admin"], kid="key-ec", key=key, alg="ES256")
+    other = issuer.token(org="acme", groups=["org-admin"])
+    assert _caller(verifier, token).org == "acme"
+    assert _caller(verifier, other).org == "acme"
+    del issuer.keys["key-ec"]
+    asyncio.run(verifier.keys.refresh())
+    with pytest.raises(ApiError) as refused:
+        _caller(verifier, token)
+    assert refused.value.status == 401
+    assert "'key-ec' is not one of the issuer's signing keys" in refused.value.message
+    assert _caller(verifier, other).org == "acme"  # a token of a key still published stays remembered
