@@ -235,6 +235,7 @@ def test_a_kubernetes_failure_answers_5xx_and_stripe_retry_applies(billing_api: 
 def test_checkout_and_portal_from_the_running_api(billing_api: BillingApi, orgs: Orgs) -> None:
     org = orgs.create()
     headers = billing_api.admin_of(org)
+    eventually(lambda: billing_api.data("/organization-subscription", headers))  # the API's informer has it
     started = billing_api.http.post(
         "/api/billing/organization-subscription", json={"planId": "dev-pool"}, headers=headers
     )
