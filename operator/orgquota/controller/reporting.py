@@ -88,7 +88,8 @@ class Reporter:
             if time.monotonic() < wait:
                 self._reconciles.add_after(view.key, wait - time.monotonic())
                 return
-        log.debug("status to write: %s changed", ", ".join(_changed_fields(view.status, new)))
+        if log.isEnabledFor(logging.DEBUG):  # the diff only for a debug log: this is every status decision
+            log.debug("status to write: %s changed", ", ".join(_changed_fields(view.status, new)))
         previous = quota_condition(view.status)
         changed_levels = transitions(view.status.get("alerts"), new.get("alerts"))
         view.status = new
