@@ -77,9 +77,7 @@ def hard_patch(actual: Mapping[str, Any], hard: Mapping[str, Quantity], labels: 
     current = actual.get("spec", {}).get("hard") or {}
     patch: dict[str, Any] = {}
     if not _same_resources(current, hard):
-        written: dict[str, Any] = {key: str(value) for key, value in hard.items()}
-        written.update({key: None for key in current if key not in hard})
-        patch["spec"] = {"hard": written}
+        patch["spec"] = {"hard": with_removals(current, {key: str(value) for key, value in hard.items()})}
     label_patch = _label_patch(actual, labels)
     if label_patch:
         patch["metadata"] = {"labels": label_patch}
