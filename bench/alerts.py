@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -266,7 +267,7 @@ async def measure(
     }
 
 
-def report_markdown(r: dict[str, Any]) -> str:
+def report_markdown(r: Mapping[str, Any]) -> str:
     n = r["n"]
     mail = "not all within the wait" if r.get("last_mail_s") is None else f"{r['last_mail_s']} s"
     lines = [

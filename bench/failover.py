@@ -26,7 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,7 +298,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def report_markdown(result: dict[str, Any]) -> str:
+def report_markdown(result: Mapping[str, Any]) -> str:
     lines = [f"# Failover at N = {result['n']} ({result.get('cluster', '')})", ""]
     lines.append("| signal | rounds | plan change in HRQ p50 / p95 / max (s) | Lease taken over p50 / p95 (s) |")
     lines.append("|---|---|---|---|")

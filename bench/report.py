@@ -138,10 +138,11 @@ def markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(out: Path, report: Mapping[str, Any]) -> str:
+def write_report(out: Path, report: Mapping[str, Any], table_of: Callable[[Mapping[str, Any]], str] = markdown) -> str:
     """The JSON, and the Markdown table beside it (a failed run shows what it measured before failing)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown(report)
+    table = table_of(report)
     out.with_suffix(".md").write_text(table)
     return table
 
@@ -150,7 +151,7 @@ def saved_run(
     kind: str,
     args: argparse.Namespace,
     bench: Callable[[argparse.Namespace], Coroutine[Any, Any, dict[str, Any]]],
-    table: Callable[[dict[str, Any]], str],
+    table: Callable[[Mapping[str, Any]], str],
 ) -> int:
     """Run `bench(args)` and keep what it measured with the machine and the code it ran on, as
     `args.out` or bench/results/<kind>-<UTC>.json, and its Markdown `table` beside it (printed too)."""
@@ -159,11 +160,7 @@ def saved_run(
     report: dict[str, Any] = {"started": started.isoformat(timespec="seconds")}
     report |= {"machine": machine_facts(), "code": code_version()}
     report |= asyncio.run(bench(args))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    markdown = table(report)
-    out.with_suffix(".md").write_text(markdown)
-    print(markdown)
+    print(write_report(out, report, table))
     log(f"results: {out}")
     return 0
 

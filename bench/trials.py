@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -227,7 +228,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def report_markdown(report: dict[str, Any]) -> str:
+def report_markdown(report: Mapping[str, Any]) -> str:
     lines = [
         f"# {report['n']} trials ending in the same second ({report.get('cluster', '')})",
         "",
