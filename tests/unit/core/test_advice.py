@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -133,13 +133,19 @@ def test_addons_cheaper_than_an_upgrade_win() -> None:
     )
 
 
-def in_yen(plans: dict[str, Any]) -> None:
-    """Yen prices whose order differs from the dollar ones: scale-pool only 10,000 above pro-pool."""
-    yen = {"dev-pool": "8000", "pro-pool": "30000", "scale-pool": "40000"}
-    for plan_id, amount in yen.items():
-        plans["plans"][plan_id]["prices"] = {"JPY": amount}
-    for addon_id, amount in {"turbo-x1": "5000", "turbo-x2": "9000"}.items():
-        plans["addons"][addon_id]["prices"] = {"JPY": amount}
+def priced_in(currency: str, amounts: Mapping[str, Decimal | int]) -> Callable[[dict[str, Any]], None]:
+    """A catalog edit (for `example`) that also prices each plan or add-on named in `amounts` in `currency`."""
+
+    def edit(plans: dict[str, Any]) -> None:
+        for item, amount in amounts.items():
+            plans["plans" if item in plans["plans"] else "addons"][item]["prices"] = {currency: str(amount)}
+
+    return edit
+
+
+YEN: Final = {"dev-pool": 8000, "pro-pool": 30000, "scale-pool": 40000, "turbo-x1": 5000, "turbo-x2": 9000}
+in_yen = priced_in("JPY", YEN)
+"""yen prices whose order differs from the dollar ones: scale-pool only 10,000 above pro-pool"""
 
 
 def test_advice_compares_in_the_currency_the_organization_pays_in() -> None:
@@ -358,13 +364,7 @@ def test_advice_money_is_exact_in_any_currency(
 ) -> None:
     """Dinar prices of up to 14 digits (3 decimals): the difference advised is exactly the difference of the
     two monthly costs in dinars, with floats trapped (a Decimal made from or compared with a float raises)."""
-
-    def in_dinars(plans: dict[str, Any]) -> None:
-        for item, amount in kwd.items():
-            kind = "addons" if item.startswith("turbo") else "plans"
-            plans[kind][item]["prices"] = {"KWD": str(amount)}
-
-    catalog = example(in_dinars)
+    catalog = example(priced_in("KWD", kwd))
     held = {"turbo-x1": turbo} if turbo else {}
     limits = quota_of(catalog, "pro-pool", held, SETTINGS)
     assert limits is not None
