@@ -32,7 +32,7 @@ def refuse_over_budget(
         return
     if addons is None:
         addons = dict(granted_addons(facts.record.annotations.get(ann.ADDONS), facts.catalog)[0])
-    cost = monthly_cost(facts.catalog, plan_id, dict(addons), facts.record.annotations.get(ann.CURRENCY))
+    cost = monthly_cost(facts.catalog, plan_id, dict(addons), facts.currency)
     if cost is None or not budget.exceeded_by(cost):
         return
     raise ApiError(

@@ -19,6 +19,7 @@ from orgquota.api.cluster import Cluster
 from orgquota.api.envelope import ApiError
 from orgquota.api.numbers import PEOPLE_UNITS, gib, number, parsed
 from orgquota.core import annotations as ann
+from orgquota.core.advice import cost_currency
 from orgquota.core.annotations import AddonRequest
 from orgquota.core.catalog import Catalog
 from orgquota.core.desired import DesiredQuota, Mode, QuotaSettings, desired_quota, granted_addons, public_ip_limit
@@ -72,6 +73,15 @@ class OrgFacts:
     @property
     def plan_id(self) -> str | None:
         return self.record.annotations.get(ann.PLAN_ID)
+
+    @property
+    def currency(self) -> str | None:
+        """The currency the organization pays in (fixed at its first subscription); None before one."""
+        return self.record.annotations.get(ann.CURRENCY) or None
+
+    def cost_currency(self) -> str:
+        """The currency its monthly cost is counted in (see `advice.cost_currency`); "" without a plan."""
+        return cost_currency(self.catalog, self.plan_id, self.currency) if self.plan_id else ""
 
     def public_ip_limit(self) -> int | None:
         return public_ip_limit(self.desired, self.catalog)

@@ -34,7 +34,7 @@ from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
 from orgquota.api.schema.history import Forecast, Recommendations, UsageHistory
 from orgquota.api.settings import ApiSettings
 from orgquota.core import annotations as ann
-from orgquota.core.advice import RESOURCES, advise, cost_currency, monthly_cost
+from orgquota.core.advice import RESOURCES, advise, monthly_cost
 from orgquota.core.desired import granted_addons
 from orgquota.core.forecast import WINDOW_DAYS, ResourceForecast, forecast
 from orgquota.core.history_window import WindowError, history_window
@@ -146,9 +146,8 @@ async def recommendation(daily: DailyMaxima, facts: OrgFacts, now: datetime) -> 
     found = await forecasts(daily, facts, now)
     addons, _ = granted_addons(facts.record.annotations.get(ann.ADDONS), facts.catalog)
     plan_id = facts.plan_id
-    paying = facts.record.annotations.get(ann.CURRENCY)
-    suggestion = advise(found, plan_id, addons, facts.catalog, facts.settings, paying)
-    cost = monthly_cost(facts.catalog, plan_id, dict(addons), paying) if plan_id else None
+    suggestion = advise(found, plan_id, addons, facts.catalog, facts.settings, facts.currency)
+    cost = monthly_cost(facts.catalog, plan_id, dict(addons), facts.currency) if plan_id else None
     answer: dict[str, Any] = {
         "kind": suggestion.kind.value,
         "planId": suggestion.plan_id,
@@ -159,6 +158,5 @@ async def recommendation(daily: DailyMaxima, facts: OrgFacts, now: datetime) -> 
     }
     if suggestion.plan_id:
         answer["simulate"] = fit_answer(simulate(facts, suggestion.plan_id, suggestion.addons, facts.settings))
-    currency = cost_currency(facts.catalog, plan_id, paying) if plan_id else ""
-    current = {"planId": plan_id, "monthlyCost": price(cost), "currency": currency or None}
+    current = {"planId": plan_id, "monthlyCost": price(cost), "currency": facts.cost_currency() or None}
     return {"current": current, "suggestion": answer}

@@ -29,7 +29,6 @@ from orgquota.api.schema.envelope import ERROR_RESPONSES, Success
 from orgquota.api.schema.notifications import AlertsReceived
 from orgquota.api.settings import ApiSettings
 from orgquota.core import annotations as ann
-from orgquota.core.advice import cost_currency
 from orgquota.core.notifications import alert_key, notified_annotation, parse_notified, parse_notify
 from orgquota.core.pressure import recorded_levels
 from orgquota.kube.billing_annotations import write_billing_annotations
@@ -138,8 +137,7 @@ async def advice_for(request: Request, organization: str) -> tuple[dict[str, Any
         facts = OrgFacts(request.app.state.cluster, organization, settings.quota)
     except ApiError:
         return None, ""
-    paying = facts.record.annotations.get(ann.CURRENCY)
-    currency = cost_currency(facts.catalog, facts.plan_id, paying) if facts.plan_id else ""
+    currency = facts.cost_currency()
     if daily is None:
         return None, currency
     try:
